@@ -1,0 +1,15 @@
+//! clawgate-wire: the canonical conversation and stream-event types, and one pure codec per
+//! wire dialect (`openai_chat`, `openai_responses`, `anthropic`, `ollama`), each able to decode
+//! and encode requests, full responses and streams. Also the SSE/NDJSON framing and the
+//! reasoning-tag splitter.
+//!
+//! Must not know about: I/O of any kind, configuration, HTTP clients or servers. Everything
+//! here is a pure function or a push-driven state machine, so it is easy to test and fuzz.
+
+pub mod canonical;
+pub mod codec;
+pub mod error;
+
+pub use canonical::*;
+pub use codec::{EncodeOptions, Frame, StreamDecoder, StreamEncoder};
+pub use error::WireError;

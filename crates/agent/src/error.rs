@@ -1,0 +1,51 @@
+//! The agent crate's one error enum. Messages are written for the person at the keyboard: they
+//! say what happened and what to do next, because the CLI and gateway show them as they are.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::model_client::ModelCallError;
+
+#[derive(Debug, Error)]
+pub enum AgentError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "session {key} is already open in another process (lock file {path} is held); \
+         close that chat or gateway first"
+    )]
+    SessionLocked { key: String, path: PathBuf },
+    #[error("{path}: {message}")]
+    Corrupt { path: PathBuf, message: String },
+    #[error("no session named {0}")]
+    UnknownSession(String),
+    #[error("unknown model {0} (not in the model registry)")]
+    UnknownModel(String),
+    #[error("Model context window too small ({window} tokens). Minimum is {min}.")]
+    ContextWindowTooSmall { model: String, window: u64, min: u64 },
+    #[error(
+        "Context overflow: prompt too large for the model. Try again with less input or a \
+         larger-context model (or /compact, /new)."
+    )]
+    ContextOverflow { model: String },
+    #[error("Compaction failed: {0}")]
+    Compaction(String),
+    #[error("Agent failed before reply: {0}")]
+    Model(ModelCallError),
+    #[error("aborted")]
+    Aborted,
+}
+
+impl AgentError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        AgentError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

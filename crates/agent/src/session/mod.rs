@@ -1,0 +1,125 @@
+//! Sessions in OpenClaw's on-disk shape: `<state>/agents/<agentId>/sessions/sessions.json` plus
+//! one append-only `<sessionId>.jsonl` per session. An [`OpenSession`] is a session loaded once
+//! and kept in memory (its active context and last entry id), so a turn appends lines and never
+//! re-reads or re-parses the transcript.
+
+pub mod store;
+pub mod transcript;
+
+use std::path::{Path, PathBuf};
+
+use clawgate_wire::Message;
+
+use crate::clock::{Clock, rfc3339};
+use crate::context::ActiveContext;
+use crate::error::AgentError;
+pub use store::{SessionEntry, SessionStore};
+pub use transcript::{
+    CompactionRecord, EntryBody, LoadedTranscript, SessionHeader, StoredMessage,
+    TranscriptEntry, TranscriptWriter, load_transcript, new_entry_id, transcript_path,
+};
+
+/// `agent:<agentId>:main`, the default (DM scope `main`) session key.
+pub fn main_session_key(agent_id: &str) -> String {
+    format!("agent:{agent_id}:main")
+}
+
+/// `<state>/agents/<agentId>/sessions`.
+pub fn sessions_dir(state_dir: &Path, agent_id: &str) -> PathBuf {
+    state_dir.join("agents").join(agent_id).join("sessions")
+}
+
+pub(crate) struct OpenSession {
+    pub key: String,
+    pub entry: SessionEntry,
+    pub writer: TranscriptWriter,
+    pub last_id: Option<String>,
+    pub context: ActiveContext,
+    pub message_count: usize,
+    pub load_warnings: Vec<String>,
+}
+
+impl OpenSession {
+    /// Lock and load the transcript of `entry` (creating it with a header when new).
+    pub fn open(
+        dir: &Path,
+        key: &str,
+        entry: SessionEntry,
+        cwd: &Path,
+        clock: &dyn Clock,
+    ) -> Result<Self, AgentError> {
+        let session_id = entry.session_id.clone();
+        let writer = TranscriptWriter::open(dir, &session_id, key, || SessionHeader {
+            kind: "session".into(),
+            id: session_id.clone(),
+            cwd: cwd.display().to_string(),
+            timestamp: rfc3339(clock.now_ms()),
+            parent_session: None,
+        })?;
+        let loaded = load_transcript(writer.path())?;
+        let mut context = ActiveContext::default();
+        let mut message_count = 0;
+        let branch = loaded.active_branch();
+        let last_id = branch.last().map(|e| e.id.clone());
+        for entry in branch {
+            match &entry.body {
+                EntryBody::Message(m) => {
+                    message_count += 1;
+                    context.push(entry.id.clone(), m.to_message());
+                }
+                EntryBody::Compaction(c) => {
+                    context.apply_compaction(&c.summary, c.first_kept_entry_id.as_deref());
+                }
+                EntryBody::Other(_) => {}
+            }
+        }
+        Ok(OpenSession {
+            key: key.to_string(),
+            entry,
+            writer,
+            last_id,
+            context,
+            message_count,
+            load_warnings: loaded.warnings,
+        })
+    }
+
+    fn next_entry(&mut self, body: EntryBody, clock: &dyn Clock) -> TranscriptEntry {
+        TranscriptEntry {
+            id: new_entry_id(),
+            parent_id: self.last_id.clone(),
+            timestamp: rfc3339(clock.now_ms()),
+            body,
+        }
+    }
+
+    /// Append a message to the transcript and the active context; returns its entry id.
+    pub fn append_message(
+        &mut self,
+        stored: StoredMessage,
+        clock: &dyn Clock,
+    ) -> Result<String, AgentError> {
+        let message: Message = stored.to_message();
+        let entry = self.next_entry(EntryBody::Message(stored), clock);
+        self.writer.append(&entry)?;
+        self.last_id = Some(entry.id.clone());
+        self.message_count += 1;
+        self.context.push(entry.id.clone(), message);
+        Ok(entry.id)
+    }
+
+    pub fn append_compaction(
+        &mut self,
+        record: CompactionRecord,
+        clock: &dyn Clock,
+    ) -> Result<String, AgentError> {
+        let summary = record.summary.clone();
+        let first_kept = record.first_kept_entry_id.clone();
+        let entry = self.next_entry(EntryBody::Compaction(record), clock);
+        self.writer.append(&entry)?;
+        self.last_id = Some(entry.id.clone());
+        self.context
+            .apply_compaction(&summary, first_kept.as_deref());
+        Ok(entry.id)
+    }
+}

@@ -13,3 +13,12 @@ pub mod error;
 pub use canonical::*;
 pub use codec::{EncodeOptions, Frame, StreamDecoder, StreamEncoder};
 pub use error::WireError;
+
+pub mod collect;
+pub mod ndjson;
+pub mod openai_chat;
+pub mod reasoning_tags;
+pub mod sse;
+
+mod json_at;
+mod upstream_error;

@@ -1,0 +1,238 @@
+//! Typed, path-tracking reads of untrusted JSON. Every codec decodes bodies written by someone
+//! else; when a field has the wrong type we want an error that names the exact JSON path
+//! (`$.messages[2].content`) so a bad upstream or client can be diagnosed from one log line.
+//! Missing and `null` optional fields are treated alike, as the dialects' servers do.
+
+use serde_json::{Map, Value};
+
+use crate::WireError;
+
+pub(crate) type Result<T> = std::result::Result<T, WireError>;
+
+/// A JSON value together with where it sits in the body and which dialect is reading it.
+#[derive(Clone)]
+pub(crate) struct At<'a> {
+    pub value: &'a Value,
+    path: String,
+    dialect: &'static str,
+}
+
+impl<'a> At<'a> {
+    pub fn root(value: &'a Value, dialect: &'static str) -> Self {
+        At {
+            value,
+            path: "$".to_owned(),
+            dialect,
+        }
+    }
+
+    pub fn malformed(&self, message: impl Into<String>) -> WireError {
+        WireError::Malformed {
+            dialect: self.dialect,
+            path: self.path.clone(),
+            message: message.into(),
+        }
+    }
+
+    /// The child at `key`, or `None` when it is missing or `null`.
+    pub fn get(&self, key: &str) -> Option<At<'a>> {
+        match self.value.get(key) {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(At {
+                value,
+                path: format!("{}.{key}", self.path),
+                dialect: self.dialect,
+            }),
+        }
+    }
+
+    /// The child at `key`, which must be present.
+    pub fn req(&self, key: &str) -> Result<At<'a>> {
+        self.get(key)
+            .ok_or_else(|| self.malformed(format!("missing field `{key}`")))
+    }
+
+    /// The elements of this array.
+    pub fn items(&self) -> Result<Vec<At<'a>>> {
+        let Value::Array(items) = self.value else {
+            return Err(self.malformed("expected an array"));
+        };
+        Ok(items
+            .iter()
+            .enumerate()
+            .map(|(index, value)| At {
+                value,
+                path: format!("{}[{index}]", self.path),
+                dialect: self.dialect,
+            })
+            .collect())
+    }
+
+    /// The elements of the array at `key`; a missing key is an empty array.
+    pub fn items_at(&self, key: &str) -> Result<Vec<At<'a>>> {
+        match self.get(key) {
+            None => Ok(Vec::new()),
+            Some(child) => child.items(),
+        }
+    }
+
+    pub fn as_str(&self) -> Result<&'a str> {
+        self.value
+            .as_str()
+            .ok_or_else(|| self.malformed("expected a string"))
+    }
+
+    pub fn opt_str(&self, key: &str) -> Result<Option<&'a str>> {
+        self.get(key).map(|child| child.as_str()).transpose()
+    }
+
+    pub fn req_str(&self, key: &str) -> Result<&'a str> {
+        self.req(key)?.as_str()
+    }
+
+    pub fn as_u64(&self) -> Result<u64> {
+        self.value
+            .as_u64()
+            .or_else(|| {
+                // Some servers send counts as floats (`12.0`).
+                self.value
+                    .as_f64()
+                    .filter(|f| *f >= 0.0 && f.fract() == 0.0 && *f < 1.8e19)
+                    .map(|f| f as u64)
+            })
+            .ok_or_else(|| self.malformed("expected a non-negative integer"))
+    }
+
+    pub fn opt_u64(&self, key: &str) -> Result<Option<u64>> {
+        self.get(key).map(|child| child.as_u64()).transpose()
+    }
+
+    pub fn opt_u32(&self, key: &str) -> Result<Option<u32>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(child) => {
+                let n = child.as_u64()?;
+                u32::try_from(n)
+                    .map(Some)
+                    .map_err(|_| child.malformed("integer out of range"))
+            }
+        }
+    }
+
+    pub fn opt_i64(&self, key: &str) -> Result<Option<i64>> {
+        self.get(key)
+            .map(|child| {
+                child
+                    .value
+                    .as_i64()
+                    .ok_or_else(|| child.malformed("expected an integer"))
+            })
+            .transpose()
+    }
+
+    pub fn opt_f32(&self, key: &str) -> Result<Option<f32>> {
+        self.get(key)
+            .map(|child| {
+                child
+                    .value
+                    .as_f64()
+                    .map(|f| f as f32)
+                    .ok_or_else(|| child.malformed("expected a number"))
+            })
+            .transpose()
+    }
+
+    pub fn opt_bool(&self, key: &str) -> Result<Option<bool>> {
+        self.get(key)
+            .map(|child| {
+                child
+                    .value
+                    .as_bool()
+                    .ok_or_else(|| child.malformed("expected a boolean"))
+            })
+            .transpose()
+    }
+
+    /// The `type` discriminator of an object, if any.
+    pub fn kind(&self) -> Option<&'a str> {
+        self.value.get("type").and_then(Value::as_str)
+    }
+}
+
+/// Parses one frame's data as JSON, reporting the dialect on failure.
+pub(crate) fn parse_frame_json(data: &str, dialect: &'static str) -> Result<Value> {
+    serde_json::from_str(data).map_err(|err| WireError::Malformed {
+        dialect,
+        path: "$".to_owned(),
+        message: format!("invalid JSON in stream frame: {err}"),
+    })
+}
+
+/// Inserts `value` under `key` only when it is `Some`.
+pub(crate) fn put_opt<T: Into<Value>>(map: &mut Map<String, Value>, key: &str, value: Option<T>) {
+    if let Some(value) = value {
+        map.insert(key.to_owned(), value.into());
+    }
+}
+
+/// f32 → JSON number without inventing digits (`0.7f32` is sent as `0.7`, not
+/// `0.699999988079071`): the shortest decimal that round-trips the f32 is parsed as f64.
+pub(crate) fn f32_value(value: f32) -> Value {
+    let shortest: f64 = value.to_string().parse().unwrap_or(f64::from(value));
+    serde_json::Number::from_f64(shortest)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
+}
+
+/// Tool-call arguments as the JSON object a dialect wants (Anthropic `input`, Ollama
+/// `arguments`). Empty text is `{}`. Text that is not a JSON object cannot be expressed as an
+/// object; `None` lets the caller decide (drop to `{}` or send the raw string).
+pub(crate) fn arguments_object(arguments: &str) -> Option<Value> {
+    if arguments.trim().is_empty() {
+        return Some(Value::Object(Map::new()));
+    }
+    match serde_json::from_str::<Value>(arguments) {
+        Ok(value @ Value::Object(_)) => Some(value),
+        _ => None,
+    }
+}
+
+/// An image as a `data:` URL (OpenAI dialects carry base64 images this way).
+pub(crate) fn data_url(media_type: &str, data: &str) -> String {
+    format!("data:{media_type};base64,{data}")
+}
+
+/// Splits a `data:<media>;base64,<data>` URL; anything else is a plain URL.
+pub(crate) fn image_from_url(url: &str) -> crate::ImageSource {
+    if let Some(rest) = url.strip_prefix("data:")
+        && let Some((meta, data)) = rest.split_once(',')
+        && let Some(media_type) = meta.strip_suffix(";base64")
+    {
+        return crate::ImageSource::Base64 {
+            media_type: media_type.to_owned(),
+            data: data.to_owned(),
+        };
+    }
+    crate::ImageSource::Url {
+        url: url.to_owned(),
+    }
+}
+
+/// The URL form of an image source.
+pub(crate) fn image_to_url(source: &crate::ImageSource) -> String {
+    match source {
+        crate::ImageSource::Base64 { media_type, data } => data_url(media_type, data),
+        crate::ImageSource::Url { url } => url.clone(),
+    }
+}
+
+/// Joins system prompt pieces the way every codec folds them: blank line between pieces.
+pub(crate) fn fold_system(system: &mut Option<String>, piece: &str) {
+    match system {
+        Some(existing) => {
+            existing.push_str("\n\n");
+            existing.push_str(piece);
+        }
+        None => *system = Some(piece.to_owned()),
+    }
+}

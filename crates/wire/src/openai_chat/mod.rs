@@ -1,0 +1,113 @@
+//! OpenAI Chat Completions (`POST /chat/completions`), the dialect most local servers speak
+//! (vLLM, llama.cpp, LM Studio, LiteLLM, Ollama's `/v1`). Requests, full responses and SSE
+//! streams, both directions.
+//!
+//! Normal form of this dialect (what `decode(encode(x)) == x` holds for), beyond the canonical
+//! one: reasoning blocks in *request* messages are not sent (OpenAI rejects unknown message
+//! fields and DeepSeek rejects replayed `reasoning_content`); a tool result's `is_error` has no
+//! field here; usage has no cache-write count; `ReasoningSignature` events have no chat shape.
+
+mod decoder;
+mod encoder;
+mod request;
+mod response;
+
+pub use decoder::Decoder;
+pub use encoder::Encoder;
+pub use request::{decode_request, encode_request};
+pub use response::{decode_response, encode_response};
+
+use serde_json::{Map, Value, json};
+
+use crate::json_at::{At, Result};
+use crate::{StopReason, Usage};
+
+pub(crate) const DIALECT: &str = "openai_chat";
+
+fn finish_reason(stop: StopReason) -> &'static str {
+    match stop {
+        StopReason::Stop => "stop",
+        StopReason::Length => "length",
+        StopReason::ToolUse => "tool_calls",
+        StopReason::ContentFilter => "content_filter",
+    }
+}
+
+/// Unknown reasons (some servers invent `eos`, `end_turn`, ...) count as a normal stop.
+fn parse_finish_reason(reason: &str) -> StopReason {
+    match reason {
+        "length" | "max_tokens" => StopReason::Length,
+        "tool_calls" | "function_call" | "tool_use" => StopReason::ToolUse,
+        "content_filter" => StopReason::ContentFilter,
+        _ => StopReason::Stop,
+    }
+}
+
+fn usage_json(usage: &Usage) -> Value {
+    let mut map = Map::new();
+    if let Some(n) = usage.input_tokens {
+        map.insert("prompt_tokens".into(), n.into());
+    }
+    if let Some(n) = usage.output_tokens {
+        map.insert("completion_tokens".into(), n.into());
+    }
+    if let (Some(i), Some(o)) = (usage.input_tokens, usage.output_tokens) {
+        map.insert("total_tokens".into(), (i + o).into());
+    }
+    if let Some(n) = usage.cache_read_tokens {
+        map.insert("prompt_tokens_details".into(), json!({ "cached_tokens": n }));
+    }
+    Value::Object(map)
+}
+
+fn decode_usage(at: &At<'_>) -> Result<Usage> {
+    let cache_read_tokens = match at.get("prompt_tokens_details") {
+        Some(details) => details.opt_u64("cached_tokens")?,
+        None => None,
+    };
+    Ok(Usage {
+        input_tokens: at.opt_u64("prompt_tokens")?,
+        output_tokens: at.opt_u64("completion_tokens")?,
+        cache_read_tokens,
+        cache_write_tokens: None,
+    })
+}
+
+/// Text of a `content` that is a string or an array of `{type:"text", text}` parts.
+fn content_text(at: &At<'_>) -> Result<String> {
+    match at.value {
+        Value::String(s) => Ok(s.clone()),
+        Value::Array(_) => {
+            let mut out = String::new();
+            for part in at.items()? {
+                if let Some(text) = part.opt_str("text")? {
+                    out.push_str(text);
+                }
+            }
+            Ok(out)
+        }
+        _ => Err(at.malformed("expected a string or an array of content parts")),
+    }
+}
+
+/// The reasoning delta/message fields servers use, in order of preference.
+const REASONING_FIELDS: [&str; 3] = ["reasoning_content", "reasoning", "reasoning_text"];
+
+fn reasoning_text(at: &At<'_>) -> Option<String> {
+    REASONING_FIELDS.iter().find_map(|field| {
+        at.value
+            .get(*field)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    })
+}
+
+/// Arguments arrive as JSON text (OpenAI) or, from a few servers, as an object.
+fn arguments_text(at: Option<At<'_>>) -> String {
+    match at.map(|a| a.value) {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}

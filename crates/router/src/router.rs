@@ -1,0 +1,417 @@
+//! One logical model call across a candidate chain: admission (cooldown skip, head probe,
+//! last resort), attempts with per-provider timeouts, same-candidate retries and API-key
+//! rotation from the decision table, and the hand-off to a [`RoutedStream`] at the commit
+//! point. See `docs/failover.md` for the user-facing description.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clawgate_providers::{CallContext, FailureKind, ProviderError};
+use clawgate_wire::Request;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::attempt::{AttemptOutcome, AttemptRecord, RouteInfo, RouterError};
+use crate::chain::{CandidateChain, CandidateRef};
+use crate::clock::Clock;
+use crate::config::RouterConfig;
+use crate::cooldown::{Availability, Blocked, CooldownStore};
+use crate::decision::{Then, decide};
+use crate::penalty::FailureRecorder;
+use crate::routed_stream::{Committed, RoutedStream, open_until_commit};
+use crate::targets::{ProviderSet, ProviderTarget};
+
+/// Why a candidate was admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Admission {
+    Available,
+    Probe,
+    LastResort,
+}
+
+/// How trying one candidate ended.
+enum Step {
+    Committed(Committed, usize),
+    Failed,
+    HandBack(ProviderError),
+    Stop,
+}
+
+/// Routes calls. Cheap to share: wrap it in an `Arc`.
+pub struct Router {
+    providers: ProviderSet,
+    config: RouterConfig,
+    recorder: FailureRecorder,
+    /// Last probe per provider (epoch ms). In memory only, like OpenClaw's probe throttle.
+    probes: Mutex<HashMap<String, u64>>,
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router")
+            .field("providers", &self.providers)
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl Router {
+    pub fn new(
+        providers: ProviderSet,
+        cooldowns: impl Into<Arc<CooldownStore>>,
+        config: RouterConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            providers,
+            config,
+            recorder: FailureRecorder {
+                store: cooldowns.into(),
+                clock,
+            },
+            probes: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn providers(&self) -> &ProviderSet {
+        &self.providers
+    }
+
+    pub fn config(&self) -> &RouterConfig {
+        &self.config
+    }
+
+    pub fn cooldowns(&self) -> &Arc<CooldownStore> {
+        &self.recorder.store
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.recorder.clock
+    }
+
+    /// Routes `request` across `chain` and returns the first stream that commits (reaches a
+    /// content event). `request.model` is rewritten to each candidate's upstream model id.
+    /// Cancelling `cancel` stops the chain (before commit) or ends the stream (after it).
+    pub async fn call(
+        &self,
+        request: Request,
+        chain: &CandidateChain,
+        cancel: &CancellationToken,
+    ) -> Result<RoutedStream, RouterError> {
+        let Some(requested) = chain.head() else {
+            return Err(RouterError::NoCandidates);
+        };
+        let mut attempts = Vec::new();
+        for (position, candidate) in chain.candidates().iter().enumerate() {
+            if cancel.is_cancelled() {
+                return Err(RouterError::Aborted { attempts });
+            }
+            let Some(target) = self.providers.get(&candidate.provider) else {
+                attempts.push(skipped(candidate, AttemptOutcome::SkippedUnknownProvider));
+                continue;
+            };
+            let now = self.recorder.clock.now_ms();
+            let (key_index, admission) =
+                match self
+                    .recorder
+                    .store
+                    .availability(target.id(), target.key_count, now)
+                {
+                    Availability::Ready { key_index } => (key_index, Admission::Available),
+                    Availability::Blocked { block, soonest_key } => {
+                        if position == 0 && self.probe_allowed(target.id(), &block, now) {
+                            (soonest_key, Admission::Probe)
+                        } else {
+                            attempts.push(skipped_for(candidate, &block, now));
+                            continue;
+                        }
+                    }
+                };
+            let step = self
+                .try_candidate(
+                    &request,
+                    candidate,
+                    target,
+                    key_index,
+                    admission,
+                    cancel,
+                    &mut attempts,
+                )
+                .await;
+            if let Some(result) =
+                self.finish_step(step, requested, candidate, &mut attempts, cancel)
+            {
+                return result;
+            }
+        }
+        if !attempts.iter().any(AttemptRecord::is_network_attempt)
+            && let Some((candidate, target, key_index)) = self.soonest_blocked(chain)
+        {
+            let step = self
+                .try_candidate(
+                    &request,
+                    candidate,
+                    target,
+                    key_index,
+                    Admission::LastResort,
+                    cancel,
+                    &mut attempts,
+                )
+                .await;
+            if let Some(result) =
+                self.finish_step(step, requested, candidate, &mut attempts, cancel)
+            {
+                return result;
+            }
+        }
+        Err(RouterError::AllFailed {
+            soonest_retry: self.soonest_retry(chain),
+            attempts,
+        })
+    }
+
+    /// Turns a candidate's outcome into the call's result, or `None` to go on down the chain.
+    fn finish_step(
+        &self,
+        step: Step,
+        requested: &CandidateRef,
+        candidate: &CandidateRef,
+        attempts: &mut Vec<AttemptRecord>,
+        cancel: &CancellationToken,
+    ) -> Option<Result<RoutedStream, RouterError>> {
+        match step {
+            Step::Committed(committed, key_index) => {
+                let timeouts = self
+                    .providers
+                    .get(&candidate.provider)
+                    .map(|target| target.effective_timeouts(&self.config))
+                    .unwrap_or(self.config.hosted_timeouts);
+                let info = RouteInfo {
+                    requested: requested.clone(),
+                    answered_by: candidate.clone(),
+                    key_index,
+                    fallback: candidate != requested,
+                    attempts: std::mem::take(attempts),
+                };
+                Some(Ok(RoutedStream::new(
+                    committed,
+                    info,
+                    timeouts,
+                    cancel.clone(),
+                    self.recorder.clone(),
+                )))
+            }
+            Step::Failed => None,
+            Step::HandBack(error) => {
+                let (requested_tokens, limit) = match error.kind {
+                    FailureKind::ContextOverflow { requested, limit } => (requested, limit),
+                    _ => (None, None),
+                };
+                Some(Err(RouterError::ContextOverflow {
+                    candidate: candidate.clone(),
+                    requested: requested_tokens,
+                    limit,
+                    message: error.message,
+                    attempts: std::mem::take(attempts),
+                }))
+            }
+            Step::Stop => Some(Err(RouterError::Aborted {
+                attempts: std::mem::take(attempts),
+            })),
+        }
+    }
+
+    /// Attempts one candidate: same-key retries, then other keys, as the table says.
+    #[allow(clippy::too_many_arguments)]
+    async fn try_candidate(
+        &self,
+        request: &Request,
+        candidate: &CandidateRef,
+        target: &ProviderTarget,
+        first_key: usize,
+        admission: Admission,
+        cancel: &CancellationToken,
+        attempts: &mut Vec<AttemptRecord>,
+    ) -> Step {
+        let timeouts = target.effective_timeouts(&self.config);
+        let mut tried_keys = Vec::new();
+        let mut key_index = first_key;
+        loop {
+            tried_keys.push(key_index);
+            let mut retry = 0u8;
+            let (decision, error) = loop {
+                let mut upstream_request = request.clone();
+                upstream_request.model = candidate.model.clone();
+                let ctx = CallContext {
+                    key_index,
+                    connect_timeout: Some(timeouts.connect),
+                    header_timeout: Some(timeouts.first_event),
+                };
+                let started = Instant::now();
+                let result = open_until_commit(
+                    target.provider.as_ref(),
+                    upstream_request,
+                    ctx,
+                    timeouts,
+                    cancel,
+                )
+                .await;
+                let latency = started.elapsed();
+                let record = |outcome| AttemptRecord {
+                    candidate: candidate.clone(),
+                    key_index: Some(key_index),
+                    outcome,
+                    latency,
+                    probe: admission == Admission::Probe,
+                    last_resort: admission == Admission::LastResort,
+                    retry,
+                };
+                match result {
+                    Ok(committed) => {
+                        attempts.push(record(AttemptOutcome::Ok));
+                        self.recorder.success(target.id(), key_index);
+                        return Step::Committed(committed, key_index);
+                    }
+                    Err(error) => {
+                        attempts.push(record(AttemptOutcome::Failed {
+                            kind: error.kind,
+                            message: error.message.clone(),
+                            status: error.status,
+                        }));
+                        tracing::debug!(
+                            candidate = %candidate,
+                            key_index,
+                            kind = error.kind.name(),
+                            "attempt failed: {}",
+                            error.message
+                        );
+                        let decision = decide(&error.kind);
+                        let allowed = decision
+                            .retry_same
+                            .min(self.config.max_same_candidate_retries);
+                        if retry < allowed && !cancel.is_cancelled() {
+                            retry += 1;
+                            continue;
+                        }
+                        break (decision, error);
+                    }
+                }
+            };
+            self.recorder.record(target.id(), key_index, &error.kind);
+            match decision.then {
+                Then::HandBack => return Step::HandBack(error),
+                Then::Stop => return Step::Stop,
+                Then::NextCandidate => {}
+            }
+            if cancel.is_cancelled() {
+                return Step::Stop;
+            }
+            let now = self.recorder.clock.now_ms();
+            let next_key = decision
+                .rotate_key
+                .then(|| {
+                    self.recorder
+                        .store
+                        .next_key(target.id(), target.key_count, now, &tried_keys)
+                })
+                .flatten();
+            match next_key {
+                Some(next) => key_index = next,
+                None => return Step::Failed,
+            }
+        }
+    }
+
+    /// Head-of-chain probe near the end of its cooldown (spec §3.6), throttled per provider.
+    /// The failure that started the cooldown counts as the last attempt for the throttle.
+    fn probe_allowed(&self, provider: &str, block: &Blocked, now: u64) -> bool {
+        if block.reason == "auth_permanent" {
+            return false;
+        }
+        let policy = &self.config.probe;
+        let span = block.until.saturating_sub(block.since);
+        let window =
+            (policy.window.as_millis() as u64).max((span as f64 * policy.window_fraction) as u64);
+        if now + window < block.until {
+            return false;
+        }
+        let mut probes = self
+            .probes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let last = probes.get(provider).copied().unwrap_or(0).max(block.since);
+        if now.saturating_sub(last) < policy.throttle.as_millis() as u64 {
+            return false;
+        }
+        probes.insert(provider.to_string(), now);
+        true
+    }
+
+    /// The chain's candidate whose cooldown ends first (chain order breaks ties).
+    fn soonest_blocked<'c>(
+        &self,
+        chain: &'c CandidateChain,
+    ) -> Option<(&'c CandidateRef, &ProviderTarget, usize)> {
+        let now = self.recorder.clock.now_ms();
+        let mut best: Option<(u64, &CandidateRef, &ProviderTarget, usize)> = None;
+        for candidate in chain.candidates() {
+            let Some(target) = self.providers.get(&candidate.provider) else {
+                continue;
+            };
+            if let Availability::Blocked { block, soonest_key } =
+                self.recorder
+                    .store
+                    .availability(target.id(), target.key_count, now)
+                && best.is_none_or(|(until, ..)| block.until < until)
+            {
+                best = Some((block.until, candidate, target, soonest_key));
+            }
+        }
+        best.map(|(_, candidate, target, key)| (candidate, target, key))
+    }
+
+    /// Epoch ms when the first candidate of `chain` leaves its cooldown.
+    pub fn soonest_retry(&self, chain: &CandidateChain) -> Option<u64> {
+        let now = self.recorder.clock.now_ms();
+        chain
+            .candidates()
+            .iter()
+            .filter_map(|candidate| self.providers.get(&candidate.provider))
+            .filter_map(|target| {
+                match self
+                    .recorder
+                    .store
+                    .availability(target.id(), target.key_count, now)
+                {
+                    Availability::Blocked { block, .. } => Some(block.until),
+                    Availability::Ready { .. } => None,
+                }
+            })
+            .min()
+    }
+}
+
+fn skipped(candidate: &CandidateRef, outcome: AttemptOutcome) -> AttemptRecord {
+    AttemptRecord {
+        candidate: candidate.clone(),
+        key_index: None,
+        outcome,
+        latency: Duration::ZERO,
+        probe: false,
+        last_resort: false,
+        retry: 0,
+    }
+}
+
+fn skipped_for(candidate: &CandidateRef, block: &Blocked, now: u64) -> AttemptRecord {
+    skipped(
+        candidate,
+        AttemptOutcome::SkippedForCooldown {
+            until: block.until,
+            remaining: Duration::from_millis(block.until.saturating_sub(now)),
+            reason: block.reason.clone(),
+            disabled: block.disabled,
+        },
+    )
+}

@@ -4,9 +4,20 @@
 //!
 //! Must not know about: fallbacks, cooldowns, sessions. A provider makes one attempt and says
 //! exactly how it went.
+//!
+//! (Adapters are being wired in; this commit holds the pure parts.)
 
+pub mod answer_guard;
+pub mod classify;
+pub mod classify_table;
+pub mod compat;
+pub mod discovery;
+pub mod endpoint;
 pub mod failure;
 pub mod provider;
+pub mod secret;
+pub mod spec;
 
 pub use failure::{FailureKind, NetworkCause, ProviderError};
 pub use provider::{CallContext, DiscoveredModel, EventStream, Provider};
+pub use spec::{ApiKind, CompatFlags, MaxTokensField, ModelInfo, ProviderSpec};

@@ -1,0 +1,269 @@
+//! Compat flags + per-server defaults → what the codec is told ([`EncodeOptions`]) and the few
+//! body fixes a codec cannot know about (OpenAI-only fields). The defaults follow OpenClaw and
+//! what local servers really do:
+//!
+//! | knob | default |
+//! |---|---|
+//! | output cap field | `max_completion_tokens` on api.openai.com only; `max_tokens` everywhere else (llama.cpp ignores `max_completion_tokens` and then generates until n_ctx is full) |
+//! | system as `developer` | api.openai.com only (forced off elsewhere) |
+//! | `stream_options.include_usage` | on for local servers and api.openai.com, off for unknown remotes |
+//! | tools | on |
+//! | string content | off |
+//! | Responses `instructions` | api.openai.com only, else a leading system input item |
+//! | Ollama `num_ctx` | the model's context window when known (unset otherwise: a guessed large window can OOM the server) |
+//! | `store` | api.openai.com only (`store: false`); removed everywhere else |
+
+use clawgate_wire::{EncodeOptions, Request};
+use serde_json::Value;
+
+use crate::endpoint::{is_local, is_openai_native};
+use crate::spec::{ApiKind, MaxTokensField, ProviderSpec};
+
+/// Fields only OpenAI's own API accepts; other servers may reject them.
+const OPENAI_ONLY_FIELDS: &[&str] = &[
+    "store",
+    "service_tier",
+    "prompt_cache_key",
+    "safety_identifier",
+    "prompt_cache_retention",
+];
+
+/// Anthropic requires an output cap; used when neither the request nor the model row has one.
+pub const ANTHROPIC_DEFAULT_MAX_TOKENS: u32 = 4096;
+
+/// Encode options for `model` on this provider.
+pub fn resolve_encode_options(spec: &ProviderSpec, model: &str) -> EncodeOptions {
+    let compat = spec.compat_for(model);
+    let native = matches!(
+        spec.api,
+        ApiKind::OpenAiCompletions | ApiKind::OpenAiResponses
+    ) && is_openai_native(&spec.base_url);
+    let local = is_local(&spec.id, &spec.base_url);
+    let use_max_completion_tokens = match compat.max_tokens_field {
+        Some(field) => field == MaxTokensField::MaxCompletionTokens,
+        None => native,
+    };
+    let num_ctx = match spec.api {
+        ApiKind::Ollama => spec
+            .model(model)
+            .and_then(|m| m.context_window)
+            .map(|w| u32::try_from(w).unwrap_or(u32::MAX)),
+        _ => None,
+    };
+    EncodeOptions {
+        use_max_completion_tokens,
+        developer_role: native && compat.supports_developer_role.unwrap_or(true),
+        usage_in_streaming: compat
+            .supports_usage_in_streaming
+            .unwrap_or(local || native),
+        tools: compat.supports_tools.unwrap_or(true),
+        string_content: compat.requires_string_content.unwrap_or(false),
+        instructions_field: compat.supports_instructions.unwrap_or(native),
+        num_ctx,
+    }
+}
+
+/// The request as it should be sent to this provider: output cap filled from the model row,
+/// fields the model does not support removed.
+pub fn prepare_request(spec: &ProviderSpec, mut request: Request) -> Request {
+    let compat = spec.compat_for(&request.model);
+    let info = spec.model(&request.model);
+    if request.max_tokens.is_none() {
+        request.max_tokens = info.and_then(|m| m.max_tokens);
+    }
+    if request.max_tokens.is_none() && spec.api == ApiKind::AnthropicMessages {
+        request.max_tokens = Some(ANTHROPIC_DEFAULT_MAX_TOKENS);
+    }
+    if compat.supports_temperature == Some(false) {
+        request.temperature = None;
+    }
+    if compat.supports_reasoning_effort == Some(false) {
+        request.reasoning = None;
+    }
+    if compat.supports_tools == Some(false) {
+        request.tools.clear();
+        request.tool_choice = clawgate_wire::ToolChoice::Auto;
+    }
+    request
+}
+
+/// Fix up an encoded OpenAI-dialect body: OpenAI-only fields go only to api.openai.com, and
+/// the output cap is in the field the server reads.
+pub fn adjust_openai_body(
+    spec: &ProviderSpec,
+    model: &str,
+    options: &EncodeOptions,
+    body: &mut Value,
+) {
+    let Some(obj) = body.as_object_mut() else {
+        return;
+    };
+    let native = is_openai_native(&spec.base_url);
+    if native {
+        if spec.compat_for(model).supports_store.unwrap_or(true) {
+            obj.insert("store".into(), Value::Bool(false));
+        } else {
+            obj.remove("store");
+        }
+    } else {
+        for field in OPENAI_ONLY_FIELDS {
+            obj.remove(*field);
+        }
+    }
+    if spec.api == ApiKind::OpenAiCompletions {
+        let (want, other) = if options.use_max_completion_tokens {
+            ("max_completion_tokens", "max_tokens")
+        } else {
+            ("max_tokens", "max_completion_tokens")
+        };
+        if let Some(v) = obj.remove(other) {
+            obj.entry(want.to_string()).or_insert(v);
+        }
+        if !options.usage_in_streaming {
+            obj.remove("stream_options");
+        }
+        if !options.tools {
+            obj.remove("tools");
+            obj.remove("tool_choice");
+            obj.remove("parallel_tool_calls");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::spec::{CompatFlags, ModelInfo};
+
+    fn spec(api: ApiKind, id: &str, base: &str) -> ProviderSpec {
+        ProviderSpec::new(id, api, base)
+    }
+
+    #[test]
+    fn local_chat_defaults() {
+        let s = spec(
+            ApiKind::OpenAiCompletions,
+            "local",
+            "http://127.0.0.1:8011/v1",
+        );
+        let o = resolve_encode_options(&s, "m");
+        assert!(!o.use_max_completion_tokens);
+        assert!(!o.developer_role);
+        assert!(o.usage_in_streaming);
+        assert!(o.tools);
+        assert!(!o.string_content);
+        assert!(!o.instructions_field);
+    }
+
+    #[test]
+    fn unknown_remote_gets_no_usage_in_streaming() {
+        let s = spec(
+            ApiKind::OpenAiCompletions,
+            "or",
+            "https://openrouter.ai/api/v1",
+        );
+        let o = resolve_encode_options(&s, "m");
+        assert!(!o.usage_in_streaming);
+        assert!(!o.developer_role);
+        assert!(!o.use_max_completion_tokens);
+    }
+
+    #[test]
+    fn openai_native_defaults() {
+        let s = spec(
+            ApiKind::OpenAiCompletions,
+            "openai",
+            "https://api.openai.com/v1",
+        );
+        let o = resolve_encode_options(&s, "gpt");
+        assert!(o.use_max_completion_tokens);
+        assert!(o.developer_role);
+        assert!(o.usage_in_streaming);
+        let r = spec(ApiKind::OpenAiResponses, "openai", "");
+        assert!(resolve_encode_options(&r, "gpt").instructions_field);
+    }
+
+    #[test]
+    fn developer_role_is_forced_off_off_openai() {
+        let mut s = spec(ApiKind::OpenAiCompletions, "x", "http://127.0.0.1:1/v1");
+        s.compat.supports_developer_role = Some(true);
+        assert!(!resolve_encode_options(&s, "m").developer_role);
+    }
+
+    #[test]
+    fn model_compat_overrides_provider_compat() {
+        let mut s = spec(ApiKind::OpenAiCompletions, "x", "http://127.0.0.1:1/v1");
+        s.compat.supports_tools = Some(false);
+        s.compat.max_tokens_field = Some(MaxTokensField::MaxCompletionTokens);
+        s.models.push(ModelInfo {
+            id: "m".into(),
+            compat: CompatFlags {
+                supports_tools: Some(true),
+                requires_string_content: Some(true),
+                ..CompatFlags::default()
+            },
+            ..ModelInfo::default()
+        });
+        let o = resolve_encode_options(&s, "m");
+        assert!(o.tools);
+        assert!(o.string_content);
+        assert!(o.use_max_completion_tokens);
+        assert!(!resolve_encode_options(&s, "other").tools);
+    }
+
+    #[test]
+    fn ollama_num_ctx_from_context_window() {
+        let s = spec(ApiKind::Ollama, "ollama", "http://127.0.0.1:11434")
+            .with_model(ModelInfo::new("qwen").with_context_window(32768));
+        assert_eq!(resolve_encode_options(&s, "qwen").num_ctx, Some(32768));
+        assert_eq!(resolve_encode_options(&s, "unknown").num_ctx, None);
+    }
+
+    #[test]
+    fn openai_only_fields_are_removed_elsewhere() {
+        let s = spec(ApiKind::OpenAiCompletions, "x", "http://127.0.0.1:1/v1");
+        let o = resolve_encode_options(&s, "m");
+        let mut body =
+            json!({"model":"m","store":true,"service_tier":"auto","max_completion_tokens":5});
+        adjust_openai_body(&s, "m", &o, &mut body);
+        assert_eq!(body, json!({"model":"m","max_tokens":5}));
+
+        let n = spec(
+            ApiKind::OpenAiResponses,
+            "openai",
+            "https://api.openai.com/v1",
+        );
+        let o = resolve_encode_options(&n, "m");
+        let mut body = json!({"model":"m"});
+        adjust_openai_body(&n, "m", &o, &mut body);
+        assert_eq!(body["store"], json!(false));
+    }
+
+    #[test]
+    fn prepare_fills_cap_and_drops_unsupported() {
+        let mut s = spec(ApiKind::OpenAiCompletions, "x", "http://127.0.0.1:1/v1");
+        s.models.push(ModelInfo {
+            id: "m".into(),
+            max_tokens: Some(512),
+            compat: CompatFlags {
+                supports_temperature: Some(false),
+                ..CompatFlags::default()
+            },
+            ..ModelInfo::default()
+        });
+        let req = Request {
+            model: "m".into(),
+            temperature: Some(0.5),
+            ..Request::default()
+        };
+        let out = prepare_request(&s, req);
+        assert_eq!(out.max_tokens, Some(512));
+        assert_eq!(out.temperature, None);
+
+        let a = spec(ApiKind::AnthropicMessages, "anthropic", "");
+        let out = prepare_request(&a, Request::default());
+        assert_eq!(out.max_tokens, Some(ANTHROPIC_DEFAULT_MAX_TOKENS));
+    }
+}

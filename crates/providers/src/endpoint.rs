@@ -1,0 +1,191 @@
+//! Where each dialect's requests go, and what kind of server a base URL points at. OpenClaw's
+//! base-URL conventions differ per api (Anthropic's omit `/v1`, Ollama's are native roots),
+//! and users paste them both ways, so every join here tolerates a trailing `/` and an extra or
+//! missing `/v1` instead of doubling it.
+
+use std::net::IpAddr;
+
+use reqwest::Url;
+
+/// Default base URLs when config leaves `baseUrl` empty.
+pub const OPENAI_DEFAULT_BASE: &str = "https://api.openai.com/v1";
+pub const ANTHROPIC_DEFAULT_BASE: &str = "https://api.anthropic.com";
+pub const OLLAMA_DEFAULT_BASE: &str = "http://127.0.0.1:11434";
+
+/// Provider ids OpenClaw registers as bundled local servers.
+const LOCAL_PROVIDER_IDS: &[&str] = &["ollama", "lmstudio", "vllm", "sglang", "llama-cpp"];
+
+fn trimmed(base: &str) -> &str {
+    base.trim().trim_end_matches('/')
+}
+
+fn or_default<'a>(base: &'a str, default: &'a str) -> &'a str {
+    let t = trimmed(base);
+    if t.is_empty() { default } else { t }
+}
+
+fn strip_v1(base: &str) -> &str {
+    base.strip_suffix("/v1").unwrap_or(base)
+}
+
+/// `POST {base}/chat/completions`.
+pub fn chat_completions_url(base: &str) -> String {
+    format!("{}/chat/completions", or_default(base, OPENAI_DEFAULT_BASE))
+}
+
+/// `POST {base}/responses`.
+pub fn responses_url(base: &str) -> String {
+    format!("{}/responses", or_default(base, OPENAI_DEFAULT_BASE))
+}
+
+/// `GET {base}/models` (OpenAI-compatible discovery).
+pub fn openai_models_url(base: &str) -> String {
+    format!("{}/models", or_default(base, OPENAI_DEFAULT_BASE))
+}
+
+/// Anthropic root without `/v1`: OpenClaw's base URLs omit it, but a pasted `…/v1` must not
+/// become `/v1/v1/messages`.
+fn anthropic_root(base: &str) -> &str {
+    strip_v1(or_default(base, ANTHROPIC_DEFAULT_BASE))
+}
+
+/// `POST {root}/v1/messages`.
+pub fn anthropic_messages_url(base: &str) -> String {
+    format!("{}/v1/messages", anthropic_root(base))
+}
+
+/// `GET {root}/v1/models`.
+pub fn anthropic_models_url(base: &str) -> String {
+    format!("{}/v1/models", anthropic_root(base))
+}
+
+/// Ollama's native root: base without trailing `/` and without a trailing `/v1`.
+pub fn ollama_root(base: &str) -> String {
+    strip_v1(or_default(base, OLLAMA_DEFAULT_BASE)).to_string()
+}
+
+/// `scheme://host:port` of a base URL (LM Studio's native API lives at the origin).
+pub fn origin(base: &str) -> Option<String> {
+    let url = Url::parse(trimmed(base)).ok()?;
+    let origin = url.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
+}
+
+fn host_of(base: &str) -> Option<String> {
+    let url = Url::parse(trimmed(base)).ok()?;
+    Some(
+        url.host_str()?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase(),
+    )
+}
+
+/// True when the base URL is OpenAI's own API (empty base = OpenAI). OpenAI-only fields
+/// (`store`, developer role, `max_completion_tokens`) go only there.
+pub fn is_openai_native(base: &str) -> bool {
+    if trimmed(base).is_empty() {
+        return true;
+    }
+    host_of(base).is_some_and(|h| h == "api.openai.com")
+}
+
+/// True when the upstream is on this machine or the local network, or is one of OpenClaw's
+/// bundled local providers. Local servers get local defaults (usage in streaming on).
+pub fn is_local(provider_id: &str, base: &str) -> bool {
+    if LOCAL_PROVIDER_IDS.contains(&provider_id) {
+        return true;
+    }
+    let Some(host) = host_of(base) else {
+        return false;
+    };
+    if host == "localhost" || host.ends_with(".localhost") || host.ends_with(".local") {
+        return true;
+    }
+    match host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        Ok(IpAddr::V6(v6)) => {
+            v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00 // unique local
+        }
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anthropic_accepts_base_with_or_without_v1() {
+        for base in [
+            "https://api.anthropic.com",
+            "https://api.anthropic.com/",
+            "https://api.anthropic.com/v1",
+            "https://api.anthropic.com/v1/",
+            "",
+        ] {
+            assert_eq!(
+                anthropic_messages_url(base),
+                "https://api.anthropic.com/v1/messages",
+                "{base}"
+            );
+        }
+        assert_eq!(
+            anthropic_messages_url("http://127.0.0.1:9000/proxy"),
+            "http://127.0.0.1:9000/proxy/v1/messages"
+        );
+    }
+
+    #[test]
+    fn openai_paths_join_without_double_slash() {
+        assert_eq!(
+            chat_completions_url("http://127.0.0.1:1234/v1/"),
+            "http://127.0.0.1:1234/v1/chat/completions"
+        );
+        assert_eq!(responses_url(""), "https://api.openai.com/v1/responses");
+        assert_eq!(openai_models_url("http://h:1/v1"), "http://h:1/v1/models");
+    }
+
+    #[test]
+    fn ollama_root_drops_trailing_v1() {
+        assert_eq!(
+            ollama_root("http://127.0.0.1:11434/v1/"),
+            "http://127.0.0.1:11434"
+        );
+        assert_eq!(
+            ollama_root("http://127.0.0.1:11434"),
+            "http://127.0.0.1:11434"
+        );
+        assert_eq!(ollama_root(""), OLLAMA_DEFAULT_BASE);
+    }
+
+    #[test]
+    fn origin_keeps_scheme_host_port() {
+        assert_eq!(
+            origin("http://localhost:1234/v1").as_deref(),
+            Some("http://localhost:1234")
+        );
+        assert_eq!(
+            origin("https://example.com/api/v1").as_deref(),
+            Some("https://example.com")
+        );
+        assert_eq!(
+            origin("http://[::1]:8080/v1").as_deref(),
+            Some("http://[::1]:8080")
+        );
+    }
+
+    #[test]
+    fn server_kinds() {
+        assert!(is_openai_native("https://api.openai.com/v1"));
+        assert!(is_openai_native(""));
+        assert!(!is_openai_native("https://openrouter.ai/api/v1"));
+        assert!(is_local("custom", "http://127.0.0.1:8000/v1"));
+        assert!(is_local("custom", "http://[::1]:8000/v1"));
+        assert!(is_local("custom", "http://192.168.1.20:8000/v1"));
+        assert!(is_local("custom", "http://localhost:1234/v1"));
+        assert!(is_local("lmstudio", "http://gpu-box:1234/v1"));
+        assert!(!is_local("custom", "https://openrouter.ai/api/v1"));
+        assert!(!is_local("custom", "not a url"));
+    }
+}

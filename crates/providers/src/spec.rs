@@ -1,0 +1,218 @@
+//! `ProviderSpec`: everything an adapter needs to talk to one upstream, as plain data. The
+//! config crate's registry converts into it (`spec_from_config`), tests build it by hand, so
+//! this crate never depends on how config is loaded or merged.
+//!
+//! Compat flags keep OpenClaw's names (serde `camelCase`) and are all optional: `None` means
+//! "use the per-server default" (see `compat::resolve_encode_options`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+
+/// The wire dialect of a provider (OpenClaw's `api` values that clawgate implements).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ApiKind {
+    #[serde(rename = "openai-completions")]
+    OpenAiCompletions,
+    #[serde(rename = "openai-responses")]
+    OpenAiResponses,
+    #[serde(rename = "anthropic-messages")]
+    AnthropicMessages,
+    #[serde(rename = "ollama")]
+    Ollama,
+    /// The in-process engine (`clawgate-engine`), not an HTTP upstream.
+    #[serde(rename = "llama-cpp")]
+    LlamaCpp,
+}
+
+impl ApiKind {
+    /// The config spelling (`openai-completions`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiKind::OpenAiCompletions => "openai-completions",
+            ApiKind::OpenAiResponses => "openai-responses",
+            ApiKind::AnthropicMessages => "anthropic-messages",
+            ApiKind::Ollama => "ollama",
+            ApiKind::LlamaCpp => "llama-cpp",
+        }
+    }
+
+    /// Parse the config spelling; `None` for apis clawgate does not implement.
+    pub fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "openai-completions" => ApiKind::OpenAiCompletions,
+            "openai-responses" => ApiKind::OpenAiResponses,
+            "anthropic-messages" => ApiKind::AnthropicMessages,
+            "ollama" => ApiKind::Ollama,
+            "llama-cpp" => ApiKind::LlamaCpp,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for ApiKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which field carries the output cap on chat completions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MaxTokensField {
+    #[serde(rename = "max_tokens")]
+    MaxTokens,
+    #[serde(rename = "max_completion_tokens")]
+    MaxCompletionTokens,
+}
+
+/// OpenClaw's `compat` flags that change what goes on the wire. `None` = server default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompatFlags {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens_field: Option<MaxTokensField>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supports_developer_role: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supports_usage_in_streaming: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supports_tools: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_string_content: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supports_store: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supports_instructions: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supports_reasoning_effort: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supports_temperature: Option<bool>,
+}
+
+impl CompatFlags {
+    /// `self` with every flag `other` sets taken from `other` (model rows override the
+    /// provider's flags field by field).
+    pub fn overridden_by(&self, other: &CompatFlags) -> CompatFlags {
+        CompatFlags {
+            max_tokens_field: other.max_tokens_field.or(self.max_tokens_field),
+            supports_developer_role: other
+                .supports_developer_role
+                .or(self.supports_developer_role),
+            supports_usage_in_streaming: other
+                .supports_usage_in_streaming
+                .or(self.supports_usage_in_streaming),
+            supports_tools: other.supports_tools.or(self.supports_tools),
+            requires_string_content: other
+                .requires_string_content
+                .or(self.requires_string_content),
+            supports_store: other.supports_store.or(self.supports_store),
+            supports_instructions: other.supports_instructions.or(self.supports_instructions),
+            supports_reasoning_effort: other
+                .supports_reasoning_effort
+                .or(self.supports_reasoning_effort),
+            supports_temperature: other.supports_temperature.or(self.supports_temperature),
+        }
+    }
+}
+
+/// What the registry knows about one model of a provider.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelInfo {
+    /// Model id as the upstream knows it.
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_window: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    #[serde(default)]
+    pub reasoning: bool,
+    /// Per-model extra headers (added after the provider's).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Per-model compat overrides (win over the provider's, flag by flag).
+    #[serde(default)]
+    pub compat: CompatFlags,
+}
+
+/// One upstream, as plain data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderSpec {
+    /// Provider id from config (`lmstudio`, `anthropic`, ...).
+    pub id: String,
+    pub api: ApiKind,
+    /// As configured (`http://127.0.0.1:1234/v1`, `https://api.anthropic.com`, ...). Empty for
+    /// `openai-*` means api.openai.com.
+    pub base_url: String,
+    /// API keys in rotation order; `CallContext::key_index` picks one. May be empty.
+    pub keys: Vec<Secret>,
+    /// Static extra headers for every request.
+    pub headers: BTreeMap<String, String>,
+    /// OpenClaw `authHeader`: send `Authorization: Bearer` even where the dialect has its own
+    /// header (Anthropic `x-api-key`).
+    pub auth_header: bool,
+    pub compat: CompatFlags,
+    pub models: Vec<ModelInfo>,
+}
+
+impl ProviderSpec {
+    /// A spec with no keys, headers, compat or models.
+    pub fn new(id: impl Into<String>, api: ApiKind, base_url: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            api,
+            base_url: base_url.into(),
+            keys: Vec::new(),
+            headers: BTreeMap::new(),
+            auth_header: false,
+            compat: CompatFlags::default(),
+            models: Vec::new(),
+        }
+    }
+
+    pub fn with_key(mut self, key: impl Into<Secret>) -> Self {
+        self.keys.push(key.into());
+        self
+    }
+
+    pub fn with_model(mut self, model: ModelInfo) -> Self {
+        self.models.push(model);
+        self
+    }
+
+    pub fn model(&self, id: &str) -> Option<&ModelInfo> {
+        self.models.iter().find(|m| m.id == id)
+    }
+
+    /// The provider's compat flags with the model row's overrides applied.
+    pub fn compat_for(&self, model: &str) -> CompatFlags {
+        match self.model(model) {
+            Some(m) => self.compat.overridden_by(&m.compat),
+            None => self.compat.clone(),
+        }
+    }
+
+    /// The key for an attempt; wraps around when `index` is past the end.
+    pub fn key(&self, index: usize) -> Option<&Secret> {
+        if self.keys.is_empty() {
+            return None;
+        }
+        self.keys.get(index % self.keys.len())
+    }
+}
+
+impl ModelInfo {
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            ..Self::default()
+        }
+    }
+
+    pub fn with_context_window(mut self, tokens: u64) -> Self {
+        self.context_window = Some(tokens);
+        self
+    }
+}

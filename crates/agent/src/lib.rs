@@ -2,16 +2,44 @@
 //! loop, tool policy, untrusted-content wrapping and the delivery filter.
 //!
 //! Must not know about: the HTTP server, or how a model call is routed: it talks to models
-//! through the [`ModelClient`] trait only (the router adapter implements it).
+//! through the [`ModelClient`] trait only (the router adapter implements it), and learns about
+//! models through [`ModelDirectory`] (the config registry implements it).
+//!
+//! Entry point: [`AgentRuntime`] (`run_turn`, slash commands, `list_sessions` /
+//! `show_session` / `export_session`).
 
 pub mod budget;
 pub mod clock;
+pub mod commands;
+pub mod compaction;
 pub(crate) mod context;
+pub mod delivery;
 pub mod error;
 pub mod model_client;
+pub mod notices;
+pub mod policy;
+pub mod runtime;
+pub mod scaffold;
 pub mod session;
+pub mod sessions_view;
+pub mod settings;
+pub mod tool_text_recovery;
+pub mod tools;
+mod turn;
+pub mod untrusted;
 
 pub use budget::{BudgetSettings, ContextBudget, ModelInfo, TokenEstimator};
 pub use clock::{Clock, SystemClock};
+pub use commands::SlashCommand;
+pub use compaction::{CompactionSettings, CompactionTrigger, SUMMARY_PROMPT};
+pub use delivery::{Delivered, DeliveryFilter, FilteredAnswer};
 pub use error::AgentError;
 pub use model_client::{EventStream, FallbackInfo, ModelCallError, ModelClient, ModelReply};
+pub use policy::{ToolLayerConfig, ToolPolicy, ToolPolicyConfig, ToolProfile};
+pub use runtime::{
+    AgentEvent, AgentRuntime, EventSink, ToolCallRecord, TurnInput, TurnOptions, TurnOutcome,
+};
+pub use session::{SessionEntry, SessionStore, main_session_key};
+pub use sessions_view::{ExportFormat, SessionSummary, SessionView};
+pub use settings::{AgentSettings, ModelDirectory, StaticModelDirectory};
+pub use tools::{Tool, ToolContext, ToolOutput, ToolRegistry, ToolSettings, Workspace};

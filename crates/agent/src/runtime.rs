@@ -1,0 +1,325 @@
+//! [`AgentRuntime`]: the API the CLI and the gateway use. It owns the loaded sessions (kept in
+//! memory, one writer each), the token estimator, the tool registry and policy, and runs turns
+//! (`turn.rs`), slash commands (`commands.rs`) and session listing/export (`sessions_view.rs`).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use clawgate_wire::{ContentBlock, Usage};
+use tokio::sync::Mutex as AsyncMutex;
+
+use crate::budget::{ContextBudget, ModelInfo, TokenEstimator};
+use crate::clock::{Clock, SystemClock};
+use crate::compaction::CompactionTrigger;
+use crate::error::AgentError;
+use crate::model_client::ModelClient;
+use crate::policy::ToolPolicy;
+use crate::session::{OpenSession, SessionEntry, SessionStore, main_session_key, sessions_dir};
+use crate::settings::{AgentSettings, ModelDirectory};
+use crate::tools::{ToolContext, ToolRegistry, Workspace};
+
+/// What the user said: plain text or canonical content blocks (text + images).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnInput {
+    Text(String),
+    Blocks(Vec<ContentBlock>),
+}
+
+impl From<&str> for TurnInput {
+    fn from(s: &str) -> Self {
+        TurnInput::Text(s.to_string())
+    }
+}
+
+impl From<String> for TurnInput {
+    fn from(s: String) -> Self {
+        TurnInput::Text(s)
+    }
+}
+
+/// Live progress of a turn, for streaming surfaces (the CLI chat, SSE).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentEvent {
+    /// Answer text, already filtered for delivery.
+    Text(String),
+    /// Reasoning, only when reasoning is on for the turn.
+    Reasoning(String),
+    ToolCall {
+        id: String,
+        name: String,
+        arguments: String,
+    },
+    ToolResult {
+        id: String,
+        name: String,
+        is_error: bool,
+    },
+    /// One-line operational notice (fallback, tool profile, compaction).
+    Notice(String),
+    Compacted {
+        trigger: CompactionTrigger,
+        tokens_before: u64,
+    },
+}
+
+pub type EventSink = Arc<dyn Fn(AgentEvent) + Send + Sync>;
+
+#[derive(Clone, Default)]
+pub struct TurnOptions {
+    /// Use this model ref/alias for this turn only.
+    pub model_override: Option<String>,
+    pub on_event: Option<EventSink>,
+    /// Deliver reasoning this turn (overrides the session setting).
+    pub reasoning: Option<bool>,
+}
+
+impl std::fmt::Debug for TurnOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TurnOptions")
+            .field("model_override", &self.model_override)
+            .field("on_event", &self.on_event.is_some())
+            .field("reasoning", &self.reasoning)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolCallRecord {
+    pub id: String,
+    pub name: String,
+    pub arguments: String,
+    pub is_error: bool,
+    /// The call was recovered from JSON text (see `tool_text_recovery`).
+    pub recovered: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TurnOutcome {
+    /// What to deliver; `None` when the answer was silent (`NO_REPLY`) or empty.
+    pub reply: Option<String>,
+    /// The separate reasoning message (`Reasoning:\n…`), only when reasoning is on.
+    pub reasoning: Option<String>,
+    pub notices: Vec<String>,
+    /// Summed over the turn's model calls (summaries excluded).
+    pub usage: Usage,
+    /// Compactions run during the turn.
+    pub compactions: u32,
+    pub tool_calls: Vec<ToolCallRecord>,
+    /// The model that gave the last answer.
+    pub model_ref: Option<String>,
+    pub session_id: String,
+    pub silent: bool,
+    /// The input was a slash command; `reply` is its output.
+    pub command: bool,
+}
+
+impl TurnOutcome {
+    pub fn compacted(&self) -> bool {
+        self.compactions > 0
+    }
+}
+
+pub(crate) type SharedSession = Arc<AsyncMutex<OpenSession>>;
+
+pub struct AgentRuntime {
+    pub(crate) settings: AgentSettings,
+    pub(crate) client: Arc<dyn ModelClient>,
+    pub(crate) models: Arc<dyn ModelDirectory>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) tools: ToolRegistry,
+    pub(crate) policy: ToolPolicy,
+    pub(crate) tool_ctx: ToolContext,
+    pub(crate) store: SessionStore,
+    pub(crate) sessions: Mutex<HashMap<String, SharedSession>>,
+    pub(crate) estimator: Mutex<TokenEstimator>,
+    policy_notice_pending: AtomicBool,
+}
+
+impl std::fmt::Debug for AgentRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentRuntime")
+            .field("agent_id", &self.settings.agent_id)
+            .field("tools", &self.tools)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AgentRuntime {
+    /// A runtime with the built-in tools and the system clock.
+    pub fn new(
+        settings: AgentSettings,
+        client: Arc<dyn ModelClient>,
+        models: Arc<dyn ModelDirectory>,
+    ) -> Result<Self, AgentError> {
+        let workspace = Workspace::new(&settings.workspace)
+            .map_err(|e| AgentError::io(&settings.workspace, e))?;
+        let primary_is_local = models
+            .resolve(&settings.primary_model)
+            .is_some_and(|m| m.is_local);
+        let policy = ToolPolicy::resolve(&settings.tool_policy, primary_is_local);
+        let store = SessionStore::new(
+            sessions_dir(&settings.state_dir, &settings.agent_id),
+            settings.durable_store,
+        );
+        Ok(AgentRuntime {
+            tool_ctx: ToolContext {
+                workspace,
+                settings: settings.tools.clone(),
+            },
+            policy_notice_pending: AtomicBool::new(policy.local_default),
+            policy,
+            store,
+            settings,
+            client,
+            models,
+            clock: Arc::new(SystemClock),
+            tools: ToolRegistry::builtin(),
+            sessions: Mutex::new(HashMap::new()),
+            estimator: Mutex::new(TokenEstimator::default()),
+        })
+    }
+
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Replace the tool registry (before policy; the policy still filters it).
+    pub fn with_tools(mut self, tools: ToolRegistry) -> Self {
+        self.tools = tools;
+        self
+    }
+
+    pub fn settings(&self) -> &AgentSettings {
+        &self.settings
+    }
+
+    /// `agent:<agentId>:main`.
+    pub fn main_key(&self) -> String {
+        main_session_key(&self.settings.agent_id)
+    }
+
+    pub fn policy(&self) -> &ToolPolicy {
+        &self.policy
+    }
+
+    /// Names of the tools the model is offered.
+    pub fn offered_tools(&self) -> Vec<String> {
+        self.tools
+            .allowed(&self.policy)
+            .iter()
+            .map(|t| t.spec().name)
+            .collect()
+    }
+
+    /// Notices to show once at start (e.g. the narrow tool set of a local agent). Taking them
+    /// here keeps them out of the first turn's outcome.
+    pub fn take_startup_notices(&self) -> Vec<String> {
+        if self.policy_notice_pending.swap(false, Ordering::SeqCst) {
+            vec![ToolPolicy::local_default_notice().to_string()]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Drop a loaded session from memory and release its lock.
+    pub async fn close_session(&self, key: &str) {
+        let removed = self.lock_sessions().remove(key);
+        if let Some(session) = removed {
+            drop(session.lock().await);
+        }
+    }
+
+    pub(crate) fn lock_sessions(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, SharedSession>> {
+        match self.sessions.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    pub(crate) fn lock_estimator(&self) -> std::sync::MutexGuard<'_, TokenEstimator> {
+        match self.estimator.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// The loaded session for `key`, loading (or creating) it on first use.
+    pub(crate) fn session(&self, key: &str) -> Result<SharedSession, AgentError> {
+        let mut map = self.lock_sessions();
+        if let Some(s) = map.get(key) {
+            return Ok(s.clone());
+        }
+        let now = self.clock.now_ms();
+        let entry = match self.store.get(key)? {
+            Some(e) => e,
+            None => self.store.update(key, |existing| {
+                existing.unwrap_or_else(|| new_entry(now, None))
+            })?,
+        };
+        let open = OpenSession::open(
+            self.store.dir(),
+            key,
+            entry,
+            self.tool_ctx.workspace.root(),
+            self.clock.as_ref(),
+        )?;
+        let shared = Arc::new(AsyncMutex::new(open));
+        map.insert(key.to_string(), shared.clone());
+        Ok(shared)
+    }
+
+    /// The model a turn uses: turn override → session `/model` override → primary.
+    pub(crate) fn model_for(
+        &self,
+        turn_override: Option<&str>,
+        entry: &SessionEntry,
+    ) -> Result<(ModelInfo, ContextBudget), AgentError> {
+        let wanted = turn_override
+            .or(entry.model_override.as_deref())
+            .unwrap_or(&self.settings.primary_model);
+        let info = match self.models.resolve(wanted) {
+            Some(info) => info,
+            None if turn_override.is_some() => {
+                return Err(AgentError::UnknownModel(wanted.to_string()));
+            }
+            // A primary or stored override the registry does not list: default window.
+            None => ModelInfo {
+                model_ref: wanted.to_string(),
+                ..ModelInfo::default()
+            },
+        };
+        let budget = ContextBudget::resolve(&info, &self.settings.budget)?;
+        Ok((info, budget))
+    }
+
+    pub(crate) fn store(&self) -> &SessionStore {
+        &self.store
+    }
+}
+
+/// A fresh session row; user choices (model override, reasoning) carry over from `previous`.
+pub(crate) fn new_entry(now: u64, previous: Option<&SessionEntry>) -> SessionEntry {
+    SessionEntry {
+        session_id: uuid::Uuid::new_v4().to_string(),
+        session_file: None,
+        session_started_at: now,
+        last_interaction_at: now,
+        updated_at: now,
+        model_override: previous.and_then(|p| p.model_override.clone()),
+        model_override_source: previous.and_then(|p| p.model_override_source.clone()),
+        reasoning_level: previous.and_then(|p| p.reasoning_level.clone()),
+        ..SessionEntry::default()
+    }
+    .with_file()
+}
+
+impl SessionEntry {
+    pub(crate) fn with_file(mut self) -> Self {
+        self.session_file = Some(format!("{}.jsonl", self.session_id));
+        self
+    }
+}

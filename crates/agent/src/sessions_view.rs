@@ -1,0 +1,165 @@
+//! Read-only views of an agent's sessions for `clawgate sessions list|show|export`: they read
+//! `sessions.json` and the transcript from disk and take no lock, so they work while a chat or
+//! gateway holds the session open.
+
+use std::path::PathBuf;
+
+use clawgate_wire::{ContentBlock, Role};
+
+use crate::error::AgentError;
+use crate::runtime::AgentRuntime;
+use crate::session::{
+    EntryBody, LoadedTranscript, SessionEntry, load_transcript, transcript_path,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSummary {
+    pub key: String,
+    pub session_id: String,
+    pub updated_at: u64,
+    pub model_override: Option<String>,
+    pub total_tokens: u64,
+    pub context_tokens: Option<u64>,
+    pub compaction_count: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionView {
+    pub key: String,
+    pub entry: SessionEntry,
+    pub transcript_path: PathBuf,
+    pub transcript: LoadedTranscript,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// The transcript file as it is on disk.
+    Jsonl,
+    /// A readable Markdown rendering of the active branch.
+    Markdown,
+}
+
+impl AgentRuntime {
+    /// All sessions of this agent, most recently updated first.
+    pub fn list_sessions(&self) -> Result<Vec<SessionSummary>, AgentError> {
+        let mut out: Vec<SessionSummary> = self
+            .store()
+            .load()?
+            .into_iter()
+            .map(|(key, e)| SessionSummary {
+                key,
+                session_id: e.session_id,
+                updated_at: e.updated_at,
+                model_override: e.model_override,
+                total_tokens: e.total_tokens,
+                context_tokens: e.context_tokens,
+                compaction_count: e.compaction_count,
+            })
+            .collect();
+        out.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.key.cmp(&b.key)));
+        Ok(out)
+    }
+
+    /// A session by key, or by session id.
+    pub fn show_session(&self, key_or_id: &str) -> Result<SessionView, AgentError> {
+        let all = self.store().load()?;
+        let (key, entry) = all
+            .iter()
+            .find(|(k, _)| k.as_str() == key_or_id)
+            .or_else(|| all.iter().find(|(_, e)| e.session_id == key_or_id))
+            .map(|(k, e)| (k.clone(), e.clone()))
+            .ok_or_else(|| AgentError::UnknownSession(key_or_id.to_string()))?;
+        let path = match &entry.session_file {
+            Some(file) => self.store().dir().join(file),
+            None => transcript_path(self.store().dir(), &entry.session_id),
+        };
+        let transcript = load_transcript(&path)?;
+        Ok(SessionView {
+            key,
+            entry,
+            transcript_path: path,
+            transcript,
+        })
+    }
+
+    pub fn export_session(
+        &self,
+        key_or_id: &str,
+        format: ExportFormat,
+    ) -> Result<String, AgentError> {
+        let view = self.show_session(key_or_id)?;
+        match format {
+            ExportFormat::Jsonl => std::fs::read(&view.transcript_path)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .map_err(|e| AgentError::io(&view.transcript_path, e)),
+            ExportFormat::Markdown => Ok(render_markdown(&view)),
+        }
+    }
+}
+
+fn render_markdown(view: &SessionView) -> String {
+    let mut out = format!(
+        "# Session {}\n\nSession id `{}`",
+        view.key, view.entry.session_id
+    );
+    if let Some(h) = &view.transcript.header {
+        out.push_str(&format!(", started {}", h.timestamp));
+    }
+    out.push_str("\n\n");
+    for entry in view.transcript.active_branch() {
+        match &entry.body {
+            EntryBody::Message(m) => {
+                let who = match m.role {
+                    Role::User => "User",
+                    Role::Assistant => "Assistant",
+                    Role::Tool => "Tool",
+                };
+                out.push_str(&format!("## {who} · {}\n\n", entry.timestamp));
+                for block in &m.content {
+                    match block {
+                        ContentBlock::Text { text } => {
+                            out.push_str(text.trim());
+                            out.push_str("\n\n");
+                        }
+                        ContentBlock::Reasoning { text, .. } => {
+                            for line in text.trim().lines() {
+                                out.push_str("> ");
+                                out.push_str(line);
+                                out.push('\n');
+                            }
+                            out.push('\n');
+                        }
+                        ContentBlock::Image { .. } => out.push_str("*[image]*\n\n"),
+                        ContentBlock::ToolCall {
+                            name, arguments, ..
+                        } => {
+                            out.push_str(&format!("Tool call `{name}` `{arguments}`\n\n"));
+                        }
+                        ContentBlock::ToolResult {
+                            name,
+                            content,
+                            is_error,
+                            ..
+                        } => {
+                            let name = name.as_deref().unwrap_or("tool");
+                            let flag = if *is_error { " (error)" } else { "" };
+                            out.push_str(&format!("Result of `{name}`{flag}:\n\n````\n"));
+                            out.push_str(content.trim_end());
+                            out.push_str("\n````\n\n");
+                        }
+                    }
+                }
+            }
+            EntryBody::Compaction(c) => {
+                out.push_str(&format!(
+                    "## Compaction · {} (~{} tokens before)\n\n",
+                    entry.timestamp, c.tokens_before
+                ));
+                out.push_str(c.summary.trim());
+                out.push_str("\n\n");
+            }
+            EntryBody::Other(_) => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,97 @@
+//! What one agent is configured with. The config crate's registry maps OpenClaw's
+//! `agents.defaults` / `agents.list[i]` / `tools` / `models` onto these plain structs (the
+//! agent crate does not parse config files), and implements [`ModelDirectory`] over its model
+//! registry so the agent can size the context for any model ref.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use crate::budget::{BudgetSettings, ModelInfo};
+use crate::compaction::CompactionSettings;
+use crate::policy::ToolPolicyConfig;
+use crate::tools::ToolSettings;
+
+#[derive(Debug, Clone)]
+pub struct AgentSettings {
+    pub agent_id: String,
+    /// The state dir (`$CLAWGATE_STATE_DIR`, default `~/.clawgate`); sessions live under
+    /// `agents/<agentId>/sessions` in it.
+    pub state_dir: PathBuf,
+    /// The folder the built-in tools work in.
+    pub workspace: PathBuf,
+    /// `agents.defaults.model.primary` (or the agent's own), a model ref or alias.
+    pub primary_model: String,
+    pub system_prompt: Option<String>,
+    pub budget: BudgetSettings,
+    pub compaction: CompactionSettings,
+    pub tools: ToolSettings,
+    pub tool_policy: ToolPolicyConfig,
+    /// `agents.defaults.reasoningDefault == "on"`.
+    pub reasoning_default: bool,
+    /// fsync `sessions.json` on each rewrite.
+    pub durable_store: bool,
+}
+
+impl AgentSettings {
+    pub fn new(
+        agent_id: impl Into<String>,
+        state_dir: impl Into<PathBuf>,
+        workspace: impl Into<PathBuf>,
+        primary_model: impl Into<String>,
+    ) -> Self {
+        AgentSettings {
+            agent_id: agent_id.into(),
+            state_dir: state_dir.into(),
+            workspace: workspace.into(),
+            primary_model: primary_model.into(),
+            system_prompt: None,
+            budget: BudgetSettings::default(),
+            compaction: CompactionSettings::default(),
+            tools: ToolSettings::default(),
+            tool_policy: ToolPolicyConfig::default(),
+            reasoning_default: false,
+            durable_store: true,
+        }
+    }
+}
+
+/// Model lookup for the agent: resolves a ref or alias to what the budget needs.
+pub trait ModelDirectory: Send + Sync {
+    /// `None` for a ref the registry does not know.
+    fn resolve(&self, model_ref_or_alias: &str) -> Option<ModelInfo>;
+}
+
+/// A fixed table (tests, and embedders without a config registry).
+#[derive(Debug, Clone, Default)]
+pub struct StaticModelDirectory {
+    models: HashMap<String, ModelInfo>,
+    aliases: HashMap<String, String>,
+}
+
+impl StaticModelDirectory {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with_model(mut self, info: ModelInfo) -> Self {
+        self.models.insert(info.model_ref.clone(), info);
+        self
+    }
+
+    pub fn with_alias(mut self, alias: &str, model_ref: &str) -> Self {
+        self.aliases
+            .insert(alias.to_ascii_lowercase(), model_ref.to_string());
+        self
+    }
+}
+
+impl ModelDirectory for StaticModelDirectory {
+    fn resolve(&self, name: &str) -> Option<ModelInfo> {
+        let name = name.trim();
+        if let Some(info) = self.models.get(name) {
+            return Some(info.clone());
+        }
+        let target = self.aliases.get(&name.to_ascii_lowercase())?;
+        self.models.get(target).cloned()
+    }
+}

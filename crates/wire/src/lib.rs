@@ -14,8 +14,11 @@ pub use canonical::*;
 pub use codec::{EncodeOptions, Frame, StreamDecoder, StreamEncoder};
 pub use error::WireError;
 
+pub mod anthropic;
 pub mod collect;
 pub mod ndjson;
+pub mod ollama;
+pub mod openai_responses;
 pub mod openai_chat;
 pub mod reasoning_tags;
 pub mod sse;

@@ -9,7 +9,7 @@
 
 mod decoder;
 mod encoder;
-mod request;
+pub(crate) mod request;
 mod response;
 
 pub use decoder::Decoder;

@@ -1,0 +1,57 @@
+//! Non-streamed Responses bodies (`object: "response"`), both directions.
+
+use serde_json::Value;
+
+use super::{
+    DIALECT, decode_assistant_item, decode_usage, output_items, response_object, status_for,
+    stop_from,
+};
+use crate::json_at::{At, Result};
+use crate::upstream_error::{is_error_envelope, upstream_error};
+use crate::{ContentBlock, Response, Usage};
+
+/// Encodes a full response. `created_at` is 0: the gateway sets the real time on the value.
+pub fn encode_response(response: &Response) -> Value {
+    let (status, incomplete) = status_for(response.stop_reason);
+    let usage = (response.usage != Usage::default()).then_some(&response.usage);
+    response_object(
+        &response.id,
+        &response.model,
+        0,
+        status,
+        incomplete,
+        output_items(&response.content, &response.id),
+        usage,
+    )
+}
+
+pub fn decode_response(body: &Value) -> Result<Response> {
+    let root = At::root(body, DIALECT);
+    if root.opt_str("status")? == Some("failed") {
+        return Err(match body.get("error") {
+            Some(error) if !error.is_null() => upstream_error(error),
+            _ => upstream_error(body),
+        });
+    }
+    if is_error_envelope(body) {
+        return Err(upstream_error(body));
+    }
+    let mut content = Vec::new();
+    for item in root.items_at("output")? {
+        decode_assistant_item(&item, &mut content)?;
+    }
+    let has_calls = content
+        .iter()
+        .any(|b| matches!(b, ContentBlock::ToolCall { .. }));
+    let usage = match root.get("usage") {
+        Some(usage) => decode_usage(&usage)?,
+        None => Usage::default(),
+    };
+    Ok(Response {
+        id: root.opt_str("id")?.unwrap_or_default().to_owned(),
+        model: root.opt_str("model")?.unwrap_or_default().to_owned(),
+        content,
+        stop_reason: stop_from(&root, has_calls)?,
+        usage,
+    })
+}

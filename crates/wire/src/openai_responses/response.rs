@@ -37,7 +37,7 @@ pub fn decode_response(body: &Value) -> Result<Response> {
         return Err(upstream_error(body));
     }
     let mut content = Vec::new();
-    for item in root.items_at("output")? {
+    for item in root.req("output")?.items()? {
         decode_assistant_item(&item, &mut content)?;
     }
     let has_calls = content

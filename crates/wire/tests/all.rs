@@ -1,0 +1,16 @@
+//! The crate's one integration-test binary (links once): golden fixtures per dialect,
+//! property round trips, codec behaviour checks.
+
+#[path = "all/support.rs"]
+mod support;
+
+#[path = "all/codecs.rs"]
+mod codecs;
+#[path = "all/collect.rs"]
+mod collect;
+#[path = "all/golden.rs"]
+mod golden;
+#[path = "all/roundtrip_requests.rs"]
+mod roundtrip_requests;
+#[path = "all/roundtrip_streams.rs"]
+mod roundtrip_streams;

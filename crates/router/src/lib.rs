@@ -37,4 +37,5 @@ pub use probe::{
 };
 pub use routed_stream::RoutedStream;
 pub use router::Router;
+pub use targets::{ProviderSet, ProviderTarget};
 pub use tokio_util::sync::CancellationToken;

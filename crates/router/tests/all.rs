@@ -1,0 +1,22 @@
+//! Integration tests of clawgate-router against scriptable in-memory providers, on tokio's
+//! paused clock (timeouts elapse without real sleeping) and a manual wall clock.
+
+#[path = "all/fake.rs"]
+mod fake;
+
+#[path = "all/chain.rs"]
+mod chain;
+#[path = "all/cooldowns.rs"]
+mod cooldowns;
+#[path = "all/decision.rs"]
+mod decision;
+#[path = "all/failover.rs"]
+mod failover;
+#[path = "all/keys.rs"]
+mod keys;
+#[path = "all/persistence.rs"]
+mod persistence;
+#[path = "all/probe.rs"]
+mod probe;
+#[path = "all/timeouts.rs"]
+mod timeouts;

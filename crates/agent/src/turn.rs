@@ -151,8 +151,7 @@ impl AgentRuntime {
         let offered = self.tools.allowed(&self.policy);
         let specs: Vec<ToolSpec> = offered.iter().map(|t| t.spec()).collect();
         let mut rounds = 0u32;
-        let mut last_usage: Option<Usage> = None;
-        loop {
+        let last_usage = loop {
             rounds += 1;
             let answer = self
                 .answer_with_recovery(&mut session, &info, &budget, &specs, &mut state)
@@ -173,7 +172,7 @@ impl AgentRuntime {
                 }
             }
             self.finish_answer(&mut session, &mut state, &answer, recovered);
-            last_usage = Some(answer.response.usage);
+            let usage = answer.response.usage;
             session.append_message(
                 StoredMessage {
                     role: Role::Assistant,
@@ -196,7 +195,7 @@ impl AgentRuntime {
                 })
                 .collect();
             if calls.is_empty() {
-                break;
+                break usage;
             }
             let mut results = Vec::with_capacity(calls.len());
             for (id, name, arguments) in calls {
@@ -230,12 +229,11 @@ impl AgentRuntime {
                 state.notice(format!(
                     "tool loop stopped after {rounds} rounds (tools.maxRounds)"
                 ));
-                break;
+                break usage;
             }
-        }
+        };
 
         // Threshold maintenance: the answer is in the context now.
-        let last_usage = last_usage.unwrap_or_default();
         let context_tokens = match (last_usage.input_tokens, last_usage.output_tokens) {
             (Some(i), o) => i + o.unwrap_or(0),
             (None, _) => {

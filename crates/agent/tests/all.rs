@@ -1,0 +1,23 @@
+//! Integration tests of clawgate-agent, one binary (see DESIGN.md).
+
+#[path = "all/fake.rs"]
+mod fake;
+
+#[path = "all/crash.rs"]
+mod crash;
+#[path = "all/delivery.rs"]
+mod delivery;
+#[path = "all/long_conversation.rs"]
+mod long_conversation;
+#[path = "all/policy.rs"]
+mod policy;
+#[path = "all/recovery.rs"]
+mod recovery;
+#[path = "all/sessions.rs"]
+mod sessions;
+#[path = "all/tools.rs"]
+mod tools;
+#[path = "all/turns.rs"]
+mod turns;
+#[path = "all/untrusted.rs"]
+mod untrusted;

@@ -1,6 +1,36 @@
 //! clawgate-config: loading OpenClaw-compatible JSON5 config (`$include`, `${VAR}`, `.env`),
 //! the typed schema, validation diagnostics with JSON path and line/column, the effective model
 //! registry (built-in catalog + implicit local providers + config, `merge`/`replace`), model
-//! refs and aliases.
+//! refs and aliases, and comment-preserving edits for the CLI's writing commands.
 //!
 //! Must not know about: HTTP, async.
+//!
+//! Entry points: [`load`] (with [`LoadOptions`]) gives a [`LoadedConfig`] holding the typed
+//! [`ClawgateConfig`] and the [`Registry`]; `Registry::resolve`, `Registry::chain` and
+//! `Registry::merge_discovered` are what the router, agent and gateway use.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod catalog;
+pub mod decode;
+pub mod diagnostic;
+pub mod edit;
+pub mod env;
+pub mod error;
+pub mod include;
+pub mod load;
+pub mod refs;
+pub mod registry;
+mod registry_build;
+pub mod resolve;
+pub mod schema;
+pub mod source;
+
+pub use diagnostic::{Diagnostic, Location, Severity};
+pub use env::{EnvOrigin, EnvVars};
+pub use error::ConfigError;
+pub use load::{ConfigLocation, ConfigSource, LoadOptions, LoadedConfig, load, load_at, locate};
+pub use refs::{ModelRef, ParsedRef, normalize_provider_id, parse_ref};
+pub use registry::{ModelCost, ModelEntry, ProviderEntry, Registry, RowSource, is_local_url};
+pub use resolve::{DiscoveredRow, ModelChain, ResolvedModel, Selection};
+pub use schema::{ApiKind, ClawgateConfig, InputKind, ModelCompat};

@@ -1,0 +1,123 @@
+//! The built-in catalog (hosted providers, from `catalog/models.json5`) and the implicit local
+//! providers registered in `merge` mode.
+//!
+//! The catalog is data, not code: one JSON5 file embedded with `include_str!` and decoded with
+//! the same schema as a config's `models.providers`, so updating ids or prices is a data edit
+//! and a malformed entry fails the tests.
+
+use std::path::Path;
+
+use crate::decode::Decoder;
+use crate::diagnostic::JsonPath;
+use crate::error::ConfigError;
+use crate::schema::{ApiKind, ModelsConfig, ProviderConfig};
+use crate::source::parse_text;
+
+const CATALOG_JSON5: &str = include_str!("../catalog/models.json5");
+
+/// The hosted providers of the built-in catalog, in file order.
+pub fn builtin_catalog() -> Result<Vec<(String, ProviderConfig)>, ConfigError> {
+    let node = parse_text(Path::new("<builtin catalog>"), CATALOG_JSON5)
+        .map_err(|d| ConfigError::Catalog(d.to_string()))?;
+    let mut cx = Decoder::default();
+    let models = node
+        .get("providers")
+        .map(|_| <ModelsConfig as crate::decode::Decode>::decode(&node, &JsonPath::root(), &mut cx))
+        .unwrap_or_default()
+        .unwrap_or_default();
+    if let Some(first) = cx.diags.iter().find(|d| d.is_error()) {
+        return Err(ConfigError::Catalog(first.to_string()));
+    }
+    Ok(models.providers)
+}
+
+/// One implicit local provider (no model rows until discovery or config supplies them).
+#[derive(Debug, Clone, Copy)]
+pub struct ImplicitProvider {
+    pub id: &'static str,
+    pub base_url: &'static str,
+    pub api: ApiKind,
+}
+
+/// LM Studio, vLLM, Ollama (native API) and llama.cpp's server on their default ports.
+pub const IMPLICIT_PROVIDERS: &[ImplicitProvider] = &[
+    ImplicitProvider {
+        id: "lmstudio",
+        base_url: "http://127.0.0.1:1234/v1",
+        api: ApiKind::OpenAiCompletions,
+    },
+    ImplicitProvider {
+        id: "vllm",
+        base_url: "http://127.0.0.1:8000/v1",
+        api: ApiKind::OpenAiCompletions,
+    },
+    ImplicitProvider {
+        id: "ollama",
+        base_url: "http://127.0.0.1:11434",
+        api: ApiKind::Ollama,
+    },
+    ImplicitProvider {
+        id: "llamacpp",
+        base_url: "http://127.0.0.1:8080/v1",
+        api: ApiKind::OpenAiCompletions,
+    },
+];
+
+impl ImplicitProvider {
+    pub fn as_config(&self) -> ProviderConfig {
+        ProviderConfig {
+            base_url: Some(self.base_url.to_string()),
+            api: Some(self.api),
+            ..ProviderConfig::empty()
+        }
+    }
+}
+
+impl ProviderConfig {
+    /// A provider entry with nothing set.
+    pub fn empty() -> Self {
+        Self {
+            base_url: None,
+            api_key: None,
+            api_keys: None,
+            api: None,
+            auth: None,
+            auth_header: None,
+            headers: None,
+            timeout_seconds: None,
+            timeouts: None,
+            inject_num_ctx_for_openai_compat: None,
+            context_window: None,
+            context_tokens: None,
+            max_tokens: None,
+            params: None,
+            model_dir: None,
+            models: None,
+            pos: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_decodes_cleanly_with_the_three_hosted_providers() {
+        let cat = builtin_catalog().unwrap();
+        let ids: Vec<&str> = cat.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["anthropic", "openai", "openrouter"]);
+        for (id, p) in &cat {
+            let rows = p.models.as_ref().unwrap();
+            assert!(rows.len() >= 5, "{id}");
+            for row in rows {
+                assert!(
+                    row.context_window.is_some() && row.max_tokens.is_some(),
+                    "{id}/{}",
+                    row.id
+                );
+                assert!(row.name.is_some(), "{id}/{}", row.id);
+            }
+        }
+    }
+}

@@ -1,0 +1,399 @@
+//! Typed decoding of the positioned tree, collecting every diagnostic in one pass.
+//!
+//! Hand-written instead of serde: serde stops at the first error and loses positions, while
+//! we need all errors at once, each with JSON path, line/column, "did you mean" for unknown
+//! keys and enum values, and redacted secrets in "found …" messages. The machinery is small:
+//! a `Decode` trait for leaf types and an `ObjectReader` that records which keys a section
+//! knows, so `finish()` can report unknown ones with the closest known name.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{Diagnostic, JsonPath, closest};
+use crate::source::{Node, NodeKind, Pos, Prop};
+
+/// Collects diagnostics and the list of ignored (known but not implemented) paths.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    pub diags: Vec<Diagnostic>,
+    pub ignored: Vec<String>,
+}
+
+impl Decoder {
+    pub fn error(&mut self, path: &JsonPath, pos: &Pos, message: impl Into<String>) {
+        self.diags
+            .push(Diagnostic::error(message).at(path.as_str(), pos.location()));
+    }
+
+    pub fn warn(&mut self, path: &JsonPath, pos: &Pos, message: impl Into<String>) {
+        self.diags
+            .push(Diagnostic::warning(message).at(path.as_str(), pos.location()));
+    }
+
+    pub fn expected(&mut self, node: &Node, path: &JsonPath, what: &str) {
+        let found = describe(node, path);
+        self.error(path, &node.pos, format!("expected {what}, found {found}"));
+    }
+}
+
+/// Key names whose values never appear in messages or `config show`.
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k == "apikey"
+        || k == "apikeys"
+        || k.contains("token")
+        || k.contains("password")
+        || k.contains("secret")
+        || k == "authorization"
+        || k == "x-api-key"
+        || k == "api-key"
+}
+
+/// Redacts a secret for display: `sk-a…(redacted)` when long enough to keep a hint, else `***`.
+pub fn redact(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() >= 12 {
+        let head: String = chars[..4].iter().collect();
+        format!("{head}…(redacted)")
+    } else {
+        "***".to_string()
+    }
+}
+
+/// `string "abc"`, `number 70000`, `true`, `an object` … (secrets redacted).
+pub fn describe(node: &Node, path: &JsonPath) -> String {
+    let secret = is_secret_key(path.last_key()) || in_secret_context(path);
+    match &node.kind {
+        NodeKind::Null => "null".into(),
+        NodeKind::Bool(b) => b.to_string(),
+        NodeKind::Number { raw, .. } => format!("number {raw}"),
+        NodeKind::String(s) if secret => format!("string \"{}\"", redact(s)),
+        NodeKind::String(s) => {
+            let shown: String = s.chars().take(60).collect();
+            let ellipsis = if s.chars().count() > 60 { "…" } else { "" };
+            format!("string {}{ellipsis}", serde_json::Value::String(shown))
+        }
+        NodeKind::Array(_) => "an array".into(),
+        NodeKind::Object(_) => "an object".into(),
+    }
+}
+
+fn in_secret_context(path: &JsonPath) -> bool {
+    let p = path.as_str();
+    p.contains("apiKeys[") || p.contains(".headers") || p.starts_with("env.")
+}
+
+pub trait Decode: Sized {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self>;
+}
+
+impl Decode for String {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        match &node.kind {
+            NodeKind::String(s) => Some(s.clone()),
+            _ => {
+                cx.expected(node, path, "a string");
+                None
+            }
+        }
+    }
+}
+
+impl Decode for bool {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        match &node.kind {
+            NodeKind::Bool(b) => Some(*b),
+            _ => {
+                cx.expected(node, path, "true or false");
+                None
+            }
+        }
+    }
+}
+
+impl Decode for f64 {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        match &node.kind {
+            NodeKind::Number { value, .. } if value.is_finite() => Some(*value),
+            _ => {
+                cx.expected(node, path, "a finite number");
+                None
+            }
+        }
+    }
+}
+
+impl Decode for u64 {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        match &node.kind {
+            NodeKind::Number { value, .. }
+                if value.is_finite()
+                    && *value >= 0.0
+                    && value.fract() == 0.0
+                    && *value < 9.0e15 =>
+            {
+                Some(*value as u64)
+            }
+            _ => {
+                cx.expected(node, path, "a whole number ≥ 0");
+                None
+            }
+        }
+    }
+}
+
+impl Decode for serde_json::Value {
+    fn decode(node: &Node, _path: &JsonPath, _cx: &mut Decoder) -> Option<Self> {
+        Some(node.to_json())
+    }
+}
+
+impl<T: Decode> Decode for Vec<T> {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        let NodeKind::Array(items) = &node.kind else {
+            cx.expected(node, path, "an array");
+            return None;
+        };
+        let mut out = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            match T::decode(item, &path.index(i), cx) {
+                Some(v) => out.push(v),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+}
+
+impl<T: Decode> Decode for BTreeMap<String, T> {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        let NodeKind::Object(props) = &node.kind else {
+            cx.expected(node, path, "an object");
+            return None;
+        };
+        let mut out = BTreeMap::new();
+        let mut ok = true;
+        for p in props {
+            match T::decode(&p.value, &path.key(&p.key), cx) {
+                Some(v) => {
+                    out.insert(p.key.clone(), v);
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+}
+
+/// A positive whole number (context windows, token limits).
+pub fn positive(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<u64> {
+    let v = u64::decode(node, path, cx)?;
+    if v == 0 {
+        cx.error(
+            path,
+            &node.pos,
+            "expected a positive whole number, found number 0",
+        );
+        return None;
+    }
+    Some(v)
+}
+
+/// A whole number in `lo..=hi`.
+pub fn in_range(node: &Node, path: &JsonPath, cx: &mut Decoder, lo: u64, hi: u64) -> Option<u64> {
+    let v = u64::decode(node, path, cx)?;
+    if v < lo || v > hi {
+        cx.error(
+            path,
+            &node.pos,
+            format!("expected a whole number from {lo} to {hi}, found number {v}"),
+        );
+        return None;
+    }
+    Some(v)
+}
+
+/// A string that must be one of `allowed`, with a "did you mean" hint.
+pub fn one_of(
+    node: &Node,
+    path: &JsonPath,
+    cx: &mut Decoder,
+    allowed: &[&'static str],
+) -> Option<&'static str> {
+    let s = String::decode(node, path, cx)?;
+    if let Some(hit) = allowed.iter().find(|a| **a == s) {
+        return Some(hit);
+    }
+    let list = allowed
+        .iter()
+        .map(|a| format!("\"{a}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut diag = Diagnostic::error(format!(
+        "expected one of {list}, found {}",
+        describe(node, path)
+    ))
+    .at(path.as_str(), node.pos.location());
+    if let Some(best) = closest(&s, allowed.iter().copied()) {
+        diag = diag.with_hint(format!("did you mean \"{best}\"?"));
+    }
+    cx.diags.push(diag);
+    None
+}
+
+/// Reads one object's keys, remembering which keys the section knows.
+pub struct ObjectReader<'n> {
+    props: &'n [Prop],
+    pos: Pos,
+    path: JsonPath,
+    known: Vec<&'static str>,
+    used: Vec<bool>,
+}
+
+impl<'n> ObjectReader<'n> {
+    pub fn new(node: &'n Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        let NodeKind::Object(props) = &node.kind else {
+            cx.expected(node, path, "an object");
+            return None;
+        };
+        Some(Self {
+            props,
+            pos: node.pos.clone(),
+            path: path.clone(),
+            known: Vec::new(),
+            used: vec![false; props.len()],
+        })
+    }
+
+    pub fn path(&self) -> &JsonPath {
+        &self.path
+    }
+
+    pub fn pos(&self) -> &Pos {
+        &self.pos
+    }
+
+    /// The raw node under `key` (marks the key as known and used).
+    pub fn node(&mut self, key: &'static str) -> Option<(&'n Node, JsonPath)> {
+        self.known.push(key);
+        let idx = self.props.iter().position(|p| p.key == key)?;
+        self.used[idx] = true;
+        Some((&self.props[idx].value, self.path.key(key)))
+    }
+
+    pub fn field<T: Decode>(&mut self, key: &'static str, cx: &mut Decoder) -> Option<T> {
+        let (node, path) = self.node(key)?;
+        T::decode(node, &path, cx)
+    }
+
+    pub fn field_with<T>(
+        &mut self,
+        key: &'static str,
+        cx: &mut Decoder,
+        decode: impl FnOnce(&Node, &JsonPath, &mut Decoder) -> Option<T>,
+    ) -> Option<T> {
+        let (node, path) = self.node(key)?;
+        decode(node, &path, cx)
+    }
+
+    /// A required key: missing is an error at the object.
+    pub fn required<T: Decode>(&mut self, key: &'static str, cx: &mut Decoder) -> Option<T> {
+        if !self.props.iter().any(|p| p.key == key) {
+            self.known.push(key);
+            cx.error(
+                &self.path,
+                &self.pos,
+                format!("missing required key \"{key}\""),
+            );
+            return None;
+        }
+        self.field(key, cx)
+    }
+
+    /// Keys OpenClaw knows in this section that clawgate does not implement: accepted, noted.
+    pub fn ignore(&mut self, keys: &[&'static str], cx: &mut Decoder) {
+        for key in keys {
+            if self.node(key).is_some() {
+                cx.ignored.push(self.path.key(key).as_str().to_string());
+            }
+        }
+    }
+
+    /// Every key not asked for is an error with the closest known key as a hint.
+    pub fn finish(self, cx: &mut Decoder) {
+        for (prop, used) in self.props.iter().zip(&self.used) {
+            if *used {
+                continue;
+            }
+            let mut diag = Diagnostic::error(format!("unknown key \"{}\"", prop.key))
+                .at(self.path.as_str(), prop.key_pos.location());
+            if let Some(best) = closest(&prop.key, self.known.iter().copied()) {
+                diag = diag.with_hint(format!("did you mean \"{best}\"?"));
+            }
+            cx.diags.push(diag);
+        }
+    }
+}
+
+/// Declares a string enum with `Decode`, `Serialize`, `as_str` and the list of its values.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        $vis enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [&'static str] = &[$($text),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl $crate::decode::Decode for $name {
+            fn decode(
+                node: &$crate::source::Node,
+                path: &$crate::diagnostic::JsonPath,
+                cx: &mut $crate::decode::Decoder,
+            ) -> Option<Self> {
+                $crate::decode::one_of(node, path, cx, Self::ALL).and_then(Self::parse)
+            }
+        }
+    };
+}
+pub(crate) use string_enum;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_keeps_only_a_short_prefix() {
+        assert_eq!(redact("sk-abcdefghijklmnop"), "sk-a…(redacted)");
+        assert_eq!(redact("short"), "***");
+    }
+
+    #[test]
+    fn secret_keys_are_recognised() {
+        for k in [
+            "apiKey",
+            "token",
+            "password",
+            "Authorization",
+            "clientSecret",
+        ] {
+            assert!(is_secret_key(k), "{k}");
+        }
+        assert!(!is_secret_key("baseUrl"));
+    }
+}

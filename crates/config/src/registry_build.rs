@@ -1,0 +1,486 @@
+//! Building the registry from catalog, implicit providers and config, and checking every
+//! model ref the config names (primary, fallbacks, image model, aliases, per-agent models).
+
+use std::collections::BTreeMap;
+
+use crate::catalog::{IMPLICIT_PROVIDERS, builtin_catalog};
+use crate::diagnostic::{Diagnostic, JsonPath, closest, closest_n};
+use crate::env::EnvVars;
+use crate::error::ConfigError;
+use crate::refs::{ModelRef, parse_ref};
+use crate::registry::{
+    ProviderEntry, Registry, RowDefaults, RowLayers, RowSource, env_keys, is_local_url,
+    overlay_provider, resolve_secret, selection_from,
+};
+use crate::schema::{ApiKind, ClawgateConfig, ModelSelection, ModelsMode, ProviderConfig};
+use crate::source::Pos;
+
+impl Registry {
+    /// Builds the effective registry; the diagnostics are about refs and providers (errors for
+    /// unknown providers/models, warnings for refs the catalog does not know).
+    pub fn build(
+        config: &ClawgateConfig,
+        env: &EnvVars,
+    ) -> Result<(Self, Vec<Diagnostic>), ConfigError> {
+        Ok(build_with_catalog(config, env, builtin_catalog()?))
+    }
+}
+
+struct Layer {
+    id: String,
+    config: ProviderConfig,
+    source: RowSource,
+    configured: bool,
+}
+
+pub(crate) fn build_with_catalog(
+    config: &ClawgateConfig,
+    env: &EnvVars,
+    catalog: Vec<(String, ProviderConfig)>,
+) -> (Registry, Vec<Diagnostic>) {
+    let mode = config.models.mode();
+    let mut diags = Vec::new();
+    let mut bases: Vec<Layer> = Vec::new();
+    let mut rows: Vec<RowLayers> = Vec::new();
+    if mode == ModelsMode::Merge {
+        for (id, p) in catalog {
+            for row in p.models.iter().flatten() {
+                rows.push(RowLayers {
+                    provider: id.clone(),
+                    id: row.id.clone(),
+                    base: Some((row.clone(), RowSource::Catalog)),
+                    config: None,
+                    referenced: false,
+                });
+            }
+            bases.push(Layer {
+                id,
+                config: p,
+                source: RowSource::Catalog,
+                configured: false,
+            });
+        }
+        for imp in IMPLICIT_PROVIDERS {
+            bases.push(Layer {
+                id: imp.id.to_string(),
+                config: imp.as_config(),
+                source: RowSource::Implicit,
+                configured: false,
+            });
+        }
+    }
+    // Config providers first (in file order), then the rest of the built-ins.
+    let mut layers: Vec<Layer> = Vec::new();
+    for (id, pc) in &config.models.providers {
+        let merged = match bases.iter().position(|b| b.id == *id) {
+            Some(i) => {
+                let base = bases.remove(i);
+                Layer {
+                    id: id.clone(),
+                    config: overlay_provider(&base.config, pc),
+                    source: base.source,
+                    configured: true,
+                }
+            }
+            None => Layer {
+                id: id.clone(),
+                config: pc.clone(),
+                source: RowSource::Config,
+                configured: true,
+            },
+        };
+        for row in pc.models.iter().flatten() {
+            match rows
+                .iter_mut()
+                .find(|r| r.provider == *id && r.id == row.id)
+            {
+                Some(existing) => existing.config = Some(row.clone()),
+                None => rows.push(RowLayers {
+                    provider: id.clone(),
+                    id: row.id.clone(),
+                    base: None,
+                    config: Some(row.clone()),
+                    referenced: false,
+                }),
+            }
+        }
+        layers.push(merged);
+    }
+    layers.extend(bases);
+
+    let providers = layers
+        .iter()
+        .filter_map(|l| provider_entry(l, env, &mut diags))
+        .collect();
+    let mut registry = Registry {
+        mode,
+        providers,
+        rows,
+        models: Vec::new(),
+        aliases: Vec::new(),
+        selection: selection_from(config),
+        env: env.clone(),
+    };
+    check_refs(&mut registry, config, &mut diags);
+    registry.recompute();
+    (registry, diags)
+}
+
+fn provider_entry(
+    layer: &Layer,
+    env: &EnvVars,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ProviderEntry> {
+    let c = &layer.config;
+    let path = JsonPath::root()
+        .key("models")
+        .key("providers")
+        .key(&layer.id);
+    let base_url = c.base_url.clone().filter(|u| !u.is_empty());
+    let api = c
+        .api
+        .unwrap_or(if base_url.is_none() && c.model_dir.is_some() {
+            ApiKind::LlamaCpp
+        } else {
+            ApiKind::OpenAiCompletions
+        });
+    let base_url = match (base_url, api) {
+        (Some(u), _) => u,
+        (None, ApiKind::LlamaCpp) => String::new(),
+        (None, ApiKind::OpenAiCompletions | ApiKind::OpenAiResponses) if c.api.is_some() => {
+            "https://api.openai.com/v1".into()
+        }
+        (None, ApiKind::AnthropicMessages) => "https://api.anthropic.com".into(),
+        (None, ApiKind::Ollama) => "http://127.0.0.1:11434".into(),
+        (None, _) => {
+            let mut d =
+                Diagnostic::error("missing required key \"baseUrl\"").at_path(path.as_str());
+            if let Some(pos) = &c.pos {
+                d = d.at(path.as_str(), pos.location());
+            }
+            diags.push(d.with_hint(
+                "set baseUrl (e.g. \"http://127.0.0.1:8000/v1\") or an api with a default endpoint",
+            ));
+            return None;
+        }
+    };
+    let mut missing = Vec::new();
+    let mut keys: Vec<String> = Vec::new();
+    for secret in c.api_key.iter().chain(c.api_keys.iter().flatten()) {
+        match resolve_secret(secret, env) {
+            Ok(k) if !k.is_empty() => keys.push(k),
+            Ok(_) => {}
+            Err(var) => missing.push(var),
+        }
+    }
+    if keys.is_empty() {
+        keys = env_keys(&layer.id, env);
+    }
+    let mut headers = BTreeMap::new();
+    for (name, secret) in c.headers.iter().flatten() {
+        match resolve_secret(secret, env) {
+            Ok(v) => {
+                headers.insert(name.clone(), v);
+            }
+            Err(var) => missing.push(var),
+        }
+    }
+    Some(ProviderEntry {
+        id: layer.id.clone(),
+        is_local: is_local_url(&base_url),
+        base_url,
+        api,
+        api_keys: keys,
+        missing_secrets: missing,
+        auth: c.auth,
+        auth_header: c.auth_header.unwrap_or(false),
+        headers,
+        timeout_seconds: c.timeout_seconds,
+        timeouts: c.timeouts.clone().unwrap_or_default(),
+        inject_num_ctx_for_openai_compat: c.inject_num_ctx_for_openai_compat.unwrap_or(true),
+        params: c.params.clone(),
+        model_dir: c.model_dir.clone(),
+        source: layer.source,
+        configured: layer.configured,
+        row_defaults: RowDefaults {
+            context_window: c.context_window,
+            context_tokens: c.context_tokens,
+            max_tokens: c.max_tokens,
+        },
+    })
+}
+
+/// One place in the config that names a model.
+struct RefSite {
+    text: String,
+    path: JsonPath,
+    pos: Option<Pos>,
+}
+
+fn selection_sites(sel: &ModelSelection, path: &JsonPath, out: &mut Vec<RefSite>) {
+    if let Some(p) = &sel.primary {
+        let at = if sel.string_form {
+            path.clone()
+        } else {
+            path.key("primary")
+        };
+        out.push(RefSite {
+            text: p.clone(),
+            path: at,
+            pos: sel.primary_pos.clone(),
+        });
+    }
+    for (i, f) in sel.fallbacks.iter().flatten().enumerate() {
+        out.push(RefSite {
+            text: f.clone(),
+            path: path.key("fallbacks").index(i),
+            pos: sel.fallback_pos.get(i).cloned(),
+        });
+    }
+}
+
+fn push(diags: &mut Vec<Diagnostic>, d: Diagnostic, site: &RefSite) {
+    diags.push(match &site.pos {
+        Some(pos) => d.at(site.path.as_str(), pos.location()),
+        None => d.at_path(site.path.as_str()),
+    });
+}
+
+fn check_refs(reg: &mut Registry, config: &ClawgateConfig, diags: &mut Vec<Diagnostic>) {
+    let defaults = &config.agents.defaults;
+    let models_path = JsonPath::root().key("agents").key("defaults").key("models");
+    // 1. `agents.defaults.models` keys (and their aliases).
+    for (key, entry) in &defaults.models {
+        let site = RefSite {
+            text: key.clone(),
+            path: models_path.clone(),
+            pos: entry.key_pos.clone(),
+        };
+        let parsed = parse_ref(key);
+        let Some(reference) = parsed.reference else {
+            push(
+                diags,
+                Diagnostic::error(format!("model key \"{key}\" is not a provider/model ref")),
+                &site,
+            );
+            continue;
+        };
+        if reference.model == "*" {
+            if reg.provider(&reference.provider).is_none() {
+                unknown_provider(reg, &reference, &site, diags);
+            }
+            continue;
+        }
+        if !ensure_row(reg, &reference, &site, diags) {
+            continue;
+        }
+        if let Some(alias) = &entry.alias {
+            let alias_site = RefSite {
+                text: alias.clone(),
+                path: models_path.key(key).key("alias"),
+                pos: entry.alias_pos.clone(),
+            };
+            if alias.trim().is_empty() {
+                push(
+                    diags,
+                    Diagnostic::error("expected a non-empty alias, found string \"\""),
+                    &alias_site,
+                );
+            } else if let Some((_, other)) = reg
+                .aliases
+                .iter()
+                .find(|(a, _)| a.eq_ignore_ascii_case(alias))
+            {
+                let msg = format!(
+                    "alias \"{alias}\" is already used for {other} (aliases are case-insensitive)"
+                );
+                push(diags, Diagnostic::error(msg), &alias_site);
+            } else {
+                reg.aliases.push((alias.trim().to_string(), reference));
+            }
+        }
+    }
+    // 2. Every other place that names a model.
+    let mut sites = Vec::new();
+    let dpath = JsonPath::root().key("agents").key("defaults");
+    if let Some(sel) = &defaults.model {
+        selection_sites(sel, &dpath.key("model"), &mut sites);
+    }
+    if let Some(sel) = &defaults.image_model {
+        selection_sites(sel, &dpath.key("imageModel"), &mut sites);
+    }
+    if let Some(m) = &defaults.compaction.model {
+        sites.push(RefSite {
+            text: m.clone(),
+            path: dpath.key("compaction").key("model"),
+            pos: None,
+        });
+    }
+    for (i, agent) in config.agents.list.iter().enumerate() {
+        if let Some(sel) = &agent.model {
+            let p = JsonPath::root()
+                .key("agents")
+                .key("list")
+                .index(i)
+                .key("model");
+            selection_sites(sel, &p, &mut sites);
+        }
+    }
+    for site in sites {
+        let parsed = parse_ref(&site.text);
+        if reg
+            .aliases
+            .iter()
+            .any(|(a, _)| a.eq_ignore_ascii_case(&parsed.text))
+        {
+            continue;
+        }
+        match parsed.reference {
+            Some(reference) => {
+                ensure_row(reg, &reference, &site, diags);
+            }
+            None => {
+                let matches = bare_matches(reg, &parsed.text);
+                match matches.len() {
+                    1 => {}
+                    0 => {
+                        let known = known_refs(reg);
+                        let mut d = Diagnostic::error(format!(
+                            "unknown model \"{}\" (not an alias, and no configured provider has a model with this id)",
+                            parsed.text
+                        ));
+                        let close = closest_n(&parsed.text, &known, 3);
+                        if !close.is_empty() {
+                            d = d.with_hint(format!("closest known: {}", close.join(", ")));
+                        }
+                        push(diags, d, &site);
+                    }
+                    _ => push(
+                        diags,
+                        Diagnostic::error(format!(
+                            "model id \"{}\" matches several providers: {}",
+                            parsed.text,
+                            matches
+                                .iter()
+                                .map(ModelRef::key)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                        .with_hint("write the full provider/model ref"),
+                        &site,
+                    ),
+                }
+            }
+        }
+    }
+}
+
+/// Rows of configured providers whose id equals `id` (case-insensitive fallback).
+pub(crate) fn bare_matches(reg: &Registry, id: &str) -> Vec<ModelRef> {
+    let configured: Vec<&str> = reg
+        .providers
+        .iter()
+        .filter(|p| p.configured)
+        .map(|p| p.id.as_str())
+        .collect();
+    let hits = |exact: bool| -> Vec<ModelRef> {
+        reg.rows
+            .iter()
+            .filter(|r| configured.contains(&r.provider.as_str()))
+            .filter(|r| {
+                if exact {
+                    r.id == id
+                } else {
+                    r.id.eq_ignore_ascii_case(id)
+                }
+            })
+            .map(|r| ModelRef {
+                provider: r.provider.clone(),
+                model: r.id.clone(),
+            })
+            .collect()
+    };
+    let exact = hits(true);
+    if exact.is_empty() { hits(false) } else { exact }
+}
+
+pub(crate) fn known_refs(reg: &Registry) -> Vec<String> {
+    let mut out: Vec<String> = reg
+        .rows
+        .iter()
+        .map(|r| format!("{}/{}", r.provider, r.id))
+        .collect();
+    out.extend(reg.aliases.iter().map(|(a, _)| a.clone()));
+    out
+}
+
+fn unknown_provider(
+    reg: &Registry,
+    reference: &ModelRef,
+    site: &RefSite,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let ids: Vec<&str> = reg.providers.iter().map(|p| p.id.as_str()).collect();
+    let mut d = Diagnostic::error(format!(
+        "unknown provider \"{}\" in model ref \"{}\"",
+        reference.provider, site.text
+    ));
+    d = match closest(&reference.provider, ids.iter().copied()) {
+        Some(best) => d.with_hint(format!(
+            "did you mean \"{best}\"? (or declare it under models.providers)"
+        )),
+        None => d.with_hint(format!(
+            "declare it under models.providers.{}",
+            reference.provider
+        )),
+    };
+    push(diags, d, site);
+}
+
+/// Makes sure a row exists for a ref the config names; false when its provider is unknown.
+fn ensure_row(
+    reg: &mut Registry,
+    reference: &ModelRef,
+    site: &RefSite,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    if reg.provider(&reference.provider).is_none() {
+        unknown_provider(reg, reference, site, diags);
+        return false;
+    }
+    if let Some(row) = reg
+        .rows
+        .iter_mut()
+        .find(|r| r.provider == reference.provider && r.id == reference.model)
+    {
+        row.referenced = true;
+        return true;
+    }
+    let catalog_ids: Vec<String> = reg
+        .rows
+        .iter()
+        .filter(|r| {
+            r.provider == reference.provider && matches!(r.base, Some((_, RowSource::Catalog)))
+        })
+        .map(|r| r.id.clone())
+        .collect();
+    if !catalog_ids.is_empty() {
+        let mut d = Diagnostic::warning(format!(
+            "model \"{}\" is not in the built-in catalog of \"{}\"; default metadata applies \
+             (contextWindow 200000, maxTokens 8192)",
+            reference.model, reference.provider
+        ));
+        if let Some(best) = closest(&reference.model, catalog_ids.iter().map(String::as_str)) {
+            d = d.with_hint(format!("did you mean \"{}/{best}\"?", reference.provider));
+        }
+        push(diags, d, site);
+    }
+    reg.rows.push(RowLayers {
+        provider: reference.provider.clone(),
+        id: reference.model.clone(),
+        base: None,
+        config: None,
+        referenced: true,
+    });
+    true
+}

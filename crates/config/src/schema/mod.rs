@@ -1,0 +1,134 @@
+//! The typed config: the sections clawgate implements, with OpenClaw's names and defaults.
+//! Sections OpenClaw has and clawgate does not implement load without error and are listed
+//! once as ignored; an unknown top-level key is an error with a "did you mean" hint.
+
+pub mod agents;
+pub mod gateway;
+pub mod models;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::decode::{Decode, Decoder, ObjectReader};
+use crate::diagnostic::JsonPath;
+use crate::source::{Node, NodeKind};
+
+pub use agents::{
+    AgentConfig, AgentDefaults, AgentsConfig, CompactionConfig, ModelPolicyEntry, ModelSelection,
+};
+pub use gateway::{
+    GatewayAuth, GatewayAuthMode, GatewayBind, GatewayConfig, ToolProfile, ToolsConfig,
+};
+pub use models::{
+    ApiKind, AuthMode, CostConfig, InputKind, ModelCompat, ModelConfig, ModelsConfig, ModelsMode,
+    ProviderConfig, ProviderTimeouts, SecretInput,
+};
+
+/// OpenClaw top-level sections that clawgate accepts and ignores.
+pub const IGNORED_SECTIONS: &[&str] = &[
+    "$schema",
+    "meta",
+    "wizard",
+    "auth",
+    "channels",
+    "plugins",
+    "hooks",
+    "session",
+    "messages",
+    "commands",
+    "skills",
+    "browser",
+    "ui",
+    "talk",
+    "web",
+    "logging",
+    "cron",
+    "memory",
+    "discovery",
+    "canvasHost",
+    "bindings",
+    "broadcast",
+    "audio",
+    "media",
+    "diagnostics",
+    "update",
+    "secrets",
+    "approvals",
+    "nodeHost",
+    "acp",
+    "mcp",
+    "identity",
+];
+
+/// The config's `env` block: `{KEY: "value", vars: {KEY: "value"}}`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnvConfig {
+    pub vars: BTreeMap<String, String>,
+}
+
+impl Serialize for EnvConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Values may be secrets: only names are shown.
+        let redacted: BTreeMap<&str, &str> =
+            self.vars.keys().map(|k| (k.as_str(), "***")).collect();
+        redacted.serialize(s)
+    }
+}
+
+impl Decode for EnvConfig {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        let NodeKind::Object(props) = &node.kind else {
+            cx.expected(node, path, "an object");
+            return None;
+        };
+        let mut vars = BTreeMap::new();
+        for prop in props {
+            let child = path.key(&prop.key);
+            match prop.key.as_str() {
+                "vars" => {
+                    let inner: Option<BTreeMap<String, String>> =
+                        Decode::decode(&prop.value, &child, cx);
+                    vars.extend(inner.unwrap_or_default());
+                }
+                "shellEnv" => cx.ignored.push(child.as_str().to_string()),
+                _ => {
+                    if let Some(v) = String::decode(&prop.value, &child, cx) {
+                        vars.insert(prop.key.clone(), v);
+                    }
+                }
+            }
+        }
+        Some(Self { vars })
+    }
+}
+
+/// The whole typed config with defaults applied where OpenClaw has them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ClawgateConfig {
+    pub models: ModelsConfig,
+    pub agents: AgentsConfig,
+    pub gateway: GatewayConfig,
+    pub tools: ToolsConfig,
+    pub env: EnvConfig,
+}
+
+impl ClawgateConfig {
+    /// Decodes the root node; diagnostics and ignored paths go to `cx`.
+    pub fn decode_root(node: &Node, cx: &mut Decoder) -> Self {
+        let root = JsonPath::root();
+        let Some(mut o) = ObjectReader::new(node, &root, cx) else {
+            return Self::default();
+        };
+        let cfg = Self {
+            models: o.field("models", cx).unwrap_or_default(),
+            agents: o.field("agents", cx).unwrap_or_default(),
+            gateway: o.field("gateway", cx).unwrap_or_default(),
+            tools: o.field("tools", cx).unwrap_or_default(),
+            env: o.field("env", cx).unwrap_or_default(),
+        };
+        o.ignore(IGNORED_SECTIONS, cx);
+        o.finish(cx);
+        cfg
+    }
+}

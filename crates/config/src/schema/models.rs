@@ -1,0 +1,518 @@
+//! The `models` section: `mode`, `providers.<id>` and their model rows, with OpenClaw's field
+//! names. Fields are `Option` here (what the file says); defaults are applied when the
+//! registry is built, because a config row overrides only the fields it sets.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::decode::{Decode, Decoder, ObjectReader, describe, in_range, positive, string_enum};
+use crate::diagnostic::JsonPath;
+use crate::refs::normalize_provider_id;
+use crate::source::{Node, NodeKind, Pos};
+
+string_enum! {
+    /// `models.mode`.
+    pub enum ModelsMode { Merge = "merge", Replace = "replace" }
+}
+
+string_enum! {
+    /// Wire adapter. clawgate implements the first five; the rest are OpenClaw values that load
+    /// but are marked unsupported.
+    pub enum ApiKind {
+        OpenAiCompletions = "openai-completions",
+        OpenAiResponses = "openai-responses",
+        AnthropicMessages = "anthropic-messages",
+        Ollama = "ollama",
+        LlamaCpp = "llama-cpp",
+        OpenAiCodexResponses = "openai-codex-responses",
+        GoogleGenerativeAi = "google-generative-ai",
+        GithubCopilot = "github-copilot",
+        BedrockConverseStream = "bedrock-converse-stream",
+        AzureOpenAiResponses = "azure-openai-responses",
+        GoogleVertex = "google-vertex",
+        GoogleGeminiCli = "google-gemini-cli",
+        OpenAiChatgptResponses = "openai-chatgpt-responses",
+        PiMessages = "pi-messages",
+    }
+}
+
+impl ApiKind {
+    pub fn is_supported(self) -> bool {
+        matches!(
+            self,
+            Self::OpenAiCompletions
+                | Self::OpenAiResponses
+                | Self::AnthropicMessages
+                | Self::Ollama
+                | Self::LlamaCpp
+        )
+    }
+}
+
+string_enum! {
+    /// Provider `auth`.
+    pub enum AuthMode { ApiKey = "api-key", Token = "token", OAuth = "oauth", AwsSdk = "aws-sdk" }
+}
+
+string_enum! {
+    /// Model input modality.
+    pub enum InputKind { Text = "text", Image = "image" }
+}
+
+string_enum! {
+    pub enum MaxTokensField { MaxTokens = "max_tokens", MaxCompletionTokens = "max_completion_tokens" }
+}
+
+string_enum! {
+    pub enum ThinkingFormat {
+        OpenAi = "openai",
+        OpenRouter = "openrouter",
+        Zai = "zai",
+        Qwen = "qwen",
+        QwenChatTemplate = "qwen-chat-template",
+        Together = "together",
+        DeepSeek = "deepseek",
+    }
+}
+
+string_enum! {
+    pub enum ToolSchemaProfile { LlamaCpp = "llamacpp", Gemini = "gemini", Xai = "xai" }
+}
+
+string_enum! {
+    pub enum ToolCallArgumentsEncoding { HtmlEntities = "html-entities" }
+}
+
+/// A secret: a literal string or an env-backed reference `{source: "env", provider?, id}`.
+/// Serialises redacted, so a secret can never leak through `config show`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretInput {
+    Literal(String),
+    Env {
+        provider: Option<String>,
+        id: String,
+    },
+}
+
+impl Serialize for SecretInput {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Literal(v) => s.serialize_str(&crate::decode::redact(v)),
+            Self::Env { provider, id } => {
+                let mut v = serde_json::json!({"source": "env", "id": id});
+                if let (Some(p), Some(obj)) = (provider, v.as_object_mut()) {
+                    obj.insert("provider".into(), p.clone().into());
+                }
+                v.serialize(s)
+            }
+        }
+    }
+}
+
+impl Decode for SecretInput {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        match &node.kind {
+            NodeKind::String(s) => Some(Self::Literal(s.clone())),
+            NodeKind::Object(_) => {
+                let mut o = ObjectReader::new(node, path, cx)?;
+                let source = o.required::<String>("source", cx);
+                let provider = o.field::<String>("provider", cx);
+                let id = o.required::<String>("id", cx);
+                let source_pos = o.node("source").map(|(n, p)| (n.pos.clone(), p));
+                o.finish(cx);
+                match source.as_deref() {
+                    Some("env") => Some(Self::Env { provider, id: id? }),
+                    Some(other) => {
+                        if let Some((pos, p)) = source_pos {
+                            cx.error(
+                                &p,
+                                &pos,
+                                format!(
+                                    "secret source \"{other}\" is not supported by clawgate \
+                                     (only \"env\")"
+                                ),
+                            );
+                        }
+                        None
+                    }
+                    None => None,
+                }
+            }
+            _ => {
+                cx.expected(node, path, "a string or {source: \"env\", id: \"VAR\"}");
+                None
+            }
+        }
+    }
+}
+
+/// Router timeouts per provider (used by the router; accepted now so configs can carry them).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderTimeouts {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_event_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_ms: Option<u64>,
+}
+
+impl Decode for ProviderTimeouts {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        let mut o = ObjectReader::new(node, path, cx)?;
+        let t = Self {
+            connect_ms: o.field_with("connectMs", cx, positive),
+            first_event_ms: o.field_with("firstEventMs", cx, positive),
+            idle_ms: o.field_with("idleMs", cx, positive),
+            total_ms: o.field_with("totalMs", cx, positive),
+        };
+        o.finish(cx);
+        Some(t)
+    }
+}
+
+/// USD per million tokens.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CostConfig {
+    pub input: Option<f64>,
+    pub output: Option<f64>,
+    pub cache_read: Option<f64>,
+    pub cache_write: Option<f64>,
+}
+
+fn non_negative(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<f64> {
+    let v = f64::decode(node, path, cx)?;
+    if v < 0.0 {
+        cx.expected(node, path, "a number ≥ 0");
+        return None;
+    }
+    Some(v)
+}
+
+impl Decode for CostConfig {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        let mut o = ObjectReader::new(node, path, cx)?;
+        let c = Self {
+            input: o.field_with("input", cx, non_negative),
+            output: o.field_with("output", cx, non_negative),
+            cache_read: o.field_with("cacheRead", cx, non_negative),
+            cache_write: o.field_with("cacheWrite", cx, non_negative),
+        };
+        o.finish(cx);
+        Some(c)
+    }
+}
+
+/// Per-model wire quirks (OpenClaw's `compat` flag names).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(clippy::struct_excessive_bools)]
+pub struct ModelCompat {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supports_store: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supports_developer_role: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supports_reasoning_effort: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supports_usage_in_streaming: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supports_tools: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supports_strict_mode: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supports_temperature: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supports_instructions: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens_field: Option<MaxTokensField>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thinking_format: Option<ThinkingFormat>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supported_reasoning_efforts: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_effort_map: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires_tool_result_name: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires_assistant_after_tool_result: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires_thinking_as_text: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires_reasoning_content_on_assistant_messages: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires_string_content: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strict_message_keys: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires_mistral_tool_ids: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires_open_ai_anthropic_tool_payload: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_schema_profile: Option<ToolSchemaProfile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsupported_tool_schema_keywords: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_call_arguments_encoding: Option<ToolCallArgumentsEncoding>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub native_web_search_tool: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub append_only_runtime_context: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visible_reasoning_detail_types: Option<Vec<String>>,
+}
+
+impl Decode for ModelCompat {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        let mut o = ObjectReader::new(node, path, cx)?;
+        let c = Self {
+            supports_store: o.field("supportsStore", cx),
+            supports_developer_role: o.field("supportsDeveloperRole", cx),
+            supports_reasoning_effort: o.field("supportsReasoningEffort", cx),
+            supports_usage_in_streaming: o.field("supportsUsageInStreaming", cx),
+            supports_tools: o.field("supportsTools", cx),
+            supports_strict_mode: o.field("supportsStrictMode", cx),
+            supports_temperature: o.field("supportsTemperature", cx),
+            supports_instructions: o.field("supportsInstructions", cx),
+            max_tokens_field: o.field("maxTokensField", cx),
+            thinking_format: o.field("thinkingFormat", cx),
+            supported_reasoning_efforts: o.field("supportedReasoningEfforts", cx),
+            reasoning_effort_map: o.field("reasoningEffortMap", cx),
+            requires_tool_result_name: o.field("requiresToolResultName", cx),
+            requires_assistant_after_tool_result: o.field("requiresAssistantAfterToolResult", cx),
+            requires_thinking_as_text: o.field("requiresThinkingAsText", cx),
+            requires_reasoning_content_on_assistant_messages: o
+                .field("requiresReasoningContentOnAssistantMessages", cx),
+            requires_string_content: o.field("requiresStringContent", cx),
+            strict_message_keys: o.field("strictMessageKeys", cx),
+            requires_mistral_tool_ids: o.field("requiresMistralToolIds", cx),
+            requires_open_ai_anthropic_tool_payload: o
+                .field("requiresOpenAiAnthropicToolPayload", cx),
+            tool_schema_profile: o.field("toolSchemaProfile", cx),
+            unsupported_tool_schema_keywords: o.field("unsupportedToolSchemaKeywords", cx),
+            tool_call_arguments_encoding: o.field("toolCallArgumentsEncoding", cx),
+            native_web_search_tool: o.field("nativeWebSearchTool", cx),
+            append_only_runtime_context: o.field("appendOnlyRuntimeContext", cx),
+            visible_reasoning_detail_types: o.field("visibleReasoningDetailTypes", cx),
+        };
+        o.finish(cx);
+        Some(c)
+    }
+}
+
+/// One `models[]` row as written in the file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelConfig {
+    pub id: String,
+    pub name: Option<String>,
+    pub api: Option<ApiKind>,
+    pub reasoning: Option<bool>,
+    pub input: Option<Vec<InputKind>>,
+    pub cost: Option<CostConfig>,
+    pub context_window: Option<u64>,
+    pub context_tokens: Option<u64>,
+    pub max_tokens: Option<u64>,
+    pub headers: Option<BTreeMap<String, SecretInput>>,
+    pub compat: Option<ModelCompat>,
+    /// llama-cpp: a GGUF file (relative to the provider's `modelDir`).
+    pub path: Option<PathBuf>,
+    #[serde(skip)]
+    pub pos: Option<Pos>,
+}
+
+impl Decode for ModelConfig {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        let mut o = ObjectReader::new(node, path, cx)?;
+        let id = o.required::<String>("id", cx);
+        if let (Some(id), Some((n, p))) = (&id, o.node("id"))
+            && id.trim().is_empty()
+        {
+            cx.error(
+                &p,
+                &n.pos,
+                "expected a non-empty model id, found string \"\"",
+            );
+        }
+        let row = Self {
+            id: id.clone().unwrap_or_default(),
+            name: o.field("name", cx),
+            api: decode_api(&mut o, cx),
+            reasoning: o.field("reasoning", cx),
+            input: o.field("input", cx),
+            cost: o.field("cost", cx),
+            context_window: o.field_with("contextWindow", cx, positive),
+            context_tokens: o.field_with("contextTokens", cx, positive),
+            max_tokens: o.field_with("maxTokens", cx, positive),
+            headers: o.field("headers", cx),
+            compat: o.field("compat", cx),
+            path: o.field::<String>("path", cx).map(PathBuf::from),
+            pos: Some(node.pos.clone()),
+        };
+        o.finish(cx);
+        id.filter(|i| !i.trim().is_empty()).map(|_| row)
+    }
+}
+
+fn decode_api(o: &mut ObjectReader<'_>, cx: &mut Decoder) -> Option<ApiKind> {
+    let (node, path) = o.node("api")?;
+    let api = ApiKind::decode(node, &path, cx)?;
+    if !api.is_supported() {
+        cx.warn(
+            &path,
+            &node.pos,
+            format!(
+                "api \"{}\" is not supported by clawgate; models using it cannot be called",
+                api.as_str()
+            ),
+        );
+    }
+    Some(api)
+}
+
+/// One `models.providers.<id>` entry as written in the file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderConfig {
+    pub base_url: Option<String>,
+    pub api_key: Option<SecretInput>,
+    pub api_keys: Option<Vec<SecretInput>>,
+    pub api: Option<ApiKind>,
+    pub auth: Option<AuthMode>,
+    pub auth_header: Option<bool>,
+    pub headers: Option<BTreeMap<String, SecretInput>>,
+    pub timeout_seconds: Option<u64>,
+    pub timeouts: Option<ProviderTimeouts>,
+    pub inject_num_ctx_for_openai_compat: Option<bool>,
+    pub context_window: Option<u64>,
+    pub context_tokens: Option<u64>,
+    pub max_tokens: Option<u64>,
+    pub params: Option<serde_json::Value>,
+    /// llama-cpp: where GGUF files live.
+    pub model_dir: Option<PathBuf>,
+    pub models: Option<Vec<ModelConfig>>,
+    #[serde(skip)]
+    pub pos: Option<Pos>,
+}
+
+impl Decode for ProviderConfig {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        let mut o = ObjectReader::new(node, path, cx)?;
+        let base_url = o.field_with("baseUrl", cx, |n, p, cx| {
+            let s = String::decode(n, p, cx)?;
+            if !s.is_empty() && url::Url::parse(&s).is_err() {
+                cx.error(
+                    p,
+                    &n.pos,
+                    format!(
+                        "expected an absolute URL like \"http://127.0.0.1:8000/v1\", found {}",
+                        describe(n, p)
+                    ),
+                );
+                return None;
+            }
+            Some(s)
+        });
+        let p = Self {
+            base_url,
+            api_key: o.field("apiKey", cx),
+            api_keys: o.field("apiKeys", cx),
+            api: decode_api(&mut o, cx),
+            auth: o.field("auth", cx),
+            auth_header: o.field("authHeader", cx),
+            headers: o.field("headers", cx),
+            timeout_seconds: o.field_with("timeoutSeconds", cx, |n, p, cx| {
+                in_range(n, p, cx, 1, 86_400)
+            }),
+            timeouts: o.field("timeouts", cx),
+            inject_num_ctx_for_openai_compat: o.field("injectNumCtxForOpenAICompat", cx),
+            context_window: o.field_with("contextWindow", cx, positive),
+            context_tokens: o.field_with("contextTokens", cx, positive),
+            max_tokens: o.field_with("maxTokens", cx, positive),
+            params: o.field("params", cx),
+            model_dir: o.field::<String>("modelDir", cx).map(PathBuf::from),
+            models: o.field("models", cx),
+            pos: Some(node.pos.clone()),
+        };
+        o.ignore(&["request"], cx);
+        o.finish(cx);
+        if let Some(rows) = &p.models {
+            let mut seen = std::collections::BTreeSet::new();
+            for (i, row) in rows.iter().enumerate() {
+                if !seen.insert(row.id.as_str())
+                    && let Some(pos) = &row.pos
+                {
+                    cx.error(
+                        &path.key("models").index(i),
+                        pos,
+                        format!("duplicate model id \"{}\" in this provider", row.id),
+                    );
+                }
+            }
+        }
+        Some(p)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelsConfig {
+    pub mode: Option<ModelsMode>,
+    /// In file order; ids normalised (trimmed, lower-cased, aliases mapped).
+    pub providers: Vec<(String, ProviderConfig)>,
+}
+
+impl ModelsConfig {
+    pub fn mode(&self) -> ModelsMode {
+        self.mode.unwrap_or(ModelsMode::Merge)
+    }
+
+    pub fn provider(&self, id: &str) -> Option<&ProviderConfig> {
+        self.providers.iter().find(|(k, _)| k == id).map(|(_, p)| p)
+    }
+}
+
+impl Decode for ModelsConfig {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        let mut o = ObjectReader::new(node, path, cx)?;
+        let mode = o.field("mode", cx);
+        let mut providers = Vec::new();
+        if let Some((pnode, ppath)) = o.node("providers") {
+            if let Some(props) = pnode.object() {
+                for prop in props {
+                    let id = normalize_provider_id(&prop.key);
+                    if id.is_empty() || id.contains('/') {
+                        cx.error(
+                            &ppath,
+                            &prop.key_pos,
+                            format!(
+                                "invalid provider id \"{}\" (must be non-empty, without \"/\")",
+                                prop.key
+                            ),
+                        );
+                        continue;
+                    }
+                    if providers.iter().any(|(k, _)| *k == id) {
+                        cx.error(&ppath, &prop.key_pos, format!("provider \"{}\" is declared twice (ids are compared after normalisation to \"{id}\")", prop.key));
+                        continue;
+                    }
+                    if let Some(p) = ProviderConfig::decode(&prop.value, &ppath.key(&prop.key), cx)
+                    {
+                        providers.push((id, p));
+                    }
+                }
+            } else {
+                cx.expected(pnode, &ppath, "an object");
+            }
+        }
+        o.ignore(&["bedrockDiscovery", "copilot"], cx);
+        o.finish(cx);
+        Some(Self { mode, providers })
+    }
+}

@@ -143,7 +143,9 @@ pub fn decode_request(body: &Value) -> Result<Request> {
         stream: root.opt_bool("stream")?.unwrap_or(true),
         ..Request::default()
     };
+    // Calls of the latest assistant message are matched first, then any unanswered call.
     let mut calls: Vec<(String, String)> = Vec::new();
+    let mut recent: Vec<(String, String)> = Vec::new();
     let mut answered: HashSet<String> = HashSet::new();
     for message in root.items_at("messages")? {
         let content = message.opt_str("content")?.unwrap_or_default();
@@ -173,6 +175,7 @@ pub fn decode_request(body: &Value) -> Result<Request> {
             }
             "assistant" => {
                 let mut blocks = Vec::new();
+                recent.clear();
                 let thinking = match message.opt_str("thinking")? {
                     Some(t) => Some(t),
                     None => message.opt_str("reasoning")?,
@@ -192,6 +195,7 @@ pub fn decode_request(body: &Value) -> Result<Request> {
                 for call in message.items_at("tool_calls")? {
                     let (id, name, arguments) = decode_tool_call(&call, calls.len())?;
                     calls.push((id.clone(), name.clone()));
+                    recent.push((id.clone(), name.clone()));
                     blocks.push(ContentBlock::ToolCall {
                         id,
                         name,
@@ -208,12 +212,20 @@ pub fn decode_request(body: &Value) -> Result<Request> {
                 // The first unanswered call with this name (or any unanswered call).
                 let call_id = match message.opt_str("tool_call_id")? {
                     Some(id) => id.to_owned(),
-                    None => calls
-                        .iter()
-                        .find(|(id, n)| !answered.contains(id) && Some(n) == name.as_ref())
-                        .or_else(|| calls.iter().find(|(id, _)| !answered.contains(id)))
-                        .map(|(id, _)| id.clone())
-                        .unwrap_or_else(|| format!("ollama_call_{}", calls.len())),
+                    None => {
+                        let open = |(id, _): &&(String, String)| !answered.contains(id);
+                        let named = |(id, n): &&(String, String)| {
+                            !answered.contains(id) && Some(n) == name.as_ref()
+                        };
+                        recent
+                            .iter()
+                            .find(named)
+                            .or_else(|| recent.iter().find(open))
+                            .or_else(|| calls.iter().find(named))
+                            .or_else(|| calls.iter().find(open))
+                            .map(|(id, _)| id.clone())
+                            .unwrap_or_else(|| format!("ollama_call_{}", calls.len()))
+                    }
                 };
                 answered.insert(call_id.clone());
                 crate::openai_chat::request::push_tool_result(

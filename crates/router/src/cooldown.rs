@@ -192,6 +192,16 @@ pub enum Availability {
     Blocked { block: Blocked, soonest_key: usize },
 }
 
+/// How often [`CooldownStore::refresh_if_changed`] looks at the file (one `stat`).
+const REFRESH_INTERVAL_MS: u64 = 1_000;
+
+/// What the file looked like when this store last read or wrote it.
+#[derive(Debug, Default)]
+struct FileSeen {
+    checked_at: Option<u64>,
+    stamp: Option<cooldown_file::Stamp>,
+}
+
 #[derive(Debug, Default)]
 struct State {
     entries: BTreeMap<String, CooldownEntry>,
@@ -206,6 +216,7 @@ pub struct CooldownStore {
     state_dir: Option<PathBuf>,
     persist_guard: Mutex<()>,
     load_warning: Option<String>,
+    seen: Mutex<FileSeen>,
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -223,6 +234,7 @@ impl CooldownStore {
             state_dir: None,
             persist_guard: Mutex::new(()),
             load_warning: None,
+            seen: Mutex::new(FileSeen::default()),
         }
     }
 
@@ -231,6 +243,7 @@ impl CooldownStore {
     /// The directory is created on the first write, not here.
     pub fn open(state_dir: impl Into<PathBuf>, schedule: CooldownSchedule) -> Self {
         let state_dir = state_dir.into();
+        let stamp = cooldown_file::stamp(&state_dir);
         let (entries, load_warning) = match cooldown_file::read(&state_dir) {
             Ok(entries) => (entries, None),
             Err(problem) => {
@@ -248,6 +261,10 @@ impl CooldownStore {
             state_dir: Some(state_dir),
             persist_guard: Mutex::new(()),
             load_warning,
+            seen: Mutex::new(FileSeen {
+                checked_at: None,
+                stamp,
+            }),
         }
     }
 
@@ -459,6 +476,29 @@ impl CooldownStore {
         })
     }
 
+    /// Picks up cooldowns written by other processes: at most once a second, looks at the
+    /// file's modification time and size, and re-reads it when they changed. The router calls
+    /// this at the start of each call, so the hot path costs one `stat` per second at most.
+    pub fn refresh_if_changed(&self, now: u64) {
+        let Some(dir) = &self.state_dir else { return };
+        {
+            let mut seen = locked(&self.seen);
+            if seen
+                .checked_at
+                .is_some_and(|at| now.saturating_sub(at) < REFRESH_INTERVAL_MS)
+            {
+                return;
+            }
+            seen.checked_at = Some(now);
+            let stamp = cooldown_file::stamp(dir);
+            if stamp == seen.stamp {
+                return;
+            }
+            seen.stamp = stamp;
+        }
+        self.reload();
+    }
+
     /// Re-reads the file and merges it in (newer entries win): picks up what other
     /// processes wrote since this store last wrote.
     pub fn reload(&self) {
@@ -489,6 +529,7 @@ impl CooldownStore {
         };
         match cooldown_file::merge_and_write(dir, &entries, &dirty) {
             Ok(merged) => {
+                locked(&self.seen).stamp = cooldown_file::stamp(dir);
                 let mut state = locked(&self.state);
                 let still_dirty = state.dirty.clone();
                 cooldown_file::merge_into(&mut state.entries, &merged, |name| {

@@ -36,6 +36,14 @@ pub enum FileProblem {
     Corrupt { path: PathBuf, detail: String },
 }
 
+/// Modification time and size of the data file: enough to notice another process's write.
+pub type Stamp = (Option<std::time::SystemTime>, u64);
+
+pub fn stamp(state_dir: &Path) -> Option<Stamp> {
+    let meta = fs::metadata(data_path(state_dir)).ok()?;
+    Some((meta.modified().ok(), meta.len()))
+}
+
 pub fn data_path(state_dir: &Path) -> PathBuf {
     state_dir.join(DATA_FILE)
 }

@@ -102,6 +102,9 @@ impl Router {
         let Some(requested) = chain.head() else {
             return Err(RouterError::NoCandidates);
         };
+        self.recorder
+            .store
+            .refresh_if_changed(self.recorder.clock.now_ms());
         let mut attempts = Vec::new();
         for (position, candidate) in chain.candidates().iter().enumerate() {
             if cancel.is_cancelled() {

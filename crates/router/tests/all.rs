@@ -1,6 +1,8 @@
 //! Integration tests of clawgate-router against scriptable in-memory providers, on tokio's
 //! paused clock (timeouts elapse without real sleeping) and a manual wall clock.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "all/fake.rs"]
 mod fake;
 

@@ -103,7 +103,7 @@ async fn when_every_candidate_cools_down_the_soonest_to_recover_is_tried() {
 #[tokio::test]
 async fn all_cooling_and_last_resort_failing_reports_skips_and_soonest_retry() {
     let a = FakeProvider::always("a", Script::FailBeforeStream(refused()));
-    let (router, _) = router_with(&[a.clone()], RouterConfig::default());
+    let (router, _) = router_with(std::slice::from_ref(&a), RouterConfig::default());
     router.cooldowns().record_failure(
         &CooldownKey::provider("a"),
         &FailureKind::Overloaded,

@@ -164,7 +164,12 @@ pub fn estimate_request_raw(request: &Request) -> u64 {
             + tool.parameters.to_string().len();
         total += chars_to_tokens(chars) + MESSAGE_OVERHEAD;
     }
-    total + request.messages.iter().map(estimate_message_raw).sum::<u64>()
+    total
+        + request
+            .messages
+            .iter()
+            .map(estimate_message_raw)
+            .sum::<u64>()
 }
 
 /// Per-model calibration of the chars/4 estimate from the input tokens servers report.
@@ -207,6 +212,7 @@ impl TokenEstimator {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -221,8 +227,8 @@ mod tests {
 
     #[test]
     fn small_window_keeps_three_quarters_for_history() {
-        let b = ContextBudget::resolve(&info(Some(16_384), None), &BudgetSettings::default())
-            .unwrap();
+        let b =
+            ContextBudget::resolve(&info(Some(16_384), None), &BudgetSettings::default()).unwrap();
         assert_eq!(b.window, 16_384);
         assert_eq!(b.reserve, 4_096);
         assert_eq!(b.output_cap, 4_096);

@@ -65,7 +65,14 @@ impl AgentRuntime {
                 let trigger = CompactionTrigger::Manual;
                 let keep = budget.keep_recent;
                 match self
-                    .compact(&mut session, &info, &budget, trigger, focus.as_deref(), keep)
+                    .compact(
+                        &mut session,
+                        &info,
+                        &budget,
+                        trigger,
+                        focus.as_deref(),
+                        keep,
+                    )
                     .await?
                 {
                     Some(before) => {
@@ -96,7 +103,10 @@ impl AgentRuntime {
                 if name.eq_ignore_ascii_case("default") || name.eq_ignore_ascii_case("reset") {
                     session.entry.model_override = None;
                     session.entry.model_override_source = None;
-                    format!("Model reset to the primary, {}.", self.settings.primary_model)
+                    format!(
+                        "Model reset to the primary, {}.",
+                        self.settings.primary_model
+                    )
                 } else {
                     match self.model_for(Some(&name), &session.entry) {
                         Ok((info, budget)) => {
@@ -163,11 +173,10 @@ impl AgentRuntime {
         } else {
             "primary"
         };
-        let fallback = session
-            .entry
-            .fallback_notice_model
-            .as_deref()
-            .map_or_else(|| "none".to_string(), |m| format!("{m} answering for the primary"));
+        let fallback = session.entry.fallback_notice_model.as_deref().map_or_else(
+            || "none".to_string(),
+            |m| format!("{m} answering for the primary"),
+        );
         let tools = self.offered_tools();
         Ok(format!(
             "Session: {} (id {})\n\

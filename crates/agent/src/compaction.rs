@@ -109,17 +109,23 @@ pub(crate) fn render_message(msg: &Message) -> String {
             }
             (_, ContentBlock::Image { .. }) => out.push_str("[image]"),
             (_, ContentBlock::Reasoning { .. }) => continue,
-            (_, ContentBlock::ToolCall {
-                name, arguments, ..
-            }) => {
+            (
+                _,
+                ContentBlock::ToolCall {
+                    name, arguments, ..
+                },
+            ) => {
                 out.push_str(&format!("[assistant called tool {name}] {arguments}"));
             }
-            (_, ContentBlock::ToolResult {
-                name,
-                content,
-                is_error,
-                ..
-            }) => {
+            (
+                _,
+                ContentBlock::ToolResult {
+                    name,
+                    content,
+                    is_error,
+                    ..
+                },
+            ) => {
                 let name = name.as_deref().unwrap_or("tool");
                 let status = if *is_error { " (error)" } else { "" };
                 out.push_str(&format!("[result of {name}{status}]\n{content}"));
@@ -236,7 +242,8 @@ impl Summarizer<'_> {
                 Err(e) => return Err(e),
             }
         }
-        let summary = running.ok_or_else(|| AgentError::Compaction("nothing to summarise".into()))?;
+        let summary =
+            running.ok_or_else(|| AgentError::Compaction("nothing to summarise".into()))?;
         Ok(SummaryOutcome {
             summary,
             chunks: chunks_done,
@@ -267,8 +274,8 @@ fn take_chunk(rendered: &[String], start: usize, limit: usize) -> (String, usize
         let msg = &rendered[end];
         let len = msg.chars().count();
         if out.is_empty() && len > limit {
-            let short = trim_head_tail(msg, limit.saturating_sub(120))
-                .unwrap_or_else(|| msg.clone());
+            let short =
+                trim_head_tail(msg, limit.saturating_sub(120)).unwrap_or_else(|| msg.clone());
             out.push_str(&short);
             out.push_str("\n[message shortened for the summary]\n");
             end += 1;
@@ -298,7 +305,10 @@ fn summary_input(previous: Option<&str>, conversation: &str, part_note: &str) ->
 }
 
 /// Run a call and return its answer text (reasoning removed).
-async fn call_for_text(client: &dyn ModelClient, request: Request) -> Result<String, ModelCallError> {
+async fn call_for_text(
+    client: &dyn ModelClient,
+    request: Request,
+) -> Result<String, ModelCallError> {
     let mut reply = client.call(request).await?;
     let mut text = String::new();
     while let Some(event) = reply.events.next().await {

@@ -76,10 +76,7 @@ pub(crate) fn build_messages(
     level: TrimLevel,
     prompt_budget: u64,
 ) -> Vec<Message> {
-    let last_user = ctx
-        .items
-        .iter()
-        .rposition(|i| i.message.role == Role::User);
+    let last_user = ctx.items.iter().rposition(|i| i.message.role == Role::User);
     // Results after the third-newest assistant message are protected under `Normal`.
     let protect_from = ctx
         .items
@@ -106,10 +103,10 @@ pub(crate) fn build_messages(
             };
             if let Some(limit) = limit {
                 for block in &mut msg.content {
-                    if let ContentBlock::ToolResult { content, .. } = block {
-                        if let Some(trimmed) = trim_head_tail(content, limit) {
-                            *content = trimmed;
-                        }
+                    if let ContentBlock::ToolResult { content, .. } = block
+                        && let Some(trimmed) = trim_head_tail(content, limit)
+                    {
+                        *content = trimmed;
                     }
                 }
             }

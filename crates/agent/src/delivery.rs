@@ -67,7 +67,11 @@ impl DeliveryFilter {
     }
 
     /// Filter a complete answer text (plus any structured reasoning it came with).
-    pub fn filter_text(text: &str, structured_reasoning: &str, reasoning_on: bool) -> FilteredAnswer {
+    pub fn filter_text(
+        text: &str,
+        structured_reasoning: &str,
+        reasoning_on: bool,
+    ) -> FilteredAnswer {
         let mut f = DeliveryFilter::new(reasoning_on);
         if !structured_reasoning.is_empty() {
             f.push(&Event::ReasoningDelta {
@@ -99,11 +103,9 @@ impl DeliveryFilter {
         for event in events {
             match event {
                 Event::TextDelta { text: t } => text.push_str(&self.scaffold.push(&t)),
-                Event::ReasoningDelta { text: r } => {
-                    if self.reasoning_on && !r.is_empty() {
-                        self.reasoning.push_str(&r);
-                        out.push(Delivered::Reasoning(r));
-                    }
+                Event::ReasoningDelta { text: r } if self.reasoning_on && !r.is_empty() => {
+                    self.reasoning.push_str(&r);
+                    out.push(Delivered::Reasoning(r));
                 }
                 _ => {}
             }
@@ -127,10 +129,13 @@ impl DeliveryFilter {
         }
         self.held.push_str(text);
         let head = self.held.trim_start();
-        let upper: String = head.chars().take(SILENT_TOKEN.len() + 1).collect::<String>();
+        let upper: String = head
+            .chars()
+            .take(SILENT_TOKEN.len() + 1)
+            .collect::<String>();
         let upper = upper.to_ascii_uppercase();
-        let decided = if upper.starts_with(SILENT_TOKEN) {
-            match upper[SILENT_TOKEN.len()..].chars().next() {
+        let decided = if let Some(after) = upper.strip_prefix(SILENT_TOKEN) {
+            match after.chars().next() {
                 Some(c) if c.is_alphanumeric() || c == '_' => Some(Gate::Pass),
                 Some(_) => Some(Gate::Silent),
                 None if at_end => Some(Gate::Silent),
@@ -165,8 +170,7 @@ impl DeliveryFilter {
         let reasoning = self.reasoning.trim();
         FilteredAnswer {
             text: (!self.is_silent() && !text.is_empty()).then(|| text.to_string()),
-            reasoning: (self.reasoning_on && !reasoning.is_empty())
-                .then(|| reasoning.to_string()),
+            reasoning: (self.reasoning_on && !reasoning.is_empty()).then(|| reasoning.to_string()),
             silent: self.is_silent(),
         }
     }

@@ -27,7 +27,11 @@ pub enum AgentError {
     #[error("unknown model {0} (not in the model registry)")]
     UnknownModel(String),
     #[error("Model context window too small ({window} tokens). Minimum is {min}.")]
-    ContextWindowTooSmall { model: String, window: u64, min: u64 },
+    ContextWindowTooSmall {
+        model: String,
+        window: u64,
+        min: u64,
+    },
     #[error(
         "Context overflow: prompt too large for the model. Try again with less input or a \
          larger-context model (or /compact, /new)."

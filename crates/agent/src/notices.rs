@@ -33,6 +33,7 @@ pub fn fallback_notice(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -48,7 +49,10 @@ mod tests {
             first.as_deref(),
             Some("↪ fallback: anthropic/claude answered (primary ollama/qwen3: network refused)")
         );
-        assert_eq!(fallback_notice(&mut told, "anthropic/claude", Some(&info)), None);
+        assert_eq!(
+            fallback_notice(&mut told, "anthropic/claude", Some(&info)),
+            None
+        );
         let other = fallback_notice(&mut told, "openai/gpt", Some(&info));
         assert!(other.is_some_and(|n| n.contains("openai/gpt")));
         let back = fallback_notice(&mut told, "ollama/qwen3", None);

@@ -257,6 +257,7 @@ fn owned(names: &[&str]) -> Vec<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

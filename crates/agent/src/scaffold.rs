@@ -188,7 +188,11 @@ fn match_tag(rest: &str) -> TagMatch {
         let could = SCAFFOLD_TAGS.iter().any(|t| t.starts_with(name.as_str()))
             || (raw.contains(':') && name.is_empty())
             || (!raw.contains(':') && raw.chars().all(|c| c.is_ascii_alphanumeric()));
-        return if could { TagMatch::Partial } else { TagMatch::None };
+        return if could {
+            TagMatch::Partial
+        } else {
+            TagMatch::None
+        };
     }
     if !SCAFFOLD_TAGS.contains(&name.as_str()) {
         return TagMatch::None;

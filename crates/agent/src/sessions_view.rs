@@ -8,9 +8,7 @@ use clawgate_wire::{ContentBlock, Role};
 
 use crate::error::AgentError;
 use crate::runtime::AgentRuntime;
-use crate::session::{
-    EntryBody, LoadedTranscript, SessionEntry, load_transcript, transcript_path,
-};
+use crate::session::{EntryBody, LoadedTranscript, SessionEntry, load_transcript, transcript_path};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionSummary {

@@ -9,7 +9,7 @@
 
 use clawgate_wire::collect::EventCollector;
 use clawgate_wire::reasoning_tags::ReasoningTagSplitter;
-use clawgate_wire::{ContentBlock, Request, Response, Role, ToolChoice, ToolSpec, Usage};
+use clawgate_wire::{ContentBlock, Request, Response, Role, ToolChoice, ToolSpec};
 use futures::StreamExt;
 use serde_json::Value;
 
@@ -20,7 +20,9 @@ use crate::delivery::{Delivered, DeliveryFilter, FilteredAnswer, reasoning_messa
 use crate::error::AgentError;
 use crate::model_client::{FallbackInfo, ModelCallError};
 use crate::notices::fallback_notice;
-use crate::runtime::{AgentEvent, AgentRuntime, EventSink, ToolCallRecord, TurnInput, TurnOptions, TurnOutcome};
+use crate::runtime::{
+    AgentEvent, AgentRuntime, EventSink, ToolCallRecord, TurnInput, TurnOptions, TurnOutcome,
+};
 use crate::session::{CompactionRecord, OpenSession, StoredMessage};
 use crate::tool_text_recovery::recover_tool_call;
 use crate::tools::ToolOutput;
@@ -84,13 +86,13 @@ impl JsonHold {
             return Some(text.to_string());
         }
         self.held.push_str(text);
-        if self.decided.is_none() {
-            if let Some(c) = self.held.trim_start().chars().next() {
-                let hold = c == '{' || c == '`';
-                self.decided = Some(hold);
-                if !hold {
-                    return Some(std::mem::take(&mut self.held));
-                }
+        if self.decided.is_none()
+            && let Some(c) = self.held.trim_start().chars().next()
+        {
+            let hold = c == '{' || c == '`';
+            self.decided = Some(hold);
+            if !hold {
+                return Some(std::mem::take(&mut self.held));
             }
         }
         None
@@ -120,10 +122,10 @@ impl AgentRuntime {
         options: TurnOptions,
     ) -> Result<TurnOutcome, AgentError> {
         let input = input.into();
-        if let TurnInput::Text(text) = &input {
-            if let Some(command) = crate::commands::SlashCommand::parse(text) {
-                return self.run_command(key, command).await;
-            }
+        if let TurnInput::Text(text) = &input
+            && let Some(command) = crate::commands::SlashCommand::parse(text)
+        {
+            return self.run_command(key, command).await;
         }
         let shared = self.session(key)?;
         let mut session = shared.lock().await;
@@ -158,7 +160,9 @@ impl AgentRuntime {
                 .await?;
             let mut content = answer.response.content.clone();
             let mut recovered = false;
-            let has_calls = content.iter().any(|b| matches!(b, ContentBlock::ToolCall { .. }));
+            let has_calls = content
+                .iter()
+                .any(|b| matches!(b, ContentBlock::ToolCall { .. }));
             if !has_calls {
                 let text = answer.filtered.text.clone().unwrap_or_default();
                 if let Some(call) = recover_tool_call(&text, &specs) {
@@ -237,7 +241,8 @@ impl AgentRuntime {
         let context_tokens = match (last_usage.input_tokens, last_usage.output_tokens) {
             (Some(i), o) => i + o.unwrap_or(0),
             (None, _) => {
-                let request = self.build_request(&session, &info, &budget, &specs, TrimLevel::Normal);
+                let request =
+                    self.build_request(&session, &info, &budget, &specs, TrimLevel::Normal);
                 self.lock_estimator()
                     .calibrated(&info.model_ref, estimate_request_raw(&request))
             }
@@ -246,7 +251,14 @@ impl AgentRuntime {
         if self.settings.compaction.enabled && context_tokens > budget.threshold {
             let keep = budget.keep_recent;
             if let Some(before) = self
-                .compact(&mut session, &info, &budget, CompactionTrigger::Threshold, None, keep)
+                .compact(
+                    &mut session,
+                    &info,
+                    &budget,
+                    CompactionTrigger::Threshold,
+                    None,
+                    keep,
+                )
                 .await?
             {
                 state.compacted(CompactionTrigger::Threshold, before);
@@ -374,7 +386,10 @@ impl AgentRuntime {
                 preflight += 1;
                 let keep = budget.keep_recent >> (preflight - 1);
                 let trigger = CompactionTrigger::Preflight;
-                if let Some(before) = self.compact(session, info, budget, trigger, None, keep).await? {
+                if let Some(before) = self
+                    .compact(session, info, budget, trigger, None, keep)
+                    .await?
+                {
                     state.compacted(trigger, before);
                     continue;
                 }
@@ -393,11 +408,16 @@ impl AgentRuntime {
                 Err(CallFailure::Overflow(requested)) if overflow < max => {
                     overflow += 1;
                     tracing::info!(model = %info.model_ref, attempt = overflow, "context overflow: compacting (attempt {overflow}/{max})");
-                    let seen = requested.unwrap_or(budget.prompt_budget + 1).max(estimate + 1);
+                    let seen = requested
+                        .unwrap_or(budget.prompt_budget + 1)
+                        .max(estimate + 1);
                     self.lock_estimator().observe(&info.model_ref, raw, seen);
                     let keep = budget.keep_recent >> (overflow - 1);
                     let trigger = CompactionTrigger::Overflow;
-                    match self.compact(session, info, budget, trigger, None, keep).await? {
+                    match self
+                        .compact(session, info, budget, trigger, None, keep)
+                        .await?
+                    {
                         Some(before) => state.compacted(trigger, before),
                         None => trim = TrimLevel::Aggressive,
                     }

@@ -121,14 +121,9 @@ const FIXED_TOKENS: &[&str] = &[
 const MARKER_CORE: &str = "external_untrusted_content";
 
 fn starts_with_at(chars: &[char], at: usize, pat: &str) -> bool {
-    let mut i = at;
-    for p in pat.chars() {
-        if chars.get(i) != Some(&p) {
-            return false;
-        }
-        i += 1;
-    }
-    true
+    (at..)
+        .zip(pat.chars())
+        .all(|(i, p)| chars.get(i) == Some(&p))
 }
 
 /// Spans (start, end) in folded-char indices with their replacement, sorted, non-overlapping.
@@ -151,12 +146,13 @@ fn find_spans(chars: &[char]) -> Vec<(usize, usize, &'static str)> {
             i = end;
             continue;
         }
-        if chars[i] == '<' && chars.get(i + 1) == Some(&'|') {
-            if let Some(end) = special_token_end(chars, i + 2) {
-                spans.push((i, end, ""));
-                i = end;
-                continue;
-            }
+        if chars[i] == '<'
+            && chars.get(i + 1) == Some(&'|')
+            && let Some(end) = special_token_end(chars, i + 2)
+        {
+            spans.push((i, end, ""));
+            i = end;
+            continue;
         }
         if let Some(tok) = FIXED_TOKENS.iter().find(|t| starts_with_at(chars, i, t)) {
             let end = i + tok.chars().count();

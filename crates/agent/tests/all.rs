@@ -1,5 +1,7 @@
 //! Integration tests of clawgate-agent, one binary (see DESIGN.md).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "all/fake.rs"]
 mod fake;
 

@@ -15,8 +15,8 @@ use crate::context::ActiveContext;
 use crate::error::AgentError;
 pub use store::{SessionEntry, SessionStore};
 pub use transcript::{
-    CompactionRecord, EntryBody, LoadedTranscript, SessionHeader, StoredMessage,
-    TranscriptEntry, TranscriptWriter, load_transcript, new_entry_id, transcript_path,
+    CompactionRecord, EntryBody, LoadedTranscript, SessionHeader, StoredMessage, TranscriptEntry,
+    TranscriptWriter, load_transcript, new_entry_id, transcript_path,
 };
 
 /// `agent:<agentId>:main`, the default (DM scope `main`) session key.

@@ -159,10 +159,10 @@ impl SessionStore {
         }
         tmp.persist(&path)
             .map_err(|e| AgentError::io(&path, e.error))?;
-        if self.durable {
-            if let Ok(dir) = File::open(&self.dir) {
-                let _ = dir.sync_all();
-            }
+        if self.durable
+            && let Ok(dir) = File::open(&self.dir)
+        {
+            let _ = dir.sync_all();
         }
         Ok(())
     }

@@ -133,7 +133,10 @@ impl TranscriptEntry {
             .and_then(Value::as_str)
             .ok_or("entry without id")?
             .to_string();
-        let parent_id = v.get("parentId").and_then(Value::as_str).map(str::to_string);
+        let parent_id = v
+            .get("parentId")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let timestamp = v
             .get("timestamp")
             .and_then(Value::as_str)
@@ -141,7 +144,10 @@ impl TranscriptEntry {
             .to_string();
         let body = match v.get("type").and_then(Value::as_str) {
             Some("message") => {
-                let m = v.get("message").cloned().ok_or("message entry without message")?;
+                let m = v
+                    .get("message")
+                    .cloned()
+                    .ok_or("message entry without message")?;
                 EntryBody::Message(serde_json::from_value(m).map_err(|e| e.to_string())?)
             }
             Some("compaction") => {
@@ -220,7 +226,11 @@ pub(crate) fn parse_transcript(bytes: &[u8], path: &Path) -> LoadedTranscript {
         let value = match parsed {
             Ok(v) => v,
             Err(e) => {
-                let what = if last { "torn last line" } else { "unreadable line" };
+                let what = if last {
+                    "torn last line"
+                } else {
+                    "unreadable line"
+                };
                 let warning = format!("{}:{}: {what} skipped ({e})", path.display(), n + 1);
                 tracing::warn!("{warning}");
                 out.warnings.push(warning);
@@ -231,9 +241,10 @@ pub(crate) fn parse_transcript(bytes: &[u8], path: &Path) -> LoadedTranscript {
             match serde_json::from_value::<SessionHeader>(value) {
                 Ok(h) if out.header.is_none() => out.header = Some(h),
                 Ok(_) => {}
-                Err(e) => out
-                    .warnings
-                    .push(format!("{}:{}: bad header ({e})", path.display(), n + 1)),
+                Err(e) => {
+                    out.warnings
+                        .push(format!("{}:{}: bad header ({e})", path.display(), n + 1))
+                }
             }
             continue;
         }

@@ -117,7 +117,9 @@ async fn read_capped<R: AsyncRead + Unpin>(reader: Option<R>, cap: usize) -> (Ve
 fn render((kept, total): &(Vec<u8>, usize), cap: usize) -> String {
     let mut s = String::from_utf8_lossy(kept).into_owned();
     if *total > cap {
-        s.push_str(&format!("\n[output truncated: kept {cap} of {total} bytes]"));
+        s.push_str(&format!(
+            "\n[output truncated: kept {cap} of {total} bytes]"
+        ));
     }
     s
 }

@@ -50,8 +50,15 @@ impl Tool for ReadTool {
         let total = bytes.len();
         let cap = ctx.settings.read_max_bytes;
         let text = String::from_utf8_lossy(&bytes[..total.min(cap)]).into_owned();
-        let offset = args.get("offset").and_then(Value::as_u64).unwrap_or(1).max(1) as usize;
-        let limit = args.get("limit").and_then(Value::as_u64).map(|l| l as usize);
+        let offset = args
+            .get("offset")
+            .and_then(Value::as_u64)
+            .unwrap_or(1)
+            .max(1) as usize;
+        let limit = args
+            .get("limit")
+            .and_then(Value::as_u64)
+            .map(|l| l as usize);
         let mut out = if offset > 1 || limit.is_some() {
             let lines = text.lines().skip(offset - 1);
             let picked: Vec<&str> = match limit {
@@ -123,7 +130,10 @@ impl Tool for LsTool {
         lines.truncate(LS_MAX_ENTRIES);
         let mut out = lines.join("\n");
         if total > LS_MAX_ENTRIES {
-            out.push_str(&format!("\n[{} more entries not shown]", total - LS_MAX_ENTRIES));
+            out.push_str(&format!(
+                "\n[{} more entries not shown]",
+                total - LS_MAX_ENTRIES
+            ));
         }
         if out.is_empty() {
             out = "(empty folder)".into();
@@ -140,9 +150,7 @@ impl Tool for WriteTool {
     fn spec(&self) -> ToolSpec {
         ToolSpec {
             name: "write".into(),
-            description: Some(
-                "Create or overwrite a file in the workspace with `content`.".into(),
-            ),
+            description: Some("Create or overwrite a file in the workspace with `content`.".into()),
             parameters: schema(
                 json!({"path": {"type": "string"}, "content": {"type": "string"}}),
                 &["path", "content"],
@@ -162,10 +170,10 @@ impl Tool for WriteTool {
         if path.is_dir() {
             return ToolOutput::error(format!("{requested} is a folder"));
         }
-        if let Some(parent) = path.parent() {
-            if let Err(e) = tokio::fs::create_dir_all(parent).await {
-                return ToolOutput::error(format!("{requested}: {e}"));
-            }
+        if let Some(parent) = path.parent()
+            && let Err(e) = tokio::fs::create_dir_all(parent).await
+        {
+            return ToolOutput::error(format!("{requested}: {e}"));
         }
         match tokio::fs::write(&path, content.as_bytes()).await {
             Ok(()) => ToolOutput::ok(format!(

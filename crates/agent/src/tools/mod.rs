@@ -90,7 +90,9 @@ pub struct ToolRegistry {
 impl std::fmt::Debug for ToolRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<String> = self.tools.iter().map(|t| t.spec().name).collect();
-        f.debug_struct("ToolRegistry").field("tools", &names).finish()
+        f.debug_struct("ToolRegistry")
+            .field("tools", &names)
+            .finish()
     }
 }
 

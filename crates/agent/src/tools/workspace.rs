@@ -60,8 +60,8 @@ impl Workspace {
                 _ => return Err(format!("path {requested} cannot be resolved")),
             }
         }
-        let canonical = std::fs::canonicalize(existing)
-            .map_err(|e| format!("path {requested}: {e}"))?;
+        let canonical =
+            std::fs::canonicalize(existing).map_err(|e| format!("path {requested}: {e}"))?;
         if !canonical.starts_with(&self.root) {
             return Err(format!(
                 "path {requested} leaves the workspace through a symlink"

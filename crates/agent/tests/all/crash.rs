@@ -33,7 +33,11 @@ async fn transcript_survives_sigkill_mid_append() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "crash::transcript_survives_sigkill_mid_append", "--nocapture"])
+        .args([
+            "--exact",
+            "crash::transcript_survives_sigkill_mid_append",
+            "--nocapture",
+        ])
         .env(CHILD_ENV, dir.path())
         .spawn()
         .unwrap();
@@ -61,7 +65,12 @@ async fn transcript_survives_sigkill_mid_append() {
 
     // The lock died with the process: the session opens and continues.
     let fake = FakeModel::text("local/m", "after the crash");
-    let rt = runtime(dir.path(), fake.clone(), model("local/m", 1_000_000), |_| {});
+    let rt = runtime(
+        dir.path(),
+        fake.clone(),
+        model("local/m", 1_000_000),
+        |_| {},
+    );
     let key = main_session_key("main");
     let outcome = rt
         .run_turn(&key, "are you there?", TurnOptions::default())
@@ -77,7 +86,10 @@ async fn transcript_survives_sigkill_mid_append() {
     );
     drop(rt);
 
-    let entry = SessionStore::new(&sessions, false).get(&key).unwrap().unwrap();
+    let entry = SessionStore::new(&sessions, false)
+        .get(&key)
+        .unwrap()
+        .unwrap();
     let t = load_transcript(&sessions.join(format!("{}.jsonl", entry.session_id))).unwrap();
     assert!(t.header.is_some());
     assert!(t.warnings.len() <= 1, "warnings: {:?}", t.warnings);
@@ -104,7 +116,8 @@ async fn transcript_survives_sigkill_mid_append() {
         "after the crash"
     );
     // Every line but a possible torn one is a whole JSON value.
-    let raw = std::fs::read_to_string(sessions.join(format!("{}.jsonl", entry.session_id))).unwrap();
+    let raw =
+        std::fs::read_to_string(sessions.join(format!("{}.jsonl", entry.session_id))).unwrap();
     let bad = raw
         .lines()
         .filter(|l| serde_json::from_str::<serde_json::Value>(l).is_err())

@@ -102,7 +102,11 @@ fn real_samples_deliver_final_text_only() {
         assert_eq!(whole.text.as_deref().unwrap_or(""), *want, "{name}");
         assert_eq!(whole.reasoning, None, "{name}: reasoning off");
         let on = DeliveryFilter::filter_text(raw, "", true);
-        assert_eq!(on.reasoning.as_deref().unwrap_or(""), *reasoning, "{name}: reasoning on");
+        assert_eq!(
+            on.reasoning.as_deref().unwrap_or(""),
+            *reasoning,
+            "{name}: reasoning on"
+        );
         for chunk in 1..=9 {
             let (text, _, _) = run(raw, chunk, false);
             assert_eq!(text.trim(), *want, "{name}, chunks of {chunk}");
@@ -121,7 +125,13 @@ fn structured_reasoning_is_separate() {
 
 #[test]
 fn no_reply_is_suppressed_streamed_or_whole() {
-    for silent in ["NO_REPLY", "  no_reply  ", "NO_REPLY.", "NO_REPLY\nnothing to add", "<think>x</think>NO_REPLY"] {
+    for silent in [
+        "NO_REPLY",
+        "  no_reply  ",
+        "NO_REPLY.",
+        "NO_REPLY\nnothing to add",
+        "<think>x</think>NO_REPLY",
+    ] {
         for chunk in 1..=5 {
             let (text, _, is_silent) = run(silent, chunk, false);
             assert!(is_silent, "{silent:?} chunk {chunk}");

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use clawgate_agent::{
-    AgentRuntime, AgentSettings, FallbackInfo, ModelCallError, ModelClient, ModelInfo,
-    ModelReply, SUMMARY_PROMPT, StaticModelDirectory,
+    AgentRuntime, AgentSettings, FallbackInfo, ModelCallError, ModelClient, ModelInfo, ModelReply,
+    SUMMARY_PROMPT, StaticModelDirectory,
 };
 use clawgate_wire::{ContentBlock, Event, Message, Request, Role, StopReason, Usage};
 
@@ -48,6 +48,8 @@ pub struct FakeModel {
     script: Box<Script>,
     pub fallback: Mutex<Option<(String, FallbackInfo)>>,
     summaries: Mutex<u32>,
+    /// Send a usage event with each answer (llama.cpp's server sends none when streaming).
+    pub report_usage: std::sync::atomic::AtomicBool,
 }
 
 pub fn count_tokens(request: &Request) -> u64 {
@@ -102,10 +104,11 @@ pub fn markers(text: &str) -> Vec<u32> {
     while let Some(i) = rest.find("[T") {
         rest = &rest[i + 2..];
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        if !digits.is_empty() && rest[digits.len()..].starts_with(']') {
-            if let Ok(n) = digits.parse() {
-                out.push(n);
-            }
+        if !digits.is_empty()
+            && rest[digits.len()..].starts_with(']')
+            && let Ok(n) = digits.parse()
+        {
+            out.push(n);
         }
     }
     out
@@ -124,6 +127,7 @@ impl FakeModel {
             script: Box::new(script),
             fallback: Mutex::new(None),
             summaries: Mutex::new(0),
+            report_usage: std::sync::atomic::AtomicBool::new(true),
         })
     }
 
@@ -249,11 +253,7 @@ impl ModelClient for FakeModel {
                     id: "r".into(),
                     model: "m".into(),
                 },
-                Event::ToolCallStart {
-                    index: 0,
-                    id,
-                    name,
-                },
+                Event::ToolCallStart { index: 0, id, name },
                 Event::ToolCallArgsDelta {
                     index: 0,
                     delta: arguments,
@@ -271,6 +271,11 @@ impl ModelClient for FakeModel {
             ],
         };
         self.log.lock().unwrap().push(record);
+        let report = self.report_usage.load(std::sync::atomic::Ordering::SeqCst);
+        let events: Vec<Event> = events
+            .into_iter()
+            .filter(|e| report || !matches!(e, Event::Usage { .. }))
+            .collect();
         Ok(ModelReply {
             model_ref,
             fallback,

@@ -2,7 +2,16 @@
 
 use clawgate_agent::{ToolLayerConfig, ToolPolicy, ToolPolicyConfig, ToolProfile};
 
-const TOOLS: &[&str] = &["read", "ls", "write", "edit", "exec", "web_fetch", "session_status", "message"];
+const TOOLS: &[&str] = &[
+    "read",
+    "ls",
+    "write",
+    "edit",
+    "exec",
+    "web_fetch",
+    "session_status",
+    "message",
+];
 
 fn allowed(config: &ToolPolicyConfig, local: bool) -> Vec<&'static str> {
     let p = ToolPolicy::resolve(config, local);
@@ -28,24 +37,71 @@ fn policy_table() {
     let cases: Vec<(ToolPolicyConfig, bool, Vec<&str>)> = vec![
         (global(None, &[], &[]), false, all.clone()),
         (global(Some(Full), &[], &[]), false, all.clone()),
-        (global(Some(Minimal), &[], &[]), false, vec!["session_status"]),
+        (
+            global(Some(Minimal), &[], &[]),
+            false,
+            vec!["session_status"],
+        ),
         (
             global(Some(Coding), &[], &[]),
             false,
-            vec!["read", "ls", "write", "edit", "exec", "web_fetch", "session_status"],
+            vec![
+                "read",
+                "ls",
+                "write",
+                "edit",
+                "exec",
+                "web_fetch",
+                "session_status",
+            ],
         ),
-        (global(Some(Messaging), &[], &[]), false, vec!["session_status", "message"]),
+        (
+            global(Some(Messaging), &[], &[]),
+            false,
+            vec!["session_status", "message"],
+        ),
         (
             global(Some(Coding), &[], &["group:runtime"]),
             false,
             vec!["read", "ls", "write", "edit", "web_fetch", "session_status"],
         ),
         // Deny wins over allow, case-insensitive, wildcards.
-        (global(None, &["READ", "web_*"], &["WEB_FETCH"]), false, vec!["read"]),
-        (global(None, &["*"], &["e*"]), false, vec!["read", "ls", "write", "web_fetch", "session_status", "message"]),
+        (
+            global(None, &["READ", "web_*"], &["WEB_FETCH"]),
+            false,
+            vec!["read"],
+        ),
+        (
+            global(None, &["*"], &["e*"]),
+            false,
+            vec![
+                "read",
+                "ls",
+                "write",
+                "web_fetch",
+                "session_status",
+                "message",
+            ],
+        ),
         // `bash` is an alias of exec.
-        (global(None, &[], &["bash"]), false, vec!["read", "ls", "write", "edit", "web_fetch", "session_status", "message"]),
-        (global(None, &["group:fs"], &[]), false, vec!["read", "ls", "write", "edit"]),
+        (
+            global(None, &[], &["bash"]),
+            false,
+            vec![
+                "read",
+                "ls",
+                "write",
+                "edit",
+                "web_fetch",
+                "session_status",
+                "message",
+            ],
+        ),
+        (
+            global(None, &["group:fs"], &[]),
+            false,
+            vec!["read", "ls", "write", "edit"],
+        ),
         // Local primary, nothing configured: the narrow default.
         (
             global(None, &[], &[]),

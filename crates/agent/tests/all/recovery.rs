@@ -18,14 +18,35 @@ fn tools() -> Vec<ToolSpec> {
 #[test]
 fn recovered() {
     let cases = [
-        (r#"{"name": "read", "arguments": {"path": "a.txt"}}"#, "read", r#"{"path":"a.txt"}"#),
-        (r#"  {"name":"read","parameters":{"path":"b"}}  "#, "read", r#"{"path":"b"}"#),
-        ("```json\n{\"name\": \"web_fetch\", \"arguments\": {\"url\": \"https://x\"}}\n```", "web_fetch", r#"{"url":"https://x"}"#),
-        ("```\n{\"name\": \"read\", \"arguments\": {}}\n```\n", "read", "{}"),
-        (r#"{"name": "read", "arguments": "{\"path\": \"c\"}"}"#, "read", r#"{"path":"c"}"#),
+        (
+            r#"{"name": "read", "arguments": {"path": "a.txt"}}"#,
+            "read",
+            r#"{"path":"a.txt"}"#,
+        ),
+        (
+            r#"  {"name":"read","parameters":{"path":"b"}}  "#,
+            "read",
+            r#"{"path":"b"}"#,
+        ),
+        (
+            "```json\n{\"name\": \"web_fetch\", \"arguments\": {\"url\": \"https://x\"}}\n```",
+            "web_fetch",
+            r#"{"url":"https://x"}"#,
+        ),
+        (
+            "```\n{\"name\": \"read\", \"arguments\": {}}\n```\n",
+            "read",
+            "{}",
+        ),
+        (
+            r#"{"name": "read", "arguments": "{\"path\": \"c\"}"}"#,
+            "read",
+            r#"{"path":"c"}"#,
+        ),
     ];
     for (text, name, args) in cases {
-        let got = recover_tool_call(text, &tools()).unwrap_or_else(|| panic!("not recovered: {text}"));
+        let got =
+            recover_tool_call(text, &tools()).unwrap_or_else(|| panic!("not recovered: {text}"));
         assert_eq!(got.name, name);
         assert_eq!(got.arguments, args);
     }
@@ -60,5 +81,8 @@ fn left_as_text() {
         assert_eq!(recover_tool_call(text, &tools()), None, "recovered: {text}");
     }
     // Nothing is recovered when no tools were offered.
-    assert_eq!(recover_tool_call(r#"{"name": "read", "arguments": {}}"#, &[]), None);
+    assert_eq!(
+        recover_tool_call(r#"{"name": "read", "arguments": {}}"#, &[]),
+        None
+    );
 }

@@ -12,20 +12,31 @@ use crate::fake::{FakeModel, model, runtime};
 #[tokio::test]
 async fn layout_matches_openclaw() {
     let dir = tempfile::tempdir().unwrap();
-    let rt = runtime(dir.path(), FakeModel::text("p/m", "hi"), model("p/m", 32_000), |_| {});
+    let rt = runtime(
+        dir.path(),
+        FakeModel::text("p/m", "hi"),
+        model("p/m", 32_000),
+        |_| {},
+    );
     let key = main_session_key("main");
     assert_eq!(key, "agent:main:main");
-    rt.run_turn(&key, "hello", TurnOptions::default()).await.unwrap();
+    rt.run_turn(&key, "hello", TurnOptions::default())
+        .await
+        .unwrap();
     let sdir = sessions_dir(&dir.path().join("state"), "main");
     assert!(sdir.ends_with("agents/main/sessions"));
     let raw: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(sdir.join("sessions.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(sdir.join("sessions.json")).unwrap())
+            .unwrap();
     let row = &raw["agent:main:main"];
     let id = row["sessionId"].as_str().unwrap();
     assert!(row["updatedAt"].as_u64().unwrap() > 0);
     assert_eq!(row["compactionCount"], 0);
     let text = std::fs::read_to_string(sdir.join(format!("{id}.jsonl"))).unwrap();
-    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines[0]["type"], "session");
     assert_eq!(lines[0]["id"], id);
     assert!(lines[0]["cwd"].as_str().unwrap().ends_with("workspace"));
@@ -36,21 +47,43 @@ async fn layout_matches_openclaw() {
     assert_eq!(lines[1]["message"]["content"][0]["type"], "text");
     assert_eq!(lines[2]["parentId"], lines[1]["id"]);
     assert_eq!(lines[2]["message"]["role"], "assistant");
-    assert!(lines[2]["message"]["usage"]["input_tokens"].as_u64().is_some());
+    assert!(
+        lines[2]["message"]["usage"]["input_tokens"]
+            .as_u64()
+            .is_some()
+    );
 }
 
 #[tokio::test]
 async fn second_writer_gets_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let a = runtime(dir.path(), FakeModel::text("p/m", "a"), model("p/m", 32_000), |_| {});
-    let b = runtime(dir.path(), FakeModel::text("p/m", "b"), model("p/m", 32_000), |_| {});
+    let a = runtime(
+        dir.path(),
+        FakeModel::text("p/m", "a"),
+        model("p/m", 32_000),
+        |_| {},
+    );
+    let b = runtime(
+        dir.path(),
+        FakeModel::text("p/m", "b"),
+        model("p/m", 32_000),
+        |_| {},
+    );
     let key = main_session_key("main");
-    a.run_turn(&key, "one", TurnOptions::default()).await.unwrap();
-    let err = b.run_turn(&key, "two", TurnOptions::default()).await.unwrap_err();
+    a.run_turn(&key, "one", TurnOptions::default())
+        .await
+        .unwrap();
+    let err = b
+        .run_turn(&key, "two", TurnOptions::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err, AgentError::SessionLocked { .. }));
     assert!(err.to_string().contains("already open in another process"));
     a.close_session(&key).await;
-    let ok = b.run_turn(&key, "two", TurnOptions::default()).await.unwrap();
+    let ok = b
+        .run_turn(&key, "two", TurnOptions::default())
+        .await
+        .unwrap();
     assert_eq!(ok.reply.as_deref(), Some("b"));
 }
 
@@ -60,12 +93,26 @@ async fn torn_last_line_is_skipped_and_the_next_append_starts_fresh() {
     let key = main_session_key("main");
     let sdir = sessions_dir(&dir.path().join("state"), "main");
     {
-        let rt = runtime(dir.path(), FakeModel::text("p/m", "first"), model("p/m", 32_000), |_| {});
-        rt.run_turn(&key, "hello", TurnOptions::default()).await.unwrap();
+        let rt = runtime(
+            dir.path(),
+            FakeModel::text("p/m", "first"),
+            model("p/m", 32_000),
+            |_| {},
+        );
+        rt.run_turn(&key, "hello", TurnOptions::default())
+            .await
+            .unwrap();
     }
-    let id = SessionStore::new(&sdir, false).get(&key).unwrap().unwrap().session_id;
+    let id = SessionStore::new(&sdir, false)
+        .get(&key)
+        .unwrap()
+        .unwrap()
+        .session_id;
     let path = sdir.join(format!("{id}.jsonl"));
-    let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
     f.write_all(br#"{"type":"message","id":"torn","parentId":"x","message":{"role":"us"#)
         .unwrap();
     drop(f);
@@ -75,7 +122,10 @@ async fn torn_last_line_is_skipped_and_the_next_append_starts_fresh() {
 
     let fake = FakeModel::text("p/m", "second");
     let rt = runtime(dir.path(), fake.clone(), model("p/m", 32_000), |_| {});
-    let out = rt.run_turn(&key, "again", TurnOptions::default()).await.unwrap();
+    let out = rt
+        .run_turn(&key, "again", TurnOptions::default())
+        .await
+        .unwrap();
     assert_eq!(out.reply.as_deref(), Some("second"));
     assert!(out.notices.iter().any(|n| n.contains("unreadable line")));
     // The model saw the earlier exchange (context survived the torn line).
@@ -96,11 +146,20 @@ async fn new_starts_a_fresh_session_and_keeps_the_old_file() {
     let fake = FakeModel::text("p/m", "ok");
     let rt = runtime(dir.path(), fake.clone(), model("p/m", 32_000), |_| {});
     let key = main_session_key("main");
-    let first = rt.run_turn(&key, "remember 42", TurnOptions::default()).await.unwrap();
-    let out = rt.run_turn(&key, "/new", TurnOptions::default()).await.unwrap();
+    let first = rt
+        .run_turn(&key, "remember 42", TurnOptions::default())
+        .await
+        .unwrap();
+    let out = rt
+        .run_turn(&key, "/new", TurnOptions::default())
+        .await
+        .unwrap();
     assert!(out.command);
     assert_ne!(out.session_id, first.session_id);
-    let after = rt.run_turn(&key, "what number?", TurnOptions::default()).await.unwrap();
+    let after = rt
+        .run_turn(&key, "what number?", TurnOptions::default())
+        .await
+        .unwrap();
     assert_eq!(after.session_id, out.session_id);
     // The fresh session starts empty: only the new user message was sent.
     assert_eq!(fake.main_requests().last().unwrap().messages.len(), 1);
@@ -112,9 +171,18 @@ async fn new_starts_a_fresh_session_and_keeps_the_old_file() {
 #[tokio::test]
 async fn list_show_and_export() {
     let dir = tempfile::tempdir().unwrap();
-    let rt = runtime(dir.path(), FakeModel::text("p/m", "pong"), model("p/m", 32_000), |_| {});
-    rt.run_turn("agent:main:main", "ping", TurnOptions::default()).await.unwrap();
-    rt.run_turn("custom-key", "ping 2", TurnOptions::default()).await.unwrap();
+    let rt = runtime(
+        dir.path(),
+        FakeModel::text("p/m", "pong"),
+        model("p/m", 32_000),
+        |_| {},
+    );
+    rt.run_turn("agent:main:main", "ping", TurnOptions::default())
+        .await
+        .unwrap();
+    rt.run_turn("custom-key", "ping 2", TurnOptions::default())
+        .await
+        .unwrap();
     let list = rt.list_sessions().unwrap();
     assert_eq!(list.len(), 2);
     assert!(list.iter().any(|s| s.key == "custom-key"));
@@ -132,9 +200,16 @@ async fn list_show_and_export() {
         })
         .collect();
     assert_eq!(roles, vec![Role::User, Role::Assistant]);
-    let md = rt.export_session("agent:main:main", ExportFormat::Markdown).unwrap();
+    let md = rt
+        .export_session("agent:main:main", ExportFormat::Markdown)
+        .unwrap();
     assert!(md.contains("## User") && md.contains("ping") && md.contains("pong"));
-    let jsonl = rt.export_session("agent:main:main", ExportFormat::Jsonl).unwrap();
+    let jsonl = rt
+        .export_session("agent:main:main", ExportFormat::Jsonl)
+        .unwrap();
     assert_eq!(jsonl.lines().count(), 3);
-    assert!(matches!(rt.show_session("nope"), Err(AgentError::UnknownSession(_))));
+    assert!(matches!(
+        rt.show_session("nope"),
+        Err(AgentError::UnknownSession(_))
+    ));
 }

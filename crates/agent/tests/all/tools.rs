@@ -30,8 +30,11 @@ async fn paths_stay_inside_the_workspace() {
     std::fs::write(dir.path().join("secret.txt"), "outside").unwrap();
     std::fs::write(c.workspace.root().join("in.txt"), "inside").unwrap();
     std::os::unix::fs::symlink(dir.path(), c.workspace.root().join("link")).unwrap();
-    std::os::unix::fs::symlink(c.workspace.root().join("in.txt"), c.workspace.root().join("ok"))
-        .unwrap();
+    std::os::unix::fs::symlink(
+        c.workspace.root().join("in.txt"),
+        c.workspace.root().join("ok"),
+    )
+    .unwrap();
     let read = |p: &str| {
         let c = c.clone();
         let p = p.to_string();
@@ -39,7 +42,11 @@ async fn paths_stay_inside_the_workspace() {
     };
     assert_eq!(read("in.txt").await.content, "inside");
     assert_eq!(read("./sub/../in.txt").await.content, "inside");
-    assert_eq!(read("ok").await.content, "inside", "a symlink inside is fine");
+    assert_eq!(
+        read("ok").await.content,
+        "inside",
+        "a symlink inside is fine"
+    );
     for escape in ["../secret.txt", "sub/../../secret.txt", "link/secret.txt"] {
         let out = read(escape).await;
         assert!(out.is_error, "{escape} was read");
@@ -76,7 +83,9 @@ async fn edit_replaces_exact_strings() {
     assert!(missing.is_error);
     let one = e(json!({"path": "f.txt", "old_string": "b", "new_string": "B"})).await;
     assert!(!one.is_error);
-    let all = e(json!({"path": "f.txt", "old_string": "a", "new_string": "x", "replace_all": true})).await;
+    let all =
+        e(json!({"path": "f.txt", "old_string": "a", "new_string": "x", "replace_all": true}))
+            .await;
     assert!(!all.is_error);
     assert_eq!(std::fs::read_to_string(&f).unwrap(), "x B x");
 }
@@ -90,7 +99,9 @@ async fn read_caps_and_marks_untrusted_files() {
     assert!(out.content.contains("file truncated"));
     assert!(out.content.len() < 1_200);
     std::fs::write(c.workspace.root().join("l.txt"), "1\n2\n3\n4").unwrap();
-    let lines = ReadTool.run(json!({"path": "l.txt", "offset": 2, "limit": 2}), &c).await;
+    let lines = ReadTool
+        .run(json!({"path": "l.txt", "offset": 2, "limit": 2}), &c)
+        .await;
     assert_eq!(lines.content, "2\n3");
     c.settings.untrusted_files = true;
     let wrapped = ReadTool.run(json!({"path": "l.txt"}), &c).await;
@@ -104,10 +115,19 @@ async fn exec_runs_in_the_workspace_with_limits() {
     let c = ctx(dir.path());
     let ok = ExecTool.run(json!({"command": "pwd"}), &c).await;
     assert!(!ok.is_error);
-    assert!(ok.content.contains(&c.workspace.root().display().to_string()));
-    let fail = ExecTool.run(json!({"command": "echo oops >&2; exit 3"}), &c).await;
-    assert!(fail.is_error && fail.content.contains("exit code: 3") && fail.content.contains("oops"));
-    let long = ExecTool.run(json!({"command": "yes | head -c 10000"}), &c).await;
+    assert!(
+        ok.content
+            .contains(&c.workspace.root().display().to_string())
+    );
+    let fail = ExecTool
+        .run(json!({"command": "echo oops >&2; exit 3"}), &c)
+        .await;
+    assert!(
+        fail.is_error && fail.content.contains("exit code: 3") && fail.content.contains("oops")
+    );
+    let long = ExecTool
+        .run(json!({"command": "yes | head -c 10000"}), &c)
+        .await;
     assert!(long.content.contains("kept 64 of 10000 bytes"));
     let slow = ExecTool.run(json!({"command": "sleep 20"}), &c).await;
     assert!(slow.is_error && slow.content.contains("timed out"));
@@ -145,6 +165,8 @@ async fn web_fetch_wraps_caps_and_sanitises() {
     let big = serve_once("q".repeat(1_000)).await;
     let out = WebFetchTool.run(json!({"url": big}), &c).await;
     assert!(out.content.contains("content truncated at 100 bytes"));
-    let bad = WebFetchTool.run(json!({"url": "file:///etc/passwd"}), &c).await;
+    let bad = WebFetchTool
+        .run(json!({"url": "file:///etc/passwd"}), &c)
+        .await;
     assert!(bad.is_error);
 }

@@ -39,7 +39,10 @@ async fn tool_loop_runs_tools_and_feeds_results_back() {
         on_event: Some(Arc::new(move |e| sink_events.lock().unwrap().push(e))),
         ..TurnOptions::default()
     };
-    let out = rt.run_turn(&main_session_key("main"), "read a.txt", options).await.unwrap();
+    let out = rt
+        .run_turn(&main_session_key("main"), "read a.txt", options)
+        .await
+        .unwrap();
     assert_eq!(out.reply.as_deref(), Some("the file says: alpha file"));
     assert_eq!(out.tool_calls.len(), 1);
     assert_eq!(out.tool_calls[0].name, "read");
@@ -49,7 +52,13 @@ async fn tool_loop_runs_tools_and_feeds_results_back() {
     assert_eq!(last_role(&sent[1]), Role::Tool);
     let events = events.lock().unwrap();
     assert!(matches!(events[0], AgentEvent::ToolCall { .. }));
-    assert!(matches!(events[1], AgentEvent::ToolResult { is_error: false, .. }));
+    assert!(matches!(
+        events[1],
+        AgentEvent::ToolResult {
+            is_error: false,
+            ..
+        }
+    ));
     let streamed: String = events
         .iter()
         .filter_map(|e| match e {
@@ -72,10 +81,17 @@ async fn tool_rounds_are_capped() {
         s.tool_policy.global.profile = Some(ToolProfile::Coding);
         s.tools.max_rounds = 3;
     });
-    let out = rt.run_turn("k", "loop forever", TurnOptions::default()).await.unwrap();
+    let out = rt
+        .run_turn("k", "loop forever", TurnOptions::default())
+        .await
+        .unwrap();
     assert_eq!(out.tool_calls.len(), 3);
     assert_eq!(fake.main_requests().len(), 3);
-    assert!(out.notices.iter().any(|n| n.contains("stopped after 3 rounds")));
+    assert!(
+        out.notices
+            .iter()
+            .any(|n| n.contains("stopped after 3 rounds"))
+    );
 }
 
 #[tokio::test]
@@ -93,10 +109,18 @@ async fn denied_and_unknown_tools_return_errors_to_the_model() {
         s.tool_policy.global.profile = Some(ToolProfile::Coding);
         s.tool_policy.global.deny = vec!["group:runtime".into()];
     });
-    let out = rt.run_turn("k", "run it", TurnOptions::default()).await.unwrap();
+    let out = rt
+        .run_turn("k", "run it", TurnOptions::default())
+        .await
+        .unwrap();
     assert!(out.tool_calls[0].is_error);
     assert!(out.reply.unwrap().contains("not available"));
-    assert!(!fake.main_requests()[0].tools.iter().any(|t| t.name == "exec"));
+    assert!(
+        !fake.main_requests()[0]
+            .tools
+            .iter()
+            .any(|t| t.name == "exec")
+    );
 }
 
 #[tokio::test]
@@ -146,11 +170,18 @@ async fn overflow_compacts_and_retries_then_gives_guidance() {
     });
     let rt = runtime(dir.path(), fake.clone(), model("p/m", 32_000), |_| {});
     for i in 0..3 {
-        rt.run_turn("k", format!("message {i} {}", "x".repeat(2_000)), TurnOptions::default())
-            .await
-            .unwrap();
+        rt.run_turn(
+            "k",
+            format!("message {i} {}", "x".repeat(2_000)),
+            TurnOptions::default(),
+        )
+        .await
+        .unwrap();
     }
-    let out = rt.run_turn("k", "and now?", TurnOptions::default()).await.unwrap();
+    let out = rt
+        .run_turn("k", "and now?", TurnOptions::default())
+        .await
+        .unwrap();
     assert_eq!(out.reply.as_deref(), Some("fine"));
     assert_eq!(out.compactions, 1);
     let log = fake.requests();
@@ -165,16 +196,27 @@ async fn overflow_compacts_and_retries_then_gives_guidance() {
     });
     let dir2 = tempfile::tempdir().unwrap();
     let rt = runtime(dir2.path(), always, model("p/m", 32_000), |_| {});
-    let err = rt.run_turn("k", "hello", TurnOptions::default()).await.unwrap_err();
+    let err = rt
+        .run_turn("k", "hello", TurnOptions::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err, AgentError::ContextOverflow { .. }));
-    assert!(err.to_string().starts_with("Context overflow: prompt too large"));
+    assert!(
+        err.to_string()
+            .starts_with("Context overflow: prompt too large")
+    );
 }
 
 #[tokio::test]
 async fn fallback_notice_once_and_primary_back() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeModel::text("local/qwen", "ok");
-    let rt = runtime(dir.path(), fake.clone(), model("local/qwen", 32_000), |_| {});
+    let rt = runtime(
+        dir.path(),
+        fake.clone(),
+        model("local/qwen", 32_000),
+        |_| {},
+    );
     fake.set_fallback(Some(("anthropic/claude", "local/qwen", "network refused")));
     let a = rt.run_turn("k", "1", TurnOptions::default()).await.unwrap();
     assert_eq!(
@@ -198,17 +240,29 @@ async fn reasoning_is_delivered_only_when_on() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeModel::new("p/m", None, |_| {
         Scripted::Events(vec![
-            Event::Started { id: "r".into(), model: "m".into() },
-            Event::ReasoningDelta { text: "structured thought".into() },
-            Event::TextDelta { text: "<think>tagged thought</think>\n\nThe answer.".into() },
-            Event::Finished { stop_reason: StopReason::Stop },
+            Event::Started {
+                id: "r".into(),
+                model: "m".into(),
+            },
+            Event::ReasoningDelta {
+                text: "structured thought".into(),
+            },
+            Event::TextDelta {
+                text: "<think>tagged thought</think>\n\nThe answer.".into(),
+            },
+            Event::Finished {
+                stop_reason: StopReason::Stop,
+            },
         ])
     });
     let rt = runtime(dir.path(), fake, model("p/m", 32_000), |_| {});
     let off = rt.run_turn("k", "q", TurnOptions::default()).await.unwrap();
     assert_eq!(off.reply.as_deref(), Some("The answer."));
     assert_eq!(off.reasoning, None);
-    let msg = rt.run_turn("k", "/reasoning on", TurnOptions::default()).await.unwrap();
+    let msg = rt
+        .run_turn("k", "/reasoning on", TurnOptions::default())
+        .await
+        .unwrap();
     assert!(msg.command);
     let on = rt.run_turn("k", "q", TurnOptions::default()).await.unwrap();
     assert_eq!(on.reply.as_deref(), Some("The answer."));
@@ -220,7 +274,12 @@ async fn reasoning_is_delivered_only_when_on() {
 #[tokio::test]
 async fn no_reply_is_silent() {
     let dir = tempfile::tempdir().unwrap();
-    let rt = runtime(dir.path(), FakeModel::text("p/m", "NO_REPLY"), model("p/m", 32_000), |_| {});
+    let rt = runtime(
+        dir.path(),
+        FakeModel::text("p/m", "NO_REPLY"),
+        model("p/m", 32_000),
+        |_| {},
+    );
     let texts = Arc::new(Mutex::new(0));
     let sink = texts.clone();
     let options = TurnOptions {
@@ -264,16 +323,29 @@ async fn commands_model_status_compact() {
     let mut rt_models = model("p/m", 32_000);
     rt_models.max_tokens = Some(2_000);
     let rt = runtime(dir.path(), fake.clone(), rt_models, |_| {});
-    let unknown = rt.run_turn("k", "/model nope/x", TurnOptions::default()).await.unwrap();
+    let unknown = rt
+        .run_turn("k", "/model nope/x", TurnOptions::default())
+        .await
+        .unwrap();
     assert!(unknown.reply.unwrap().contains("unknown model"));
-    let set = rt.run_turn("k", "/model p/m", TurnOptions::default()).await.unwrap();
+    let set = rt
+        .run_turn("k", "/model p/m", TurnOptions::default())
+        .await
+        .unwrap();
     assert!(set.reply.unwrap().contains("Model set to p/m"));
     for i in 0..6 {
-        rt.run_turn("k", format!("turn {i} {}", "y".repeat(3_000)), TurnOptions::default())
-            .await
-            .unwrap();
+        rt.run_turn(
+            "k",
+            format!("turn {i} {}", "y".repeat(3_000)),
+            TurnOptions::default(),
+        )
+        .await
+        .unwrap();
     }
-    let status = rt.run_turn("k", "/status", TurnOptions::default()).await.unwrap();
+    let status = rt
+        .run_turn("k", "/status", TurnOptions::default())
+        .await
+        .unwrap();
     let status = status.reply.unwrap();
     assert!(status.contains("Model: p/m (session override)"), "{status}");
     assert!(status.contains("window 32000"));
@@ -283,17 +355,34 @@ async fn commands_model_status_compact() {
         .unwrap();
     assert!(compact.reply.unwrap().starts_with("Compacted"));
     let summary_req = fake.requests().into_iter().find(|r| r.is_summary).unwrap();
-    assert!(summary_req.request.system.unwrap().contains("keep the numbers"));
+    assert!(
+        summary_req
+            .request
+            .system
+            .unwrap()
+            .contains("keep the numbers")
+    );
     // A slash-looking path is ordinary text.
-    let text = rt.run_turn("k", "/etc/hosts has what?", TurnOptions::default()).await.unwrap();
+    let text = rt
+        .run_turn("k", "/etc/hosts has what?", TurnOptions::default())
+        .await
+        .unwrap();
     assert!(!text.command);
 }
 
 #[tokio::test]
 async fn too_small_window_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let rt = runtime(dir.path(), FakeModel::text("p/m", "ok"), model("p/m", 4_096), |_| {});
-    let err = rt.run_turn("k", "hi", TurnOptions::default()).await.unwrap_err();
+    let rt = runtime(
+        dir.path(),
+        FakeModel::text("p/m", "ok"),
+        model("p/m", 4_096),
+        |_| {},
+    );
+    let err = rt
+        .run_turn("k", "hi", TurnOptions::default())
+        .await
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "Model context window too small (4096 tokens). Minimum is 16000."

@@ -1,4 +1,65 @@
 //! The `clawgate` binary: clap commands with human and `--json` output. Thin by design: all
-//! behaviour lives in the library crates.
+//! behaviour lives in the library crates; this file is the command enum and the dispatch.
+//!
+//! Exit codes: 0 ok, 1 invalid config or the operation failed, 2 usage (clap's own errors).
 
-fn main() {}
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use commands::config_cmd::ConfigCommand;
+use commands::models_cmd::ModelsCommand;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "clawgate",
+    version,
+    about = "Run OpenClaw-style agents on local LLM servers, with hosted models as fallbacks",
+    after_help = "Example:\n  clawgate --config ./clawgate.json models list"
+)]
+struct Cli {
+    /// Config file (default: $CLAWGATE_CONFIG, <state dir>/clawgate.json, ~/.openclaw/openclaw.json).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// State directory (default: $CLAWGATE_STATE_DIR or ~/.clawgate).
+    #[arg(long, global = true, value_name = "PATH")]
+    state_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check and print the configuration.
+    #[command(after_help = "Example:\n  clawgate config validate --json")]
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// List models and change the primary model, aliases and fallbacks.
+    #[command(after_help = "Example:\n  clawgate models list --all")]
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ctx = commands::Context::new(cli.config, cli.state_dir);
+    let result = match cli.command {
+        Command::Config { command } => commands::config_cmd::run(&ctx, command),
+        Command::Models { command } => commands::models_cmd::run(&ctx, command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -59,6 +59,30 @@ pub fn redact(secret: &str) -> String {
     }
 }
 
+/// Redacts secrets in plain JSON for display: values under secret-like keys, header values and
+/// the `env` block's values.
+pub fn redact_json(value: &mut serde_json::Value) {
+    fn walk(v: &mut serde_json::Value, secret: bool) {
+        match v {
+            serde_json::Value::String(s) if secret => *s = redact(s),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|i| walk(i, secret)),
+            serde_json::Value::Object(map) => {
+                for (k, child) in map.iter_mut() {
+                    let inner = secret || is_secret_key(k) || k == "headers";
+                    // An env-backed secret ref only names a variable: nothing to hide.
+                    let is_ref = child.get("source").is_some() && child.get("id").is_some();
+                    walk(child, inner && !is_ref);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(env) = value.get_mut("env") {
+        walk(env, true);
+    }
+    walk(value, false);
+}
+
 /// `string "abc"`, `number 70000`, `true`, `an object` … (secrets redacted).
 pub fn describe(node: &Node, path: &JsonPath) -> String {
     let secret = is_secret_key(path.last_key()) || in_secret_context(path);

@@ -260,6 +260,7 @@ pub struct AgentDefaults {
     pub model: Option<ModelSelection>,
     pub image_model: Option<ModelSelection>,
     /// Keyed by model ref, in file order.
+    #[serde(serialize_with = "crate::schema::pairs_as_map")]
     pub models: Vec<(String, ModelPolicyEntry)>,
     pub context_tokens: Option<u64>,
     pub min_context_window: u64,

@@ -25,6 +25,19 @@ pub use models::{
     ProviderConfig, ProviderTimeouts, SecretInput,
 };
 
+/// Serialises `[(key, value)]` (kept in file order) as a JSON object.
+pub(crate) fn pairs_as_map<S: serde::Serializer, T: Serialize>(
+    pairs: &[(String, T)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(pairs.len()))?;
+    for (k, v) in pairs {
+        map.serialize_entry(k, v)?;
+    }
+    map.end()
+}
+
 /// OpenClaw top-level sections that clawgate accepts and ignores.
 pub const IGNORED_SECTIONS: &[&str] = &[
     "$schema",

@@ -465,6 +465,7 @@ impl Decode for ProviderConfig {
 pub struct ModelsConfig {
     pub mode: Option<ModelsMode>,
     /// In file order; ids normalised (trimmed, lower-cased, aliases mapped).
+    #[serde(serialize_with = "crate::schema::pairs_as_map")]
     pub providers: Vec<(String, ProviderConfig)>,
 }
 

@@ -9,7 +9,7 @@
 //! classified `ContextOverflow { requested: estimate, limit: window }`. Without a known
 //! window it stays `EmptyResponse`.
 
-use clawgate_wire::{ContentBlock, Event, Request, Response, StopReason};
+use clawgate_wire::{ContentBlock, Event, Request, StopReason};
 
 use crate::{FailureKind, ProviderError};
 
@@ -109,26 +109,6 @@ impl AnswerGuard {
     pub fn saw_content(&self) -> bool {
         self.any_text_or_reasoning || self.tool_call
     }
-}
-
-/// The same check for a complete response.
-pub fn response_has_answer(response: &Response) -> bool {
-    let mut guard = AnswerGuard::default();
-    for block in &response.content {
-        match block {
-            ContentBlock::Text { text } => guard.observe(&Event::TextDelta { text: text.clone() }),
-            ContentBlock::Reasoning { text, .. } => {
-                guard.observe(&Event::ReasoningDelta { text: text.clone() })
-            }
-            ContentBlock::ToolCall { id, name, .. } => guard.observe(&Event::ToolCallStart {
-                index: 0,
-                id: id.clone(),
-                name: name.clone(),
-            }),
-            _ => {}
-        }
-    }
-    guard.has_answer(response.stop_reason)
 }
 
 #[cfg(test)]

@@ -193,7 +193,12 @@ pub fn classify_wire_error(err: &WireError, keys: &[Secret]) -> ProviderError {
                 message: message.clone(),
                 ..UpstreamErrorFields::default()
             };
-            let kind = classify_fields(&fields, None);
+            // An error the upstream reports inside a 200 body, after accepting the request, is
+            // its own failure: wording no rule knows is a server error, not `Unknown`.
+            let kind = match classify_fields(&fields, None) {
+                FailureKind::Unknown => FailureKind::ServerError,
+                other => other,
+            };
             let code = code
                 .as_deref()
                 .map(|c| format!(" ({c})"))
@@ -275,6 +280,7 @@ const OVERFLOW_COUNT_PATTERNS: &[&str] = &[
     r"maximum prompt length is (?P<lim>[\d,]+) but the request contains (?P<req>[\d,]+) tokens",
     // Partial wordings: whichever count they state.
     r"your messages resulted in (?P<req>[\d,]+) tokens",
+    r"your request has (?P<req>[\d,]+) input tokens",
     r"you requested (?:about )?(?P<req>[\d,]+) tokens",
     r"context length of only (?P<lim>[\d,]+)",
     r"maximum context length is (?P<lim>[\d,]+)",
@@ -387,3 +393,7 @@ pub fn transport_kind(
 #[cfg(test)]
 #[path = "classify_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "classify_hosted_tests.rs"]
+mod hosted_tests;

@@ -179,6 +179,8 @@ const TIMEOUT_WORDING: &[&str] = &["timed out", "timeout", "deadline exceeded"];
 const SERVER_ERROR_WORDING: &[&str] = &[
     "internal server error",
     "internal_server_error",
+    "internal_error",
+    "internal error",
     "server_error",
     "api_error",
     "upstream error",

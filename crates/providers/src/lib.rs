@@ -5,19 +5,34 @@
 //! Must not know about: fallbacks, cooldowns, sessions. A provider makes one attempt and says
 //! exactly how it went.
 //!
-//! (Adapters are being wired in; this commit holds the pure parts.)
+//! Entry points: build a [`HttpClient`] once, describe each upstream as a [`ProviderSpec`]
+//! (or convert the config registry's rows, see `from_config`), and call
+//! [`build_provider`]. Classification is exposed for callers that see errors of their own:
+//! [`classify_http_error`], [`classify_wire_error`], [`classify_transport_error`].
 
+pub mod adapters;
 pub mod answer_guard;
+pub mod body_events;
+pub mod build;
 pub mod classify;
 pub mod classify_table;
 pub mod compat;
 pub mod discovery;
 pub mod endpoint;
 pub mod failure;
+pub mod http_call;
+pub mod http_client;
 pub mod provider;
 pub mod secret;
 pub mod spec;
 
+pub use answer_guard::{OverflowHint, estimate_prompt_tokens};
+pub use build::{ProviderBuildError, build_provider};
+pub use classify::{
+    classify_http_error, classify_transport_error, classify_wire_error, parse_overflow_counts,
+};
 pub use failure::{FailureKind, NetworkCause, ProviderError};
+pub use http_client::HttpClient;
 pub use provider::{CallContext, DiscoveredModel, EventStream, Provider};
+pub use secret::{Secret, redact_secrets};
 pub use spec::{ApiKind, CompatFlags, MaxTokensField, ModelInfo, ProviderSpec};

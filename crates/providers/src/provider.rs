@@ -49,7 +49,11 @@ pub trait Provider: Send + Sync {
 
     /// Make one attempt. Errors before the first event (connect, HTTP status) come back as
     /// `Err`; errors after it come as the stream's last item.
-    async fn stream(&self, request: Request, ctx: CallContext) -> Result<EventStream, ProviderError>;
+    async fn stream(
+        &self,
+        request: Request,
+        ctx: CallContext,
+    ) -> Result<EventStream, ProviderError>;
 
     /// List the models the upstream serves (discovery). Short timeouts; callers treat an error
     /// as a warning.

@@ -1,0 +1,107 @@
+//! `ollama` (native): `POST {root}/api/chat`, NDJSON streaming, where root is the base URL
+//! without a trailing `/` or `/v1`. `options.num_ctx` comes from the model's context window.
+//! Bearer only when the key is a real secret (a placeholder like `ollama-local` is not sent).
+//! Text runs through the `<think>` splitter (models Ollama does not parse leave tags in
+//! content). Discovery: `GET /api/tags`, then `POST /api/show` per model (a few at a time).
+
+use async_trait::async_trait;
+use clawgate_wire::{Request, ollama};
+use futures::StreamExt;
+use reqwest::header::HeaderMap;
+use serde_json::json;
+
+use super::{AdapterCore, DialectCall};
+use crate::body_events::Framing;
+use crate::compat::{prepare_request, resolve_encode_options};
+use crate::discovery::{apply_ollama_show, ollama_model, parse_ollama_tags};
+use crate::endpoint::ollama_root;
+use crate::http_call::{insert_bearer, static_headers};
+use crate::secret::Secret;
+use crate::{
+    CallContext, DiscoveredModel, EventStream, HttpClient, Provider, ProviderError, ProviderSpec,
+};
+
+/// `/api/show` requests in flight at once during discovery.
+const SHOW_CONCURRENCY: usize = 4;
+
+/// A native Ollama upstream.
+#[derive(Debug, Clone)]
+pub struct OllamaProvider {
+    core: AdapterCore,
+}
+
+impl OllamaProvider {
+    pub fn new(spec: &ProviderSpec, client: &HttpClient) -> Self {
+        Self {
+            core: AdapterCore::new(spec, client),
+        }
+    }
+
+    fn headers(&self, model: &str, key: Option<&Secret>) -> HeaderMap {
+        let mut headers = static_headers(&self.core.spec, model);
+        if let Some(key) = key.filter(|k| k.is_real()) {
+            insert_bearer(&mut headers, key);
+        }
+        headers
+    }
+}
+
+#[async_trait]
+impl Provider for OllamaProvider {
+    fn id(&self) -> &str {
+        &self.core.spec.id
+    }
+
+    async fn stream(
+        &self,
+        request: Request,
+        ctx: CallContext,
+    ) -> Result<EventStream, ProviderError> {
+        let spec = &self.core.spec;
+        let request = prepare_request(spec, request);
+        let options = resolve_encode_options(spec, &request.model);
+        let body = ollama::encode_request(&request, &options);
+        let call = DialectCall {
+            url: format!("{}/api/chat", ollama_root(&spec.base_url)),
+            headers: self.headers(&request.model, self.core.key(&ctx)),
+            body,
+            framing: Framing::Ndjson,
+            decoder: Box::new(ollama::Decoder::new()),
+            decode_response: ollama::decode_response,
+            split_reasoning_tags: true,
+        };
+        self.core.call(&request, call, &ctx).await
+    }
+
+    async fn list_models(&self) -> Result<Vec<DiscoveredModel>, ProviderError> {
+        let root = ollama_root(&self.core.spec.base_url);
+        let headers = self.headers("", self.core.first_key());
+        let tags = self
+            .core
+            .get_json(&format!("{root}/api/tags"), headers.clone())
+            .await?;
+        let names = parse_ollama_tags(&tags);
+        let show_url = format!("{root}/api/show");
+        let models = futures::stream::iter(names)
+            .map(|name| {
+                let headers = headers.clone();
+                let show_url = show_url.clone();
+                async move {
+                    let mut model = ollama_model(&name);
+                    // A failed `/api/show` keeps the model with unknown details.
+                    if let Ok(show) = self
+                        .core
+                        .post_json(&show_url, headers, &json!({ "model": name }))
+                        .await
+                    {
+                        apply_ollama_show(&mut model, &show);
+                    }
+                    model
+                }
+            })
+            .buffered(SHOW_CONCURRENCY)
+            .collect()
+            .await;
+        Ok(models)
+    }
+}

@@ -1,0 +1,98 @@
+//! `openai-completions`: `POST {baseUrl}/chat/completions` (vLLM, SGLang, llama.cpp, LM Studio,
+//! LiteLLM, OpenRouter, OpenAI). Bearer auth with whatever key is configured (placeholders
+//! included: OpenAI-compatible servers expect the header). Text runs through the `<think>`
+//! splitter because local models put reasoning in `content`. Discovery: `GET {baseUrl}/models`,
+//! or LM Studio's native list when the provider is `lmstudio` or a local server answers it.
+
+use async_trait::async_trait;
+use clawgate_wire::{Request, openai_chat};
+
+use super::{AdapterCore, DialectCall};
+use crate::body_events::Framing;
+use crate::compat::{adjust_openai_body, prepare_request, resolve_encode_options};
+use crate::discovery::{parse_lmstudio_models, parse_openai_models};
+use crate::endpoint::{chat_completions_url, is_local, openai_models_url, origin};
+use crate::http_call::{insert_bearer, static_headers};
+use crate::{
+    CallContext, DiscoveredModel, EventStream, HttpClient, Provider, ProviderError, ProviderSpec,
+};
+
+/// An OpenAI chat-completions upstream.
+#[derive(Debug, Clone)]
+pub struct OpenAiChatProvider {
+    core: AdapterCore,
+}
+
+impl OpenAiChatProvider {
+    pub fn new(spec: &ProviderSpec, client: &HttpClient) -> Self {
+        Self {
+            core: AdapterCore::new(spec, client),
+        }
+    }
+}
+
+/// `Authorization: Bearer` headers for discovery with the first key, if any.
+pub(crate) fn bearer_headers(core: &AdapterCore) -> reqwest::header::HeaderMap {
+    let mut headers = static_headers(&core.spec, "");
+    if let Some(key) = core.first_key() {
+        insert_bearer(&mut headers, key);
+    }
+    headers
+}
+
+/// OpenAI-compatible discovery, shared with the Responses adapter.
+pub(crate) async fn list_openai_compatible(
+    core: &AdapterCore,
+) -> Result<Vec<DiscoveredModel>, ProviderError> {
+    let spec = &core.spec;
+    let try_native = spec.id == "lmstudio" || is_local(&spec.id, &spec.base_url);
+    if try_native && let Some(root) = origin(&spec.base_url) {
+        let url = format!("{root}/api/v0/models");
+        if let Ok(json) = core.get_json(&url, bearer_headers(core)).await
+            && let Some(models) = parse_lmstudio_models(&json)
+        {
+            return Ok(models);
+        }
+    }
+    let json = core
+        .get_json(&openai_models_url(&spec.base_url), bearer_headers(core))
+        .await?;
+    Ok(parse_openai_models(&json))
+}
+
+#[async_trait]
+impl Provider for OpenAiChatProvider {
+    fn id(&self) -> &str {
+        &self.core.spec.id
+    }
+
+    async fn stream(
+        &self,
+        request: Request,
+        ctx: CallContext,
+    ) -> Result<EventStream, ProviderError> {
+        let spec = &self.core.spec;
+        let request = prepare_request(spec, request);
+        let options = resolve_encode_options(spec, &request.model);
+        let mut body = openai_chat::encode_request(&request, &options);
+        adjust_openai_body(spec, &request.model, &options, &mut body);
+        let mut headers = static_headers(spec, &request.model);
+        if let Some(key) = self.core.key(&ctx) {
+            insert_bearer(&mut headers, key);
+        }
+        let call = DialectCall {
+            url: chat_completions_url(&spec.base_url),
+            headers,
+            body,
+            framing: Framing::Sse,
+            decoder: Box::new(openai_chat::Decoder::new()),
+            decode_response: openai_chat::decode_response,
+            split_reasoning_tags: true,
+        };
+        self.core.call(&request, call, &ctx).await
+    }
+
+    async fn list_models(&self) -> Result<Vec<DiscoveredModel>, ProviderError> {
+        list_openai_compatible(&self.core).await
+    }
+}

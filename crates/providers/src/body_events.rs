@@ -1,0 +1,239 @@
+//! A streamed 2xx body → canonical events: bytes through the SSE or NDJSON framer, frames
+//! through the dialect's decoder, text through the `<think>` splitter (chat servers), and every
+//! event past the [`AnswerGuard`]. Pull-driven (a `futures::stream::unfold`), so nothing runs
+//! when the caller stops polling, and dropping the stream drops the connection.
+//!
+//! After `Finished` the rest of the body (`data: [DONE]`) is still read when the caller polls
+//! on, so the pooled connection can be reused; its events are ignored.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use clawgate_wire::ndjson::NdjsonParser;
+use clawgate_wire::reasoning_tags::ReasoningTagSplitter;
+use clawgate_wire::sse::SseParser;
+use clawgate_wire::{Event, Frame, StreamDecoder, WireError};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+
+use crate::answer_guard::{AnswerGuard, OverflowHint};
+use crate::classify::{classify_transport_error, classify_wire_error};
+use crate::http_call::Decoding;
+use crate::secret::Secret;
+use crate::{EventStream, ProviderError};
+
+/// How a dialect frames its stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    Sse,
+    Ndjson,
+}
+
+enum Framer {
+    Sse(SseParser),
+    Ndjson(NdjsonParser),
+}
+
+impl Framer {
+    fn new(framing: Framing) -> Self {
+        match framing {
+            Framing::Sse => Framer::Sse(SseParser::new()),
+            Framing::Ndjson => Framer::Ndjson(NdjsonParser::new()),
+        }
+    }
+
+    fn push(&mut self, bytes: &[u8]) -> Vec<Frame> {
+        match self {
+            Framer::Sse(p) => p.push(bytes),
+            Framer::Ndjson(p) => p.push(bytes),
+        }
+    }
+
+    fn finish(&mut self) -> Vec<Frame> {
+        match self {
+            Framer::Sse(p) => p.finish(),
+            Framer::Ndjson(p) => p.finish(),
+        }
+    }
+}
+
+type Item = Result<Event, ProviderError>;
+
+/// The decoding state of one streamed body.
+pub struct BodyEvents {
+    body: BoxStream<'static, reqwest::Result<Bytes>>,
+    framer: Framer,
+    decoder: Box<dyn StreamDecoder>,
+    splitter: Option<ReasoningTagSplitter>,
+    guard: AnswerGuard,
+    hint: OverflowHint,
+    keys: Arc<[Secret]>,
+    queue: VecDeque<Item>,
+    /// `Finished` or an error was queued: later events are dropped.
+    ended: bool,
+    /// The body is fully read (or failed): nothing more to pull.
+    drained: bool,
+}
+
+impl BodyEvents {
+    pub fn new(
+        body: BoxStream<'static, reqwest::Result<Bytes>>,
+        decoding: Decoding,
+        keys: Arc<[Secret]>,
+    ) -> Self {
+        Self {
+            body,
+            framer: Framer::new(decoding.framing),
+            decoder: decoding.decoder,
+            splitter: decoding
+                .split_reasoning_tags
+                .then(ReasoningTagSplitter::new),
+            guard: AnswerGuard::default(),
+            hint: decoding.hint,
+            keys,
+            queue: VecDeque::new(),
+            ended: false,
+            drained: false,
+        }
+    }
+
+    pub fn into_stream(self) -> EventStream {
+        futures::stream::unfold(self, |mut state| async move {
+            let item = state.next_item().await?;
+            Some((item, state))
+        })
+        .boxed()
+    }
+
+    async fn next_item(&mut self) -> Option<Item> {
+        loop {
+            if let Some(item) = self.queue.pop_front() {
+                return Some(item);
+            }
+            if self.drained {
+                return None;
+            }
+            match self.body.next().await {
+                Some(Ok(chunk)) => {
+                    let frames = self.framer.push(&chunk);
+                    self.feed_frames(&frames);
+                }
+                Some(Err(e)) => {
+                    self.drained = true;
+                    if !self.ended {
+                        let err = classify_transport_error(&e, &self.keys);
+                        self.fail(err);
+                    }
+                }
+                None => {
+                    self.drained = true;
+                    let frames = self.framer.finish();
+                    self.feed_frames(&frames);
+                    self.finish_decoder();
+                }
+            }
+        }
+    }
+
+    fn feed_frames(&mut self, frames: &[Frame]) {
+        for frame in frames {
+            if self.ended {
+                return;
+            }
+            match self.decoder.feed(frame) {
+                Ok(events) => self.accept(events),
+                Err(e) => {
+                    let err = classify_wire_error(&e, &self.keys);
+                    self.fail(err);
+                }
+            }
+        }
+    }
+
+    fn finish_decoder(&mut self) {
+        if self.ended {
+            return;
+        }
+        match self.decoder.finish() {
+            Ok(events) => self.accept(events),
+            Err(WireError::EmptyStream) => {
+                let err = self
+                    .hint
+                    .empty_answer_error("upstream answered 200 with an empty stream (no event)");
+                self.fail(err);
+            }
+            Err(WireError::Truncated) if !self.guard.saw_content() => {
+                let err = self.hint.empty_answer_error(
+                    "upstream stream ended with no content and no finish reason",
+                );
+                self.fail(err);
+            }
+            Err(e) => {
+                let err = classify_wire_error(&e, &self.keys);
+                self.fail(err);
+            }
+        }
+        if !self.ended {
+            // The decoder ended cleanly without a `Finished` event.
+            let err = if self.guard.saw_content() {
+                classify_wire_error(&WireError::Truncated, &self.keys)
+            } else {
+                self.hint.empty_answer_error(
+                    "upstream stream ended with no content and no finish reason",
+                )
+            };
+            self.fail(err);
+        }
+    }
+
+    /// Decoded events: split reasoning tags, then check and queue.
+    fn accept(&mut self, events: Vec<Event>) {
+        for event in events {
+            let split = match self.splitter.as_mut() {
+                Some(splitter) => {
+                    let mut out = Vec::new();
+                    if matches!(event, Event::Finished { .. }) {
+                        out.extend(splitter.finish());
+                    }
+                    out.extend(splitter.push(&event));
+                    out
+                }
+                None => vec![event],
+            };
+            for e in split {
+                self.queue_checked(e);
+            }
+        }
+    }
+
+    fn queue_checked(&mut self, event: Event) {
+        if self.ended {
+            return;
+        }
+        self.guard.observe(&event);
+        if let Event::Finished { stop_reason } = &event
+            && !self.guard.has_answer(*stop_reason)
+        {
+            let err = self
+                .hint
+                .empty_answer_error("upstream stream finished with no text and no tool call");
+            self.fail(err);
+            return;
+        }
+        let finished = matches!(event, Event::Finished { .. });
+        self.queue.push_back(Ok(event));
+        if finished {
+            self.ended = true;
+        }
+    }
+
+    /// Queue the stream's one error and stop reading: the connection is not reused.
+    fn fail(&mut self, err: ProviderError) {
+        if !self.ended {
+            self.queue.push_back(Err(err));
+            self.ended = true;
+        }
+        self.drained = true;
+    }
+}

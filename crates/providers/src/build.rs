@@ -1,0 +1,96 @@
+//! Building a provider from its spec: the one constructor the router (and `models test`)
+//! calls. Validation that can fail early (bad header names, an api that needs another crate)
+//! happens here, so a request never fails for a config mistake.
+
+use std::sync::Arc;
+
+use reqwest::header::{HeaderName, HeaderValue};
+use thiserror::Error;
+
+use crate::adapters::anthropic::AnthropicProvider;
+use crate::adapters::ollama::OllamaProvider;
+use crate::adapters::openai_chat::OpenAiChatProvider;
+use crate::adapters::openai_responses::OpenAiResponsesProvider;
+use crate::spec::{ApiKind, ProviderSpec};
+use crate::{HttpClient, Provider};
+
+/// Why a provider could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ProviderBuildError {
+    #[error(
+        "provider `{provider}` uses api `llama-cpp`, which needs the embedded engine (build clawgate with cargo feature `embedded`)"
+    )]
+    NeedsEmbeddedEngine { provider: String },
+    #[error("provider `{provider}`: invalid header `{name}`: {reason}")]
+    InvalidHeader {
+        provider: String,
+        name: String,
+        reason: String,
+    },
+    #[error("provider `{provider}`: base URL `{base_url}` is not a valid http(s) URL")]
+    InvalidBaseUrl { provider: String, base_url: String },
+    #[error("could not build the HTTP client: {0}")]
+    HttpClient(String),
+}
+
+fn check_headers<'a>(
+    provider: &str,
+    headers: impl IntoIterator<Item = (&'a String, &'a String)>,
+) -> Result<(), ProviderBuildError> {
+    for (name, value) in headers {
+        let bad = |reason: String| ProviderBuildError::InvalidHeader {
+            provider: provider.to_string(),
+            name: name.clone(),
+            reason,
+        };
+        HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad(e.to_string()))?;
+        HeaderValue::from_str(value).map_err(|e| bad(e.to_string()))?;
+    }
+    Ok(())
+}
+
+fn check_base_url(spec: &ProviderSpec) -> Result<(), ProviderBuildError> {
+    let base = spec.base_url.trim();
+    if base.is_empty() {
+        return Ok(());
+    }
+    let ok = reqwest::Url::parse(base)
+        .map(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .unwrap_or(false);
+    if ok {
+        Ok(())
+    } else {
+        Err(ProviderBuildError::InvalidBaseUrl {
+            provider: spec.id.clone(),
+            base_url: spec.base_url.clone(),
+        })
+    }
+}
+
+/// Build the adapter for `spec.api` on the shared client.
+pub fn build_provider(
+    spec: &ProviderSpec,
+    client: &HttpClient,
+) -> Result<Arc<dyn Provider>, ProviderBuildError> {
+    if spec.api == ApiKind::LlamaCpp {
+        return Err(ProviderBuildError::NeedsEmbeddedEngine {
+            provider: spec.id.clone(),
+        });
+    }
+    check_base_url(spec)?;
+    check_headers(&spec.id, &spec.headers)?;
+    for model in &spec.models {
+        check_headers(&spec.id, &model.headers)?;
+    }
+    Ok(match spec.api {
+        ApiKind::OpenAiCompletions => Arc::new(OpenAiChatProvider::new(spec, client)),
+        ApiKind::OpenAiResponses => Arc::new(OpenAiResponsesProvider::new(spec, client)),
+        ApiKind::AnthropicMessages => Arc::new(AnthropicProvider::new(spec, client)),
+        ApiKind::Ollama => Arc::new(OllamaProvider::new(spec, client)),
+        ApiKind::LlamaCpp => {
+            return Err(ProviderBuildError::NeedsEmbeddedEngine {
+                provider: spec.id.clone(),
+            });
+        }
+    })
+}

@@ -1,0 +1,239 @@
+//! Behaviour of the request codecs that round trips cannot show: what is sent for options and
+//! defaults, and how foreign shapes (legacy fields, folded roles) are read.
+
+use clawgate_wire::{
+    ContentBlock, EncodeOptions, Message, ReasoningEffort, Request, Role, ToolChoice, ToolSpec,
+    WireError, anthropic, ollama, openai_chat, openai_responses,
+};
+use serde_json::json;
+
+fn sample() -> Request {
+    Request {
+        model: "m".into(),
+        system: Some("be brief".into()),
+        messages: vec![Message::text(Role::User, "hi")],
+        max_tokens: Some(100),
+        stream: true,
+        ..Request::default()
+    }
+}
+
+#[test]
+fn chat_options_pick_field_names() {
+    let options = EncodeOptions {
+        use_max_completion_tokens: true,
+        developer_role: true,
+        usage_in_streaming: false,
+        ..EncodeOptions::default()
+    };
+    let body = openai_chat::encode_request(&sample(), &options);
+    assert_eq!(body["max_completion_tokens"], 100);
+    assert!(body.get("max_tokens").is_none());
+    assert_eq!(body["messages"][0]["role"], "developer");
+    assert!(body.get("stream_options").is_none());
+    let body = openai_chat::encode_request(&sample(), &EncodeOptions::default());
+    assert_eq!(body["max_tokens"], 100);
+    assert_eq!(body["stream_options"], json!({ "include_usage": true }));
+}
+
+#[test]
+fn chat_string_content_and_tools_off() {
+    let mut request = sample();
+    request.messages = vec![Message {
+        role: Role::User,
+        content: vec![
+            ContentBlock::Text { text: "a".into() },
+            ContentBlock::Text { text: "b".into() },
+        ],
+    }];
+    request.tools = vec![ToolSpec {
+        name: "t".into(),
+        description: None,
+        parameters: json!({}),
+    }];
+    let options = EncodeOptions {
+        string_content: true,
+        tools: false,
+        ..EncodeOptions::default()
+    };
+    let body = openai_chat::encode_request(&request, &options);
+    assert_eq!(body["messages"][1]["content"], "ab");
+    assert!(body.get("tools").is_none() && body.get("tool_choice").is_none());
+}
+
+#[test]
+fn chat_decode_folds_roles_and_reads_legacy_fields() {
+    let body = json!({
+        "model": "m",
+        "messages": [
+            { "role": "system", "content": "one" },
+            { "role": "developer", "content": [{ "type": "text", "text": "two" }] },
+            { "role": "user", "content": "q" },
+            { "role": "assistant", "content": null, "function_call": { "name": "f", "arguments": "{}" } },
+            { "role": "function", "name": "f", "content": "42" },
+        ],
+        "functions": [{ "name": "f", "parameters": { "type": "object" } }],
+        "function_call": { "name": "f" },
+        "stop": "END",
+        "max_tokens": 5,
+        "max_completion_tokens": 7,
+        "reasoning_effort": "high",
+    });
+    let request = openai_chat::decode_request(&body).expect("decodes");
+    assert_eq!(request.system.as_deref(), Some("one\n\ntwo"));
+    assert_eq!(request.tools[0].name, "f");
+    assert_eq!(request.tool_choice, ToolChoice::Tool("f".into()));
+    assert_eq!(request.stop, vec!["END".to_owned()]);
+    assert_eq!(request.max_tokens, Some(7), "max_completion_tokens wins");
+    assert_eq!(request.reasoning, Some(ReasoningEffort::High));
+    let ContentBlock::ToolCall { id, .. } = &request.messages[1].content[0] else {
+        panic!("legacy function_call becomes a tool call");
+    };
+    let ContentBlock::ToolResult { call_id, name, .. } = &request.messages[2].content[0] else {
+        panic!("function role becomes a tool result");
+    };
+    assert_eq!(call_id, id);
+    assert_eq!(name.as_deref(), Some("f"));
+}
+
+#[test]
+fn chat_decode_reports_the_path_of_a_bad_field() {
+    let body = json!({ "model": "m", "messages": [{ "role": "user", "content": "x" }, { "role": 3 }] });
+    match openai_chat::decode_request(&body) {
+        Err(WireError::Malformed { path, .. }) => assert_eq!(path, "$.messages[1].role"),
+        other => panic!("expected a malformed error, got {other:?}"),
+    }
+}
+
+#[test]
+fn anthropic_always_sends_max_tokens_and_a_valid_thinking_budget() {
+    let mut request = sample();
+    request.max_tokens = None;
+    request.reasoning = Some(ReasoningEffort::High);
+    let body = anthropic::encode_request(&request, &EncodeOptions::default());
+    assert_eq!(body["max_tokens"], anthropic::DEFAULT_MAX_TOKENS);
+    assert_eq!(body["thinking"]["budget_tokens"], 4095, "budget stays below max_tokens");
+    request.max_tokens = Some(1000);
+    let body = anthropic::encode_request(&request, &EncodeOptions::default());
+    assert!(body.get("thinking").is_none(), "no room for the 1024 minimum budget");
+}
+
+#[test]
+fn anthropic_splits_and_merges_tool_results() {
+    let body = json!({
+        "model": "m", "max_tokens": 10,
+        "system": [{ "type": "text", "text": "s1" }, { "type": "text", "text": "s2" }],
+        "messages": [
+            { "role": "assistant", "content": [{ "type": "tool_use", "id": "t1", "name": "f", "input": { "a": 1 } }] },
+            { "role": "user", "content": [
+                { "type": "tool_result", "tool_use_id": "t1", "content": [{ "type": "text", "text": "ok" }], "is_error": true },
+                { "type": "text", "text": "next" },
+            ] },
+        ],
+    });
+    let request = anthropic::decode_request(&body).expect("decodes");
+    assert_eq!(request.system.as_deref(), Some("s1\n\ns2"));
+    assert_eq!(request.messages.len(), 3);
+    assert_eq!(request.messages[1].role, Role::Tool);
+    assert_eq!(
+        request.messages[1].content[0],
+        ContentBlock::ToolResult {
+            call_id: "t1".into(),
+            name: None,
+            content: "ok".into(),
+            is_error: true
+        }
+    );
+    let again = anthropic::encode_request(&request, &EncodeOptions::default());
+    assert_eq!(again["messages"][1]["content"][0]["type"], "tool_result");
+    assert_eq!(again["messages"][1]["content"][1]["text"], "next");
+}
+
+#[test]
+fn anthropic_drops_unsigned_reasoning_from_other_dialects() {
+    let mut request = sample();
+    request.messages.push(Message {
+        role: Role::Assistant,
+        content: vec![
+            ContentBlock::Reasoning {
+                text: "local thoughts".into(),
+                signature: None,
+                redacted: false,
+            },
+            ContentBlock::Text { text: "answer".into() },
+        ],
+    });
+    let body = anthropic::encode_request(&request, &EncodeOptions::default());
+    assert_eq!(body["messages"][1]["content"], json!([{ "type": "text", "text": "answer" }]));
+}
+
+#[test]
+fn responses_system_as_instructions_or_input_item() {
+    let body = openai_responses::encode_request(&sample(), &EncodeOptions::default());
+    assert_eq!(body["instructions"], "be brief");
+    assert_eq!(body["max_output_tokens"], 100);
+    let options = EncodeOptions {
+        instructions_field: false,
+        ..EncodeOptions::default()
+    };
+    let body = openai_responses::encode_request(&sample(), &options);
+    assert!(body.get("instructions").is_none());
+    assert_eq!(body["input"][0]["role"], "system");
+    let decoded = openai_responses::decode_request(&body).expect("decodes");
+    assert_eq!(decoded.system.as_deref(), Some("be brief"));
+}
+
+#[test]
+fn responses_decode_string_input_and_easy_messages() {
+    let body = json!({ "model": "m", "input": "hello", "instructions": "sys" });
+    let request = openai_responses::decode_request(&body).expect("decodes");
+    assert_eq!(request.messages, vec![Message::text(Role::User, "hello")]);
+    let body = json!({ "model": "m", "input": [
+        { "role": "user", "content": "q" },
+        { "type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}" },
+        { "type": "function_call_output", "call_id": "c1", "output": "r" },
+    ] });
+    let request = openai_responses::decode_request(&body).expect("decodes");
+    assert_eq!(request.messages[1].role, Role::Assistant);
+    assert_eq!(request.messages[2].role, Role::Tool);
+}
+
+#[test]
+fn ollama_options_and_think() {
+    let mut request = sample();
+    request.reasoning = Some(ReasoningEffort::Low);
+    request.temperature = Some(0.7);
+    let options = EncodeOptions {
+        num_ctx: Some(8192),
+        ..EncodeOptions::default()
+    };
+    let body = ollama::encode_request(&request, &options);
+    assert_eq!(body["options"]["num_ctx"], 8192);
+    assert_eq!(body["options"]["num_predict"], 100);
+    assert_eq!(body["options"]["temperature"].to_string(), "0.7");
+    assert_eq!(body["think"], true);
+    assert_eq!(body["messages"][0], json!({ "role": "system", "content": "be brief" }));
+}
+
+#[test]
+fn ollama_tool_results_are_matched_to_calls_by_name() {
+    let body = json!({ "model": "m", "messages": [
+        { "role": "assistant", "content": "", "tool_calls": [
+            { "function": { "name": "a", "arguments": {} } },
+            { "function": { "name": "b", "arguments": { "x": 1 } } },
+        ] },
+        { "role": "tool", "tool_name": "b", "content": "B" },
+        { "role": "tool", "tool_name": "a", "content": "A" },
+    ] });
+    let request = ollama::decode_request(&body).expect("decodes");
+    assert!(request.stream, "Ollama streams by default");
+    let results: Vec<(&str, &str)> = request.messages[1]
+        .content
+        .iter()
+        .filter_map(|b| match b {
+            ContentBlock::ToolResult { call_id, content, .. } => Some((call_id.as_str(), content.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(results, vec![("ollama_call_1", "B"), ("ollama_call_0", "A")]);
+}

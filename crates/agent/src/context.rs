@@ -215,3 +215,8 @@ fn push_missing_results(out: &mut Vec<Message>, open: &mut Vec<(String, String)>
         }),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+#[path = "context_tests.rs"]
+mod tests;

@@ -228,3 +228,46 @@ pub fn strip_scaffolding(text: &str) -> String {
     out.push_str(&s.finish());
     out
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn strips_blocks_and_stray_tags() {
+        assert_eq!(strip_scaffolding("a<tool_call>x</tool_call>b"), "ab");
+        assert_eq!(strip_scaffolding("a</tool_call>b"), "ab");
+        assert_eq!(
+            strip_scaffolding("a<TOOL_CALL name=\"x\">y</TOOL_CALL>b"),
+            "ab"
+        );
+        assert_eq!(
+            strip_scaffolding("keep <b>bold</b> and x<y"),
+            "keep <b>bold</b> and x<y"
+        );
+        assert_eq!(strip_scaffolding("a<system-reminder>never closed"), "a");
+        assert_eq!(
+            strip_scaffolding("```\n<tool_call>x</tool_call>\n```"),
+            "```\n<tool_call>x</tool_call>\n```"
+        );
+        assert_eq!(strip_scaffolding("<tool_call/>ok"), "ok");
+    }
+
+    proptest! {
+        #[test]
+        fn streaming_equals_whole(text in "[a-z <>/`\n_]{0,80}|(a<tool_call>b</tool_call>c`<invoke>`d)", cut in 0usize..80) {
+            let whole = strip_scaffolding(&text);
+            let chars: Vec<char> = text.chars().collect();
+            let cut = cut.min(chars.len());
+            let (a, b): (String, String) = (chars[..cut].iter().collect(), chars[cut..].iter().collect());
+            let mut s = ScaffoldStripper::new();
+            let mut out = s.push(&a);
+            out.push_str(&s.push(&b));
+            out.push_str(&s.finish());
+            prop_assert_eq!(out, whole);
+        }
+    }
+}

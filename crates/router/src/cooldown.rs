@@ -551,3 +551,7 @@ impl CooldownStore {
 pub fn cooldown_file_path(state_dir: &Path) -> PathBuf {
     cooldown_file::data_path(state_dir)
 }
+
+#[cfg(test)]
+#[path = "cooldown_tests.rs"]
+mod tests;

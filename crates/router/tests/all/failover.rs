@@ -438,3 +438,38 @@ async fn empty_chain_is_no_candidates() {
         .unwrap_err();
     assert_eq!(err, RouterError::NoCandidates);
 }
+
+#[tokio::test]
+async fn attempt_record_serializes_for_json_output() {
+    let primary = FakeProvider::always(
+        "local",
+        Script::FailBeforeStream(
+            ProviderError::new(FailureKind::ServerError, "upstream 500").with_status(500),
+        ),
+    );
+    let fallback = FakeProvider::always("hosted", Script::Events(answer("ok")));
+    let (router, _) = router_with(&[primary, fallback], RouterConfig::default());
+    let stream = router
+        .call(
+            request(),
+            &chain(&["local/x", "hosted/y"]),
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    let json = serde_json::to_value(stream.info()).unwrap();
+    assert_eq!(
+        json["requested"],
+        serde_json::json!({"provider": "local", "model": "x"})
+    );
+    assert_eq!(json["answered_by"]["provider"], "hosted");
+    assert_eq!(json["fallback"], true);
+    let first = &json["attempts"][0];
+    assert_eq!(first["outcome"], "failed");
+    assert_eq!(first["kind"]["kind"], "server_error");
+    assert_eq!(first["status"], 500);
+    assert_eq!(first["message"], "upstream 500");
+    assert_eq!(first["key_index"], 0);
+    assert_eq!(first["probe"], false);
+    assert_eq!(json["attempts"][1]["outcome"], "ok");
+}

@@ -1,0 +1,112 @@
+//! Unit tests of the cooldown bookkeeping that need no router.
+
+use std::time::Duration;
+
+use clawgate_providers::FailureKind;
+
+use super::*;
+
+#[test]
+fn cooldown_keys_round_trip_through_their_file_form() {
+    for key in [
+        CooldownKey::provider("anthropic"),
+        CooldownKey::api_key("anthropic", 0),
+        CooldownKey::api_key("openrouter", 12),
+        CooldownKey::provider("odd#keyname"),
+    ] {
+        assert_eq!(CooldownKey::parse(&key.to_string()), key);
+    }
+    assert_eq!(CooldownKey::api_key("p", 3).to_string(), "p#key3");
+}
+
+#[test]
+fn disable_spans_double_and_cap() {
+    let schedule = CooldownSchedule::default();
+    let hours = |kind, n| schedule.disable_for(kind, n).as_secs() / 3600;
+    assert_eq!(
+        (1..=5).map(|n| hours("billing", n)).collect::<Vec<_>>(),
+        [5, 10, 20, 24, 24]
+    );
+    let minutes = |n| schedule.disable_for("auth_permanent", n).as_secs() / 60;
+    assert_eq!((1..=4).map(minutes).collect::<Vec<_>>(), [10, 20, 40, 60]);
+    // a tiny configured base is raised to a minute
+    let tiny = CooldownSchedule {
+        billing_base: Duration::from_secs(1),
+        ..CooldownSchedule::default()
+    };
+    assert_eq!(tiny.disable_for("billing", 1), Duration::from_secs(60));
+}
+
+#[test]
+fn availability_prefers_the_lowest_free_key_and_reports_the_soonest_blocked_one() {
+    let store = CooldownStore::in_memory(CooldownSchedule::default());
+    let rate = FailureKind::RateLimit {
+        retry_after: Some(Duration::from_secs(300)),
+    };
+    store.record_failure(&CooldownKey::api_key("p", 0), &rate, Penalty::Cooldown, 0);
+    assert_eq!(
+        store.availability("p", 3, 1),
+        Availability::Ready { key_index: 1 }
+    );
+    store.record_failure(
+        &CooldownKey::api_key("p", 1),
+        &FailureKind::Auth,
+        Penalty::Cooldown,
+        0,
+    );
+    store.record_failure(&CooldownKey::api_key("p", 2), &rate, Penalty::Cooldown, 0);
+    match store.availability("p", 3, 1) {
+        Availability::Blocked { block, soonest_key } => {
+            assert_eq!(soonest_key, 1, "auth cooled for 60 s, the others for 300 s");
+            assert_eq!(block.until, 60_000);
+            assert_eq!(block.reason, "auth");
+        }
+        other => panic!("{other:?}"),
+    }
+    // a provider-wide block outlasting every key decides the until
+    store.record_failure(
+        &CooldownKey::provider("p"),
+        &FailureKind::Billing,
+        Penalty::Disable,
+        0,
+    );
+    match store.availability("p", 3, 1) {
+        Availability::Blocked { block, .. } => {
+            assert!(block.disabled);
+            assert_eq!(block.until, 5 * 3_600_000);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn reset_clears_every_entry_of_a_provider_only() {
+    let store = CooldownStore::in_memory(CooldownSchedule::default());
+    store.record_failure(
+        &CooldownKey::provider("a"),
+        &FailureKind::Timeout,
+        Penalty::Cooldown,
+        0,
+    );
+    store.record_failure(
+        &CooldownKey::api_key("a", 1),
+        &FailureKind::Auth,
+        Penalty::Cooldown,
+        0,
+    );
+    store.record_failure(
+        &CooldownKey::provider("b"),
+        &FailureKind::Timeout,
+        Penalty::Cooldown,
+        0,
+    );
+    store.reset("a", 10);
+    assert_eq!(
+        store.availability("a", 2, 11),
+        Availability::Ready { key_index: 0 }
+    );
+    assert!(matches!(
+        store.availability("b", 1, 11),
+        Availability::Blocked { .. }
+    ));
+}

@@ -18,8 +18,8 @@ pub mod anthropic;
 pub mod collect;
 pub mod ndjson;
 pub mod ollama;
-pub mod openai_responses;
 pub mod openai_chat;
+pub mod openai_responses;
 pub mod reasoning_tags;
 pub mod sse;
 

@@ -38,7 +38,11 @@ fn check_all_splits(input: &str) -> Vec<(bool, String)> {
     let expected = run_chunks(&[input]);
     let bounds = char_bounds(input);
     for &a in &bounds {
-        assert_eq!(run_chunks(&[&input[..a], &input[a..]]), expected, "{input:?} split at {a}");
+        assert_eq!(
+            run_chunks(&[&input[..a], &input[a..]]),
+            expected,
+            "{input:?} split at {a}"
+        );
         for &b in bounds.iter().filter(|b| **b >= a) {
             assert_eq!(
                 run_chunks(&[&input[..a], &input[a..b], &input[b..]]),
@@ -65,7 +69,11 @@ fn split(input: &str) -> (String, String) {
             text.push_str(&piece);
         }
     }
-    assert_eq!(via_fn, (reasoning.clone(), text.clone()), "split_reasoning_tags agrees");
+    assert_eq!(
+        via_fn,
+        (reasoning.clone(), text.clone()),
+        "split_reasoning_tags agrees"
+    );
     (reasoning, text)
 }
 
@@ -75,16 +83,28 @@ fn pair(reasoning: &str, text: &str) -> (String, String) {
 
 #[test]
 fn think_blocks_become_reasoning() {
-    assert_eq!(split("<think>plan</think>\n\nAnswer"), pair("plan", "Answer"));
-    assert_eq!(split("Hi <thinking>x</thinking>there"), pair("x", "Hi there"));
-    assert_eq!(split("<thought>a</thought>b<antthinking>c</antthinking>d"), pair("ac", "bd"));
+    assert_eq!(
+        split("<think>plan</think>\n\nAnswer"),
+        pair("plan", "Answer")
+    );
+    assert_eq!(
+        split("Hi <thinking>x</thinking>there"),
+        pair("x", "Hi there")
+    );
+    assert_eq!(
+        split("<thought>a</thought>b<antthinking>c</antthinking>d"),
+        pair("ac", "bd")
+    );
     assert_eq!(split("<THINK reason=\"x\">up</Think >ok"), pair("up", "ok"));
     assert_eq!(split("a < b and c<d"), pair("", "a < b and c<d"));
 }
 
 #[test]
 fn unclosed_block_keeps_the_rest_as_reasoning() {
-    assert_eq!(split("Sure.<think>still going <b>"), pair("still going <b>", "Sure."));
+    assert_eq!(
+        split("Sure.<think>still going <b>"),
+        pair("still going <b>", "Sure.")
+    );
 }
 
 #[test]
@@ -98,7 +118,10 @@ fn code_spans_and_fences_are_untouched() {
     let fenced = "Use:\n```html\n<think>x</think>\n```\nand `<think>` inline <think>r</think>";
     assert_eq!(
         split(fenced),
-        pair("r", "Use:\n```html\n<think>x</think>\n```\nand `<think>` inline ")
+        pair(
+            "r",
+            "Use:\n```html\n<think>x</think>\n```\nand `<think>` inline "
+        )
     );
     let tilde = "~~~\n<|im_end|>\n~~~\n<|im_end|>end";
     assert_eq!(split(tilde), pair("", "~~~\n<|im_end|>\n~~~\nend"));
@@ -110,12 +133,18 @@ fn code_spans_and_fences_are_untouched() {
 
 #[test]
 fn chat_template_tokens_are_stripped() {
-    assert_eq!(split("<|im_start|>assistant\nHello<|im_end|>"), pair("", "Hello"));
+    assert_eq!(
+        split("<|im_start|>assistant\nHello<|im_end|>"),
+        pair("", "Hello")
+    );
     assert_eq!(
         split("<|start_header_id|>assistant<|end_header_id|>\n\nHi<|eot_id|>"),
         pair("", "Hi")
     );
-    assert_eq!(split("<start_of_turn>model\nYo<end_of_turn>"), pair("", "Yo"));
+    assert_eq!(
+        split("<start_of_turn>model\nYo<end_of_turn>"),
+        pair("", "Yo")
+    );
 }
 
 #[test]
@@ -129,15 +158,23 @@ fn harmony_channels_split_analysis_from_final() {
 #[test]
 fn non_text_events_pass_through_and_flush_held_text() {
     let mut splitter = ReasoningTagSplitter::new();
-    let mut events = splitter.push(&Event::TextDelta { text: "a<thi".into() });
-    assert_eq!(events, vec![Event::TextDelta { text: "a".into() }], "holds only the tag prefix");
+    let mut events = splitter.push(&Event::TextDelta {
+        text: "a<thi".into(),
+    });
+    assert_eq!(
+        events,
+        vec![Event::TextDelta { text: "a".into() }],
+        "holds only the tag prefix"
+    );
     events = splitter.push(&Event::Finished {
         stop_reason: crate::StopReason::Stop,
     });
     assert_eq!(
         events,
         vec![
-            Event::TextDelta { text: "<thi".into() },
+            Event::TextDelta {
+                text: "<thi".into()
+            },
             Event::Finished {
                 stop_reason: crate::StopReason::Stop
             },

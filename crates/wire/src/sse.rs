@@ -133,15 +133,9 @@ impl SseParser {
                 self.data.push_str(&value);
                 self.has_data = true;
             }
-            b"id" => {
-                if !value.contains('\0') {
-                    self.last_event_id = Some(value.into_owned());
-                }
-            }
-            b"retry" => {
-                if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-                    self.retry_ms = value.parse().ok();
-                }
+            b"id" if !value.contains('\0') => self.last_event_id = Some(value.into_owned()),
+            b"retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                self.retry_ms = value.parse().ok();
             }
             _ => {} // unknown fields are ignored, as the spec says
         }
@@ -187,7 +181,11 @@ fn split_lines(data: &str) -> impl Iterator<Item = &str> {
         let current = rest?;
         match current.find(['\n', '\r']) {
             Some(i) => {
-                let skip = if current[i..].starts_with("\r\n") { 2 } else { 1 };
+                let skip = if current[i..].starts_with("\r\n") {
+                    2
+                } else {
+                    1
+                };
                 rest = Some(&current[i + skip..]);
                 Some(&current[..i])
             }

@@ -71,8 +71,14 @@ fn event_without_data_is_not_dispatched_and_type_resets() {
 
 #[test]
 fn pending_event_is_flushed_at_end_of_body() {
-    assert_eq!(parse_all_splits(b"data: [DONE]\n"), vec![Frame::data("[DONE]")]);
-    assert_eq!(parse_all_splits(b"data: [DONE]"), vec![Frame::data("[DONE]")]);
+    assert_eq!(
+        parse_all_splits(b"data: [DONE]\n"),
+        vec![Frame::data("[DONE]")]
+    );
+    assert_eq!(
+        parse_all_splits(b"data: [DONE]"),
+        vec![Frame::data("[DONE]")]
+    );
 }
 
 #[test]

@@ -1,6 +1,9 @@
 //! The crate's one integration-test binary (links once): golden fixtures per dialect,
 //! property round trips, codec behaviour checks.
 
+// Test code: a failed expectation is a test failure, which is what `expect` reports.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 #[path = "all/support.rs"]
 mod support;
 

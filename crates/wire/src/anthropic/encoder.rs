@@ -186,7 +186,10 @@ impl StreamEncoder for Encoder {
                         "usage": usage_json(&usage),
                     }),
                 ));
-                out.push(Self::frame("message_stop", json!({ "type": "message_stop" })));
+                out.push(Self::frame(
+                    "message_stop",
+                    json!({ "type": "message_stop" }),
+                ));
             }
         }
         out

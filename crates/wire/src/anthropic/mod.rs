@@ -46,7 +46,10 @@ fn parse_stop_reason(reason: &str) -> StopReason {
 
 fn usage_json(usage: &Usage) -> Value {
     let mut map = Map::new();
-    map.insert("input_tokens".into(), usage.input_tokens.unwrap_or(0).into());
+    map.insert(
+        "input_tokens".into(),
+        usage.input_tokens.unwrap_or(0).into(),
+    );
     if let Some(n) = usage.cache_write_tokens {
         map.insert("cache_creation_input_tokens".into(), n.into());
     }

@@ -40,11 +40,17 @@ pub fn encode_request(request: &Request, options: &EncodeOptions) -> Value {
     let max_tokens = request.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
     body.insert("max_tokens".into(), max_tokens.into());
     put_opt(&mut body, "system", request.system.clone());
-    body.insert("messages".into(), Value::Array(encode_messages(&request.messages)));
+    body.insert(
+        "messages".into(),
+        Value::Array(encode_messages(&request.messages)),
+    );
     if options.tools && !request.tools.is_empty() {
         let tools = request.tools.iter().map(encode_tool).collect();
         body.insert("tools".into(), Value::Array(tools));
-        body.insert("tool_choice".into(), encode_tool_choice(&request.tool_choice));
+        body.insert(
+            "tool_choice".into(),
+            encode_tool_choice(&request.tool_choice),
+        );
     }
     put_opt(&mut body, "temperature", request.temperature.map(f32_value));
     put_opt(&mut body, "top_p", request.top_p.map(f32_value));

@@ -54,11 +54,7 @@ fn encode_tool(tool: &ToolSpec) -> Value {
     json!({ "type": "function", "function": function })
 }
 
-fn encode_message(
-    message: &Message,
-    call_names: &mut Vec<(String, String)>,
-    out: &mut Vec<Value>,
-) {
+fn encode_message(message: &Message, call_names: &mut Vec<(String, String)>, out: &mut Vec<Value>) {
     let mut text = String::new();
     let mut thinking = String::new();
     let mut images = Vec::new();

@@ -11,8 +11,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{DIALECT, EPOCH, decode_tool_call, decode_usage, done_reason, parse_done_reason};
 use super::tool_call_json;
+use super::{DIALECT, EPOCH, decode_tool_call, decode_usage, done_reason, parse_done_reason};
 use crate::json_at::{At, Result, parse_frame_json};
 use crate::upstream_error::upstream_error;
 use crate::{Event, Frame, StreamDecoder, StreamEncoder, Usage, WireError};

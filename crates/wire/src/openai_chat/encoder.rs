@@ -163,7 +163,8 @@ impl StreamEncoder for Encoder {
             return Vec::new();
         }
         self.done = true;
-        let error = json!({ "error": { "message": message, "type": error_type(code), "code": code } });
+        let error =
+            json!({ "error": { "message": message, "type": error_type(code), "code": code } });
         vec![Frame::data(error.to_string()), Frame::data("[DONE]")]
     }
 
@@ -180,8 +181,11 @@ impl StreamEncoder for Encoder {
 /// everything else a `server_error`.
 pub(crate) fn error_type(code: &str) -> &'static str {
     match code {
-        "context_length_exceeded" | "invalid_request" | "invalid_request_error"
-        | "model_not_found" | "format" => "invalid_request_error",
+        "context_length_exceeded"
+        | "invalid_request"
+        | "invalid_request_error"
+        | "model_not_found"
+        | "format" => "invalid_request_error",
         "rate_limit" | "rate_limit_exceeded" => "rate_limit_error",
         "auth" | "invalid_api_key" => "authentication_error",
         _ => "server_error",

@@ -55,7 +55,10 @@ fn usage_json(usage: &Usage) -> Value {
         map.insert("total_tokens".into(), (i + o).into());
     }
     if let Some(n) = usage.cache_read_tokens {
-        map.insert("prompt_tokens_details".into(), json!({ "cached_tokens": n }));
+        map.insert(
+            "prompt_tokens_details".into(),
+            json!({ "cached_tokens": n }),
+        );
     }
     Value::Object(map)
 }

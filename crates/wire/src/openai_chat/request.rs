@@ -27,7 +27,10 @@ pub fn encode_request(request: &Request, options: &EncodeOptions) -> Value {
     if options.tools && !request.tools.is_empty() {
         let tools = request.tools.iter().map(encode_tool).collect();
         body.insert("tools".into(), Value::Array(tools));
-        body.insert("tool_choice".into(), encode_tool_choice(&request.tool_choice));
+        body.insert(
+            "tool_choice".into(),
+            encode_tool_choice(&request.tool_choice),
+        );
     }
     let max_field = if options.use_max_completion_tokens {
         "max_completion_tokens"
@@ -303,7 +306,9 @@ pub fn decode_request(body: &Value) -> Result<Request> {
             request.tools.push(decode_tool(&function)?);
         }
     }
-    let choice = root.get("tool_choice").or_else(|| root.get("function_call"));
+    let choice = root
+        .get("tool_choice")
+        .or_else(|| root.get("function_call"));
     if let Some(choice) = choice
         && !request.tools.is_empty()
     {

@@ -191,12 +191,12 @@ impl Decoder {
                 let index = self.output_index(root)?;
                 self.text(index, root.req_str("delta")?, true, out);
             }
-            "response.reasoning_summary_part.added" => {
-                // Summary parts are paragraphs: keep them apart in the joined text.
-                if root.opt_u64("summary_index")?.unwrap_or(0) > 0 {
-                    let index = self.output_index(root)?;
-                    self.text(index, "\n\n", true, out);
-                }
+            // Summary parts are paragraphs: keep them apart in the joined text.
+            "response.reasoning_summary_part.added"
+                if root.opt_u64("summary_index")?.unwrap_or(0) > 0 =>
+            {
+                let index = self.output_index(root)?;
+                self.text(index, "\n\n", true, out);
             }
             "response.output_text.done"
             | "response.reasoning_text.done"

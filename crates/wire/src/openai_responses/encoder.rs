@@ -16,8 +16,14 @@ use crate::{Event, Frame, StreamEncoder, Usage};
 #[derive(Debug)]
 enum ItemKind {
     Message,
-    Reasoning { signature: Option<String> },
-    FunctionCall { tool: u32, call_id: String, name: String },
+    Reasoning {
+        signature: Option<String>,
+    },
+    FunctionCall {
+        tool: u32,
+        call_id: String,
+        name: String,
+    },
 }
 
 #[derive(Debug)]
@@ -134,29 +140,41 @@ impl Encoder {
                     "item_id": id, "output_index": index, "content_index": 0, "text": text, "logprobs": [],
                 }));
                 out.push(f);
-                let f = self.frame("response.content_part.done", json!({
-                    "item_id": id, "output_index": index, "content_index": 0, "part": part,
-                }));
+                let f = self.frame(
+                    "response.content_part.done",
+                    json!({
+                        "item_id": id, "output_index": index, "content_index": 0, "part": part,
+                    }),
+                );
                 out.push(f);
             }
             ItemKind::Reasoning { .. } => {
                 if !text.is_empty() {
-                    let f = self.frame("response.reasoning_summary_text.done", json!({
-                        "item_id": id, "output_index": index, "summary_index": 0, "text": text,
-                    }));
+                    let f = self.frame(
+                        "response.reasoning_summary_text.done",
+                        json!({
+                            "item_id": id, "output_index": index, "summary_index": 0, "text": text,
+                        }),
+                    );
                     out.push(f);
-                    let f = self.frame("response.reasoning_summary_part.done", json!({
-                        "item_id": id, "output_index": index, "summary_index": 0,
-                        "part": { "type": "summary_text", "text": text },
-                    }));
+                    let f = self.frame(
+                        "response.reasoning_summary_part.done",
+                        json!({
+                            "item_id": id, "output_index": index, "summary_index": 0,
+                            "part": { "type": "summary_text", "text": text },
+                        }),
+                    );
                     out.push(f);
                 }
             }
             ItemKind::FunctionCall { name, .. } => {
                 let name = name.clone();
-                let f = self.frame("response.function_call_arguments.done", json!({
-                    "item_id": id, "output_index": index, "name": name, "arguments": text,
-                }));
+                let f = self.frame(
+                    "response.function_call_arguments.done",
+                    json!({
+                        "item_id": id, "output_index": index, "name": name, "arguments": text,
+                    }),
+                );
                 out.push(f);
             }
         }
@@ -209,17 +227,23 @@ impl Encoder {
         );
         out.push(f);
         if is_message {
-            let f = self.frame("response.content_part.added", json!({
-                "item_id": id, "output_index": output_index, "content_index": 0,
-                "part": { "type": "output_text", "text": "", "annotations": [] },
-            }));
+            let f = self.frame(
+                "response.content_part.added",
+                json!({
+                    "item_id": id, "output_index": output_index, "content_index": 0,
+                    "part": { "type": "output_text", "text": "", "annotations": [] },
+                }),
+            );
             out.push(f);
         }
         if is_reasoning {
-            let f = self.frame("response.reasoning_summary_part.added", json!({
-                "item_id": id, "output_index": output_index, "summary_index": 0,
-                "part": { "type": "summary_text", "text": "" },
-            }));
+            let f = self.frame(
+                "response.reasoning_summary_part.added",
+                json!({
+                    "item_id": id, "output_index": output_index, "summary_index": 0,
+                    "part": { "type": "summary_text", "text": "" },
+                }),
+            );
             out.push(f);
         }
         self.items.len() - 1
@@ -265,9 +289,12 @@ impl StreamEncoder for Encoder {
                         "item_id": id, "output_index": index, "content_index": 0, "delta": text, "logprobs": [],
                     }))
                 } else {
-                    self.frame("response.reasoning_summary_text.delta", json!({
-                        "item_id": id, "output_index": index, "summary_index": 0, "delta": text,
-                    }))
+                    self.frame(
+                        "response.reasoning_summary_text.delta",
+                        json!({
+                            "item_id": id, "output_index": index, "summary_index": 0, "delta": text,
+                        }),
+                    )
                 };
                 out.push(f);
             }
@@ -306,9 +333,12 @@ impl StreamEncoder for Encoder {
                 let item = &mut self.items[position];
                 item.text.push_str(delta);
                 let (id, output_index) = (item.id.clone(), item.output_index);
-                let f = self.frame("response.function_call_arguments.delta", json!({
-                    "item_id": id, "output_index": output_index, "delta": delta,
-                }));
+                let f = self.frame(
+                    "response.function_call_arguments.delta",
+                    json!({
+                        "item_id": id, "output_index": output_index, "delta": delta,
+                    }),
+                );
                 out.push(f);
             }
             Event::Usage { usage } => self.usage = Some(*usage),

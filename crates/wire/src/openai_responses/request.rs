@@ -133,7 +133,8 @@ fn encode_result(block: &ContentBlock, input: &mut Vec<Value>) {
         call_id, content, ..
     } = block
     {
-        input.push(json!({ "type": "function_call_output", "call_id": call_id, "output": content }));
+        input
+            .push(json!({ "type": "function_call_output", "call_id": call_id, "output": content }));
     }
 }
 
@@ -202,9 +203,11 @@ pub fn decode_request(body: &Value) -> Result<Request> {
 }
 
 fn decode_item(item: &At<'_>, request: &mut Request) -> Result<()> {
-    let kind = item
-        .kind()
-        .unwrap_or(if item.get("role").is_some() { "message" } else { "" });
+    let kind = item.kind().unwrap_or(if item.get("role").is_some() {
+        "message"
+    } else {
+        ""
+    });
     match kind {
         "message" => match item.req_str("role")? {
             "system" | "developer" => {

@@ -193,11 +193,12 @@ impl CodeState {
     pub fn run(&mut self, c: char, len: usize) {
         let at_line_start = matches!(self.indent, Some(n) if n <= 3);
         match self.fence {
-            Some((fence_char, fence_len)) => {
-                if at_line_start && c == fence_char && len >= fence_len {
-                    self.fence = None;
-                }
+            Some((fence_char, fence_len))
+                if at_line_start && c == fence_char && len >= fence_len =>
+            {
+                self.fence = None;
             }
+            Some(_) => {}
             None if at_line_start && len >= 3 && self.span.is_none() => {
                 self.fence = Some((c, len));
             }

@@ -98,7 +98,8 @@ fn chat_decode_folds_roles_and_reads_legacy_fields() {
 
 #[test]
 fn chat_decode_reports_the_path_of_a_bad_field() {
-    let body = json!({ "model": "m", "messages": [{ "role": "user", "content": "x" }, { "role": 3 }] });
+    let body =
+        json!({ "model": "m", "messages": [{ "role": "user", "content": "x" }, { "role": 3 }] });
     match openai_chat::decode_request(&body) {
         Err(WireError::Malformed { path, .. }) => assert_eq!(path, "$.messages[1].role"),
         other => panic!("expected a malformed error, got {other:?}"),
@@ -112,10 +113,16 @@ fn anthropic_always_sends_max_tokens_and_a_valid_thinking_budget() {
     request.reasoning = Some(ReasoningEffort::High);
     let body = anthropic::encode_request(&request, &EncodeOptions::default());
     assert_eq!(body["max_tokens"], anthropic::DEFAULT_MAX_TOKENS);
-    assert_eq!(body["thinking"]["budget_tokens"], 4095, "budget stays below max_tokens");
+    assert_eq!(
+        body["thinking"]["budget_tokens"], 4095,
+        "budget stays below max_tokens"
+    );
     request.max_tokens = Some(1000);
     let body = anthropic::encode_request(&request, &EncodeOptions::default());
-    assert!(body.get("thinking").is_none(), "no room for the 1024 minimum budget");
+    assert!(
+        body.get("thinking").is_none(),
+        "no room for the 1024 minimum budget"
+    );
 }
 
 #[test]
@@ -160,11 +167,16 @@ fn anthropic_drops_unsigned_reasoning_from_other_dialects() {
                 signature: None,
                 redacted: false,
             },
-            ContentBlock::Text { text: "answer".into() },
+            ContentBlock::Text {
+                text: "answer".into(),
+            },
         ],
     });
     let body = anthropic::encode_request(&request, &EncodeOptions::default());
-    assert_eq!(body["messages"][1]["content"], json!([{ "type": "text", "text": "answer" }]));
+    assert_eq!(
+        body["messages"][1]["content"],
+        json!([{ "type": "text", "text": "answer" }])
+    );
 }
 
 #[test]
@@ -212,7 +224,10 @@ fn ollama_options_and_think() {
     assert_eq!(body["options"]["num_predict"], 100);
     assert_eq!(body["options"]["temperature"].to_string(), "0.7");
     assert_eq!(body["think"], true);
-    assert_eq!(body["messages"][0], json!({ "role": "system", "content": "be brief" }));
+    assert_eq!(
+        body["messages"][0],
+        json!({ "role": "system", "content": "be brief" })
+    );
 }
 
 #[test]
@@ -231,9 +246,14 @@ fn ollama_tool_results_are_matched_to_calls_by_name() {
         .content
         .iter()
         .filter_map(|b| match b {
-            ContentBlock::ToolResult { call_id, content, .. } => Some((call_id.as_str(), content.as_str())),
+            ContentBlock::ToolResult {
+                call_id, content, ..
+            } => Some((call_id.as_str(), content.as_str())),
             _ => None,
         })
         .collect();
-    assert_eq!(results, vec![("ollama_call_1", "B"), ("ollama_call_0", "A")]);
+    assert_eq!(
+        results,
+        vec![("ollama_call_1", "B"), ("ollama_call_0", "A")]
+    );
 }

@@ -32,16 +32,17 @@ fn block() -> impl Strategy<Value = ContentBlock> {
 fn normal(blocks: Vec<ContentBlock>) -> Vec<ContentBlock> {
     let mut out: Vec<ContentBlock> = Vec::new();
     for block in blocks {
-        let merge = match (out.last(), &block) {
-            (Some(ContentBlock::Text { .. }), ContentBlock::Text { .. }) => true,
-            (
-                Some(ContentBlock::Reasoning {
-                    signature: None, ..
-                }),
-                ContentBlock::Reasoning { .. },
-            ) => true,
-            _ => false,
-        };
+        let merge = matches!(
+            (out.last(), &block),
+            (Some(ContentBlock::Text { .. }), ContentBlock::Text { .. })
+                | (
+                    Some(ContentBlock::Reasoning {
+                        signature: None,
+                        ..
+                    }),
+                    ContentBlock::Reasoning { .. },
+                )
+        );
         if !merge {
             out.push(block);
         }
@@ -75,15 +76,47 @@ proptest! {
 fn interleaved_tool_arguments_are_routed_by_index() {
     let mut collector = EventCollector::new();
     let events = [
-        Event::Started { id: "r".into(), model: "m".into() },
-        Event::ToolCallStart { index: 0, id: "a".into(), name: "f".into() },
-        Event::ToolCallStart { index: 1, id: "b".into(), name: "g".into() },
-        Event::ToolCallArgsDelta { index: 0, delta: "{\"x\":".into() },
-        Event::ToolCallArgsDelta { index: 1, delta: "{}".into() },
-        Event::ToolCallArgsDelta { index: 0, delta: "1}".into() },
-        Event::Usage { usage: Usage { input_tokens: Some(3), ..Usage::default() } },
-        Event::Usage { usage: Usage { output_tokens: Some(4), ..Usage::default() } },
-        Event::Finished { stop_reason: StopReason::ToolUse },
+        Event::Started {
+            id: "r".into(),
+            model: "m".into(),
+        },
+        Event::ToolCallStart {
+            index: 0,
+            id: "a".into(),
+            name: "f".into(),
+        },
+        Event::ToolCallStart {
+            index: 1,
+            id: "b".into(),
+            name: "g".into(),
+        },
+        Event::ToolCallArgsDelta {
+            index: 0,
+            delta: "{\"x\":".into(),
+        },
+        Event::ToolCallArgsDelta {
+            index: 1,
+            delta: "{}".into(),
+        },
+        Event::ToolCallArgsDelta {
+            index: 0,
+            delta: "1}".into(),
+        },
+        Event::Usage {
+            usage: Usage {
+                input_tokens: Some(3),
+                ..Usage::default()
+            },
+        },
+        Event::Usage {
+            usage: Usage {
+                output_tokens: Some(4),
+                ..Usage::default()
+            },
+        },
+        Event::Finished {
+            stop_reason: StopReason::ToolUse,
+        },
     ];
     for event in &events {
         collector.push(event);
@@ -92,8 +125,16 @@ fn interleaved_tool_arguments_are_routed_by_index() {
     assert_eq!(
         response.content,
         vec![
-            ContentBlock::ToolCall { id: "a".into(), name: "f".into(), arguments: "{\"x\":1}".into() },
-            ContentBlock::ToolCall { id: "b".into(), name: "g".into(), arguments: "{}".into() },
+            ContentBlock::ToolCall {
+                id: "a".into(),
+                name: "f".into(),
+                arguments: "{\"x\":1}".into()
+            },
+            ContentBlock::ToolCall {
+                id: "b".into(),
+                name: "g".into(),
+                arguments: "{}".into()
+            },
         ]
     );
     assert_eq!(response.usage.input_tokens, Some(3));

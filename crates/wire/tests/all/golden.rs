@@ -43,8 +43,14 @@ fn actual(expected: &Value) -> Value {
             // The same bytes in 1-byte and 7-byte chunks must decode identically.
             for chunk in [1, 7] {
                 let (split_events, split_error) = decode_stream(dialect, &bytes, Some(chunk));
-                assert_eq!(split_events, events, "{source}: chunk size {chunk} changed events");
-                assert_eq!(split_error, error, "{source}: chunk size {chunk} changed the error");
+                assert_eq!(
+                    split_events, events,
+                    "{source}: chunk size {chunk} changed events"
+                );
+                assert_eq!(
+                    split_error, error,
+                    "{source}: chunk size {chunk} changed the error"
+                );
             }
             json!({
                 "events": serde_json::to_value(&events).expect("events to json"),
@@ -120,5 +126,8 @@ fn every_recorded_body_has_an_expected_output() {
             }
         }
     }
-    assert!(missing.is_empty(), "recorded cases without expected output: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "recorded cases without expected output: {missing:?}"
+    );
 }

@@ -25,11 +25,17 @@ pub fn ident() -> impl Strategy<Value = String> {
 
 /// Compact JSON object text, the normal form of arguments in object-typed dialects.
 pub fn object_args() -> impl Strategy<Value = String> {
-    prop::collection::vec((ident(), prop_oneof![
-        text().prop_map(Value::from),
-        any::<i32>().prop_map(Value::from),
-        any::<bool>().prop_map(Value::from),
-    ]), 0..3)
+    prop::collection::vec(
+        (
+            ident(),
+            prop_oneof![
+                text().prop_map(Value::from),
+                any::<i32>().prop_map(Value::from),
+                any::<bool>().prop_map(Value::from),
+            ],
+        ),
+        0..3,
+    )
     .prop_map(|pairs| {
         let map: Map<String, Value> = pairs.into_iter().collect();
         Value::Object(map).to_string()
@@ -60,7 +66,9 @@ fn image(dialect: Dialect) -> BoxedStrategy<ContentBlock> {
         Dialect::Ollama => prop_oneof![png, jpeg].boxed(),
         _ => prop_oneof![png, jpeg, url].boxed(),
     };
-    source.prop_map(|source| ContentBlock::Image { source }).boxed()
+    source
+        .prop_map(|source| ContentBlock::Image { source })
+        .boxed()
 }
 
 fn user_message(dialect: Dialect) -> BoxedStrategy<Message> {
@@ -111,8 +119,10 @@ fn assistant_blocks(dialect: Dialect) -> BoxedStrategy<Vec<ContentBlock>> {
     match dialect {
         Dialect::Chat => (prop::collection::vec(nonempty_text(), 0..3), calls)
             .prop_map(|(texts, calls)| {
-                let mut blocks: Vec<ContentBlock> =
-                    texts.into_iter().map(|text| ContentBlock::Text { text }).collect();
+                let mut blocks: Vec<ContentBlock> = texts
+                    .into_iter()
+                    .map(|text| ContentBlock::Text { text })
+                    .collect();
                 blocks.extend(calls);
                 blocks
             })
@@ -183,12 +193,14 @@ fn tool_results(dialect: Dialect) -> BoxedStrategy<Vec<ContentBlock>> {
         text(),
         any::<bool>(),
     )
-        .prop_map(move |(call_id, name, content, is_error)| ContentBlock::ToolResult {
-            call_id,
-            name: if dialect == Dialect::Chat { name } else { None },
-            content,
-            is_error: dialect == Dialect::Anthropic && is_error,
-        });
+        .prop_map(
+            move |(call_id, name, content, is_error)| ContentBlock::ToolResult {
+                call_id,
+                name: if dialect == Dialect::Chat { name } else { None },
+                content,
+                is_error: dialect == Dialect::Anthropic && is_error,
+            },
+        );
     prop::collection::vec(result, 1..3).boxed()
 }
 
@@ -303,79 +315,89 @@ fn request(dialect: Dialect) -> BoxedStrategy<Request> {
         tools,
         sampling,
     )
-        .prop_map(move |(model, system, messages, (tools, choice), sampling)| {
-            let (max_tokens, temperature, top_p, stop, seed, reasoning, stream, user) = sampling;
-            let tool_choice = match (tools.first(), choice, dialect) {
-                (None, _, _) | (_, _, Dialect::Ollama) => ToolChoice::Auto,
-                (Some(_), 0, _) => ToolChoice::Auto,
-                (Some(_), 1, _) => ToolChoice::None,
-                (Some(_), 2, _) => ToolChoice::Required,
-                (Some(tool), _, _) => ToolChoice::Tool(tool.name.clone()),
-            };
-            let mut request = Request {
-                model,
-                system,
-                messages,
-                tools,
-                tool_choice,
-                max_tokens,
-                temperature,
-                top_p,
-                stop,
-                seed,
-                reasoning,
-                stream,
-                user,
-            };
-            match dialect {
-                Dialect::Chat => {}
-                Dialect::Responses => {
-                    request.stop.clear();
-                    request.seed = None;
+        .prop_map(
+            move |(model, system, messages, (tools, choice), sampling)| {
+                let (max_tokens, temperature, top_p, stop, seed, reasoning, stream, user) =
+                    sampling;
+                let tool_choice = match (tools.first(), choice, dialect) {
+                    (None, _, _) | (_, _, Dialect::Ollama) => ToolChoice::Auto,
+                    (Some(_), 0, _) => ToolChoice::Auto,
+                    (Some(_), 1, _) => ToolChoice::None,
+                    (Some(_), 2, _) => ToolChoice::Required,
+                    (Some(tool), _, _) => ToolChoice::Tool(tool.name.clone()),
+                };
+                let mut request = Request {
+                    model,
+                    system,
+                    messages,
+                    tools,
+                    tool_choice,
+                    max_tokens,
+                    temperature,
+                    top_p,
+                    stop,
+                    seed,
+                    reasoning,
+                    stream,
+                    user,
+                };
+                match dialect {
+                    Dialect::Chat => {}
+                    Dialect::Responses => {
+                        request.stop.clear();
+                        request.seed = None;
+                    }
+                    Dialect::Anthropic => {
+                        request.seed = None;
+                        // Room for every thinking budget (budget_tokens < max_tokens).
+                        request.max_tokens = Some(request.max_tokens.unwrap_or(0).max(32_001));
+                    }
+                    Dialect::Ollama => {
+                        request.user = None;
+                        request.reasoning = request.reasoning.map(|_| ReasoningEffort::Medium);
+                    }
                 }
-                Dialect::Anthropic => {
-                    request.seed = None;
-                    // Room for every thinking budget (budget_tokens < max_tokens).
-                    request.max_tokens = Some(request.max_tokens.unwrap_or(0).max(32_001));
-                }
-                Dialect::Ollama => {
-                    request.user = None;
-                    request.reasoning = request.reasoning.map(|_| ReasoningEffort::Medium);
-                }
-            }
-            request
-        })
+                request
+            },
+        )
         .boxed()
 }
 
 fn usage(dialect: Dialect) -> BoxedStrategy<Usage> {
     let count = || prop::option::of(0u64..1_000_000);
-    (count(), count(), prop::option::of(1u64..1000), prop::option::of(0u64..1000))
-        .prop_map(move |(input, output, cache_read, cache_write)| match dialect {
-            Dialect::Chat => Usage {
-                input_tokens: input,
-                output_tokens: output,
-                cache_read_tokens: cache_read,
-                cache_write_tokens: None,
+    (
+        count(),
+        count(),
+        prop::option::of(1u64..1000),
+        prop::option::of(0u64..1000),
+    )
+        .prop_map(
+            move |(input, output, cache_read, cache_write)| match dialect {
+                Dialect::Chat => Usage {
+                    input_tokens: input,
+                    output_tokens: output,
+                    cache_read_tokens: cache_read,
+                    cache_write_tokens: None,
+                },
+                Dialect::Responses => Usage {
+                    input_tokens: Some(input.unwrap_or(0)),
+                    output_tokens: Some(output.unwrap_or(0)),
+                    cache_read_tokens: cache_read,
+                    cache_write_tokens: None,
+                },
+                Dialect::Anthropic => Usage {
+                    input_tokens: Some(input.unwrap_or(0)),
+                    output_tokens: Some(output.unwrap_or(0)),
+                    cache_read_tokens: cache_read,
+                    cache_write_tokens: cache_write,
+                },
+                Dialect::Ollama => Usage {
+                    input_tokens: input,
+                    output_tokens: output,
+                    ..Usage::default()
+                },
             },
-            Dialect::Responses => Usage {
-                input_tokens: Some(input.unwrap_or(0)),
-                output_tokens: Some(output.unwrap_or(0)),
-                cache_read_tokens: cache_read,
-                cache_write_tokens: None,
-            },
-            Dialect::Anthropic => Usage {
-                input_tokens: Some(input.unwrap_or(0)),
-                output_tokens: Some(output.unwrap_or(0)),
-                cache_read_tokens: cache_read,
-                cache_write_tokens: cache_write,
-            },
-            Dialect::Ollama => Usage {
-                input_tokens: input,
-                output_tokens: output,
-                ..Usage::default()
-            },
-        })
+        )
         .boxed()
 }
 
@@ -428,7 +450,13 @@ fn response(dialect: Dialect) -> BoxedStrategy<Response> {
             .boxed(),
         _ => assistant_blocks(dialect),
     };
-    (ident(), ident(), content, stop_reason(), prop::option::of(usage(dialect)))
+    (
+        ident(),
+        ident(),
+        content,
+        stop_reason(),
+        prop::option::of(usage(dialect)),
+    )
         .prop_map(move |(id, model, content, stop, usage)| {
             let has_calls = content
                 .iter()
@@ -439,7 +467,11 @@ fn response(dialect: Dialect) -> BoxedStrategy<Response> {
                 usage.output_tokens = Some(0);
             }
             Response {
-                id: if dialect == Dialect::Ollama { String::new() } else { format!("resp_{id}") },
+                id: if dialect == Dialect::Ollama {
+                    String::new()
+                } else {
+                    format!("resp_{id}")
+                },
                 model,
                 content,
                 stop_reason: fix_stop(dialect, stop, has_calls),

@@ -7,9 +7,7 @@
 use clawgate_wire::{Event, StopReason, Usage};
 use proptest::prelude::*;
 
-use crate::roundtrip_requests::{
-    fix_stop, ident, nonempty_text, object_args, stop_reason,
-};
+use crate::roundtrip_requests::{fix_stop, ident, nonempty_text, object_args, stop_reason};
 use crate::support::{Dialect, decode_stream, encode_stream};
 
 #[derive(Debug, Clone)]
@@ -22,9 +20,7 @@ enum Segment {
 fn segment(dialect: Dialect) -> BoxedStrategy<Segment> {
     let pieces = || prop::collection::vec(nonempty_text(), 1..4);
     let signature = match dialect {
-        Dialect::Responses | Dialect::Anthropic => {
-            prop::option::of("[A-Za-z0-9+/]{4,12}").boxed()
-        }
+        Dialect::Responses | Dialect::Anthropic => prop::option::of("[A-Za-z0-9+/]{4,12}").boxed(),
         Dialect::Chat | Dialect::Ollama => Just(None).boxed(),
     };
     let args = match dialect {
@@ -34,14 +30,21 @@ fn segment(dialect: Dialect) -> BoxedStrategy<Segment> {
     prop_oneof![
         pieces().prop_map(Segment::Text),
         (pieces(), signature).prop_map(|(p, s)| Segment::Reasoning(p, s)),
-        ("call_[a-z0-9]{1,8}", ident(), args).prop_map(|(id, name, args)| Segment::Call(id, name, args)),
+        ("call_[a-z0-9]{1,8}", ident(), args)
+            .prop_map(|(id, name, args)| Segment::Call(id, name, args)),
     ]
     .boxed()
 }
 
 fn usage(dialect: Dialect) -> BoxedStrategy<Option<Usage>> {
     let n = || 0u64..100_000;
-    (n(), n(), prop::option::of(1u64..500), prop::option::of(1u64..500), any::<bool>())
+    (
+        n(),
+        n(),
+        prop::option::of(1u64..500),
+        prop::option::of(1u64..500),
+        any::<bool>(),
+    )
         .prop_map(move |(input, output, read, write, present)| {
             let full = Usage {
                 input_tokens: Some(input),
@@ -74,7 +77,11 @@ fn events(dialect: Dialect) -> BoxedStrategy<(String, String, Vec<Event>)> {
         stop_reason(),
     )
         .prop_map(move |(id, model, segments, usage, stop)| {
-            let id = if dialect == Dialect::Ollama { String::new() } else { id };
+            let id = if dialect == Dialect::Ollama {
+                String::new()
+            } else {
+                id
+            };
             let mut events = vec![Event::Started {
                 id: id.clone(),
                 model: model.clone(),
@@ -87,7 +94,9 @@ fn events(dialect: Dialect) -> BoxedStrategy<(String, String, Vec<Event>)> {
                     }
                     Segment::Reasoning(pieces, signature) => {
                         events.extend(
-                            pieces.into_iter().map(|text| Event::ReasoningDelta { text }),
+                            pieces
+                                .into_iter()
+                                .map(|text| Event::ReasoningDelta { text }),
                         );
                         if let Some(signature) = signature {
                             events.push(Event::ReasoningSignature { signature });
@@ -99,10 +108,10 @@ fn events(dialect: Dialect) -> BoxedStrategy<(String, String, Vec<Event>)> {
                             id: call_id,
                             name,
                         });
-                        events.extend(args.into_iter().map(|delta| Event::ToolCallArgsDelta {
-                            index: tool,
-                            delta,
-                        }));
+                        events.extend(
+                            args.into_iter()
+                                .map(|delta| Event::ToolCallArgsDelta { index: tool, delta }),
+                        );
                         tool += 1;
                     }
                 }
@@ -146,20 +155,29 @@ stream_tests!(ollama_stream, Dialect::Ollama);
 /// `fail()` after content: every decoder reports the dialect's error shape as `Upstream`.
 #[test]
 fn failed_streams_decode_as_upstream_errors() {
-    for dialect in [Dialect::Chat, Dialect::Responses, Dialect::Anthropic, Dialect::Ollama] {
+    for dialect in [
+        Dialect::Chat,
+        Dialect::Responses,
+        Dialect::Anthropic,
+        Dialect::Ollama,
+    ] {
         let mut encoder = dialect.encoder("resp_1", "m");
         let mut frames = Vec::new();
         frames.extend(encoder.encode(&Event::Started {
             id: "resp_1".into(),
             model: "m".into(),
         }));
-        frames.extend(encoder.encode(&Event::TextDelta { text: "partial".into() }));
+        frames.extend(encoder.encode(&Event::TextDelta {
+            text: "partial".into(),
+        }));
         frames.extend(encoder.fail("upstream went away", "server_error"));
         frames.extend(encoder.finish());
         let bytes = crate::support::frames_to_bytes(dialect, &frames);
         let (events, error) = decode_stream(dialect, &bytes, None);
         assert!(
-            events.contains(&Event::TextDelta { text: "partial".into() }),
+            events.contains(&Event::TextDelta {
+                text: "partial".into()
+            }),
             "{dialect:?}: content before the failure is kept"
         );
         match error {
@@ -175,9 +193,13 @@ fn failed_streams_decode_as_upstream_errors() {
 fn chat_encoder_can_drop_reasoning() {
     use clawgate_wire::StreamEncoder;
     let mut encoder = clawgate_wire::openai_chat::Encoder::new("c1", "m").with_reasoning(false);
-    let mut frames = encoder.encode(&Event::ReasoningDelta { text: "secret".into() });
+    let mut frames = encoder.encode(&Event::ReasoningDelta {
+        text: "secret".into(),
+    });
     frames.extend(encoder.encode(&Event::TextDelta { text: "hi".into() }));
-    frames.extend(encoder.encode(&Event::Finished { stop_reason: StopReason::Stop }));
+    frames.extend(encoder.encode(&Event::Finished {
+        stop_reason: StopReason::Stop,
+    }));
     let all: String = frames.iter().map(|f| f.data.clone()).collect();
     assert!(!all.contains("secret"));
     assert!(all.contains("\"content\":\"hi\""));

@@ -21,6 +21,8 @@ pub enum ProviderBuildError {
         "provider `{provider}` uses api `llama-cpp`, which needs the embedded engine (build clawgate with cargo feature `embedded`)"
     )]
     NeedsEmbeddedEngine { provider: String },
+    #[error("provider `{provider}` uses api `{api}`, which clawgate does not implement")]
+    UnsupportedApi { provider: String, api: String },
     #[error("provider `{provider}`: invalid header `{name}`: {reason}")]
     InvalidHeader {
         provider: String,

@@ -12,6 +12,7 @@
 //! | Responses `instructions` | api.openai.com only, else a leading system input item |
 //! | Ollama `num_ctx` | the model's context window when known (unset otherwise: a guessed large window can OOM the server) |
 //! | `store` | api.openai.com only (`store: false`); removed everywhere else |
+//! | Ollama via `/v1` | `options.num_ctx` = context window (provider id `ollama` or port 11434; `injectNumCtxForOpenAICompat`) |
 
 use clawgate_wire::{EncodeOptions, Request};
 use serde_json::Value;
@@ -127,7 +128,25 @@ pub fn adjust_openai_body(
             obj.remove("tool_choice");
             obj.remove("parallel_tool_calls");
         }
+        if spec.inject_num_ctx_for_openai_compat
+            && is_ollama_server(spec)
+            && let Some(window) = spec.model(model).and_then(|m| m.context_window)
+        {
+            let options = obj
+                .entry("options".to_string())
+                .or_insert_with(|| Value::Object(serde_json::Map::new()));
+            if let Some(o) = options.as_object_mut() {
+                o.insert("num_ctx".into(), Value::from(window));
+            }
+        }
     }
+}
+
+/// An Ollama server behind an OpenAI-compatible base URL: provider id `ollama` or Ollama's
+/// default port.
+fn is_ollama_server(spec: &ProviderSpec) -> bool {
+    spec.id == "ollama"
+        || reqwest::Url::parse(spec.base_url.trim()).is_ok_and(|u| u.port() == Some(11434))
 }
 
 #[cfg(test)]
@@ -239,6 +258,33 @@ mod tests {
         let mut body = json!({"model":"m"});
         adjust_openai_body(&n, "m", &o, &mut body);
         assert_eq!(body["store"], json!(false));
+    }
+
+    #[test]
+    fn ollama_behind_v1_gets_num_ctx_unless_disabled() {
+        let mut s = spec(
+            ApiKind::OpenAiCompletions,
+            "ollama",
+            "http://127.0.0.1:11434/v1",
+        )
+        .with_model(ModelInfo::new("qwen").with_context_window(16384));
+        let o = resolve_encode_options(&s, "qwen");
+        let mut body = json!({"model":"qwen"});
+        adjust_openai_body(&s, "qwen", &o, &mut body);
+        assert_eq!(body["options"]["num_ctx"], json!(16384));
+        s.inject_num_ctx_for_openai_compat = false;
+        let mut body = json!({"model":"qwen"});
+        adjust_openai_body(&s, "qwen", &o, &mut body);
+        assert!(body.get("options").is_none());
+        let other = spec(
+            ApiKind::OpenAiCompletions,
+            "vllm",
+            "http://127.0.0.1:8000/v1",
+        )
+        .with_model(ModelInfo::new("qwen").with_context_window(16384));
+        let mut body = json!({"model":"qwen"});
+        adjust_openai_body(&other, "qwen", &o, &mut body);
+        assert!(body.get("options").is_none());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! exactly how it went.
 //!
 //! Entry points: build a [`HttpClient`] once, describe each upstream as a [`ProviderSpec`]
-//! (or convert the config registry's rows, see `from_config`), and call
+//! (or convert the config registry with [`specs_from_registry`] / [`spec_for_model`]), and call
 //! [`build_provider`]. Classification is exposed for callers that see errors of their own:
 //! [`classify_http_error`], [`classify_wire_error`], [`classify_transport_error`].
 
@@ -20,6 +20,7 @@ pub mod compat;
 pub mod discovery;
 pub mod endpoint;
 pub mod failure;
+pub mod from_config;
 pub mod http_call;
 pub mod http_client;
 pub mod provider;
@@ -32,6 +33,7 @@ pub use classify::{
     classify_http_error, classify_transport_error, classify_wire_error, parse_overflow_counts,
 };
 pub use failure::{FailureKind, NetworkCause, ProviderError};
+pub use from_config::{spec_for_model, spec_from_config, specs_from_registry};
 pub use http_client::HttpClient;
 pub use provider::{CallContext, DiscoveredModel, EventStream, Provider};
 pub use secret::{Secret, redact_secrets};

@@ -154,6 +154,9 @@ pub struct ProviderSpec {
     /// header (Anthropic `x-api-key`).
     pub auth_header: bool,
     pub compat: CompatFlags,
+    /// OpenClaw `injectNumCtxForOpenAICompat` (default true): an Ollama server reached through
+    /// `openai-completions` gets `options.num_ctx` = the model's context window.
+    pub inject_num_ctx_for_openai_compat: bool,
     pub models: Vec<ModelInfo>,
 }
 
@@ -168,6 +171,7 @@ impl ProviderSpec {
             headers: BTreeMap::new(),
             auth_header: false,
             compat: CompatFlags::default(),
+            inject_num_ctx_for_openai_compat: true,
             models: Vec::new(),
         }
     }

@@ -1,0 +1,183 @@
+//! From the config crate's effective registry to [`ProviderSpec`]s: the one place this crate
+//! reads config types, so the adapters only ever see plain data.
+//!
+//! A `ProviderSpec` has one `api`. Rows whose own `api` differs from their provider's are not
+//! part of [`spec_from_config`]'s spec; build those with [`spec_for_model`] (same provider id,
+//! the row's api, only that row).
+
+use clawgate_config::schema::models::MaxTokensField as ConfigMaxTokensField;
+use clawgate_config::{ApiKind as ConfigApi, ModelCompat, ModelEntry, ProviderEntry, Registry};
+
+use crate::build::ProviderBuildError;
+use crate::secret::Secret;
+use crate::spec::{ApiKind, CompatFlags, MaxTokensField, ModelInfo, ProviderSpec};
+
+/// The config api as this crate's, or an error for apis clawgate does not implement.
+pub fn api_from_config(provider: &str, api: ConfigApi) -> Result<ApiKind, ProviderBuildError> {
+    Ok(match api {
+        ConfigApi::OpenAiCompletions => ApiKind::OpenAiCompletions,
+        ConfigApi::OpenAiResponses => ApiKind::OpenAiResponses,
+        ConfigApi::AnthropicMessages => ApiKind::AnthropicMessages,
+        ConfigApi::Ollama => ApiKind::Ollama,
+        ConfigApi::LlamaCpp => ApiKind::LlamaCpp,
+        other => {
+            return Err(ProviderBuildError::UnsupportedApi {
+                provider: provider.to_string(),
+                api: other.as_str().to_string(),
+            });
+        }
+    })
+}
+
+/// The compat flags that change what goes on the wire.
+pub fn compat_from_config(compat: &ModelCompat) -> CompatFlags {
+    CompatFlags {
+        max_tokens_field: compat.max_tokens_field.map(|f| match f {
+            ConfigMaxTokensField::MaxTokens => MaxTokensField::MaxTokens,
+            ConfigMaxTokensField::MaxCompletionTokens => MaxTokensField::MaxCompletionTokens,
+        }),
+        supports_developer_role: compat.supports_developer_role,
+        supports_usage_in_streaming: compat.supports_usage_in_streaming,
+        supports_tools: compat.supports_tools,
+        requires_string_content: compat.requires_string_content,
+        supports_store: compat.supports_store,
+        supports_instructions: compat.supports_instructions,
+        supports_reasoning_effort: compat.supports_reasoning_effort,
+        supports_temperature: compat.supports_temperature,
+    }
+}
+
+/// One registry row as [`ModelInfo`]. The context window is the row's native window (Ollama's
+/// `num_ctx` and the empty-answer overflow rule both need what the server runs with).
+pub fn model_from_config(model: &ModelEntry) -> ModelInfo {
+    ModelInfo {
+        id: model.id.clone(),
+        context_window: Some(model.context_window),
+        max_tokens: Some(u32::try_from(model.max_tokens).unwrap_or(u32::MAX)),
+        reasoning: model.reasoning,
+        headers: model.headers.clone(),
+        compat: compat_from_config(&model.compat),
+    }
+}
+
+fn base_spec(provider: &ProviderEntry, api: ApiKind) -> ProviderSpec {
+    let mut spec = ProviderSpec::new(provider.id.clone(), api, provider.base_url.clone());
+    spec.keys = provider
+        .api_keys
+        .iter()
+        .map(|k| Secret::new(k.clone()))
+        .collect();
+    spec.headers = provider.headers.clone();
+    spec.auth_header = provider.auth_header;
+    spec.inject_num_ctx_for_openai_compat = provider.inject_num_ctx_for_openai_compat;
+    spec
+}
+
+/// A provider and those of `models` that use the provider's api.
+pub fn spec_from_config<'a>(
+    provider: &ProviderEntry,
+    models: impl IntoIterator<Item = &'a ModelEntry>,
+) -> Result<ProviderSpec, ProviderBuildError> {
+    let api = api_from_config(&provider.id, provider.api)?;
+    let mut spec = base_spec(provider, api);
+    spec.models = models
+        .into_iter()
+        .filter(|m| m.api == provider.api)
+        .map(model_from_config)
+        .collect();
+    Ok(spec)
+}
+
+/// A spec for one row, with the row's own api (which may differ from its provider's).
+pub fn spec_for_model(
+    provider: &ProviderEntry,
+    model: &ModelEntry,
+) -> Result<ProviderSpec, ProviderBuildError> {
+    let api = api_from_config(&provider.id, model.api)?;
+    let mut spec = base_spec(provider, api);
+    spec.models = vec![model_from_config(model)];
+    Ok(spec)
+}
+
+/// One spec per registry provider, with its rows (errors per provider, so one unsupported
+/// provider does not hide the others).
+pub fn specs_from_registry(
+    registry: &Registry,
+) -> Vec<(String, Result<ProviderSpec, ProviderBuildError>)> {
+    registry
+        .providers()
+        .iter()
+        .map(|p| (p.id.clone(), spec_from_config(p, registry.models_of(&p.id))))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry(json5: &str) -> Registry {
+        let dir = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => panic!("temp dir: {e}"),
+        };
+        let path = dir.path().join("clawgate.json");
+        if let Err(e) = std::fs::write(&path, json5) {
+            panic!("write: {e}");
+        }
+        let opts = clawgate_config::LoadOptions {
+            config_path: Some(path),
+            state_dir: Some(dir.path().to_path_buf()),
+            home: Some(dir.path().to_path_buf()),
+            cwd: dir.path().to_path_buf(),
+            env: clawgate_config::EnvVars::from_pairs(Vec::<(String, String)>::new()),
+        };
+        let location = clawgate_config::locate(&opts);
+        match clawgate_config::load_at(&opts, location) {
+            Ok(l) => l.registry,
+            Err(e) => panic!("load: {e:?}"),
+        }
+    }
+
+    #[test]
+    fn a_configured_local_provider_converts() {
+        let reg = registry(
+            r#"{ models: { mode: "replace", providers: { local: {
+                baseUrl: "http://127.0.0.1:8011/v1", apiKey: "sk-local", api: "openai-completions",
+                headers: { "x-team": "a" },
+                models: [{ id: "gemma", name: "Gemma", contextWindow: 4096, maxTokens: 512,
+                           compat: { supportsTools: false, maxTokensField: "max_tokens" } }] } } } }"#,
+        );
+        let specs = specs_from_registry(&reg);
+        let spec = specs
+            .iter()
+            .find(|(id, _)| id == "local")
+            .and_then(|(_, s)| s.as_ref().ok());
+        let Some(spec) = spec else {
+            panic!("no local spec in {specs:?}");
+        };
+        assert_eq!(spec.api, ApiKind::OpenAiCompletions);
+        assert_eq!(spec.base_url, "http://127.0.0.1:8011/v1");
+        assert_eq!(spec.keys, vec![Secret::new("sk-local")]);
+        assert_eq!(spec.headers.get("x-team").map(String::as_str), Some("a"));
+        let gemma = spec.model("gemma");
+        assert_eq!(gemma.and_then(|m| m.context_window), Some(4096));
+        assert_eq!(gemma.and_then(|m| m.max_tokens), Some(512));
+        assert_eq!(gemma.and_then(|m| m.compat.supports_tools), Some(false));
+        assert_eq!(
+            gemma.and_then(|m| m.compat.max_tokens_field),
+            Some(MaxTokensField::MaxTokens)
+        );
+    }
+
+    #[test]
+    fn unsupported_apis_are_an_error() {
+        assert!(matches!(
+            api_from_config("g", ConfigApi::GoogleGenerativeAi),
+            Err(ProviderBuildError::UnsupportedApi { .. })
+        ));
+        assert_eq!(
+            api_from_config("a", ConfigApi::AnthropicMessages).ok(),
+            Some(ApiKind::AnthropicMessages)
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! Config → the agent crate's plain settings. The agent crate parses no config and the config
+//! crate knows nothing of agents, so the mapping from `agents.defaults` / `agents.list[i]` /
+//! `tools` onto [`AgentSettings`], and the [`ModelDirectory`] over the model registry, live
+//! here beside the rest of the service assembly (the CLI's `clawgate agent` reuses them).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clawgate_agent::{
+    AgentSettings, ModelDirectory, ModelInfo, ToolLayerConfig, ToolPolicyConfig, ToolProfile,
+};
+use clawgate_config::schema::ToolsConfig;
+use clawgate_config::{ClawgateConfig, Registry, RowSource};
+
+/// The agent id used when the config lists no agents (OpenClaw's default).
+pub const MAIN_AGENT: &str = "main";
+
+/// Agent ids the config defines: `agents.list[].id`, or `main` when the list is empty.
+pub fn agent_ids(config: &ClawgateConfig) -> Vec<String> {
+    if config.agents.list.is_empty() {
+        return vec![MAIN_AGENT.to_string()];
+    }
+    config.agents.list.iter().map(|a| a.id.clone()).collect()
+}
+
+/// The default agent: the one marked `default`, else the first listed, else `main`.
+pub fn default_agent(config: &ClawgateConfig) -> String {
+    let list = &config.agents.list;
+    list.iter()
+        .find(|a| a.default)
+        .or(list.first())
+        .map_or_else(|| MAIN_AGENT.to_string(), |a| a.id.clone())
+}
+
+fn expand_home(path: &str, home: Option<&Path>) -> PathBuf {
+    match (path.strip_prefix("~/"), home) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => PathBuf::from(path),
+    }
+}
+
+fn tool_layer(tools: &ToolsConfig) -> ToolLayerConfig {
+    ToolLayerConfig {
+        profile: tools.profile.and_then(|p| ToolProfile::parse(p.as_str())),
+        allow: tools.allow.clone(),
+        also_allow: Vec::new(),
+        deny: tools.deny.clone(),
+    }
+}
+
+/// Settings for `agent_id` (which must be one of [`agent_ids`]). The workspace is the agent's
+/// own `workspace`, else `agents.defaults.workspace`, else `<state>/workspace` for the default
+/// agent and `<state>/workspace-<id>` for the others.
+pub fn agent_settings(
+    config: &ClawgateConfig,
+    registry: &Registry,
+    state_dir: &Path,
+    home: Option<&Path>,
+    agent_id: &str,
+) -> AgentSettings {
+    let defaults = &config.agents.defaults;
+    let own = config.agents.list.iter().find(|a| a.id == agent_id);
+    let selection = registry.selection(Some(agent_id));
+    let workspace = own
+        .and_then(|a| a.workspace.as_deref())
+        .or(defaults.workspace.as_deref())
+        .map(|w| expand_home(w, home))
+        .unwrap_or_else(|| {
+            if agent_id == default_agent(config) {
+                state_dir.join("workspace")
+            } else {
+                state_dir.join(format!("workspace-{agent_id}"))
+            }
+        });
+    let mut settings = AgentSettings::new(agent_id, state_dir, workspace, selection.primary);
+    settings.budget.context_tokens_cap = defaults.context_tokens;
+    settings.budget.min_context_window = defaults.min_context_window;
+    settings.budget.reserve_tokens = defaults.compaction.reserve_tokens;
+    settings.budget.reserve_tokens_floor = defaults.compaction.reserve_tokens_floor;
+    settings.budget.keep_recent_tokens = defaults.compaction.keep_recent_tokens;
+    settings.compaction.enabled = defaults.compaction.enabled;
+    settings.compaction.model = defaults.compaction.model.clone();
+    settings.tool_policy = ToolPolicyConfig {
+        global: tool_layer(&config.tools),
+        agent: own
+            .and_then(|a| a.tools.as_ref())
+            .map(tool_layer)
+            .unwrap_or_default(),
+    };
+    settings
+}
+
+/// [`ModelDirectory`] over the config's model registry.
+#[derive(Debug, Clone)]
+pub struct RegistryDirectory {
+    registry: Arc<Registry>,
+}
+
+impl RegistryDirectory {
+    pub fn new(registry: Arc<Registry>) -> Self {
+        Self { registry }
+    }
+}
+
+impl ModelDirectory for RegistryDirectory {
+    fn resolve(&self, name: &str) -> Option<ModelInfo> {
+        let resolved = self.registry.resolve(name).ok()?;
+        let row = &resolved.model;
+        let window = Some(row.effective_context());
+        let from_config = row.source == RowSource::Config || row.configured;
+        Some(ModelInfo {
+            model_ref: row.reference.clone(),
+            context_window: if from_config { window } else { None },
+            discovered_context_window: if from_config { None } else { window },
+            max_tokens: u32::try_from(row.max_tokens).ok(),
+            is_local: resolved.provider.is_local,
+        })
+    }
+}

@@ -1,0 +1,268 @@
+//! The inbound dialects the gateway serves, and everything that differs between them on the
+//! way out: request decoding, the stream encoder, the full-response encoder, response ids and
+//! the error body shape. One closed enum dispatching to the wire crate's codecs.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clawgate_wire::{Request, Response, StreamEncoder, WireError};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    /// `POST /v1/chat/completions`.
+    OpenAiChat,
+    /// `POST /v1/responses`.
+    OpenAiResponses,
+    /// `POST /v1/messages`.
+    Anthropic,
+}
+
+/// Per-request encoder choices the client made in its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamOptions {
+    /// Chat: `stream_options.include_usage` (the SDKs choke on an unrequested usage chunk).
+    pub include_usage: bool,
+    /// Send reasoning (routed model calls) or not (agent targets deliver final text only).
+    pub reasoning: bool,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Dialect {
+    /// Short stable name, used as the `route` metrics label.
+    pub fn route(self) -> &'static str {
+        match self {
+            Dialect::OpenAiChat => "chat_completions",
+            Dialect::OpenAiResponses => "responses",
+            Dialect::Anthropic => "messages",
+        }
+    }
+
+    pub fn decode_request(self, body: &Value) -> Result<Request, WireError> {
+        match self {
+            Dialect::OpenAiChat => clawgate_wire::openai_chat::decode_request(body),
+            Dialect::OpenAiResponses => clawgate_wire::openai_responses::decode_request(body),
+            Dialect::Anthropic => clawgate_wire::anthropic::decode_request(body),
+        }
+    }
+
+    /// The client's stream knobs from its raw body.
+    pub fn stream_options(self, body: &Value) -> StreamOptions {
+        let include_usage = match self {
+            Dialect::OpenAiChat => body
+                .get("stream_options")
+                .and_then(|o| o.get("include_usage"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            // Responses and Anthropic streams always carry usage.
+            Dialect::OpenAiResponses | Dialect::Anthropic => true,
+        };
+        StreamOptions {
+            include_usage,
+            reasoning: true,
+        }
+    }
+
+    /// A fresh response id in the dialect's style.
+    pub fn new_id(self) -> String {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        match self {
+            Dialect::OpenAiChat => format!("chatcmpl-{id}"),
+            Dialect::OpenAiResponses => format!("resp_{id}"),
+            Dialect::Anthropic => format!("msg_{id}"),
+        }
+    }
+
+    pub fn stream_encoder(
+        self,
+        id: &str,
+        model: &str,
+        options: StreamOptions,
+    ) -> Box<dyn StreamEncoder> {
+        match self {
+            Dialect::OpenAiChat => Box::new(
+                clawgate_wire::openai_chat::Encoder::new(id, model)
+                    .with_created(unix_now())
+                    .with_reasoning(options.reasoning)
+                    .with_usage_chunk(options.include_usage),
+            ),
+            Dialect::OpenAiResponses => Box::new(
+                clawgate_wire::openai_responses::Encoder::new(id, model)
+                    .with_created_at(unix_now()),
+            ),
+            Dialect::Anthropic => Box::new(clawgate_wire::anthropic::Encoder::new(id, model)),
+        }
+    }
+
+    pub fn encode_response(self, response: &Response) -> Value {
+        let mut body = match self {
+            Dialect::OpenAiChat => clawgate_wire::openai_chat::encode_response(response),
+            Dialect::OpenAiResponses => clawgate_wire::openai_responses::encode_response(response),
+            Dialect::Anthropic => clawgate_wire::anthropic::encode_response(response),
+        };
+        let created = match self {
+            Dialect::OpenAiChat => Some("created"),
+            Dialect::OpenAiResponses => Some("created_at"),
+            Dialect::Anthropic => None,
+        };
+        if let (Some(field), Some(object)) = (created, body.as_object_mut()) {
+            object.insert(field.into(), unix_now().into());
+        }
+        body
+    }
+
+    /// The dialect's error body: `{"error":{"message","type","code"}}` for OpenAI,
+    /// `{"type":"error","error":{"type","message"}}` for Anthropic.
+    pub fn error_body(self, error: &ApiError) -> Value {
+        match self {
+            Dialect::OpenAiChat | Dialect::OpenAiResponses => json!({
+                "error": {
+                    "message": error.message,
+                    "type": error.openai_type,
+                    "param": Value::Null,
+                    "code": error.code,
+                }
+            }),
+            Dialect::Anthropic => json!({
+                "type": "error",
+                "error": { "type": error.anthropic_type, "message": error.message }
+            }),
+        }
+    }
+}
+
+/// One error as every dialect needs it: HTTP status, OpenAI `type` and `code`, Anthropic type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub message: String,
+    pub openai_type: &'static str,
+    pub code: &'static str,
+    pub anthropic_type: &'static str,
+    /// `Retry-After` seconds, for 429 and 503.
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    fn new(
+        status: u16,
+        openai_type: &'static str,
+        code: &'static str,
+        anthropic_type: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            openai_type,
+            code,
+            anthropic_type,
+            retry_after: None,
+        }
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(
+            400,
+            "invalid_request_error",
+            "invalid_request",
+            "invalid_request_error",
+            message,
+        )
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(
+            401,
+            "authentication_error",
+            "invalid_api_key",
+            "authentication_error",
+            message,
+        )
+    }
+
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(
+            404,
+            "invalid_request_error",
+            code,
+            "not_found_error",
+            message,
+        )
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(
+            409,
+            "invalid_request_error",
+            "conflict",
+            "invalid_request_error",
+            message,
+        )
+    }
+
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(
+            413,
+            "invalid_request_error",
+            "request_too_large",
+            "request_too_large",
+            message,
+        )
+    }
+
+    pub fn context_overflow(message: impl Into<String>) -> Self {
+        Self::new(
+            400,
+            "invalid_request_error",
+            "context_length_exceeded",
+            "invalid_request_error",
+            message,
+        )
+    }
+
+    pub fn rate_limited(message: impl Into<String>) -> Self {
+        Self::new(
+            429,
+            "rate_limit_error",
+            "rate_limit_exceeded",
+            "rate_limit_error",
+            message,
+        )
+    }
+
+    pub fn overloaded(message: impl Into<String>) -> Self {
+        Self::new(
+            503,
+            "server_error",
+            "overloaded",
+            "overloaded_error",
+            message,
+        )
+    }
+
+    pub fn bad_gateway(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(502, "server_error", code, "api_error", message)
+    }
+
+    pub fn gateway_timeout(message: impl Into<String>) -> Self {
+        Self::new(504, "server_error", "timeout", "api_error", message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(500, "server_error", "internal_error", "api_error", message)
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(503, "server_error", "unavailable", "api_error", message)
+    }
+}

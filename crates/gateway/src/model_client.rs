@@ -1,0 +1,111 @@
+//! The agent's [`ModelClient`] over the router: resolve the session's model ref to its chain
+//! (configured fallbacks included), route, and hand the committed stream back with which model
+//! answered. Router failures become the three kinds of failure the agent tells apart.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use clawgate_agent::{FallbackInfo, ModelCallError, ModelClient, ModelReply};
+use clawgate_providers::{FailureKind, ProviderError};
+use clawgate_router::{AttemptOutcome, CancellationToken, RouteInfo, Router, RouterError};
+use clawgate_wire::Request;
+use futures::StreamExt;
+
+use crate::routes::{FallbackMode, ModelRoutes};
+
+/// Routes agent model calls. Cheap to clone.
+#[derive(Clone)]
+pub struct RouterModelClient {
+    router: Arc<Router>,
+    routes: Arc<ModelRoutes>,
+    cancel: CancellationToken,
+}
+
+impl std::fmt::Debug for RouterModelClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouterModelClient").finish_non_exhaustive()
+    }
+}
+
+impl RouterModelClient {
+    /// `cancel` aborts every call made through this client (the gateway cancels it on shutdown).
+    pub fn new(router: Arc<Router>, routes: Arc<ModelRoutes>, cancel: CancellationToken) -> Self {
+        Self {
+            router,
+            routes,
+            cancel,
+        }
+    }
+}
+
+/// The agent's view of a failure the router reports.
+pub fn call_error_from_router(error: &RouterError) -> ModelCallError {
+    match error {
+        RouterError::ContextOverflow {
+            requested, limit, ..
+        } => ModelCallError::ContextOverflow {
+            requested: *requested,
+            limit: *limit,
+        },
+        RouterError::Aborted { .. } => ModelCallError::Aborted,
+        other => ModelCallError::Failed(other.to_string()),
+    }
+}
+
+/// The agent's view of a failure after the stream committed.
+pub fn call_error_from_provider(error: &ProviderError) -> ModelCallError {
+    match error.kind {
+        FailureKind::ContextOverflow { requested, limit } => {
+            ModelCallError::ContextOverflow { requested, limit }
+        }
+        FailureKind::Aborted => ModelCallError::Aborted,
+        _ => ModelCallError::Failed(error.message.clone()),
+    }
+}
+
+/// Why the requested model did not answer, in a few words (`timeout`, `rate_limit`, ...).
+pub fn fallback_reason(info: &RouteInfo) -> Option<String> {
+    if !info.fallback {
+        return None;
+    }
+    let reason = info
+        .attempts
+        .iter()
+        .find(|attempt| attempt.candidate == info.requested)
+        .map(|attempt| match &attempt.outcome {
+            AttemptOutcome::Failed { kind, .. } => kind.name().to_string(),
+            AttemptOutcome::SkippedForCooldown { reason, .. } => format!("cooldown:{reason}"),
+            AttemptOutcome::SkippedUnknownProvider => "provider_unavailable".to_string(),
+            AttemptOutcome::Ok => "ok".to_string(),
+        })
+        .unwrap_or_else(|| "unavailable".to_string());
+    Some(reason)
+}
+
+#[async_trait]
+impl ModelClient for RouterModelClient {
+    async fn call(&self, request: Request) -> Result<ModelReply, ModelCallError> {
+        let route = self
+            .routes
+            .resolve(&request.model)
+            .map_err(|e| ModelCallError::Failed(e.to_string()))?;
+        let stream = self
+            .router
+            .call(request, route.chain(FallbackMode::Configured), &self.cancel)
+            .await
+            .map_err(|e| call_error_from_router(&e))?;
+        let info = stream.info().clone();
+        let fallback = fallback_reason(&info).map(|reason| FallbackInfo {
+            primary: info.requested.key(),
+            reason,
+        });
+        let events = stream
+            .map(|item| item.map_err(|e| call_error_from_provider(&e)))
+            .boxed();
+        Ok(ModelReply {
+            model_ref: info.answered_by.key(),
+            fallback,
+            events,
+        })
+    }
+}

@@ -1,0 +1,357 @@
+//! Starting, reloading and stopping the server. The accept loop is hyper's HTTP/1 connection
+//! builder rather than `axum::serve`, because `axum::serve` cannot cap the request head size or
+//! time out a slow request head; each connection races against shutdown and then finishes its
+//! in-flight response (graceful), and after a grace period the remaining streams are cancelled,
+//! which ends them with their dialect's error event. Services live in an `ArcSwap`: a reload
+//! builds new ones and swaps them in while open connections keep serving.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use axum::extract::ConnectInfo;
+use clawgate_config::schema::GatewayBind;
+use clawgate_router::{CancellationToken, Clock, SystemClock};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
+use tower::ServiceExt;
+
+use crate::auth::{AuthFailures, AuthLimits};
+use crate::error::GatewayError;
+use crate::http_api::app;
+use crate::metrics::GatewayMetrics;
+use crate::services::Services;
+
+/// Limits applied to every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestLimits {
+    pub max_body_bytes: usize,
+    /// Read buffer for a request head (hyper answers 431 past it); at least 8 KiB.
+    pub max_header_bytes: usize,
+    pub max_headers: usize,
+    /// Time to read a request head.
+    pub header_read_timeout: Duration,
+    /// Time until the response starts (a whole non-streamed answer; a stream's commit).
+    pub request_timeout: Duration,
+    /// On shutdown, how long in-flight responses may take before their streams are cancelled.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 20 * 1024 * 1024,
+            max_header_bytes: 64 * 1024,
+            max_headers: 100,
+            header_read_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(600),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// How to run the server.
+#[derive(Clone)]
+pub struct GatewayOptions {
+    pub addr: SocketAddr,
+    pub limits: RequestLimits,
+    pub auth_limits: AuthLimits,
+    /// Origins allowed by CORS (`*` for any); empty = no CORS headers at all.
+    pub cors_origins: Vec<String>,
+    /// Clock for the auth lockout.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl GatewayOptions {
+    pub fn new(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            limits: RequestLimits::default(),
+            auth_limits: AuthLimits::default(),
+            cors_origins: Vec::new(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl std::fmt::Debug for GatewayOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewayOptions")
+            .field("addr", &self.addr)
+            .field("limits", &self.limits)
+            .field("auth_limits", &self.auth_limits)
+            .field("cors_origins", &self.cors_origins)
+            .finish()
+    }
+}
+
+/// The listen address from config (`gateway.port`, `gateway.bind`) and flag overrides:
+/// `loopback` → 127.0.0.1, `lan` → 0.0.0.0, or an explicit address.
+pub fn listen_addr(
+    config: &clawgate_config::ClawgateConfig,
+    port: Option<u16>,
+    bind: Option<&GatewayBind>,
+) -> SocketAddr {
+    let bind = bind.unwrap_or(&config.gateway.bind);
+    let ip = match bind {
+        GatewayBind::Loopback => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        GatewayBind::Lan => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        GatewayBind::Address(ip) => *ip,
+    };
+    SocketAddr::new(ip, port.unwrap_or(config.gateway.port))
+}
+
+/// Builds new services on reload; gets the current ones to reuse their HTTP client and
+/// cooldown store (see `ServicesOptions::reusing`).
+pub type ServicesLoader = Arc<dyn Fn(&Services) -> Result<Services, GatewayError> + Send + Sync>;
+
+pub(crate) struct AppState {
+    pub services: ArcSwap<Services>,
+    pub metrics: Arc<GatewayMetrics>,
+    pub auth_failures: AuthFailures,
+    pub limits: RequestLimits,
+    /// Parent of every routed call's cancel token: cancelled when the shutdown grace is over.
+    pub streams: CancellationToken,
+}
+
+/// A running gateway.
+pub struct Gateway {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    loader: Option<ServicesLoader>,
+    shutdown: CancellationToken,
+    connections: TaskTracker,
+    accept_task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Refuses a non-loopback listen address unless clients must present a token.
+fn check_bind(addr: SocketAddr, services: &Services) -> Result<(), GatewayError> {
+    if addr.ip().is_loopback() || services.auth_token().is_some() {
+        Ok(())
+    } else {
+        Err(GatewayError::UnsafeBind { addr })
+    }
+}
+
+impl Gateway {
+    /// Binds `options.addr` and starts serving `services`. `loader` enables [`Gateway::reload`].
+    pub async fn start(
+        services: Services,
+        loader: Option<ServicesLoader>,
+        options: GatewayOptions,
+    ) -> Result<Gateway, GatewayError> {
+        check_bind(options.addr, &services)?;
+        let listener =
+            TcpListener::bind(options.addr)
+                .await
+                .map_err(|source| GatewayError::Bind {
+                    addr: options.addr,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| GatewayError::Bind {
+            addr: options.addr,
+            source,
+        })?;
+        let state = Arc::new(AppState {
+            services: ArcSwap::from_pointee(services),
+            metrics: Arc::new(GatewayMetrics::new()),
+            auth_failures: AuthFailures::new(options.auth_limits, options.clock.clone()),
+            limits: options.limits,
+            streams: CancellationToken::new(),
+        });
+        let shutdown = CancellationToken::new();
+        let connections = TaskTracker::new();
+        let router = app(state.clone(), &options.cors_origins);
+        let accept_task = tokio::spawn(accept_loop(
+            listener,
+            router,
+            options.limits,
+            shutdown.clone(),
+            connections.clone(),
+        ));
+        tracing::info!(%addr, "gateway listening");
+        Ok(Gateway {
+            addr,
+            state,
+            loader,
+            shutdown,
+            connections,
+            accept_task,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The services in effect now.
+    pub fn services(&self) -> Arc<Services> {
+        self.state.services.load_full()
+    }
+
+    pub fn metrics(&self) -> &Arc<GatewayMetrics> {
+        &self.state.metrics
+    }
+
+    /// Swaps in services built by the loader. On any error (bad config, or a config that
+    /// would leave a non-loopback listener without a token) the old services stay in effect
+    /// and the error is logged and returned. Open connections are not touched.
+    pub fn reload(&self) -> Result<(), GatewayError> {
+        let Some(loader) = &self.loader else {
+            return Err(GatewayError::NoReloader);
+        };
+        let current = self.state.services.load_full();
+        let result = loader(&current).and_then(|services| {
+            check_bind(self.addr, &services)?;
+            Ok(services)
+        });
+        match result {
+            Ok(services) => {
+                self.state.services.store(Arc::new(services));
+                self.state.metrics.reload(true);
+                tracing::info!("config reloaded");
+                Ok(())
+            }
+            Err(error) => {
+                self.state.metrics.reload(false);
+                tracing::error!("config reload refused, keeping the running config: {error}");
+                Err(error)
+            }
+        }
+    }
+
+    /// A token that stops the server when cancelled (same as [`Gateway::shutdown`]).
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Stops accepting, lets in-flight responses finish within the grace period, then cancels
+    /// the streams still open (they end with their dialect's error event) and waits for them.
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        let _ = self.accept_task.await;
+        self.connections.close();
+        let grace = self.state.limits.shutdown_grace;
+        if tokio::time::timeout(grace, self.connections.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("shutdown grace period over: ending the streams still open");
+            self.state.streams.cancel();
+            self.state.services.load().cancel_all();
+            let _ = tokio::time::timeout(Duration::from_secs(5), self.connections.wait()).await;
+        }
+        tracing::info!("gateway stopped");
+    }
+
+    /// Serves until SIGTERM or ctrl-c (then shuts down gracefully), reloading on SIGHUP.
+    pub async fn run_until_signal(self) -> Result<(), GatewayError> {
+        wait_for_signals(&self).await;
+        self.shutdown().await;
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+async fn wait_for_signals(gateway: &Gateway) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        tracing::warn!("could not install signal handlers; stopping on ctrl-c only");
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    let stop = gateway.shutdown_token();
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+            _ = stop.cancelled() => break,
+            _ = hup.recv() => {
+                tracing::info!("SIGHUP: reloading config");
+                let _ = gateway.reload();
+            }
+        }
+    }
+    tracing::info!("shutting down");
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signals(gateway: &Gateway) {
+    let stop = gateway.shutdown_token();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = stop.cancelled() => {}
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    router: axum::Router,
+    limits: RequestLimits,
+    shutdown: CancellationToken,
+    connections: TaskTracker,
+) {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits.max_header_bytes.max(8192))
+        .max_headers(limits.max_headers)
+        .keep_alive(true);
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!("accept failed: {error}");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let service =
+            router
+                .clone()
+                .map_request(move |mut request: axum::http::Request<Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    request
+                });
+        let connection =
+            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let shutdown = shutdown.clone();
+        connections.spawn(async move {
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(error) = result {
+                        tracing::debug!(%peer, "connection ended: {error}");
+                    }
+                }
+                _ = shutdown.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,370 @@
+//! `Services`: everything one loaded config turns into, built once and shared. From the config
+//! and its model registry: one provider per registry provider (the providers crate's builder,
+//! on one shared HTTP client) → a `ProviderSet` (key count, local flag, own timeouts) → the
+//! `CooldownStore` on the state dir → the `Router`; the precomputed model route table; the
+//! gateway's auth token; and the agent runtimes, built on first use. Free of HTTP server
+//! types, so the CLI builds the same thing for `clawgate agent` and `models test --chain`.
+//! A config reload builds a new `Services` and swaps it in whole.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use clawgate_agent::AgentRuntime;
+use clawgate_config::schema::{GatewayAuthMode, SecretInput};
+use clawgate_config::{ClawgateConfig, LoadOptions, LoadedConfig, ProviderEntry, Registry};
+use clawgate_providers::{HttpClient, Provider, ProviderSpec, build_provider};
+use clawgate_router::{
+    CancellationToken, CandidateChain, Clock, CooldownSchedule, CooldownStore, ProviderSet,
+    ProviderTarget, Router, RouterConfig, SystemClock,
+};
+
+use crate::agent_settings::{RegistryDirectory, agent_ids, agent_settings, default_agent};
+use crate::error::GatewayError;
+use crate::model_client::RouterModelClient;
+use crate::provider_specs::{provider_spec, provider_timeouts};
+use crate::routes::{FallbackMode, ModelRoute, ModelRoutes};
+
+/// Builds a provider the providers crate cannot (the in-process engine for `llama-cpp`, or a
+/// fake in tests). Return `None` to fall through to the standard builder.
+pub type ProviderHook = Arc<
+    dyn Fn(&ProviderSpec, &ProviderEntry) -> Option<Result<Arc<dyn Provider>, String>>
+        + Send
+        + Sync,
+>;
+
+/// How to assemble services beyond what the config says.
+#[derive(Clone)]
+pub struct ServicesOptions {
+    /// Wall clock for cooldown bookkeeping.
+    pub clock: Arc<dyn Clock>,
+    /// Reuse this upstream client (a reload keeps the connection pool).
+    pub http_client: Option<HttpClient>,
+    /// Reuse this cooldown store (a reload keeps the in-memory state).
+    pub cooldowns: Option<Arc<CooldownStore>>,
+    pub provider_hook: Option<ProviderHook>,
+    pub router_config: RouterConfig,
+}
+
+impl Default for ServicesOptions {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            http_client: None,
+            cooldowns: None,
+            provider_hook: None,
+            router_config: RouterConfig::default(),
+        }
+    }
+}
+
+impl ServicesOptions {
+    /// These options with `current`'s clock, HTTP client (connection pool) and cooldown store:
+    /// what a config reload builds with.
+    pub fn reusing(mut self, current: &Services) -> Self {
+        self.clock = current.router.clock().clone();
+        self.http_client = Some(current.http_client.clone());
+        self.cooldowns = Some(current.router.cooldowns().clone());
+        self
+    }
+}
+
+impl std::fmt::Debug for ServicesOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServicesOptions")
+            .field("router_config", &self.router_config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A registry provider for which no provider object exists, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderProblem {
+    pub provider: String,
+    pub configured: bool,
+    pub message: String,
+}
+
+/// See the module docs.
+pub struct Services {
+    loaded: Arc<LoadedConfig>,
+    router: Arc<Router>,
+    routes: Arc<ModelRoutes>,
+    http_client: HttpClient,
+    problems: Vec<ProviderProblem>,
+    auth_token: Option<Arc<[u8]>>,
+    agent_ids: Vec<String>,
+    default_agent: String,
+    agents: Mutex<HashMap<String, Arc<AgentRuntime>>>,
+    /// Cancels agents' model calls when these services are shut down.
+    cancel: CancellationToken,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services")
+            .field("config", &self.loaded.location.path)
+            .field("primary", &self.routes.primary())
+            .field("providers", &self.router.providers().len())
+            .field("problems", &self.problems)
+            .finish_non_exhaustive()
+    }
+}
+
+fn build_providers(
+    registry: &Registry,
+    client: &HttpClient,
+    hook: Option<&ProviderHook>,
+) -> (ProviderSet, Vec<ProviderProblem>) {
+    let mut set = ProviderSet::new();
+    let mut problems = Vec::new();
+    for entry in registry.providers() {
+        let problem = |message: String| ProviderProblem {
+            provider: entry.id.clone(),
+            configured: entry.configured,
+            message,
+        };
+        let Some(spec) = provider_spec(registry, entry) else {
+            problems.push(problem(format!(
+                "api `{}` is not implemented by clawgate",
+                entry.api.as_str()
+            )));
+            continue;
+        };
+        let built = match hook.and_then(|hook| hook(&spec, entry)) {
+            Some(result) => result,
+            None => build_provider(&spec, client).map_err(|e| e.to_string()),
+        };
+        match built {
+            Ok(provider) => {
+                let mut target = ProviderTarget::new(provider)
+                    .with_keys(entry.api_keys.len())
+                    .local(entry.is_local);
+                if let Some(timeouts) = provider_timeouts(entry) {
+                    target = target.with_timeouts(timeouts);
+                }
+                set.insert(target);
+            }
+            Err(message) => problems.push(problem(message)),
+        }
+    }
+    (set, problems)
+}
+
+fn resolve_secret(
+    secret: Option<&SecretInput>,
+    loaded: &LoadedConfig,
+) -> Result<Option<String>, GatewayError> {
+    match secret {
+        None => Ok(None),
+        Some(SecretInput::Literal(value)) => Ok(Some(value.clone()).filter(|v| !v.is_empty())),
+        Some(SecretInput::Env { id, .. }) => loaded
+            .env
+            .non_empty(id)
+            .map(|v| Some(v.to_string()))
+            .ok_or_else(|| GatewayError::MissingToken(id.clone())),
+    }
+}
+
+/// The secret clients must present: `gateway.auth.token` (or `.password` in password mode),
+/// else `CLAWGATE_GATEWAY_TOKEN` / `OPENCLAW_GATEWAY_TOKEN` (`…_PASSWORD`). Mode `none` has none.
+fn gateway_token(loaded: &LoadedConfig) -> Result<Option<String>, GatewayError> {
+    let auth = &loaded.config.gateway.auth;
+    let (secret, env_names) = match auth.mode {
+        GatewayAuthMode::None => return Ok(None),
+        GatewayAuthMode::Password => (
+            auth.password.as_ref(),
+            ["CLAWGATE_GATEWAY_PASSWORD", "OPENCLAW_GATEWAY_PASSWORD"],
+        ),
+        GatewayAuthMode::Token | GatewayAuthMode::TrustedProxy => (
+            auth.token.as_ref(),
+            ["CLAWGATE_GATEWAY_TOKEN", "OPENCLAW_GATEWAY_TOKEN"],
+        ),
+    };
+    if let Some(token) = resolve_secret(secret, loaded)? {
+        return Ok(Some(token));
+    }
+    Ok(env_names
+        .iter()
+        .find_map(|name| loaded.env.non_empty(name))
+        .map(str::to_string))
+}
+
+impl Services {
+    /// Loads the config (lookup order of `clawgate_config::load`) and builds services on it.
+    pub fn load(opts: &LoadOptions, options: ServicesOptions) -> Result<Self, GatewayError> {
+        let loaded = clawgate_config::load(opts)?;
+        Self::build(loaded, options)
+    }
+
+    /// Builds services from a loaded config. Providers that cannot be built are recorded in
+    /// [`Services::provider_problems`] (a call to them fails over); a default chain that does
+    /// not resolve, or a gateway token naming an unset variable, is an error.
+    pub fn build(loaded: LoadedConfig, options: ServicesOptions) -> Result<Self, GatewayError> {
+        let http_client = match options.http_client {
+            Some(client) => client,
+            None => HttpClient::new().map_err(|e| GatewayError::HttpClient(e.to_string()))?,
+        };
+        let auth_token = gateway_token(&loaded)?.map(|t| Arc::from(t.into_bytes()));
+        let registry = Arc::new(loaded.registry.clone());
+        let routes = Arc::new(ModelRoutes::build(registry.clone())?);
+        let (providers, problems) =
+            build_providers(&registry, &http_client, options.provider_hook.as_ref());
+        for problem in problems.iter().filter(|p| p.configured) {
+            tracing::warn!(provider = %problem.provider, "provider unavailable: {}", problem.message);
+        }
+        let cooldowns = options.cooldowns.unwrap_or_else(|| {
+            Arc::new(CooldownStore::open(
+                loaded.location.state_dir.clone(),
+                CooldownSchedule::default(),
+            ))
+        });
+        if let Some(warning) = cooldowns.load_warning() {
+            tracing::warn!("cooldown store: {warning}");
+        }
+        let router = Arc::new(Router::new(
+            providers,
+            cooldowns,
+            options.router_config,
+            options.clock,
+        ));
+        Ok(Self {
+            agent_ids: agent_ids(&loaded.config),
+            default_agent: default_agent(&loaded.config),
+            loaded: Arc::new(loaded),
+            router,
+            routes,
+            http_client,
+            problems,
+            auth_token,
+            agents: Mutex::new(HashMap::new()),
+            cancel: CancellationToken::new(),
+        })
+    }
+
+    pub fn loaded(&self) -> &LoadedConfig {
+        &self.loaded
+    }
+
+    pub fn config(&self) -> &ClawgateConfig {
+        &self.loaded.config
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.loaded.registry
+    }
+
+    pub fn router(&self) -> &Arc<Router> {
+        &self.router
+    }
+
+    pub fn routes(&self) -> &Arc<ModelRoutes> {
+        &self.routes
+    }
+
+    pub fn http_client(&self) -> &HttpClient {
+        &self.http_client
+    }
+
+    pub fn cooldowns(&self) -> &Arc<CooldownStore> {
+        self.router.cooldowns()
+    }
+
+    /// Registry providers without a provider object, and why.
+    pub fn provider_problems(&self) -> &[ProviderProblem] {
+        &self.problems
+    }
+
+    /// The bytes of the gateway token clients must present; `None` = no auth configured.
+    pub fn auth_token(&self) -> Option<&[u8]> {
+        self.auth_token.as_deref()
+    }
+
+    /// The route (requested candidate, chains, cost) for a model ref or alias.
+    pub fn resolve_model(&self, model: &str) -> Result<Arc<ModelRoute>, GatewayError> {
+        Ok(self.routes.resolve(model)?)
+    }
+
+    /// The candidate chain for a model ref or alias.
+    pub fn chain_for(
+        &self,
+        model: &str,
+        mode: FallbackMode,
+    ) -> Result<CandidateChain, GatewayError> {
+        Ok(self.resolve_model(model)?.chain(mode).clone())
+    }
+
+    /// Ready when the configured primary's provider was built.
+    pub fn readiness(&self) -> Result<(), String> {
+        let primary = self.routes.primary();
+        if self.router.providers().get(&primary.provider).is_some() {
+            return Ok(());
+        }
+        let why = self
+            .problems
+            .iter()
+            .find(|p| p.provider == primary.provider)
+            .map_or_else(
+                || "provider not in the registry".to_string(),
+                |p| p.message.clone(),
+            );
+        Err(format!("primary model {primary}: {why}"))
+    }
+
+    pub fn agent_ids(&self) -> &[String] {
+        &self.agent_ids
+    }
+
+    pub fn default_agent(&self) -> &str {
+        &self.default_agent
+    }
+
+    /// The model client agents use: the router with the configured fallbacks.
+    pub fn model_client(&self) -> RouterModelClient {
+        RouterModelClient::new(
+            self.router.clone(),
+            self.routes.clone(),
+            self.cancel.clone(),
+        )
+    }
+
+    /// The runtime of agent `id` (`None` = the default agent), built on first use.
+    pub fn agent(&self, id: Option<&str>) -> Result<Arc<AgentRuntime>, GatewayError> {
+        let id = id.unwrap_or(&self.default_agent);
+        let Some(id) = self.agent_ids.iter().find(|known| known.as_str() == id) else {
+            return Err(GatewayError::UnknownAgent {
+                id: id.to_string(),
+                known: self.agent_ids.join(", "),
+            });
+        };
+        let mut agents = self.agents.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(runtime) = agents.get(id) {
+            return Ok(runtime.clone());
+        }
+        let home = self.loaded.env.non_empty("HOME").map(PathBuf::from);
+        let settings = agent_settings(
+            &self.loaded.config,
+            &self.loaded.registry,
+            &self.loaded.location.state_dir,
+            home.as_deref(),
+            id,
+        );
+        let runtime = AgentRuntime::new(
+            settings,
+            Arc::new(self.model_client()),
+            Arc::new(RegistryDirectory::new(self.routes.registry().clone())),
+        )
+        .map_err(|source| GatewayError::Agent {
+            id: id.clone(),
+            source,
+        })?;
+        let runtime = Arc::new(runtime);
+        agents.insert(id.clone(), runtime.clone());
+        Ok(runtime)
+    }
+
+    /// Aborts agents' in-flight model calls (shutdown).
+    pub fn cancel_all(&self) {
+        self.cancel.cancel();
+    }
+}

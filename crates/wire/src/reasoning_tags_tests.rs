@@ -189,3 +189,78 @@ fn long_non_tags_are_not_held_forever() {
     let events = splitter.push_text(&text);
     assert_eq!(runs(&events), vec![(false, text)]);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces that exercise every state: tags (whole and in halves), template tokens, code
+    /// markers, line breaks and plain text.
+    const PIECES: &[&str] = &[
+        "<think>",
+        "</think>",
+        "<thi",
+        "nk>",
+        "</",
+        "<thinking>",
+        "</thinking>",
+        "<final>",
+        "<|channel|>",
+        "analysis",
+        "final",
+        "<|message|>",
+        "<|end|>",
+        "<|start|>",
+        "assistant",
+        "<|im_start|>",
+        "<|im_end|>",
+        "<|start_header_id|>",
+        "<|end_header_id|>",
+        "`",
+        "```",
+        "~~~",
+        "\n",
+        "  ",
+        "<",
+        ">",
+        "a",
+        "é",
+        "🙂",
+        "text ",
+        "<|",
+    ];
+
+    fn input() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(PIECES), 0..24).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn any_split_gives_the_unsplit_result(text in input(), cuts in prop::collection::vec(any::<usize>(), 0..6)) {
+            let expected = run_chunks(&[&text]);
+            let bounds = char_bounds(&text);
+            let mut points: Vec<usize> = cuts.iter().map(|c| bounds[c % bounds.len()]).collect();
+            points.sort_unstable();
+            let mut chunks = Vec::new();
+            let mut start = 0;
+            for point in points {
+                chunks.push(&text[start..point]);
+                start = point;
+            }
+            chunks.push(&text[start..]);
+            prop_assert_eq!(run_chunks(&chunks), expected);
+        }
+
+        #[test]
+        fn text_outside_code_never_keeps_template_tokens(text in input()) {
+            let (_, answer) = split_reasoning_tags(&text);
+            if !text.contains('`') && !text.contains('~') {
+                for token in ["<|im_start|>", "<|im_end|>", "<|channel|>", "<|message|>", "<|end|>"] {
+                    prop_assert!(!answer.contains(token), "{token} leaked from {text:?} into {answer:?}");
+                }
+            }
+        }
+    }
+}

@@ -97,3 +97,33 @@ fn write_frame_parses_back() {
         "event: error\ndata: {}\n\n"
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn frame() -> impl Strategy<Value = Frame> {
+        (
+            prop::option::of("[a-z_.]{1,12}"),
+            "[a-zA-Z0-9 :{}\"é🙂\n]{0,24}",
+        )
+            .prop_map(|(event, data)| Frame { event, data })
+    }
+
+    proptest! {
+        #[test]
+        fn written_frames_parse_back_under_any_split(
+            frames in prop::collection::vec(frame(), 0..6),
+            cut in any::<usize>(),
+        ) {
+            let body: String = frames.iter().map(write_frame).collect();
+            let bytes = body.as_bytes();
+            let cut = cut % (bytes.len() + 1);
+            let mut parser = SseParser::new();
+            let mut parsed = parser.push(&bytes[..cut]);
+            parsed.extend(parser.push(&bytes[cut..]));
+            parsed.extend(parser.finish());
+            prop_assert_eq!(parsed, frames);
+        }
+    }
+}

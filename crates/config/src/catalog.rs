@@ -94,6 +94,7 @@ impl ProviderConfig {
             model_dir: None,
             models: None,
             pos: None,
+            base_url_given: false,
         }
     }
 }

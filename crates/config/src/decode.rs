@@ -38,14 +38,12 @@ impl Decoder {
 /// Key names whose values never appear in messages or `config show`.
 pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    k == "apikey"
-        || k == "apikeys"
-        || k.contains("token")
-        || k.contains("password")
-        || k.contains("secret")
-        || k == "authorization"
-        || k == "x-api-key"
-        || k == "api-key"
+    matches!(
+        k.as_str(),
+        "authorization" | "x-api-key" | "api-key" | "apikeys"
+    ) || ["token", "password", "secret", "apikey"]
+        .iter()
+        .any(|s| k.ends_with(s))
 }
 
 /// Redacts a secret for display: `sk-a…(redacted)` when long enough to keep a hint, else `***`.
@@ -209,32 +207,37 @@ impl<T: Decode> Decode for BTreeMap<String, T> {
     }
 }
 
+fn whole_number(node: &Node) -> Option<u64> {
+    match &node.kind {
+        NodeKind::Number { value, .. }
+            if value.is_finite() && *value >= 0.0 && value.fract() == 0.0 && *value < 9.0e15 =>
+        {
+            Some(*value as u64)
+        }
+        _ => None,
+    }
+}
+
 /// A positive whole number (context windows, token limits).
 pub fn positive(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<u64> {
-    let v = u64::decode(node, path, cx)?;
-    if v == 0 {
-        cx.error(
-            path,
-            &node.pos,
-            "expected a positive whole number, found number 0",
-        );
-        return None;
+    match whole_number(node) {
+        Some(v) if v > 0 => Some(v),
+        _ => {
+            cx.expected(node, path, "a positive whole number");
+            None
+        }
     }
-    Some(v)
 }
 
 /// A whole number in `lo..=hi`.
 pub fn in_range(node: &Node, path: &JsonPath, cx: &mut Decoder, lo: u64, hi: u64) -> Option<u64> {
-    let v = u64::decode(node, path, cx)?;
-    if v < lo || v > hi {
-        cx.error(
-            path,
-            &node.pos,
-            format!("expected a whole number from {lo} to {hi}, found number {v}"),
-        );
-        return None;
+    match whole_number(node) {
+        Some(v) if (lo..=hi).contains(&v) => Some(v),
+        _ => {
+            cx.expected(node, path, &format!("a whole number from {lo} to {hi}"));
+            None
+        }
     }
-    Some(v)
 }
 
 /// A string that must be one of `allowed`, with a "did you mean" hint.

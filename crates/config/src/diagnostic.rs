@@ -204,6 +204,27 @@ pub fn closest_n(word: &str, candidates: &[String], n: usize) -> Vec<String> {
     scored.into_iter().take(n).map(|(_, c)| c.clone()).collect()
 }
 
+/// Like [`closest_n`] for model refs: a candidate also scores by its model id (the part after
+/// the first `/`), so a bare `gpt5` still finds `openai/gpt-5`.
+pub fn closest_refs(word: &str, candidates: &[String], n: usize) -> Vec<String> {
+    let lower = word.to_lowercase();
+    let score = |c: &str| {
+        let c = c.to_lowercase();
+        let whole = strsim::jaro_winkler(&lower, &c);
+        let id = c
+            .split_once('/')
+            .map_or(0.0, |(_, m)| strsim::jaro_winkler(&lower, m));
+        whole.max(id)
+    };
+    let mut scored: Vec<(f64, &String)> = candidates
+        .iter()
+        .map(|c| (score(c), c))
+        .filter(|(s, _)| *s >= 0.75)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    scored.into_iter().take(n).map(|(_, c)| c.clone()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

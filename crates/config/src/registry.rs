@@ -312,6 +312,7 @@ pub(crate) fn overlay_provider(base: &ProviderConfig, top: &ProviderConfig) -> P
         model_dir: top.model_dir.clone().or_else(|| base.model_dir.clone()),
         models: None,
         pos: top.pos.clone().or_else(|| base.pos.clone()),
+        base_url_given: top.base_url_given || base.base_url_given,
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::catalog::{IMPLICIT_PROVIDERS, builtin_catalog};
-use crate::diagnostic::{Diagnostic, JsonPath, closest, closest_n};
+use crate::diagnostic::{Diagnostic, JsonPath, closest, closest_refs};
 use crate::env::EnvVars;
 use crate::error::ConfigError;
 use crate::refs::{ModelRef, parse_ref};
@@ -147,6 +147,8 @@ fn provider_entry(
     let base_url = match (base_url, api) {
         (Some(u), _) => u,
         (None, ApiKind::LlamaCpp) => String::new(),
+        // An invalid baseUrl was already reported; keep the provider so refs to it resolve.
+        (None, _) if c.base_url_given => String::new(),
         (None, ApiKind::OpenAiCompletions | ApiKind::OpenAiResponses) if c.api.is_some() => {
             "https://api.openai.com/v1".into()
         }
@@ -349,7 +351,7 @@ fn check_refs(reg: &mut Registry, config: &ClawgateConfig, diags: &mut Vec<Diagn
                             "unknown model \"{}\" (not an alias, and no configured provider has a model with this id)",
                             parsed.text
                         ));
-                        let close = closest_n(&parsed.text, &known, 3);
+                        let close = closest_refs(&parsed.text, &known, 3);
                         if !close.is_empty() {
                             d = d.with_hint(format!("closest known: {}", close.join(", ")));
                         }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::diagnostic::closest_n;
+use crate::diagnostic::closest_refs;
 use crate::error::ConfigError;
 use crate::refs::{ModelRef, parse_ref};
 use crate::registry::{DEFAULT_PRIMARY, ModelEntry, ProviderEntry, Registry, RowLayers, RowSource};
@@ -97,7 +97,7 @@ impl Registry {
         let text = parse_ref(input).text;
         ConfigError::UnknownModel {
             input: input.to_string(),
-            suggestions: closest_n(&text, &known_refs(self), 3),
+            suggestions: closest_refs(&text, &known_refs(self), 3),
         }
     }
 

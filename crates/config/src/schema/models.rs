@@ -399,6 +399,9 @@ pub struct ProviderConfig {
     pub models: Option<Vec<ModelConfig>>,
     #[serde(skip)]
     pub pos: Option<Pos>,
+    /// `baseUrl` was written (even if invalid): no second "missing baseUrl" error.
+    #[serde(skip)]
+    pub base_url_given: bool,
 }
 
 impl Decode for ProviderConfig {
@@ -406,7 +409,8 @@ impl Decode for ProviderConfig {
         let mut o = ObjectReader::new(node, path, cx)?;
         let base_url = o.field_with("baseUrl", cx, |n, p, cx| {
             let s = String::decode(n, p, cx)?;
-            if !s.is_empty() && url::Url::parse(&s).is_err() {
+            // A string still holding `${VAR}` failed substitution, which is already reported.
+            if !s.is_empty() && !s.contains("${") && url::Url::parse(&s).is_err() {
                 cx.error(
                     p,
                     &n.pos,
@@ -439,6 +443,7 @@ impl Decode for ProviderConfig {
             model_dir: o.field::<String>("modelDir", cx).map(PathBuf::from),
             models: o.field("models", cx),
             pos: Some(node.pos.clone()),
+            base_url_given: node.get("baseUrl").is_some(),
         };
         o.ignore(&["request"], cx);
         o.finish(cx);

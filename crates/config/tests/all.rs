@@ -1,0 +1,12 @@
+//! Integration tests of clawgate-config: one binary, modules under `tests/all/`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod all {
+    pub mod harness;
+    mod includes;
+    mod invalid_corpus;
+    mod loading;
+    mod refs;
+    mod registry;
+    mod valid_configs;
+}

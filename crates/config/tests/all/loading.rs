@@ -1,0 +1,215 @@
+//! Lookup order, defaults, env substitution and `.env` precedence, ignored sections.
+
+use clawgate_config::schema::{GatewayAuthMode, GatewayBind, InputKind};
+use clawgate_config::{ConfigError, ConfigSource, EnvOrigin, locate};
+
+use super::harness::{Sandbox, load_errors, load_ok};
+
+#[test]
+fn no_file_at_all_gives_defaults() {
+    let sb = Sandbox::new();
+    let loaded = clawgate_config::load(&sb.opts(&[])).unwrap();
+    assert_eq!(loaded.location.source, ConfigSource::Defaults);
+    assert_eq!(loaded.location.path, None);
+    assert_eq!(
+        loaded.location.write_path,
+        Some(sb.path("state/clawgate.json"))
+    );
+    let c = &loaded.config;
+    assert_eq!(c.gateway.port, 18789);
+    assert_eq!(c.gateway.bind, GatewayBind::Loopback);
+    assert_eq!(c.gateway.auth.mode, GatewayAuthMode::Token);
+    assert_eq!(c.agents.defaults.min_context_window, 16000);
+    assert_eq!(c.agents.defaults.timeout_seconds, 600);
+    assert!(c.agents.defaults.compaction.enabled);
+    assert_eq!(c.agents.defaults.compaction.reserve_tokens_floor, 20000);
+    assert_eq!(c.agents.defaults.compaction.keep_recent_tokens, 20000);
+    assert_eq!(c.models.mode(), clawgate_config::schema::ModelsMode::Merge);
+    assert!(loaded.registry.provider("anthropic").is_some());
+    assert!(loaded.registry.provider("lmstudio").is_some());
+}
+
+#[test]
+fn lookup_order_flag_env_state_openclaw() {
+    let sb = Sandbox::new();
+    let flag = sb.write("flag.json5", "{}");
+    let via_env = sb.write("env.json5", "{}");
+    let env_str = via_env.to_str().unwrap();
+    let openclaw = sb.write("home/.openclaw/openclaw.json", "{}");
+    let mut opts = sb.opts(&[("CLAWGATE_CONFIG", env_str)]);
+    opts.config_path = Some(flag.clone());
+    assert_eq!(locate(&opts).path, Some(flag));
+    assert_eq!(locate(&opts).source, ConfigSource::Flag);
+    opts.config_path = None;
+    assert_eq!(locate(&opts).path, Some(via_env));
+    assert_eq!(locate(&opts).source, ConfigSource::EnvVar);
+    let opts = sb.opts(&[]);
+    let loc = locate(&opts);
+    assert_eq!(
+        (loc.path, loc.source),
+        (Some(openclaw.clone()), ConfigSource::OpenClaw)
+    );
+    assert_eq!(loc.write_path, None, "OpenClaw's file is never written");
+    let state = sb.write("state/clawgate.json", "{}");
+    let loc = locate(&opts);
+    assert_eq!(
+        (loc.path, loc.source),
+        (Some(state), ConfigSource::StateDir)
+    );
+}
+
+#[test]
+fn state_dir_comes_from_the_env_when_not_given() {
+    let sb = Sandbox::new();
+    let other = sb.path("other-state");
+    let mut opts = sb.opts(&[("CLAWGATE_STATE_DIR", other.to_str().unwrap())]);
+    opts.state_dir = None;
+    assert_eq!(locate(&opts).state_dir, other);
+    let mut opts = sb.opts(&[]);
+    opts.state_dir = None;
+    assert_eq!(locate(&opts).state_dir, sb.path("home/.clawgate"));
+}
+
+#[test]
+fn an_explicit_missing_file_is_an_error() {
+    let sb = Sandbox::new();
+    let err = sb.load_file(&sb.path("nope.json5"), &[]).unwrap_err();
+    assert!(matches!(err, ConfigError::NotFound(_)), "{err}");
+}
+
+#[test]
+fn model_rows_get_openclaw_defaults() {
+    let l = load_ok(
+        r#"{ models: { providers: { local: { baseUrl: "http://127.0.0.1:8000/v1", models: [{ id: "m" }] } } } }"#,
+    );
+    let m = l.registry.models_of("local").next().unwrap();
+    assert_eq!(m.name, "m");
+    assert!(!m.reasoning);
+    assert_eq!(m.input, vec![InputKind::Text]);
+    assert_eq!(
+        (
+            m.cost.input,
+            m.cost.output,
+            m.cost.cache_read,
+            m.cost.cache_write
+        ),
+        (0.0, 0.0, 0.0, 0.0)
+    );
+    assert_eq!(m.context_window, 200_000);
+    assert_eq!(m.max_tokens, 8192);
+    assert_eq!(m.context_tokens, None);
+    assert_eq!(m.api, clawgate_config::ApiKind::OpenAiCompletions);
+}
+
+#[test]
+fn env_substitution_inline_escape_and_lowercase() {
+    let sb = Sandbox::new();
+    let file = sb.write(
+        "cfg/c.json5",
+        r#"{ models: { providers: { local: {
+            baseUrl: "${CGTEST_SUB_HOST}/v1",
+            headers: { "X-Literal": "$${CGTEST_SUB_HOST}", "X-Lower": "${lower}" },
+            models: [{ id: "m" }] } } } }"#,
+    );
+    let l = sb
+        .load_file(&file, &[("CGTEST_SUB_HOST", "http://127.0.0.1:9")])
+        .unwrap();
+    let p = l.registry.provider("local").unwrap();
+    assert_eq!(p.base_url, "http://127.0.0.1:9/v1");
+    assert_eq!(p.headers["X-Literal"], "${CGTEST_SUB_HOST}");
+    assert_eq!(p.headers["X-Lower"], "${lower}");
+}
+
+#[test]
+fn empty_variable_is_an_error_naming_variable_and_path() {
+    let sb = Sandbox::new();
+    let file = sb.write(
+        "cfg/c.json5",
+        "{\n  gateway: { auth: { token: \"${CGTEST_EMPTY}\" } },\n}\n",
+    );
+    let err = sb.load_file(&file, &[("CGTEST_EMPTY", "")]).unwrap_err();
+    let d = &err.diagnostics()[0];
+    assert_eq!(
+        d.message,
+        "environment variable CGTEST_EMPTY is missing or empty"
+    );
+    assert_eq!(d.path, "gateway.auth.token");
+    let loc = d.location.as_ref().unwrap();
+    assert_eq!((loc.line, loc.column), (2, 29));
+}
+
+#[test]
+fn env_sources_never_override_a_set_variable() {
+    let sb = Sandbox::new();
+    sb.write(
+        "cwd/.env",
+        "CGTEST_PREC_A=cwd\nCGTEST_PREC_B=cwd\nCGTEST_PREC_C=cwd\n",
+    );
+    sb.write(
+        "state/.env",
+        "CGTEST_PREC_B=state\nCGTEST_PREC_D=state\nCGTEST_PREC_E=state\n",
+    );
+    let file = sb.write(
+        "cfg/c.json5",
+        r#"{ env: { CGTEST_PREC_E: "config", CGTEST_PREC_F: "config", vars: { CGTEST_PREC_G: "vars" } },
+             gateway: { auth: { token: "${CGTEST_PREC_A}-${CGTEST_PREC_B}-${CGTEST_PREC_C}-${CGTEST_PREC_D}-${CGTEST_PREC_E}-${CGTEST_PREC_F}-${CGTEST_PREC_G}" } } }"#,
+    );
+    let l = sb
+        .load_file(&file, &[("CGTEST_PREC_A", "process")])
+        .unwrap();
+    let token = match l.config.gateway.auth.token.as_ref().unwrap() {
+        clawgate_config::schema::SecretInput::Literal(s) => s.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(token, "process-cwd-cwd-state-state-config-vars");
+    assert_eq!(l.env.origin("CGTEST_PREC_A"), Some(EnvOrigin::Process));
+    assert_eq!(l.env.origin("CGTEST_PREC_B"), Some(EnvOrigin::DotEnvCwd));
+    assert_eq!(
+        l.env.origin("CGTEST_PREC_D"),
+        Some(EnvOrigin::DotEnvStateDir)
+    );
+    assert_eq!(l.env.origin("CGTEST_PREC_F"), Some(EnvOrigin::ConfigEnv));
+    assert_eq!(l.env.get("CGTEST_PREC_G"), Some("vars"));
+}
+
+#[test]
+fn openclaw_sections_are_ignored_and_listed_once() {
+    let l = load_ok(
+        r#"{ channels: { whatsapp: {} }, plugins: {}, hooks: {},
+             agents: { defaults: { heartbeat: { every: "30m" }, sandbox: { mode: "all" } } },
+             gateway: { controlUi: {} } }"#,
+    );
+    assert_eq!(
+        l.ignored,
+        [
+            "agents.defaults.heartbeat",
+            "agents.defaults.sandbox",
+            "gateway.controlUi",
+            "channels",
+            "plugins",
+            "hooks"
+        ]
+    );
+}
+
+#[test]
+fn all_errors_are_collected_in_one_pass() {
+    let errs =
+        load_errors(r#"{ gateway: { port: 0, bind: "x" }, tools: { profile: "root" }, bogus: 1 }"#);
+    assert_eq!(errs.len(), 4, "{errs:#?}");
+}
+
+#[test]
+fn unsupported_api_loads_with_a_warning() {
+    let l = load_ok(
+        r#"{ models: { providers: { g: { baseUrl: "https://example.invalid/v1beta", api: "google-generative-ai", models: [{ id: "gemini" }] } } } }"#,
+    );
+    assert_eq!(l.warnings.len(), 1);
+    assert!(
+        l.warnings[0].message.contains("not supported"),
+        "{}",
+        l.warnings[0].message
+    );
+    let m = l.registry.models_of("g").next().unwrap();
+    assert!(!m.api.is_supported());
+}

@@ -26,9 +26,11 @@ fuzz_target!(|data: &[u8]| {
         let written = write_line(&frame);
         assert_eq!(written.matches('\n').count(), 1);
         let again = parse(&[written.as_bytes()]);
-        assert_eq!(again.len(), 1);
-        if !frame.data.contains('\r') {
-            assert_eq!(again[0], frame);
+        assert!(again.len() <= 1);
+        // A fresh parser takes a leading U+FEFF as the body's BOM.
+        let expected = frame.data.strip_prefix('\u{FEFF}').unwrap_or(&frame.data);
+        if !frame.data.contains('\r') && !expected.trim().is_empty() {
+            assert_eq!(again[0].data, expected);
         }
     }
 });

@@ -3,6 +3,7 @@
 
 pub mod config_cmd;
 pub mod models_cmd;
+pub mod models_test;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

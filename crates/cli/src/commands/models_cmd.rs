@@ -42,6 +42,11 @@ pub enum ModelsCommand {
         #[command(subcommand)]
         command: FallbackCommand,
     },
+    /// Make one raw call of a model (no agent, no fallback) and show how it answered.
+    #[command(
+        after_help = "Example:\n  clawgate models test lmstudio/qwen3-coder-30b -m \"Say hi\" --stream"
+    )]
+    Test(super::models_test::ModelsTestArgs),
 }
 
 #[derive(Debug, Args)]
@@ -137,6 +142,7 @@ pub fn run(ctx: &Context, command: ModelsCommand) -> anyhow::Result<ExitCode> {
         }
         ModelsCommand::Aliases { command } => aliases(ctx, &loaded, command),
         ModelsCommand::Fallbacks { command } => fallbacks(ctx, &loaded, command),
+        ModelsCommand::Test(args) => super::models_test::run(&loaded, args),
     }
 }
 

@@ -62,9 +62,15 @@ pub struct CallReport {
     pub ttft: Option<Duration>,
     pub total: Duration,
     pub error: Option<ProviderError>,
+    /// The provider could not be built (unsupported api, bad header): no call was made.
+    pub setup_error: Option<String>,
 }
 
 impl CallReport {
+    pub fn failed(&self) -> bool {
+        self.error.is_some() || self.setup_error.is_some()
+    }
+
     fn absorb(&mut self, event: &Event, started: Instant) {
         if event.is_content() && self.ttft.is_none() {
             self.ttft = Some(started.elapsed());
@@ -146,7 +152,7 @@ pub async fn call_model(
     let provider = match provider {
         Ok(p) => p,
         Err(e) => {
-            report.error = Some(ProviderError::new(FailureKind::Format, e.to_string()));
+            report.setup_error = Some(e.to_string());
             report.total = started.elapsed();
             return report;
         }
@@ -176,14 +182,18 @@ pub async fn call_model(
 
 /// The `--json` object.
 pub fn report_json(resolved: &ResolvedModel, report: &CallReport) -> Value {
-    let error = report.error.as_ref().map(|e| {
-        let mut v = serde_json::to_value(e.kind).unwrap_or_else(|_| json!({}));
-        if let Some(obj) = v.as_object_mut() {
-            obj.insert("status".into(), json!(e.status));
-            obj.insert("message".into(), json!(e.message));
+    let error = match (&report.error, &report.setup_error) {
+        (Some(e), _) => {
+            let mut v = serde_json::to_value(e.kind).unwrap_or_else(|_| json!({}));
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("status".into(), json!(e.status));
+                obj.insert("message".into(), json!(e.message));
+            }
+            Some(v)
         }
-        v
-    });
+        (None, Some(message)) => Some(json!({"kind": "setup", "message": message})),
+        (None, None) => None,
+    };
     let calls: Vec<Value> = report
         .tool_calls
         .iter()
@@ -194,7 +204,7 @@ pub fn report_json(resolved: &ResolvedModel, report: &CallReport) -> Value {
         "provider": resolved.provider.id,
         "api": resolved.model.api.as_str(),
         "baseUrl": resolved.provider.base_url,
-        "ok": report.error.is_none(),
+        "ok": !report.failed(),
         "text": report.text,
         "reasoning": report.reasoning,
         "toolCalls": calls,
@@ -224,7 +234,11 @@ impl LivePrinter {
             if self.section.is_some() {
                 let _ = writeln!(out);
             }
-            let _ = write!(out, "{}", if reasoning { "reasoning: " } else { "answer: " });
+            let _ = write!(
+                out,
+                "{}",
+                if reasoning { "reasoning: " } else { "answer: " }
+            );
             self.section = Some(reasoning);
         }
         if reasoning && self.dim {
@@ -254,19 +268,30 @@ fn print_human(resolved: &ResolvedModel, args: &ModelsTestArgs, report: &CallRep
     for (id, name, arguments) in &report.tool_calls {
         println!("tool call: {name}({arguments})  id={id}");
     }
-    let mut facts = vec![format!("{} via {}", resolved.reference.key(), resolved.model.api.as_str())];
+    let mut facts = vec![format!(
+        "{} via {}",
+        resolved.reference.key(),
+        resolved.model.api.as_str()
+    )];
     if let Some(stop) = report.stop_reason {
         facts.push(format!("stop: {}", stop_name(stop)));
     }
     if let Some(u) = report.usage {
         let n = |v: Option<u64>| v.map_or_else(|| "?".to_string(), |v| v.to_string());
-        facts.push(format!("usage: in {} / out {}", n(u.input_tokens), n(u.output_tokens)));
+        facts.push(format!(
+            "usage: in {} / out {}",
+            n(u.input_tokens),
+            n(u.output_tokens)
+        ));
     }
     if let Some(ttft) = report.ttft {
         facts.push(format!("ttft {} ms", ttft.as_millis()));
     }
     facts.push(format!("total {} ms", report.total.as_millis()));
     println!("-- {}", facts.join(" · "));
+    if let Some(message) = &report.setup_error {
+        eprintln!("error: {message}");
+    }
     if let Some(e) = &report.error {
         let status = e.status.map(|s| format!(", HTTP {s}")).unwrap_or_default();
         eprintln!("error: {}{status}: {}", e.kind, e.message);
@@ -306,7 +331,7 @@ pub fn run(loaded: &LoadedConfig, args: ModelsTestArgs) -> anyhow::Result<ExitCo
     } else {
         print_human(&resolved, &args, &report, dim);
     }
-    Ok(if report.error.is_some() {
+    Ok(if report.failed() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -1,0 +1,10 @@
+//! CLI tests: the real `clawgate` binary on temp configs, with HOME and the state dir inside a
+//! temp dir so nothing outside it can be read or written.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod all {
+    mod config_cmds;
+    pub mod harness;
+    mod models_cmds;
+    mod writes;
+}

@@ -5,6 +5,14 @@
 //!
 //! Must not know about: I/O of any kind, configuration, HTTP clients or servers. Everything
 //! here is a pure function or a push-driven state machine, so it is easy to test and fuzz.
+//!
+//! Every codec module has the same shape: `encode_request(&Request, &EncodeOptions) -> Value`,
+//! `decode_request(&Value)`, `encode_response(&Response) -> Value`, `decode_response(&Value)`,
+//! a stream `Decoder` ([`StreamDecoder`], `Decoder::new()`) and a stream `Encoder`
+//! ([`StreamEncoder`], `Encoder::new(id, model)` plus dialect-specific `with_*` options). Each
+//! module's `//!` states its normal form: what survives `decode(encode(x))` in that dialect.
+//! Bytes become frames with [`sse::SseParser`] / [`ndjson::NdjsonParser`] and frames become
+//! bytes with [`sse::write_frame`] / [`ndjson::write_line`] (Ollama uses NDJSON, the rest SSE).
 
 pub mod canonical;
 pub mod codec;

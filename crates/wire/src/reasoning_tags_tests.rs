@@ -183,6 +183,29 @@ fn non_text_events_pass_through_and_flush_held_text() {
 }
 
 #[test]
+fn finished_resolves_an_open_channel_name_before_it() {
+    let mut splitter = ReasoningTagSplitter::new();
+    let mut events = splitter.push(&Event::TextDelta {
+        text: "<|channel|>analys".into(),
+    });
+    events.extend(splitter.push(&Event::Finished {
+        stop_reason: crate::StopReason::Stop,
+    }));
+    assert_eq!(
+        events,
+        vec![
+            Event::ReasoningDelta {
+                text: "analys".into()
+            },
+            Event::Finished {
+                stop_reason: crate::StopReason::Stop
+            },
+        ]
+    );
+    assert!(splitter.finish().is_empty());
+}
+
+#[test]
 fn long_non_tags_are_not_held_forever() {
     let text = format!("<think{}", " x".repeat(40));
     let mut splitter = ReasoningTagSplitter::new();

@@ -91,6 +91,12 @@ impl ReasoningTagSplitter {
                 self.run(text, false);
                 self.take_events()
             }
+            Event::Finished { .. } => {
+                // The stream is over: resolve everything before the final event.
+                let mut events = self.finish();
+                events.push(event.clone());
+                events
+            }
             other => {
                 self.run("", true);
                 let mut events = self.take_events();

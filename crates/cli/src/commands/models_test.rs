@@ -293,7 +293,12 @@ fn print_human(resolved: &ResolvedModel, args: &ModelsTestArgs, report: &CallRep
         eprintln!("error: {message}");
     }
     if let Some(e) = &report.error {
-        let status = e.status.map(|s| format!(", HTTP {s}")).unwrap_or_default();
+        // HTTP failures already say `HTTP <status>` in their message.
+        let status = e
+            .status
+            .filter(|_| !e.message.starts_with("HTTP "))
+            .map(|s| format!(", status {s}"))
+            .unwrap_or_default();
         eprintln!("error: {}{status}: {}", e.kind, e.message);
     }
 }

@@ -21,7 +21,7 @@ pub mod error_response;
 mod http_api;
 pub mod metrics;
 pub mod model_client;
-pub mod provider_specs;
+pub mod provider_timeouts;
 mod request_record;
 mod routed;
 pub mod routes;

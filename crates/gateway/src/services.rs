@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use clawgate_agent::AgentRuntime;
 use clawgate_config::schema::{GatewayAuthMode, SecretInput};
 use clawgate_config::{ClawgateConfig, LoadOptions, LoadedConfig, ProviderEntry, Registry};
+use clawgate_providers::from_config::spec_from_config;
 use clawgate_providers::{HttpClient, Provider, ProviderSpec, build_provider};
 use clawgate_router::{
     CancellationToken, CandidateChain, Clock, CooldownSchedule, CooldownStore, ProviderSet,
@@ -22,7 +23,7 @@ use clawgate_router::{
 use crate::agent_settings::{RegistryDirectory, agent_ids, agent_settings, default_agent};
 use crate::error::GatewayError;
 use crate::model_client::RouterModelClient;
-use crate::provider_specs::{provider_spec, provider_timeouts};
+use crate::provider_timeouts::provider_timeouts;
 use crate::routes::{FallbackMode, ModelRoute, ModelRoutes};
 
 /// Builds a provider the providers crate cannot (the in-process engine for `llama-cpp`, or a
@@ -124,12 +125,12 @@ fn build_providers(
             configured: entry.configured,
             message,
         };
-        let Some(spec) = provider_spec(registry, entry) else {
-            problems.push(problem(format!(
-                "api `{}` is not implemented by clawgate",
-                entry.api.as_str()
-            )));
-            continue;
+        let spec = match spec_from_config(entry, registry.models_of(&entry.id)) {
+            Ok(spec) => spec,
+            Err(error) => {
+                problems.push(problem(error.to_string()));
+                continue;
+            }
         };
         let built = match hook.and_then(|hook| hook(&spec, entry)) {
             Some(result) => result,

@@ -1,0 +1,32 @@
+//! Integration tests of the gateway in-process on 127.0.0.1:0, in front of `mock-upstream`
+//! (one binary for the crate; modules under `tests/all/`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "all/support.rs"]
+mod support;
+
+#[path = "all/agents.rs"]
+mod agents;
+#[path = "all/auth.rs"]
+mod auth;
+#[path = "all/dialects.rs"]
+mod dialects;
+#[path = "all/errors.rs"]
+mod errors;
+#[path = "all/fallback.rs"]
+mod fallback;
+#[path = "all/limits.rs"]
+mod limits;
+#[path = "all/metrics.rs"]
+mod metrics;
+#[path = "all/models.rs"]
+mod models;
+#[path = "all/reload.rs"]
+mod reload;
+#[path = "all/shutdown.rs"]
+mod shutdown;
+#[path = "all/streams.rs"]
+mod streams;
+#[path = "all/tools.rs"]
+mod tools;

@@ -1,0 +1,105 @@
+//! Agent targets: `clawgate/<agentId>` runs an agent turn (through the router, on the mock
+//! upstream) and delivers only its final text; sessions continue by `user` or header.
+
+use serde_json::Value;
+
+use crate::support::{Harness, Inbound, parse_sse, response_text, stream_text};
+
+#[tokio::test]
+async fn an_agent_target_runs_a_turn_and_answers_in_the_dialect() {
+    let h = Harness::start().await;
+    let r = h
+        .post(
+            "/v1/chat/completions",
+            &Inbound::Chat.body("clawgate/main", "hello agent", false),
+        )
+        .await;
+    let status = r.status();
+    let headers = r.headers().clone();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["x-clawgate-agent"], "main");
+    assert_eq!(headers["x-clawgate-model"], "chatup/mock-model");
+    assert_eq!(body["model"], "clawgate/main");
+    let text = response_text(Inbound::Chat, &body);
+    assert!(text.contains("hello agent"), "{text}");
+    // The upstream saw the agent's own request (its tools), not the client's.
+    let upstream = h.mock.requests().pop().unwrap();
+    let tools = upstream.body["tools"].to_string();
+    assert!(tools.contains("\"read\""), "{}", upstream.body);
+}
+
+#[tokio::test]
+async fn agent_answers_stream_final_text_only() {
+    let h = Harness::start().await;
+    h.mock
+        .push_script(mock_upstream::Script::default().with_reasoning("secret thoughts"));
+    let r = h
+        .post(
+            "/v1/messages",
+            &Inbound::Messages.body("openclaw", "stream please", true),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-clawgate-agent"], "main");
+    let raw = r.text().await.unwrap();
+    let events = parse_sse(&raw);
+    assert_eq!(
+        events.last().unwrap().event.as_deref(),
+        Some("message_stop"),
+        "{raw}"
+    );
+    assert!(
+        stream_text(Inbound::Messages, &events).contains("stream please"),
+        "{raw}"
+    );
+    assert!(
+        !raw.contains("secret thoughts"),
+        "no reasoning from agents: {raw}"
+    );
+    assert!(!raw.contains("thinking"), "{raw}");
+}
+
+#[tokio::test]
+async fn the_user_field_continues_one_session() {
+    let h = Harness::start().await;
+    for prompt in ["first message", "second message"] {
+        let mut body = Inbound::Chat.body("agent:main", prompt, false);
+        body["user"] = "alice".into();
+        let r = h.post("/v1/chat/completions", &body).await;
+        assert_eq!(r.status(), 200);
+    }
+    let last = h.mock.requests().pop().unwrap();
+    let sent = last.body["messages"].to_string();
+    assert!(
+        sent.contains("first message") && sent.contains("second message"),
+        "{sent}"
+    );
+
+    // Without `user` or a session header, every request is a fresh session.
+    let r = h
+        .post(
+            "/v1/chat/completions",
+            &Inbound::Chat.body("clawgate", "third message", false),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let sent = h.mock.requests().pop().unwrap().body["messages"].to_string();
+    assert!(!sent.contains("first message"), "{sent}");
+
+    // The session header picks alice's session up again.
+    let r = h
+        .http
+        .post(h.url("/v1/chat/completions"))
+        .header("x-clawgate-session-key", "http:user:alice")
+        .json(&Inbound::Chat.body("clawgate/main", "fourth message", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let sent = h.mock.requests().pop().unwrap().body["messages"].to_string();
+    assert!(
+        sent.contains("first message") && sent.contains("fourth message"),
+        "{sent}"
+    );
+}

@@ -1,0 +1,86 @@
+//! Config reload (what SIGHUP does): a good new config is swapped in without dropping an open
+//! stream; a bad one is refused and the running config kept.
+
+use mock_upstream::Script;
+
+use crate::support::{
+    Harness, Inbound, MODEL, Setup, config_text, parse_sse, provider_entry, stream_text,
+};
+
+#[tokio::test]
+async fn reload_swaps_in_a_good_config_and_keeps_the_old_on_a_bad_one() {
+    let h = Harness::start().await;
+    let body = Inbound::Chat.body(&format!("newup/{MODEL}"), "after reload", false);
+    assert_eq!(h.post("/v1/chat/completions", &body).await.status(), 404);
+
+    // A slow stream is open while the config changes under it.
+    h.mock.push_script(Script {
+        chunks: Some(8),
+        chunk_interval_ms: Some(40),
+        ..Script::default()
+    });
+    let slow = Inbound::Chat.body(&format!("chatup/{MODEL}"), "keep going", true);
+    let streaming = h.post("/v1/chat/completions", &slow);
+    let (stream_response, ()) = tokio::join!(streaming, async {
+        let setup = Setup {
+            extra_providers: provider_entry(
+                "newup",
+                "openai-completions",
+                &h.mock.openai_base_url(),
+            ),
+            ..Setup::default()
+        };
+        let text = config_text(&h.mock, &h.dir.path().join("workspace"), &setup);
+        std::fs::write(&h.config_path, text).unwrap();
+        h.gateway.reload().unwrap();
+    });
+    assert_eq!(stream_response.status(), 200);
+    let events = parse_sse(&stream_response.text().await.unwrap());
+    assert_eq!(
+        stream_text(Inbound::Chat, &events),
+        "mock answer to: keep going"
+    );
+    assert_eq!(events.last().unwrap().data, "[DONE]");
+
+    let r = h.post("/v1/chat/completions", &body).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-clawgate-model"], "newup/mock-model");
+
+    std::fs::write(&h.config_path, "{ models: { providers: [ this is not json5").unwrap();
+    let error = h.gateway.reload().unwrap_err();
+    assert!(error.to_string().contains("invalid config"), "{error}");
+    let r = h.post("/v1/chat/completions", &body).await;
+    assert_eq!(r.status(), 200, "the old config is still in effect");
+
+    let metrics = h.metrics_text().await;
+    assert!(
+        metrics.contains("clawgate_config_reloads_total{result=\"ok\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("clawgate_config_reloads_total{result=\"error\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_reload_that_names_an_unknown_primary_is_refused() {
+    let h = Harness::start().await;
+    let setup = Setup {
+        primary: "nowhere/nothing".into(),
+        ..Setup::default()
+    };
+    std::fs::write(
+        &h.config_path,
+        config_text(&h.mock, &h.dir.path().join("ws"), &setup),
+    )
+    .unwrap();
+    assert!(h.gateway.reload().is_err());
+    let r = h
+        .post(
+            "/v1/chat/completions",
+            &Inbound::Chat.body("fast", "still here", false),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+}

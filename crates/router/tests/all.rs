@@ -1,5 +1,6 @@
 //! Integration tests of clawgate-router against scriptable in-memory providers, on tokio's
-//! paused clock (timeouts elapse without real sleeping) and a manual wall clock.
+//! paused clock (timeouts elapse without real sleeping) and a manual wall clock; `fault_matrix`
+//! runs the real providers against mock-upstream on loopback, in real time, with short timeouts.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,6 +15,8 @@ mod cooldowns;
 mod decision;
 #[path = "all/failover.rs"]
 mod failover;
+#[path = "all/fault_matrix.rs"]
+mod fault_matrix;
 #[path = "all/keys.rs"]
 mod keys;
 #[path = "all/persistence.rs"]

@@ -123,14 +123,13 @@ impl Decoder {
     fn index_without_field(&self, position: usize, id: Option<&str>) -> u64 {
         let position = position as u64;
         match (id, self.calls.iter().find(|c| c.upstream_index == position)) {
-            (Some(id), Some(existing)) if !id.is_empty() && existing.id != id => {
-                self.calls
-                    .iter()
-                    .map(|c| c.upstream_index)
-                    .max()
-                    .unwrap_or(0)
-                    + 1
-            }
+            (Some(id), Some(existing)) if !id.is_empty() && existing.id != id => self
+                .calls
+                .iter()
+                .map(|c| c.upstream_index)
+                .max()
+                .unwrap_or(0)
+                .saturating_add(1),
             _ => position,
         }
     }

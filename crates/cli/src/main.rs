@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use commands::config_cmd::ConfigCommand;
+use commands::gateway_cmd::GatewayArgs;
 use commands::models_cmd::ModelsCommand;
 
 #[derive(Debug, Parser)]
@@ -40,6 +41,9 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Serve the OpenAI and Anthropic APIs in front of the configured models and agents.
+    #[command(after_help = "Example:\n  clawgate gateway --port 18789 --log-format json")]
+    Gateway(GatewayArgs),
     /// List models and change the primary model, aliases and fallbacks.
     #[command(after_help = "Example:\n  clawgate models list --all")]
     Models {
@@ -54,6 +58,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Config { command } => commands::config_cmd::run(&ctx, command),
         Command::Models { command } => commands::models_cmd::run(&ctx, command),
+        Command::Gateway(args) => commands::gateway_cmd::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,7 @@
 //! printed, and the write flow (edit, save, re-validate, roll back on error).
 
 pub mod config_cmd;
+pub mod gateway_cmd;
 pub mod models_cmd;
 pub mod models_test;
 

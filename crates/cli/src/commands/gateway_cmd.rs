@@ -1,0 +1,130 @@
+//! `clawgate gateway`: serve the OpenAI (chat completions, Responses) and Anthropic (Messages)
+//! APIs on one port, in front of the configured models and agents. Thin: flags, logging setup
+//! and the runtime here; everything else is `clawgate_gateway`. Prints
+//! `clawgate gateway listening on http://ADDR` on stdout once it accepts connections (tests and
+//! benchmarks read the port from it when started with `--port 0`). SIGTERM / ctrl-c stop it
+//! gracefully; SIGHUP reloads the config (a bad config is refused and the old one kept).
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use clawgate_config::schema::GatewayBind;
+use clawgate_gateway::{
+    Gateway, GatewayError, GatewayOptions, RequestLimits, Services, ServicesLoader,
+    ServicesOptions, listen_addr,
+};
+
+use super::{Context, report_load_error};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct GatewayArgs {
+    /// Port to listen on (default: gateway.port, 18789; 0 = any free port).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// `loopback`, `lan` (all interfaces) or an IP address (default: gateway.bind, loopback).
+    /// Anything but loopback needs gateway.auth.token.
+    #[arg(long, value_parser = parse_bind, value_name = "BIND")]
+    pub bind: Option<GatewayBind>,
+    /// Log format on stderr (`RUST_LOG` sets the level; default info).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Allow browsers from this origin (repeatable; `*` for any). Default: no CORS headers.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub cors_origins: Vec<String>,
+    /// Largest request body, in bytes.
+    #[arg(long, default_value_t = 20 * 1024 * 1024, value_name = "BYTES")]
+    pub max_body_bytes: usize,
+    /// Seconds until an answer must start (the whole answer when not streamed).
+    #[arg(long, default_value_t = 600, value_name = "SECS")]
+    pub request_timeout: u64,
+    /// Tokio worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+}
+
+fn parse_bind(text: &str) -> Result<GatewayBind, String> {
+    match text {
+        "loopback" => Ok(GatewayBind::Loopback),
+        "lan" => Ok(GatewayBind::Lan),
+        other => other
+            .parse()
+            .map(GatewayBind::Address)
+            .map_err(|_| format!("expected loopback, lan or an IP address, got `{other}`")),
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+pub fn run(ctx: &Context, args: GatewayArgs) -> anyhow::Result<ExitCode> {
+    init_logging(args.log_format);
+    let loaded = match ctx.load() {
+        Ok(loaded) => loaded,
+        Err(code) => return Ok(code),
+    };
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    runtime.enable_all();
+    if let Some(workers) = args.workers {
+        runtime.worker_threads(workers.max(1));
+    }
+    let runtime = runtime.build()?;
+    runtime.block_on(async move {
+        let services = match Services::build(loaded, ServicesOptions::default()) {
+            Ok(services) => services,
+            Err(GatewayError::Config(err)) => {
+                report_load_error(&err);
+                return Ok(ExitCode::from(1));
+            }
+            Err(err) => {
+                eprintln!("error: {err}");
+                return Ok(ExitCode::from(1));
+            }
+        };
+        let addr = listen_addr(services.config(), args.port, args.bind.as_ref());
+        let opts = ctx.opts.clone();
+        let loader: ServicesLoader = Arc::new(move |current: &Services| {
+            Services::load(&opts, ServicesOptions::default().reusing(current))
+        });
+        let mut options = GatewayOptions::new(addr);
+        options.cors_origins = args.cors_origins;
+        options.limits = RequestLimits {
+            max_body_bytes: args.max_body_bytes,
+            request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+            ..RequestLimits::default()
+        };
+        let gateway = match Gateway::start(services, Some(loader), options).await {
+            Ok(gateway) => gateway,
+            Err(err) => {
+                eprintln!("error: {err}");
+                return Ok(ExitCode::from(1));
+            }
+        };
+        let mut stdout = std::io::stdout();
+        writeln!(
+            stdout,
+            "clawgate gateway listening on http://{}",
+            gateway.local_addr()
+        )?;
+        stdout.flush()?;
+        gateway.run_until_signal().await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}

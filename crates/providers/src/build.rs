@@ -31,6 +31,9 @@ pub enum ProviderBuildError {
     },
     #[error("provider `{provider}`: base URL `{base_url}` is not a valid http(s) URL")]
     InvalidBaseUrl { provider: String, base_url: String },
+    /// The in-process engine could not set the provider up.
+    #[error("provider `{provider}`: {message}")]
+    Engine { provider: String, message: String },
     #[error("could not build the HTTP client: {0}")]
     HttpClient(String),
 }
@@ -69,15 +72,34 @@ fn check_base_url(spec: &ProviderSpec) -> Result<(), ProviderBuildError> {
     }
 }
 
-/// Build the adapter for `spec.api` on the shared client.
+/// Builds the in-process provider for a `llama-cpp` spec. The engine crate depends on this
+/// one, so it cannot be called from here directly: the binary passes the engine's factory to
+/// [`build_provider_with_engine`] when it is compiled with the `embedded` feature.
+pub type EngineFactory =
+    dyn Fn(&ProviderSpec) -> Result<Arc<dyn Provider>, ProviderBuildError> + Send + Sync;
+
+/// Build the adapter for `spec.api` on the shared client (`llama-cpp` is an error: see
+/// [`build_provider_with_engine`]).
 pub fn build_provider(
     spec: &ProviderSpec,
     client: &HttpClient,
 ) -> Result<Arc<dyn Provider>, ProviderBuildError> {
+    build_provider_with_engine(spec, client, None)
+}
+
+/// [`build_provider`], with the in-process engine's factory for `llama-cpp` specs.
+pub fn build_provider_with_engine(
+    spec: &ProviderSpec,
+    client: &HttpClient,
+    engine: Option<&EngineFactory>,
+) -> Result<Arc<dyn Provider>, ProviderBuildError> {
     if spec.api == ApiKind::LlamaCpp {
-        return Err(ProviderBuildError::NeedsEmbeddedEngine {
-            provider: spec.id.clone(),
-        });
+        return match engine {
+            Some(factory) => factory(spec),
+            None => Err(ProviderBuildError::NeedsEmbeddedEngine {
+                provider: spec.id.clone(),
+            }),
+        };
     }
     check_base_url(spec)?;
     check_headers(&spec.id, &spec.headers)?;
@@ -95,4 +117,67 @@ pub fn build_provider(
             });
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::ModelInfo;
+
+    fn client() -> HttpClient {
+        match HttpClient::new() {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn llama_cpp_needs_the_engine_or_uses_its_factory() {
+        let spec = ProviderSpec::new("local-gguf", ApiKind::LlamaCpp, "");
+        let err = build_provider(&spec, &client()).err();
+        assert_eq!(
+            err,
+            Some(ProviderBuildError::NeedsEmbeddedEngine {
+                provider: "local-gguf".into()
+            })
+        );
+        assert!(err.is_some_and(|e| e.to_string().contains("cargo feature `embedded`")));
+
+        let factory: &EngineFactory = &|spec: &ProviderSpec| {
+            Err(ProviderBuildError::Engine {
+                provider: spec.id.clone(),
+                message: "factory was called".into(),
+            })
+        };
+        let err = build_provider_with_engine(&spec, &client(), Some(factory)).err();
+        assert!(err.is_some_and(|e| e.to_string().contains("factory was called")));
+    }
+
+    #[test]
+    fn config_mistakes_fail_at_build_time() {
+        let mut spec = ProviderSpec::new("x", ApiKind::OpenAiCompletions, "http://127.0.0.1:1/v1");
+        spec.headers.insert("bad header".into(), "v".into());
+        assert!(matches!(
+            build_provider(&spec, &client()),
+            Err(ProviderBuildError::InvalidHeader { .. })
+        ));
+        let mut spec = ProviderSpec::new("x", ApiKind::Ollama, "http://127.0.0.1:1");
+        let mut row = ModelInfo::new("m");
+        row.headers.insert("x-ok".into(), "line\nbreak".into());
+        spec.models.push(row);
+        assert!(matches!(
+            build_provider(&spec, &client()),
+            Err(ProviderBuildError::InvalidHeader { .. })
+        ));
+        let spec = ProviderSpec::new("x", ApiKind::AnthropicMessages, "ftp://example.com");
+        assert!(matches!(
+            build_provider(&spec, &client()),
+            Err(ProviderBuildError::InvalidBaseUrl { .. })
+        ));
+        let spec = ProviderSpec::new("x", ApiKind::OpenAiResponses, "");
+        assert!(
+            build_provider(&spec, &client()).is_ok(),
+            "empty base = api.openai.com"
+        );
+    }
 }

@@ -57,6 +57,7 @@ pub fn model_from_config(model: &ModelEntry) -> ModelInfo {
         reasoning: model.reasoning,
         headers: model.headers.clone(),
         compat: compat_from_config(&model.compat),
+        path: model.path.clone(),
     }
 }
 
@@ -70,6 +71,7 @@ fn base_spec(provider: &ProviderEntry, api: ApiKind) -> ProviderSpec {
     spec.headers = provider.headers.clone();
     spec.auth_header = provider.auth_header;
     spec.inject_num_ctx_for_openai_compat = provider.inject_num_ctx_for_openai_compat;
+    spec.model_dir = provider.model_dir.clone();
     spec
 }
 

@@ -28,7 +28,7 @@ pub mod secret;
 pub mod spec;
 
 pub use answer_guard::{OverflowHint, estimate_prompt_tokens};
-pub use build::{ProviderBuildError, build_provider};
+pub use build::{EngineFactory, ProviderBuildError, build_provider, build_provider_with_engine};
 pub use classify::{
     classify_http_error, classify_transport_error, classify_wire_error, parse_overflow_counts,
 };

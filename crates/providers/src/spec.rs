@@ -6,6 +6,7 @@
 //! "use the per-server default" (see `compat::resolve_encode_options`).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -135,6 +136,9 @@ pub struct ModelInfo {
     /// Per-model compat overrides (win over the provider's, flag by flag).
     #[serde(default)]
     pub compat: CompatFlags,
+    /// GGUF file of an in-process (`llama-cpp`) model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
 }
 
 /// One upstream, as plain data.
@@ -157,6 +161,8 @@ pub struct ProviderSpec {
     /// OpenClaw `injectNumCtxForOpenAICompat` (default true): an Ollama server reached through
     /// `openai-completions` gets `options.num_ctx` = the model's context window.
     pub inject_num_ctx_for_openai_compat: bool,
+    /// Folder of GGUF files for an in-process (`llama-cpp`) provider.
+    pub model_dir: Option<PathBuf>,
     pub models: Vec<ModelInfo>,
 }
 
@@ -172,6 +178,7 @@ impl ProviderSpec {
             auth_header: false,
             compat: CompatFlags::default(),
             inject_num_ctx_for_openai_compat: true,
+            model_dir: None,
             models: Vec::new(),
         }
     }

@@ -131,3 +131,52 @@ fn every_recorded_body_has_an_expected_output() {
         "recorded cases without expected output: {missing:?}"
     );
 }
+
+/// Encoder goldens: `encoded/events.json` through each dialect's stream encoder must give
+/// exactly the bytes in `encoded/<dialect>.<sse|ndjson>` (the framing clients see; these files
+/// were checked by hand against each API's documented event sequence, and with the official
+/// `openai` and `anthropic` Python SDKs' stream accumulators). Then `fail()` after one text
+/// delta must give `encoded/<dialect>.fail.<ext>`.
+#[test]
+fn encoders_write_the_golden_bytes() {
+    let dir = fixtures().join("encoded");
+    let events: Vec<clawgate_wire::Event> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("events.json")).expect("events"))
+            .expect("events parse");
+    let bless = std::env::var_os("CLAWGATE_BLESS").is_some();
+    let mut failures = Vec::new();
+    for (name, dialect, ext) in [
+        ("openai_chat", Dialect::Chat, "sse"),
+        ("openai_responses", Dialect::Responses, "sse"),
+        ("anthropic", Dialect::Anthropic, "sse"),
+        ("ollama", Dialect::Ollama, "ndjson"),
+    ] {
+        let full = crate::support::encode_stream(dialect, "resp_abc", "m1", &events);
+        let mut encoder = dialect.encoder("resp_abc", "m1");
+        let mut frames = encoder.encode(&events[0]);
+        frames.extend(encoder.encode(&clawgate_wire::Event::TextDelta { text: "par".into() }));
+        frames.extend(encoder.fail("upstream went away", "overloaded"));
+        frames.extend(encoder.finish());
+        let failed = crate::support::frames_to_bytes(dialect, &frames);
+        for (file, bytes) in [
+            (format!("{name}.{ext}"), full),
+            (format!("{name}.fail.{ext}"), failed),
+        ] {
+            let path = dir.join(&file);
+            let expected = std::fs::read(&path).unwrap_or_default();
+            if expected == bytes {
+                continue;
+            }
+            if bless {
+                std::fs::write(&path, &bytes).expect("write golden");
+            } else {
+                failures.push(format!(
+                    "{file} differs:\n--- expected\n{}\n--- actual\n{}",
+                    String::from_utf8_lossy(&expected),
+                    String::from_utf8_lossy(&bytes)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

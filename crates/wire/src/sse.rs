@@ -1,8 +1,9 @@
 //! Server-sent events framing: a push parser over byte chunks and a frame writer.
 //!
-//! Hand-written on purpose: the SSE crates we looked at are tied to an async runtime
-//! (`sse-codec` is an `asynchronous-codec` decoder, `eventsource-stream` adapts a `Stream`),
-//! while this crate is pure and sync so it can be fuzzed and fed byte-by-byte in tests. The
+//! Hand-written on purpose: the SSE crates we looked at are tied to async I/O (`sse-codec` is
+//! a `futures_codec` codec over an `AsyncRead`, MPL-2.0; `async-sse` needs async-std;
+//! `eventsource-stream` adapts a `Stream` of bytes), while this crate is pure and sync so it can
+//! be fuzzed and fed byte-by-byte in tests. The
 //! format is small (WHATWG HTML §9.2 "event stream interpretation"): lines end in CRLF, LF or
 //! CR; `field: value` with one optional space stripped; `data` lines join with `\n`; a line
 //! starting with `:` is a comment; a blank line dispatches; a leading BOM is ignored.

@@ -6,7 +6,8 @@
 //! compact JSON text of an object (`input` is an object on this wire; text that is not an
 //! object is sent as `{}`); reasoning blocks carry a signature (unsigned reasoning, e.g. from a
 //! local model, cannot be replayed to Anthropic and is dropped); tool results have no `name`;
-//! there is no `seed`; `Required` tool choice is `any`; usage is always reported in streams.
+//! there is no `seed`; `Required` tool choice is `any`; usage is always reported in streams;
+//! with thinking on, `temperature` and `top_p` are not sent (the API rejects them).
 
 mod decoder;
 mod encoder;

@@ -52,20 +52,25 @@ pub fn encode_request(request: &Request, options: &EncodeOptions) -> Value {
             encode_tool_choice(&request.tool_choice),
         );
     }
-    put_opt(&mut body, "temperature", request.temperature.map(f32_value));
-    put_opt(&mut body, "top_p", request.top_p.map(f32_value));
     if !request.stop.is_empty() {
         body.insert("stop_sequences".into(), request.stop.clone().into());
     }
+    let mut thinking = false;
     if let Some(effort) = request.reasoning {
         // budget_tokens must be >= 1024 and < max_tokens; below that thinking cannot be on.
         let budget = budget_for(effort).min(max_tokens.saturating_sub(1));
         if budget >= MIN_BUDGET {
+            thinking = true;
             body.insert(
                 "thinking".into(),
                 json!({ "type": "enabled", "budget_tokens": budget }),
             );
         }
+    }
+    // With thinking on, the API rejects a custom temperature or top_p.
+    if !thinking {
+        put_opt(&mut body, "temperature", request.temperature.map(f32_value));
+        put_opt(&mut body, "top_p", request.top_p.map(f32_value));
     }
     body.insert("stream".into(), request.stream.into());
     if let Some(user) = &request.user {

@@ -351,6 +351,10 @@ fn request(dialect: Dialect) -> BoxedStrategy<Request> {
                         request.seed = None;
                         // Room for every thinking budget (budget_tokens < max_tokens).
                         request.max_tokens = Some(request.max_tokens.unwrap_or(0).max(32_001));
+                        if request.reasoning.is_some() {
+                            request.temperature = None;
+                            request.top_p = None;
+                        }
                     }
                     Dialect::Ollama => {
                         request.user = None;

@@ -111,8 +111,13 @@ fn anthropic_always_sends_max_tokens_and_a_valid_thinking_budget() {
     let mut request = sample();
     request.max_tokens = None;
     request.reasoning = Some(ReasoningEffort::High);
+    request.temperature = Some(0.2);
     let body = anthropic::encode_request(&request, &EncodeOptions::default());
     assert_eq!(body["max_tokens"], anthropic::DEFAULT_MAX_TOKENS);
+    assert!(
+        body.get("temperature").is_none(),
+        "thinking rejects a custom temperature"
+    );
     assert_eq!(
         body["thinking"]["budget_tokens"], 4095,
         "budget stays below max_tokens"
@@ -123,6 +128,7 @@ fn anthropic_always_sends_max_tokens_and_a_valid_thinking_budget() {
         body.get("thinking").is_none(),
         "no room for the 1024 minimum budget"
     );
+    assert_eq!(body["temperature"].to_string(), "0.2");
 }
 
 #[test]

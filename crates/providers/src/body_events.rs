@@ -3,8 +3,10 @@
 //! event past the [`AnswerGuard`]. Pull-driven (a `futures::stream::unfold`), so nothing runs
 //! when the caller stops polling, and dropping the stream drops the connection.
 //!
-//! After `Finished` the rest of the body (`data: [DONE]`) is still read when the caller polls
-//! on, so the pooled connection can be reused; its events are ignored.
+//! After `Finished` the rest of the body (`data: [DONE]`, the chunked terminator) is read too,
+//! so the pooled connection can be reused: at once as far as it has already arrived (callers
+//! often drop the stream right after `Finished`), the rest when the caller polls on. Events
+//! after `Finished` are ignored.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -14,8 +16,8 @@ use clawgate_wire::ndjson::NdjsonParser;
 use clawgate_wire::reasoning_tags::ReasoningTagSplitter;
 use clawgate_wire::sse::SseParser;
 use clawgate_wire::{Event, Frame, StreamDecoder, WireError};
-use futures::StreamExt;
 use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
 
 use crate::answer_guard::{AnswerGuard, OverflowHint};
 use crate::classify::{classify_transport_error, classify_wire_error};
@@ -118,6 +120,9 @@ impl BodyEvents {
                 Some(Ok(chunk)) => {
                     let frames = self.framer.push(&chunk);
                     self.feed_frames(&frames);
+                    if self.ended {
+                        self.drain_ready();
+                    }
                 }
                 Some(Err(e)) => {
                     self.drained = true;
@@ -132,6 +137,17 @@ impl BodyEvents {
                     self.feed_frames(&frames);
                     self.finish_decoder();
                 }
+            }
+        }
+    }
+
+    /// Read whatever of the body has already arrived, without waiting.
+    fn drain_ready(&mut self) {
+        while !self.drained {
+            match self.body.next().now_or_never() {
+                Some(Some(Ok(_))) => {}
+                Some(Some(Err(_)) | None) => self.drained = true,
+                None => break,
             }
         }
     }

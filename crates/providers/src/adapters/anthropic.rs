@@ -37,10 +37,10 @@ impl AnthropicProvider {
     fn headers(&self, model: &str, key: Option<&Secret>) -> HeaderMap {
         let spec = &self.core.spec;
         let mut headers = static_headers(spec, model);
-        headers.insert(
-            HeaderName::from_static("anthropic-version"),
-            HeaderValue::from_static(ANTHROPIC_VERSION),
-        );
+        // A configured `anthropic-version` header wins (a proxy may need another version).
+        headers
+            .entry(HeaderName::from_static("anthropic-version"))
+            .or_insert(HeaderValue::from_static(ANTHROPIC_VERSION));
         if let Some(key) = key {
             if spec.auth_header {
                 insert_bearer(&mut headers, key);

@@ -4,7 +4,10 @@
 
 mod all {
     mod config_cmds;
+    mod failover_support;
     pub mod harness;
     mod models_cmds;
+    mod models_status;
+    mod models_test_chain;
     mod writes;
 }

@@ -4,7 +4,10 @@
 pub mod config_cmd;
 pub mod gateway_cmd;
 pub mod models_cmd;
+pub mod models_status;
+mod models_status_render;
 pub mod models_test;
+mod models_test_chain;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -47,6 +47,12 @@ pub enum ModelsCommand {
         after_help = "Example:\n  clawgate models test lmstudio/qwen3-coder-30b -m \"Say hi\" --stream"
     )]
     Test(super::models_test::ModelsTestArgs),
+    /// Can the configured chain serve now? Keys, cooldowns, and with --probe reachability,
+    /// served models and the context windows servers really run with.
+    #[command(
+        after_help = "Example:\n  clawgate models status --probe\n  clawgate models status --check --json"
+    )]
+    Status(super::models_status::ModelsStatusArgs),
 }
 
 #[derive(Debug, Args)]
@@ -143,6 +149,7 @@ pub fn run(ctx: &Context, command: ModelsCommand) -> anyhow::Result<ExitCode> {
         ModelsCommand::Aliases { command } => aliases(ctx, &loaded, command),
         ModelsCommand::Fallbacks { command } => fallbacks(ctx, &loaded, command),
         ModelsCommand::Test(args) => super::models_test::run(&loaded, args),
+        ModelsCommand::Status(args) => super::models_status::run(&loaded, args),
     }
 }
 

@@ -48,6 +48,11 @@ pub struct ModelsTestArgs {
     /// Output token cap (default: the model's maxTokens, at most 1024).
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<u32>,
+    /// Route the call with fallbacks and print the attempt record: `--chain` uses the
+    /// configured fallbacks, `--chain=a,b` tries <ref> then exactly these refs or aliases.
+    /// Failures are remembered in the cooldown store like any other call's.
+    #[arg(long, value_name = "REFS", num_args = 0..=1, require_equals = true)]
+    pub chain: Option<Option<String>>,
 }
 
 /// What one call produced.
@@ -71,7 +76,7 @@ impl CallReport {
         self.error.is_some() || self.setup_error.is_some()
     }
 
-    fn absorb(&mut self, event: &Event, started: Instant) {
+    pub(crate) fn absorb(&mut self, event: &Event, started: Instant) {
         if event.is_content() && self.ttft.is_none() {
             self.ttft = Some(started.elapsed());
         }
@@ -313,6 +318,9 @@ fn stop_name(stop: StopReason) -> &'static str {
 }
 
 pub fn run(loaded: &LoadedConfig, args: ModelsTestArgs) -> anyhow::Result<ExitCode> {
+    if args.chain.is_some() {
+        return super::models_test_chain::run(loaded, &args);
+    }
     let resolved = match loaded.registry.resolve(&args.model) {
         Ok(r) => r,
         Err(err) => {

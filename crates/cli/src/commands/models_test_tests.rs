@@ -48,6 +48,7 @@ fn args(stream: bool, tool: Option<&str>) -> ModelsTestArgs {
         json: true,
         tool: tool.map(str::to_string),
         max_tokens: None,
+        chain: None,
     }
 }
 

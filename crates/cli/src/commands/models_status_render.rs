@@ -1,0 +1,238 @@
+//! How `models status` prints its report: a provider table and (after a probe) a model table
+//! for people, with warnings and the check verdict underneath; or one JSON object whose shape
+//! is stable for scripts (camelCase keys, `null` for "not known", times in epoch ms).
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use clawgate_router::clock::human_duration;
+use serde_json::{Value, json};
+
+use super::models_status::{CooldownInfo, KeyInfo, KeyState, ModelRow, ProviderRow, StatusReport};
+use crate::output::{table, tokens};
+
+fn key_text(key: &KeyInfo) -> String {
+    let mut text = match (key.state, &key.redacted) {
+        (KeyState::Present, Some(redacted)) => redacted.clone(),
+        (state, _) => state.name().to_string(),
+    };
+    if let Some(source) = &key.source {
+        text.push_str(&format!(" ({source})"));
+    }
+    if key.count > 1 {
+        text.push_str(&format!(" +{} more", key.count - 1));
+    }
+    text
+}
+
+fn utc(epoch_ms: u64) -> String {
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(epoch_ms)).to_string()
+}
+
+fn cooldown_text(cooldown: &Option<CooldownInfo>) -> String {
+    let Some(c) = cooldown else {
+        return "-".to_string();
+    };
+    let state = if c.disabled { "disabled" } else { "cooling" };
+    let errors = if c.error_count == 1 {
+        "1 error".to_string()
+    } else {
+        format!("{} errors", c.error_count)
+    };
+    format!(
+        "{state} {} ({}, {errors}, until {})",
+        human_duration(c.remaining),
+        c.reason,
+        utc(c.until)
+    )
+}
+
+fn probe_text(row: &ProviderRow, probed: bool) -> String {
+    if !probed {
+        return String::new();
+    }
+    if row.problem.is_some() {
+        return "not built".to_string();
+    }
+    match &row.probe {
+        None => "-".to_string(),
+        Some(p) if p.reachable => format!("ok {} ms", p.latency.as_millis()),
+        Some(p) => match &p.error {
+            Some(e) => format!("unreachable: {}", e.kind.name()),
+            None => "unreachable".to_string(),
+        },
+    }
+}
+
+fn yes_no(value: Option<bool>) -> &'static str {
+    match value {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "?",
+    }
+}
+
+pub fn print_human(report: &StatusReport) {
+    println!("primary    {}", report.primary);
+    let fallbacks: Vec<String> = report.fallbacks.iter().map(|f| f.to_string()).collect();
+    println!(
+        "fallbacks  {}",
+        if fallbacks.is_empty() {
+            "(none)".to_string()
+        } else {
+            fallbacks.join(", ")
+        }
+    );
+    println!("cooldowns  {}", report.cooldown_file);
+    println!();
+    let mut header = vec!["provider", "role", "api", "base URL", "key", "cooldown"];
+    if report.probed {
+        header.push("reachable");
+    }
+    let mut providers = table(&header);
+    for row in &report.providers {
+        let mut cells = vec![
+            row.entry.id.clone(),
+            row.role.name().unwrap_or("").to_string(),
+            row.entry.api.as_str().to_string(),
+            row.entry.base_url.clone(),
+            key_text(&row.key),
+            cooldown_text(&row.cooldown),
+        ];
+        if report.probed {
+            cells.push(probe_text(row, true));
+        }
+        providers.add_row(cells);
+    }
+    println!("{providers}");
+    if report.probed && !report.models.is_empty() {
+        println!();
+        let mut models = table(&[
+            "model",
+            "role",
+            "context",
+            "served",
+            "loaded",
+            "server context",
+        ]);
+        for row in &report.models {
+            models.add_row(vec![
+                row.model.reference.clone(),
+                row.role.name().unwrap_or("").to_string(),
+                tokens(row.model.context_window),
+                yes_no(row.served).to_string(),
+                yes_no(row.loaded).to_string(),
+                row.server_context.map_or_else(|| "-".to_string(), tokens),
+            ]);
+        }
+        println!("{models}");
+    }
+    for row in report.providers.iter().filter(|r| r.problem.is_some()) {
+        let problem = row.problem.as_deref().unwrap_or_default();
+        println!("note: {}: {problem}", row.entry.id);
+    }
+    if report.probed {
+        for row in &report.providers {
+            if let Some(error) = row.probe.as_ref().and_then(|p| p.error.as_ref()) {
+                println!("note: {}: {}", row.entry.id, error.message);
+            }
+        }
+    }
+    if let Some(warning) = &report.cooldown_warning {
+        println!("warning: {warning}");
+    }
+    for warning in &report.warnings {
+        println!("warning: {warning}");
+    }
+    if report.check_problems.is_empty() {
+        println!("check: ok, the primary can serve");
+    } else {
+        println!(
+            "check: FAILED, the primary {} cannot serve: {}",
+            report.primary,
+            report.check_problems.join("; ")
+        );
+    }
+}
+
+fn key_json(key: &KeyInfo) -> Value {
+    json!({
+        "state": key.state.name(),
+        "redacted": key.redacted,
+        "source": key.source,
+        "count": key.count,
+    })
+}
+
+fn cooldown_json(cooldown: &Option<CooldownInfo>) -> Value {
+    match cooldown {
+        None => Value::Null,
+        Some(c) => json!({
+            "until": c.until,
+            "untilUtc": utc(c.until),
+            "remainingMs": c.remaining.as_millis() as u64,
+            "reason": c.reason,
+            "disabled": c.disabled,
+            "errorCount": c.error_count,
+        }),
+    }
+}
+
+fn probe_json(row: &ProviderRow) -> Value {
+    match &row.probe {
+        None => Value::Null,
+        Some(p) => json!({
+            "reachable": p.reachable,
+            "latencyMs": p.latency.as_millis() as u64,
+            "models": p.models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+            "error": p.error.as_ref().map(|e| json!({
+                "kind": e.kind.name(),
+                "message": e.message,
+                "status": e.status,
+            })),
+        }),
+    }
+}
+
+fn provider_json(row: &ProviderRow) -> Value {
+    json!({
+        "id": row.entry.id,
+        "role": row.role.name(),
+        "api": row.entry.api.as_str(),
+        "baseUrl": row.entry.base_url,
+        "local": row.entry.is_local,
+        "configured": row.entry.configured,
+        "problem": row.problem,
+        "key": key_json(&row.key),
+        "cooldown": cooldown_json(&row.cooldown),
+        "probe": probe_json(row),
+    })
+}
+
+fn model_json(row: &ModelRow) -> Value {
+    json!({
+        "ref": row.model.reference,
+        "role": row.role.name(),
+        "contextWindow": row.model.context_window,
+        "served": row.served,
+        "loaded": row.loaded,
+        "serverContextWindow": row.server_context,
+    })
+}
+
+/// The `--json` object.
+pub fn status_json(report: &StatusReport) -> Value {
+    json!({
+        "primary": report.primary.to_string(),
+        "fallbacks": report.fallbacks.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
+        "cooldownFile": report.cooldown_file,
+        "cooldownWarning": report.cooldown_warning,
+        "probed": report.probed,
+        "providers": report.providers.iter().map(provider_json).collect::<Vec<_>>(),
+        "models": report.models.iter().map(model_json).collect::<Vec<_>>(),
+        "warnings": report.warnings,
+        "check": {
+            "ok": report.check_problems.is_empty(),
+            "problems": report.check_problems,
+        },
+    })
+}

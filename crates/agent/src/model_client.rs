@@ -51,6 +51,9 @@ pub struct FallbackInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ModelCallError {
     /// The prompt did not fit the model's window. The agent compacts and retries.
+    /// `requested`: the prompt's size in tokens as the server counted it (without the
+    /// completion budget) when the error said so; it calibrates the agent's estimate.
+    /// `limit`: the window the server reported.
     #[error("context overflow (requested {requested:?} tokens, limit {limit:?})")]
     ContextOverflow {
         requested: Option<u64>,

@@ -8,7 +8,9 @@ use clawgate_wire::{ContentBlock, Role};
 
 use crate::error::AgentError;
 use crate::runtime::AgentRuntime;
-use crate::session::{EntryBody, LoadedTranscript, SessionEntry, load_transcript, transcript_path};
+use crate::session::{
+    EntryBody, LoadedTranscript, SessionEntry, entry_transcript_path, load_transcript,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionSummary {
@@ -67,10 +69,7 @@ impl AgentRuntime {
             .or_else(|| all.iter().find(|(_, e)| e.session_id == key_or_id))
             .map(|(k, e)| (k.clone(), e.clone()))
             .ok_or_else(|| AgentError::UnknownSession(key_or_id.to_string()))?;
-        let path = match &entry.session_file {
-            Some(file) => self.store().dir().join(file),
-            None => transcript_path(self.store().dir(), &entry.session_id),
-        };
+        let path = entry_transcript_path(self.store().dir(), &entry);
         let transcript = load_transcript(&path)?;
         Ok(SessionView {
             key,

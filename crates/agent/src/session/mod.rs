@@ -29,6 +29,16 @@ pub fn sessions_dir(state_dir: &Path, agent_id: &str) -> PathBuf {
     state_dir.join("agents").join(agent_id).join("sessions")
 }
 
+/// The transcript of a row: its `sessionFile` (a name in `dir`, or an absolute path as OpenClaw
+/// writes it), else `<sessionId>.jsonl`.
+pub fn entry_transcript_path(dir: &Path, entry: &SessionEntry) -> PathBuf {
+    match entry.session_file.as_deref().filter(|f| !f.is_empty()) {
+        Some(file) if Path::new(file).is_absolute() => PathBuf::from(file),
+        Some(file) => dir.join(file),
+        None => transcript_path(dir, &entry.session_id),
+    }
+}
+
 pub(crate) struct OpenSession {
     pub key: String,
     pub entry: SessionEntry,
@@ -49,7 +59,8 @@ impl OpenSession {
         clock: &dyn Clock,
     ) -> Result<Self, AgentError> {
         let session_id = entry.session_id.clone();
-        let writer = TranscriptWriter::open(dir, &session_id, key, || SessionHeader {
+        let path = entry_transcript_path(dir, &entry);
+        let writer = TranscriptWriter::open(dir, path, &session_id, key, || SessionHeader {
             kind: "session".into(),
             id: session_id.clone(),
             cwd: cwd.display().to_string(),

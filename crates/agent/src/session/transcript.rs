@@ -281,9 +281,11 @@ impl Drop for SessionLock {
 }
 
 impl TranscriptWriter {
-    /// Open (creating with a header when new) and lock `<dir>/<session_id>.jsonl`.
+    /// Open (creating with a header when new) and lock the transcript at `path` (normally
+    /// `<dir>/<session_id>.jsonl`); the lock file is `<dir>/<session_id>.lock`.
     pub fn open(
         dir: &Path,
+        path: PathBuf,
         session_id: &str,
         key: &str,
         header: impl FnOnce() -> SessionHeader,
@@ -306,7 +308,6 @@ impl TranscriptWriter {
             });
         }
         let lock = SessionLock { file: lock_file };
-        let path = transcript_path(dir, session_id);
         let mut file = OpenOptions::new()
             .create(true)
             .read(true)

@@ -37,19 +37,35 @@ fn seconds_until(epoch_ms: u64, now_ms: u64) -> u64 {
     epoch_ms.saturating_sub(now_ms).div_ceil(1000).max(1)
 }
 
-/// What every attempt of an all-failed call had in common, if anything.
+/// What the attempts of an all-failed call had in common, if anything. Attempts that reached
+/// an upstream decide when there are any (a cooled-down candidate that was then tried as a
+/// last resort answered for itself); otherwise the reasons candidates were skipped.
 fn common_kind(error: &RouterError) -> Option<&'static str> {
-    let mut kinds = error.attempts().iter().filter_map(|a| match &a.outcome {
-        AttemptOutcome::Failed { kind, .. } => Some(kind.name()),
-        AttemptOutcome::SkippedForCooldown { reason, .. } if reason == "rate_limit" => {
-            Some("rate_limit")
-        }
-        AttemptOutcome::SkippedForCooldown { .. } => Some("cooldown"),
-        AttemptOutcome::SkippedUnknownProvider => Some("unavailable"),
-        AttemptOutcome::Ok => None,
-    });
-    let first = kinds.next()?;
-    kinds.all(|k| k == first).then_some(first)
+    let attempts = error.attempts();
+    let tried: Vec<&'static str> = attempts
+        .iter()
+        .filter_map(|a| match &a.outcome {
+            AttemptOutcome::Failed { kind, .. } => Some(kind.name()),
+            _ => None,
+        })
+        .collect();
+    let kinds: Vec<&'static str> = if tried.is_empty() {
+        attempts
+            .iter()
+            .filter_map(|a| match &a.outcome {
+                AttemptOutcome::SkippedForCooldown { reason, .. } if reason == "rate_limit" => {
+                    Some("rate_limit")
+                }
+                AttemptOutcome::SkippedForCooldown { .. } => Some("cooldown"),
+                AttemptOutcome::SkippedUnknownProvider => Some("unavailable"),
+                AttemptOutcome::Ok | AttemptOutcome::Failed { .. } => None,
+            })
+            .collect()
+    } else {
+        tried
+    };
+    let first = *kinds.first()?;
+    kinds.iter().all(|k| *k == first).then_some(first)
 }
 
 /// The longest `Retry-After` an upstream asked for, in seconds.

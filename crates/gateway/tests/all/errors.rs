@@ -156,3 +156,42 @@ async fn a_non_streamed_answer_failing_midway_is_502() {
             .is_some_and(|m| !m.is_empty())
     );
 }
+
+#[tokio::test]
+async fn a_cooled_down_model_tried_as_last_resort_reports_its_own_failure() {
+    let h = Harness::start().await;
+    // A mid-stream failure cools chatup down (server_error) ...
+    h.mock.push_script(Script::fault(Fault::ErrorInStream));
+    let r = h
+        .post(
+            "/v1/chat/completions",
+            &Inbound::Chat.body(&chat_model(), "hi", true),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let _ = r.text().await.unwrap();
+    // ... then, strict, it is tried anyway as the last resort and says 429: that is the answer.
+    h.mock.push_scripts(
+        Script {
+            retry_after_secs: Some(4),
+            ..Script::fault(Fault::Status429)
+        },
+        5,
+    );
+    let r = h
+        .http
+        .post(h.url("/v1/chat/completions"))
+        .header("x-clawgate-fallbacks", "none")
+        .json(&Inbound::Chat.body(&chat_model(), "hi", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "4");
+    let body: Value = r.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("cooling down") && message.contains("429"),
+        "{message}"
+    );
+}

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::budget::{ContextBudget, ModelInfo, estimate_request_raw};
 use crate::compaction::{CompactionTrigger, Summarizer, choose_cut};
-use crate::context::{TrimLevel, build_messages};
+use crate::context::{TrimLevel, build_messages, trim_head_tail};
 use crate::delivery::{Delivered, DeliveryFilter, FilteredAnswer, reasoning_message};
 use crate::error::AgentError;
 use crate::model_client::{FallbackInfo, ModelCallError};
@@ -208,7 +208,15 @@ impl AgentRuntime {
                     name: name.clone(),
                     arguments: arguments.clone(),
                 });
-                let output = self.run_tool(&offered, &name, &arguments).await;
+                let mut output = self.run_tool(&offered, &name, &arguments).await;
+                // One result may use at most half the prompt budget (≈ 2 chars per budget
+                // token): a 256 KiB file must not push a 16K model's whole history out.
+                let cap = (budget.prompt_budget as usize).saturating_mul(2).max(2_000);
+                if let Some(short) = trim_head_tail(&output.content, cap) {
+                    output.content = format!(
+                        "{short}\n[tool output shortened to fit the model's context window]"
+                    );
+                }
                 state.emit(AgentEvent::ToolResult {
                     id: id.clone(),
                     name: name.clone(),

@@ -388,3 +388,32 @@ async fn too_small_window_is_refused() {
         "Model context window too small (4096 tokens). Minimum is 16000."
     );
 }
+
+#[tokio::test]
+async fn a_huge_tool_result_is_shortened_to_fit_a_small_window() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("workspace")).unwrap();
+    std::fs::write(dir.path().join("workspace/big.txt"), "b".repeat(200_000)).unwrap();
+    let fake = FakeModel::new("local/m", Some(16_384), |r| match last_role(r) {
+        Role::User => Scripted::ToolCall {
+            id: "c1".into(),
+            name: "read".into(),
+            arguments: r#"{"path":"big.txt"}"#.into(),
+        },
+        _ => Scripted::Text("read it".into()),
+    });
+    let rt = runtime(dir.path(), fake.clone(), model("local/m", 16_384), |s| {
+        s.tool_policy.global.profile = Some(ToolProfile::Coding);
+    });
+    let out = rt
+        .run_turn("k", "read big.txt", TurnOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(out.reply.as_deref(), Some("read it"));
+    let second = fake.main_requests().pop().unwrap();
+    let result = crate::fake::message_text(second.messages.last().unwrap());
+    assert!(result.contains("shortened to fit the model's context window"));
+    assert!(result.len() < 30_000);
+    // The first user message is still there verbatim: nothing had to be compacted.
+    assert_eq!(out.compactions, 0);
+}

@@ -11,11 +11,13 @@ use tokio::sync::Mutex as AsyncMutex;
 
 use crate::budget::{ContextBudget, ModelInfo, TokenEstimator};
 use crate::clock::{Clock, SystemClock};
-use crate::compaction::CompactionTrigger;
+use crate::compaction::{CompactionTrigger, Summarizer, choose_cut};
 use crate::error::AgentError;
 use crate::model_client::ModelClient;
 use crate::policy::ToolPolicy;
-use crate::session::{OpenSession, SessionEntry, SessionStore, main_session_key, sessions_dir};
+use crate::session::{
+    CompactionRecord, OpenSession, SessionEntry, SessionStore, main_session_key, sessions_dir,
+};
 use crate::settings::{AgentSettings, ModelDirectory};
 use crate::tools::{ToolContext, ToolRegistry, Workspace};
 
@@ -298,6 +300,62 @@ impl AgentRuntime {
 
     pub(crate) fn store(&self) -> &SessionStore {
         &self.store
+    }
+
+    /// Summarise what lies before the cut; `Some(tokens_before)` when a compaction was written.
+    pub(crate) async fn compact(
+        &self,
+        session: &mut OpenSession,
+        info: &ModelInfo,
+        budget: &ContextBudget,
+        trigger: CompactionTrigger,
+        focus: Option<&str>,
+        keep: u64,
+    ) -> Result<Option<u64>, AgentError> {
+        let ratio = self.lock_estimator().ratio(&info.model_ref);
+        let keep_raw = (keep as f64 / ratio) as u64;
+        let Some(cut) = choose_cut(&session.context.items, keep_raw) else {
+            return Ok(None);
+        };
+        let messages: Vec<_> = session.context.items[..cut]
+            .iter()
+            .map(|i| i.message.clone())
+            .collect();
+        let tokens_before = self
+            .lock_estimator()
+            .calibrated(&info.model_ref, session.context.raw_tokens());
+        let (sum_info, sum_budget) = match &self.settings.compaction.model {
+            Some(m) => self.model_for(Some(m), &session.entry)?,
+            None => (info.clone(), *budget),
+        };
+        let sum_ratio = self.lock_estimator().ratio(&sum_info.model_ref);
+        let summarizer = Summarizer {
+            client: self.client.as_ref(),
+            model_ref: &sum_info.model_ref,
+            budget: &sum_budget,
+            ratio: sum_ratio,
+        };
+        let previous = session.context.summary.clone();
+        let outcome = summarizer
+            .summarize(previous.as_deref(), &messages, focus)
+            .await?;
+        let first_kept = session.context.items.get(cut).map(|i| i.entry_id.clone());
+        let record = CompactionRecord {
+            summary: outcome.summary,
+            first_kept_entry_id: first_kept,
+            tokens_before,
+            details: Some(serde_json::json!({
+                "trigger": trigger.name(),
+                "summarizedMessages": cut,
+                "chunks": outcome.chunks,
+                "summaryCalls": outcome.calls,
+                "focus": focus,
+            })),
+        };
+        session.append_compaction(record, self.clock.as_ref())?;
+        session.entry.compaction_count += 1;
+        tracing::info!(trigger = trigger.name(), tokens_before, cut, "compacted");
+        Ok(Some(tokens_before))
     }
 }
 

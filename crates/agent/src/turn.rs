@@ -106,6 +106,8 @@ struct ModelAnswer {
     fallback: Option<FallbackInfo>,
     filtered: FilteredAnswer,
     held_text: String,
+    /// Some of this answer's text was streamed already (before the held part).
+    streamed_any: bool,
 }
 
 enum CallFailure {
@@ -316,6 +318,10 @@ impl AgentRuntime {
         entry.total_tokens += usage.input_tokens.unwrap_or(0) + usage.output_tokens.unwrap_or(0);
         state.outcome.model_ref = Some(answer.model_ref.clone());
         if !recovered && !answer.held_text.is_empty() {
+            if state.streamed_text && !answer.streamed_any {
+                state.emit(AgentEvent::Text("\n\n".into()));
+            }
+            state.streamed_text = true;
             state.emit(AgentEvent::Text(answer.held_text.clone()));
         }
         if let Some(r) = &answer.filtered.reasoning {
@@ -488,6 +494,7 @@ impl AgentRuntime {
             fallback: reply.fallback,
             filtered: filter.answer(),
             held_text: std::mem::take(&mut hold.held),
+            streamed_any: !first_text,
         })
     }
 

@@ -27,9 +27,16 @@ pub enum EnvOrigin {
     ConfigEnv,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EnvVars {
     vars: BTreeMap<String, (String, EnvOrigin)>,
+}
+
+/// Names only: values may be secrets, and a registry (which holds its env) may be logged.
+impl std::fmt::Debug for EnvVars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.vars.keys()).finish()
+    }
 }
 
 impl EnvVars {
@@ -234,6 +241,15 @@ mod tests {
             substitute_str("${NOPE_1}-${EMPTY}", &env()).unwrap_err(),
             vec!["NOPE_1".to_string(), "EMPTY".to_string()]
         );
+    }
+
+    #[test]
+    fn debug_output_shows_names_not_values() {
+        let text = format!(
+            "{:?}",
+            EnvVars::from_pairs([("SECRET_KEY", "sk-value-123")])
+        );
+        assert_eq!(text, "{\"SECRET_KEY\"}");
     }
 
     #[test]

@@ -129,7 +129,7 @@ pub fn locate(opts: &LoadOptions) -> ConfigLocation {
 }
 
 /// A loaded, valid config.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LoadedConfig {
     pub location: ConfigLocation,
     pub config: ClawgateConfig,
@@ -142,6 +142,19 @@ pub struct LoadedConfig {
     pub warnings: Vec<Diagnostic>,
     /// Known OpenClaw sections/keys that clawgate ignores, as JSON paths.
     pub ignored: Vec<String>,
+}
+
+/// Leaves out the raw tree and the environment (both may hold secrets).
+impl std::fmt::Debug for LoadedConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedConfig")
+            .field("location", &self.location)
+            .field("config", &self.config)
+            .field("registry", &self.registry)
+            .field("warnings", &self.warnings)
+            .field("ignored", &self.ignored)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Locates and loads the config. Explicitly named files must exist.

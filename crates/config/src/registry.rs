@@ -63,8 +63,23 @@ fn redact_headers<S: Serializer>(h: &BTreeMap<String, String>, s: S) -> Result<S
         .serialize(s)
 }
 
+/// Debug output goes through the redacting `Serialize` impls, so logging a provider or a
+/// row never prints a key or a header value.
+macro_rules! debug_via_serialize {
+    ($t:ty) => {
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let json = serde_json::to_string(self).map_err(|_| std::fmt::Error)?;
+                write!(f, "{}{json}", stringify!($t))
+            }
+        }
+    };
+}
+debug_via_serialize!(ProviderEntry);
+debug_via_serialize!(ModelEntry);
+
 /// One provider as the router and adapters see it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderEntry {
     pub id: String,
@@ -112,7 +127,7 @@ pub struct ModelCost {
 }
 
 /// One model row with every default applied.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelEntry {
     #[serde(rename = "ref")]

@@ -75,9 +75,15 @@ pub const IGNORED_SECTIONS: &[&str] = &[
 ];
 
 /// The config's `env` block: `{KEY: "value", vars: {KEY: "value"}}`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct EnvConfig {
     pub vars: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for EnvConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.vars.keys()).finish()
+    }
 }
 
 impl Serialize for EnvConfig {

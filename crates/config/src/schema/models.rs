@@ -86,14 +86,24 @@ string_enum! {
 }
 
 /// A secret: a literal string or an env-backed reference `{source: "env", provider?, id}`.
-/// Serialises redacted, so a secret can never leak through `config show`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialises (and debug-prints) redacted, so a secret can never leak through `config show`
+/// or a log line.
+#[derive(Clone, PartialEq, Eq)]
 pub enum SecretInput {
     Literal(String),
     Env {
         provider: Option<String>,
         id: String,
     },
+}
+
+impl std::fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Literal(v) => write!(f, "Literal({:?})", crate::decode::redact(v)),
+            Self::Env { provider, id } => write!(f, "Env {{ provider: {provider:?}, id: {id:?} }}"),
+        }
+    }
 }
 
 impl Serialize for SecretInput {

@@ -259,3 +259,32 @@ fn secrets_are_redacted_when_serialised() {
     }
     assert!(p.contains("sk-v…(redacted)"), "{p}");
 }
+
+#[test]
+fn debug_output_never_shows_secrets() {
+    let sb = Sandbox::new();
+    let file = sb.write(
+        "cfg/c.json5",
+        r#"{ env: { CGTEST_DBG: "env-block-secret-value" },
+             models: { providers: { local: { baseUrl: "http://127.0.0.1:1/v1", apiKey: "sk-debug-secret-0000",
+             headers: { "x-api-key": "hdr-debug-secret-1111" }, models: [{ id: "m", headers: { Authorization: "Bearer row-secret-2222" } }] } } } }"#,
+    );
+    let l = sb
+        .load_file(&file, &[("CGTEST_PROC_SECRET", "proc-secret-3333")])
+        .unwrap();
+    let text = format!(
+        "{l:?} {:?} {:?}",
+        l.registry.resolve("local/m").unwrap(),
+        l.env
+    );
+    for secret in [
+        "env-block-secret-value",
+        "debug-secret-0000",
+        "hdr-debug-secret",
+        "row-secret-2222",
+        "proc-secret-3333",
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    assert!(text.contains("ProviderEntry{"), "{text}");
+}

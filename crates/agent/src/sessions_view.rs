@@ -2,14 +2,15 @@
 //! `sessions.json` and the transcript from disk and take no lock, so they work while a chat or
 //! gateway holds the session open.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clawgate_wire::{ContentBlock, Role};
 
 use crate::error::AgentError;
 use crate::runtime::AgentRuntime;
 use crate::session::{
-    EntryBody, LoadedTranscript, SessionEntry, entry_transcript_path, load_transcript,
+    EntryBody, LoadedTranscript, SessionEntry, SessionStore, entry_transcript_path,
+    load_transcript, sessions_dir,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -42,8 +43,33 @@ pub enum ExportFormat {
 impl AgentRuntime {
     /// All sessions of this agent, most recently updated first.
     pub fn list_sessions(&self) -> Result<Vec<SessionSummary>, AgentError> {
+        self.store().list()
+    }
+
+    /// A session by key, or by session id.
+    pub fn show_session(&self, key_or_id: &str) -> Result<SessionView, AgentError> {
+        self.store().show(key_or_id)
+    }
+
+    pub fn export_session(
+        &self,
+        key_or_id: &str,
+        format: ExportFormat,
+    ) -> Result<String, AgentError> {
+        self.store().export(key_or_id, format)
+    }
+}
+
+/// The same views without a runtime (no model client needed), e.g. for `clawgate sessions`:
+/// `SessionStore::for_agent(state_dir, agent_id).list()`.
+impl SessionStore {
+    pub fn for_agent(state_dir: &Path, agent_id: &str) -> Self {
+        SessionStore::new(sessions_dir(state_dir, agent_id), true)
+    }
+
+    /// All sessions, most recently updated first.
+    pub fn list(&self) -> Result<Vec<SessionSummary>, AgentError> {
         let mut out: Vec<SessionSummary> = self
-            .store()
             .load()?
             .into_iter()
             .map(|(key, e)| SessionSummary {
@@ -61,15 +87,15 @@ impl AgentRuntime {
     }
 
     /// A session by key, or by session id.
-    pub fn show_session(&self, key_or_id: &str) -> Result<SessionView, AgentError> {
-        let all = self.store().load()?;
+    pub fn show(&self, key_or_id: &str) -> Result<SessionView, AgentError> {
+        let all = self.load()?;
         let (key, entry) = all
             .iter()
             .find(|(k, _)| k.as_str() == key_or_id)
             .or_else(|| all.iter().find(|(_, e)| e.session_id == key_or_id))
             .map(|(k, e)| (k.clone(), e.clone()))
             .ok_or_else(|| AgentError::UnknownSession(key_or_id.to_string()))?;
-        let path = entry_transcript_path(self.store().dir(), &entry);
+        let path = entry_transcript_path(self.dir(), &entry);
         let transcript = load_transcript(&path)?;
         Ok(SessionView {
             key,
@@ -79,12 +105,8 @@ impl AgentRuntime {
         })
     }
 
-    pub fn export_session(
-        &self,
-        key_or_id: &str,
-        format: ExportFormat,
-    ) -> Result<String, AgentError> {
-        let view = self.show_session(key_or_id)?;
+    pub fn export(&self, key_or_id: &str, format: ExportFormat) -> Result<String, AgentError> {
+        let view = self.show(key_or_id)?;
         match format {
             ExportFormat::Jsonl => std::fs::read(&view.transcript_path)
                 .map(|b| String::from_utf8_lossy(&b).into_owned())

@@ -213,3 +213,25 @@ async fn list_show_and_export() {
         Err(AgentError::UnknownSession(_))
     ));
 }
+
+#[tokio::test]
+async fn sessions_can_be_listed_without_a_runtime_while_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime(
+        dir.path(),
+        FakeModel::text("p/m", "pong"),
+        model("p/m", 32_000),
+        |_| {},
+    );
+    rt.run_turn("agent:main:main", "ping", TurnOptions::default())
+        .await
+        .unwrap();
+    // The runtime still holds the session open: read-only views need no lock.
+    let store = SessionStore::for_agent(&dir.path().join("state"), "main");
+    let list = store.list().unwrap();
+    assert_eq!(list.len(), 1);
+    let md = store
+        .export(&list[0].session_id, ExportFormat::Markdown)
+        .unwrap();
+    assert!(md.contains("pong"));
+}

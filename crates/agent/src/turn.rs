@@ -161,6 +161,7 @@ impl AgentRuntime {
                 .answer_with_recovery(&mut session, &info, &budget, &specs, &mut state)
                 .await?;
             let mut content = answer.response.content.clone();
+            unique_call_ids(&mut content);
             let mut recovered = false;
             let has_calls = content
                 .iter()
@@ -529,6 +530,20 @@ fn stored(role: Role, content: Vec<ContentBlock>) -> StoredMessage {
         usage: None,
         model: None,
         stop_reason: None,
+    }
+}
+
+/// Small servers send empty or repeated tool-call ids (one id per chunk, `call_0` for every
+/// call); a result must name exactly one call, so such ids are replaced with fresh ones.
+fn unique_call_ids(content: &mut [ContentBlock]) {
+    let mut seen = std::collections::HashSet::new();
+    for block in content {
+        if let ContentBlock::ToolCall { id, .. } = block
+            && (id.trim().is_empty() || !seen.insert(id.clone()))
+        {
+            *id = format!("call_{}", crate::session::new_entry_id());
+            seen.insert(id.clone());
+        }
     }
 }
 

@@ -417,3 +417,56 @@ async fn a_huge_tool_result_is_shortened_to_fit_a_small_window() {
     // The first user message is still there verbatim: nothing had to be compacted.
     assert_eq!(out.compactions, 0);
 }
+
+#[tokio::test]
+async fn empty_and_repeated_call_ids_are_made_unique() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeModel::new("p/m", None, |r| match last_role(r) {
+        Role::User => Scripted::Events(vec![
+            Event::Started {
+                id: "r".into(),
+                model: "m".into(),
+            },
+            Event::ToolCallStart {
+                index: 0,
+                id: "call_0".into(),
+                name: "ls".into(),
+            },
+            Event::ToolCallArgsDelta {
+                index: 0,
+                delta: "{}".into(),
+            },
+            Event::ToolCallStart {
+                index: 1,
+                id: "call_0".into(),
+                name: "ls".into(),
+            },
+            Event::ToolCallArgsDelta {
+                index: 1,
+                delta: "{}".into(),
+            },
+            Event::ToolCallStart {
+                index: 2,
+                id: String::new(),
+                name: "ls".into(),
+            },
+            Event::Finished {
+                stop_reason: StopReason::ToolUse,
+            },
+        ]),
+        _ => Scripted::Text("done".into()),
+    });
+    let rt = runtime(dir.path(), fake.clone(), model("p/m", 32_000), |s| {
+        s.tool_policy.global.profile = Some(ToolProfile::Coding);
+    });
+    let out = rt
+        .run_turn("k", "list thrice", TurnOptions::default())
+        .await
+        .unwrap();
+    let ids: std::collections::HashSet<_> = out.tool_calls.iter().map(|c| c.id.clone()).collect();
+    assert_eq!(ids.len(), 3);
+    assert!(ids.iter().all(|id| !id.is_empty()));
+    let sent = fake.main_requests().pop().unwrap();
+    crate::fake::assert_tool_pairs_whole(&sent);
+    assert_eq!(sent.messages.last().unwrap().content.len(), 3);
+}

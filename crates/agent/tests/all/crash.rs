@@ -12,6 +12,16 @@ use crate::fake::{FakeModel, model, runtime};
 
 const CHILD_ENV: &str = "CLAWGATE_AGENT_CRASH_CHILD_DIR";
 
+/// Never leave the child running if the parent fails early.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// In the child: append turns with large messages forever (until killed).
 async fn child_loop(dir: &std::path::Path) {
     let fake = FakeModel::text("local/m", &"answer text ".repeat(2_000));
@@ -32,15 +42,17 @@ async fn transcript_survives_sigkill_mid_append() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "crash::transcript_survives_sigkill_mid_append",
-            "--nocapture",
-        ])
-        .env(CHILD_ENV, dir.path())
-        .spawn()
-        .unwrap();
+    let mut child = KillOnDrop(
+        Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "crash::transcript_survives_sigkill_mid_append",
+                "--nocapture",
+            ])
+            .env(CHILD_ENV, dir.path())
+            .spawn()
+            .unwrap(),
+    );
     let sessions = sessions_dir(&dir.path().join("state"), "main");
     let deadline = Instant::now() + Duration::from_secs(60);
     // Wait until the child has written a good amount, then kill it mid-loop.
@@ -60,8 +72,8 @@ async fn transcript_survives_sigkill_mid_append() {
         assert!(Instant::now() < deadline, "child wrote too little");
         std::thread::sleep(Duration::from_millis(5));
     }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    child.0.kill().unwrap(); // SIGKILL
+    child.0.wait().unwrap();
 
     // The lock died with the process: the session opens and continues.
     let fake = FakeModel::text("local/m", "after the crash");

@@ -217,11 +217,19 @@ fn list(loaded: &LoadedConfig, all: bool, as_json: bool) -> anyhow::Result<ExitC
             .map(|(_, role)| role.clone())
             .collect()
     };
-    let rows: Vec<&ModelEntry> = reg
+    let mut rows: Vec<&ModelEntry> = reg
         .models()
         .iter()
         .filter(|m| all || m.configured || !role_of(m).is_empty())
         .collect();
+    // Primary first, then fallbacks in order, then the rest in registry order.
+    let rank = |m: &ModelEntry| {
+        roles
+            .iter()
+            .position(|(r, _)| *r == m.reference)
+            .unwrap_or(usize::MAX)
+    };
+    rows.sort_by_key(|m| rank(m));
     let empty_providers: Vec<_> = reg
         .providers()
         .iter()

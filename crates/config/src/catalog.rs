@@ -10,7 +10,7 @@ use std::path::Path;
 use crate::decode::Decoder;
 use crate::diagnostic::JsonPath;
 use crate::error::ConfigError;
-use crate::schema::{ApiKind, ModelsConfig, ProviderConfig};
+use crate::schema::{ApiKind, ModelConfig, ModelsConfig, ProviderConfig};
 use crate::source::parse_text;
 
 const CATALOG_JSON5: &str = include_str!("../catalog/models.json5");
@@ -62,6 +62,39 @@ pub const IMPLICIT_PROVIDERS: &[ImplicitProvider] = &[
         api: ApiKind::OpenAiCompletions,
     },
 ];
+
+/// The in-process provider registered (merge mode) when the demo model is in the state dir.
+pub const EMBEDDED_PROVIDER_ID: &str = "embedded";
+/// The demo model's row id: `embedded/gemma-3-270m`.
+pub const DEMO_MODEL_ID: &str = "gemma-3-270m";
+/// The file `scripts/fetch-demo-model` assembles under `<state dir>/models/`.
+pub const DEMO_MODEL_FILE: &str = "gemma-3-270m-q4_k_m.gguf";
+/// The demo model's window (the GGUF's `gemma3.context_length`).
+pub const DEMO_MODEL_CONTEXT_WINDOW: u64 = 32_768;
+/// Output cap of the demo row: a tiny base model rambles, and a 2-core machine should answer
+/// one turn in seconds.
+pub const DEMO_MODEL_MAX_TOKENS: u64 = 256;
+
+/// `<state dir>/models/gemma-3-270m-q4_k_m.gguf`.
+pub fn demo_model_path(state_dir: &Path) -> std::path::PathBuf {
+    state_dir.join("models").join(DEMO_MODEL_FILE)
+}
+
+/// The implicit `embedded` provider (`api: "llama-cpp"`) with the demo model's row.
+pub(crate) fn embedded_demo_provider(model_path: &Path) -> ProviderConfig {
+    let row = ModelConfig {
+        name: Some("Gemma 3 270M (demo base model, in-process)".into()),
+        context_window: Some(DEMO_MODEL_CONTEXT_WINDOW),
+        max_tokens: Some(DEMO_MODEL_MAX_TOKENS),
+        path: Some(model_path.to_path_buf()),
+        ..ModelConfig::bare(DEMO_MODEL_ID)
+    };
+    ProviderConfig {
+        api: Some(ApiKind::LlamaCpp),
+        models: Some(vec![row]),
+        ..ProviderConfig::empty()
+    }
+}
 
 impl ImplicitProvider {
     pub fn as_config(&self) -> ProviderConfig {

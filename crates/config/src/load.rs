@@ -210,7 +210,7 @@ pub fn load_at(opts: &LoadOptions, location: ConfigLocation) -> Result<LoadedCon
     diags.append(&mut cx.diags);
     let mut ignored = cx.ignored;
     ignored.dedup();
-    let (registry, mut reg_diags) = Registry::build(&config, &env)?;
+    let (registry, mut reg_diags) = Registry::build_in(&config, &env, Some(&location.state_dir))?;
     diags.append(&mut reg_diags);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(fail(diags, ignored));

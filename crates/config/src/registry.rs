@@ -198,6 +198,9 @@ pub struct Registry {
     /// (alias as written, target)
     pub(crate) aliases: Vec<(String, ModelRef)>,
     pub(crate) selection: SelectionConfig,
+    /// `embedded/gemma-3-270m` when the demo model is registered: the default primary when
+    /// nothing is configured.
+    pub(crate) embedded_default: Option<String>,
     /// The loader's environment (secret refs in row headers resolve against it).
     pub(crate) env: EnvVars,
 }

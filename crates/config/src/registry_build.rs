@@ -1,9 +1,14 @@
-//! Building the registry from catalog, implicit providers and config, and checking every
-//! model ref the config names (primary, fallbacks, image model, aliases, per-agent models).
+//! Building the registry from catalog, implicit providers (the local servers' default ports,
+//! and the in-process demo model when its file is in the state dir) and config, and checking
+//! every model ref the config names (primary, fallbacks, image model, aliases, per-agent models).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
-use crate::catalog::{IMPLICIT_PROVIDERS, builtin_catalog};
+use crate::catalog::{
+    DEMO_MODEL_ID, EMBEDDED_PROVIDER_ID, IMPLICIT_PROVIDERS, builtin_catalog, demo_model_path,
+    embedded_demo_provider,
+};
 use crate::diagnostic::{Diagnostic, JsonPath, closest, closest_refs};
 use crate::env::EnvVars;
 use crate::error::ConfigError;
@@ -22,7 +27,25 @@ impl Registry {
         config: &ClawgateConfig,
         env: &EnvVars,
     ) -> Result<(Self, Vec<Diagnostic>), ConfigError> {
-        Ok(build_with_catalog(config, env, builtin_catalog()?))
+        Self::build_in(config, env, None)
+    }
+
+    /// [`Registry::build`] for a state dir: in merge mode, when the demo model file
+    /// (`<state dir>/models/gemma-3-270m-q4_k_m.gguf`) exists, the implicit provider
+    /// `embedded` (`api: "llama-cpp"`) serves it as `embedded/gemma-3-270m`, and it becomes
+    /// the default primary when no model is configured at all.
+    pub fn build_in(
+        config: &ClawgateConfig,
+        env: &EnvVars,
+        state_dir: Option<&Path>,
+    ) -> Result<(Self, Vec<Diagnostic>), ConfigError> {
+        let demo = state_dir.map(demo_model_path).filter(|path| path.is_file());
+        Ok(build_with_catalog(
+            config,
+            env,
+            builtin_catalog()?,
+            demo.as_deref(),
+        ))
     }
 }
 
@@ -37,6 +60,7 @@ pub(crate) fn build_with_catalog(
     config: &ClawgateConfig,
     env: &EnvVars,
     catalog: Vec<(String, ProviderConfig)>,
+    demo_model: Option<&Path>,
 ) -> (Registry, Vec<Diagnostic>) {
     let mode = config.models.mode();
     let mut diags = Vec::new();
@@ -68,7 +92,27 @@ pub(crate) fn build_with_catalog(
                 configured: false,
             });
         }
+        if let Some(path) = demo_model {
+            let embedded = embedded_demo_provider(path);
+            for row in embedded.models.iter().flatten() {
+                rows.push(RowLayers {
+                    provider: EMBEDDED_PROVIDER_ID.to_string(),
+                    id: row.id.clone(),
+                    base: Some((row.clone(), RowSource::Implicit)),
+                    config: None,
+                    referenced: false,
+                });
+            }
+            bases.push(Layer {
+                id: EMBEDDED_PROVIDER_ID.to_string(),
+                config: embedded,
+                source: RowSource::Implicit,
+                configured: false,
+            });
+        }
     }
+    let embedded_default = (mode == ModelsMode::Merge && demo_model.is_some())
+        .then(|| format!("{EMBEDDED_PROVIDER_ID}/{DEMO_MODEL_ID}"));
     // Config providers first (in file order), then the rest of the built-ins.
     let mut layers: Vec<Layer> = Vec::new();
     for (id, pc) in &config.models.providers {
@@ -119,6 +163,7 @@ pub(crate) fn build_with_catalog(
         models: Vec::new(),
         aliases: Vec::new(),
         selection: selection_from(config),
+        embedded_default,
         env: env.clone(),
     };
     check_refs(&mut registry, config, &mut diags);

@@ -145,7 +145,9 @@ impl Registry {
     }
 
     /// OpenClaw's rule: the built-in default, unless its provider is not configured while
-    /// other providers are; then the first configured provider's first model.
+    /// other providers are; then the first configured provider's first model. clawgate's
+    /// addition: when nothing is configured and the demo model is in the state dir, the
+    /// in-process `embedded/gemma-3-270m` (it answers with no server and no key).
     fn default_primary(&self) -> String {
         let configured_row = self
             .providers
@@ -160,8 +162,9 @@ impl Registry {
             .providers
             .iter()
             .any(|p| p.configured && p.id == "anthropic");
-        match configured_row {
-            Some(row) if !default_provider_configured => row.reference.clone(),
+        match (configured_row, &self.embedded_default) {
+            (Some(row), _) if !default_provider_configured => row.reference.clone(),
+            (None, Some(embedded)) if !default_provider_configured => embedded.clone(),
             _ => DEFAULT_PRIMARY.to_string(),
         }
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use bytes::Bytes;
+use tokio::time::Instant;
 
 use crate::server::ConnectionHandle;
 
@@ -24,7 +25,8 @@ pub enum StreamEnd {
 
 struct State {
     ticks: std::vec::IntoIter<Bytes>,
-    first: bool,
+    /// When the next tick is due; `None` until the first tick (due `ttft` after the start).
+    due: Option<Instant>,
     ttft: Duration,
     interval: Duration,
     end: Option<StreamEnd>,
@@ -34,7 +36,7 @@ struct State {
 pub fn paced_body(ticks: Vec<Bytes>, ttft: Duration, interval: Duration, end: StreamEnd) -> Body {
     let state = State {
         ticks: ticks.into_iter(),
-        first: true,
+        due: None,
         ttft,
         interval,
         end: Some(end),
@@ -42,10 +44,18 @@ pub fn paced_body(ticks: Vec<Bytes>, ttft: Duration, interval: Duration, end: St
     let stream = futures::stream::unfold(state, |mut st| async move {
         match st.ticks.next() {
             Some(tick) => {
-                let wait = if st.first { st.ttft } else { st.interval };
-                st.first = false;
+                // Deadlines are absolute (start + ttft + n × interval), so a late wake-up under
+                // load does not push every later tick back.
+                let wait = match st.due {
+                    None => st.ttft,
+                    Some(_) => st.interval,
+                };
                 if !wait.is_zero() {
-                    tokio::time::sleep(wait).await;
+                    let due = st.due.unwrap_or_else(Instant::now) + wait;
+                    tokio::time::sleep_until(due).await;
+                    st.due = Some(due);
+                } else if st.due.is_none() {
+                    st.due = Some(Instant::now());
                 }
                 Some((Ok::<Bytes, Infallible>(tick), st))
             }

@@ -14,7 +14,9 @@ use clawgate_agent::AgentRuntime;
 use clawgate_config::schema::{GatewayAuthMode, SecretInput};
 use clawgate_config::{ClawgateConfig, LoadOptions, LoadedConfig, ProviderEntry, Registry};
 use clawgate_providers::from_config::spec_from_config;
-use clawgate_providers::{HttpClient, Provider, ProviderSpec, build_provider};
+use clawgate_providers::{
+    EngineFactory, HttpClient, Provider, ProviderSpec, build_provider_with_engine,
+};
 use clawgate_router::{
     CancellationToken, CandidateChain, Clock, CooldownSchedule, CooldownStore, ProviderSet,
     ProviderTarget, Router, RouterConfig, SystemClock,
@@ -44,6 +46,10 @@ pub struct ServicesOptions {
     /// Reuse this cooldown store (a reload keeps the in-memory state).
     pub cooldowns: Option<Arc<CooldownStore>>,
     pub provider_hook: Option<ProviderHook>,
+    /// Builds `api: "llama-cpp"` providers (the in-process engine; the CLI passes it when it
+    /// is compiled with the `embedded` feature). `None`: those providers are recorded as
+    /// problems with the providers crate's "needs the embedded engine" message.
+    pub engine: Option<Arc<EngineFactory>>,
     pub router_config: RouterConfig,
 }
 
@@ -54,6 +60,7 @@ impl Default for ServicesOptions {
             http_client: None,
             cooldowns: None,
             provider_hook: None,
+            engine: None,
             router_config: RouterConfig::default(),
         }
     }
@@ -116,6 +123,7 @@ fn build_providers(
     registry: &Registry,
     client: &HttpClient,
     hook: Option<&ProviderHook>,
+    engine: Option<&EngineFactory>,
 ) -> (ProviderSet, Vec<ProviderProblem>) {
     let mut set = ProviderSet::new();
     let mut problems = Vec::new();
@@ -134,7 +142,7 @@ fn build_providers(
         };
         let built = match hook.and_then(|hook| hook(&spec, entry)) {
             Some(result) => result,
-            None => build_provider(&spec, client).map_err(|e| e.to_string()),
+            None => build_provider_with_engine(&spec, client, engine).map_err(|e| e.to_string()),
         };
         match built {
             Ok(provider) => {
@@ -209,8 +217,12 @@ impl Services {
         let auth_token = gateway_token(&loaded)?.map(|t| Arc::from(t.into_bytes()));
         let registry = Arc::new(loaded.registry.clone());
         let routes = Arc::new(ModelRoutes::build(registry.clone())?);
-        let (providers, problems) =
-            build_providers(&registry, &http_client, options.provider_hook.as_ref());
+        let (providers, problems) = build_providers(
+            &registry,
+            &http_client,
+            options.provider_hook.as_ref(),
+            options.engine.as_deref(),
+        );
         for problem in problems.iter().filter(|p| p.configured) {
             tracing::warn!(provider = %problem.provider, "provider unavailable: {}", problem.message);
         }

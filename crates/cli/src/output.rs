@@ -22,6 +22,13 @@ pub fn table(header: &[&str]) -> Table {
     t
 }
 
+/// Prints a table without the padding comfy-table leaves at line ends.
+pub fn print_table(t: &Table) {
+    for line in t.lines() {
+        println!("{}", line.trim_end());
+    }
+}
+
 /// Prints diagnostics to stderr; file names relative to the config's directory.
 pub fn print_diagnostics(diags: &[Diagnostic], config: Option<&Path>) {
     let base = config.and_then(Path::parent);

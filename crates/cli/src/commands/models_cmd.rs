@@ -9,7 +9,7 @@ use clawgate_config::{ConfigError, LoadedConfig, ModelEntry, parse_ref};
 use serde_json::{Value, json};
 
 use super::Context;
-use crate::output::{price, print_json, table, tokens};
+use crate::output::{price, print_json, print_table, table, tokens};
 
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
@@ -321,7 +321,7 @@ fn list(loaded: &LoadedConfig, all: bool, as_json: bool) -> anyhow::Result<ExitC
             "discovered at runtime".into(),
         ]);
     }
-    println!("{t}");
+    print_table(&t);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -345,7 +345,7 @@ fn aliases(
                 for (a, r) in reg.aliases() {
                     t.add_row(vec![a.clone(), r.key()]);
                 }
-                println!("{t}");
+                print_table(&t);
             }
             Ok(ExitCode::SUCCESS)
         }

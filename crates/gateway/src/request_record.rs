@@ -81,6 +81,15 @@ impl RequestRecord {
 impl Drop for RequestRecord {
     fn drop(&mut self) {
         let outcome = self.outcome.unwrap_or(Outcome::Aborted);
+        let total = self.started.elapsed();
+        tracing::debug!(
+            route = self.route,
+            model = %self.model,
+            outcome = ?outcome,
+            total_us = total.as_micros() as u64,
+            upstream_us = self.upstream.as_micros() as u64,
+            "request done"
+        );
         self.metrics.request(self.route, &self.model, outcome);
         if self.timed {
             self.metrics.timing(

@@ -157,7 +157,7 @@ async fn run_cell(cell: Cell) -> Result<(), String> {
     let fallback = MockServer::start(fallback_config()).await;
     let router = router(cell.api, &primary, &fallback);
     let request = request(cell.stream, cell.overflow.is_some());
-    let Some(seen) = observe(&router, request, &primary, &fallback).await else {
+    let Some(seen) = observe(&router, request, Some(&primary), &fallback).await else {
         return Err(format!("did not finish within {CELL_LIMIT:?} (a hang)"));
     };
     let outcome = check(expect(cell), &seen);
@@ -179,7 +179,8 @@ fn ensure(ok: bool, what: impl FnOnce() -> String) -> Result<(), String> {
     if ok { Ok(()) } else { Err(what()) }
 }
 
-fn check_fallback(kind: FailureKind, tries: u64, seen: &rig::Observed) -> Result<(), String> {
+/// The route, the record, the answer and the cooldown of a call the fallback answered.
+fn check_fallback_route(kind: FailureKind, tries: u64, seen: &rig::Observed) -> Result<(), String> {
     let info = match &seen.route {
         Ok(info) => info,
         Err(error) => return Err(format!("want a fallback answer, got error: {error}")),
@@ -228,6 +229,13 @@ fn check_fallback(kind: FailureKind, tries: u64, seen: &rig::Observed) -> Result
     ensure(notice.contains(kind.name()), || {
         format!("fallback notice {notice:?} does not name {}", kind.name())
     })?;
+    check_penalty(kind, seen)
+}
+
+/// [`check_fallback_route`], and what each mock saw: `tries` requests on the primary, one
+/// on the fallback.
+fn check_fallback(kind: FailureKind, tries: u64, seen: &rig::Observed) -> Result<(), String> {
+    check_fallback_route(kind, tries, seen)?;
     ensure(seen.primary_requests == tries, || {
         format!(
             "primary saw {} requests, want {tries}",
@@ -243,8 +251,7 @@ fn check_fallback(kind: FailureKind, tries: u64, seen: &rig::Observed) -> Result
             "{} connections for {tries} reset attempts",
             seen.primary_connections
         )
-    })?;
-    check_penalty(kind, seen)
+    })
 }
 
 fn check_error_after_commit(kind: FailureKind, seen: &rig::Observed) -> Result<(), String> {
@@ -404,6 +411,33 @@ async fn anthropic_messages_fault_matrix() {
 #[tokio::test]
 async fn ollama_fault_matrix() {
     run_dialect(ApiKind::Ollama).await;
+}
+
+/// Not a mock fault but the commonest one: the local server is not running at all. One
+/// connect attempt (a refusal is not retried), then the fallback.
+#[tokio::test]
+async fn a_refused_port_fails_over_in_every_dialect_without_a_retry() {
+    let refused = FailureKind::Network {
+        cause: NetworkCause::Refused,
+    };
+    let mut failures = Vec::new();
+    for api in APIS {
+        for stream in [true, false] {
+            let stopped = MockServer::start(MockConfig::default()).await;
+            let fallback = MockServer::start(fallback_config()).await;
+            let router = router(api, &stopped, &fallback);
+            // Stop the primary's server: its port now refuses connections.
+            stopped.shutdown().await;
+            let outcome = match observe(&router, request(stream, false), None, &fallback).await {
+                None => Err("a hang".to_string()),
+                Some(seen) => check_fallback_route(refused, 1, &seen),
+            };
+            if let Err(why) = outcome {
+                failures.push(format!("[{api} × refused port × stream={stream}]: {why}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

@@ -47,7 +47,7 @@ async fn call_answered_by_fallback(
     primary: &MockServer,
     fallback: &MockServer,
 ) -> Observed {
-    let seen = observe(router, request(false, false), primary, fallback)
+    let seen = observe(router, request(false, false), Some(primary), fallback)
         .await
         .expect("the call hung");
     let info = seen.route.as_ref().expect("the call failed");

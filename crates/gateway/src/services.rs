@@ -73,6 +73,9 @@ impl ServicesOptions {
         self.clock = current.router.clock().clone();
         self.http_client = Some(current.http_client.clone());
         self.cooldowns = Some(current.router.cooldowns().clone());
+        if self.engine.is_none() {
+            self.engine = current.engine.clone();
+        }
         self
     }
 }
@@ -101,6 +104,8 @@ pub struct Services {
     http_client: HttpClient,
     problems: Vec<ProviderProblem>,
     auth_token: Option<Arc<[u8]>>,
+    /// Kept so a reload (`ServicesOptions::reusing`) can build `llama-cpp` providers again.
+    engine: Option<Arc<EngineFactory>>,
     agent_ids: Vec<String>,
     default_agent: String,
     agents: Mutex<HashMap<String, Arc<AgentRuntime>>>,
@@ -250,6 +255,7 @@ impl Services {
             http_client,
             problems,
             auth_token,
+            engine: options.engine,
             agents: Mutex::new(HashMap::new()),
             cancel: CancellationToken::new(),
         })

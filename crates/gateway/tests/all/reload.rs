@@ -1,6 +1,9 @@
 //! Config reload (what SIGHUP does): a good new config is swapped in without dropping an open
 //! stream; a bad one is refused and the running config kept.
 
+use std::sync::Arc;
+
+use clawgate_providers::{ApiKind, EngineFactory, HttpClient, ProviderSpec, build_provider};
 use mock_upstream::Script;
 
 use crate::support::{
@@ -83,4 +86,36 @@ async fn a_reload_that_names_an_unknown_primary_is_refused() {
         )
         .await;
     assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn a_reload_keeps_the_in_process_engine() {
+    let mock = crate::support::mock().await;
+    let upstream = mock.openai_base_url();
+    // Stands in for the embedded engine: serves the row through the mock's chat endpoint.
+    let engine: Arc<EngineFactory> = Arc::new(move |spec: &ProviderSpec| {
+        let mut chat = ProviderSpec::new(spec.id.clone(), ApiKind::OpenAiCompletions, &upstream);
+        chat.models = spec.models.clone();
+        let client = HttpClient::new()?;
+        build_provider(&chat, &client)
+    });
+    let h = Harness::with_mock(
+        mock,
+        Setup {
+            extra_providers: r#""engine": { api: "llama-cpp",
+                models: [{ id: "tiny", path: "tiny.gguf", contextWindow: 65536 }] },"#
+                .into(),
+            engine: Some(engine),
+            ..Setup::default()
+        },
+    )
+    .await;
+    let body = Inbound::Chat.body("engine/tiny", "in process", false);
+    for round in 0..2 {
+        let r = h.post("/v1/chat/completions", &body).await;
+        let (status, headers) = (r.status(), r.headers().clone());
+        assert_eq!(status, 200, "round {round}: {}", r.text().await.unwrap());
+        assert_eq!(headers["x-clawgate-model"], "engine/tiny");
+        h.gateway.reload().unwrap();
+    }
 }

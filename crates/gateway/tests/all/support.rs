@@ -12,6 +12,7 @@ use clawgate_config::{EnvVars, LoadOptions};
 use clawgate_gateway::{
     AuthLimits, Gateway, GatewayOptions, RequestLimits, Services, ServicesLoader, ServicesOptions,
 };
+use clawgate_providers::EngineFactory;
 use mock_upstream::{MockConfig, MockModel, MockServer};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -66,7 +67,7 @@ impl Inbound {
 }
 
 /// What a test wants configured.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Setup {
     pub primary: String,
     pub fallbacks: Vec<String>,
@@ -77,6 +78,8 @@ pub struct Setup {
     pub extra_providers: String,
     /// Extra JSON5 text inside `agents.defaults`.
     pub extra_defaults: String,
+    /// Builds `llama-cpp` providers (a stand-in for the in-process engine).
+    pub engine: Option<Arc<EngineFactory>>,
 }
 
 impl Default for Setup {
@@ -92,6 +95,7 @@ impl Default for Setup {
             auth_limits: AuthLimits::default(),
             extra_providers: String::new(),
             extra_defaults: String::new(),
+            engine: None,
         }
     }
 }
@@ -197,7 +201,11 @@ impl Harness {
         let config_path = dir.path().join("clawgate.json");
         std::fs::write(&config_path, config_text(&mock, &workspace, &setup)).unwrap();
         let opts = load_options(dir.path(), config_path.clone());
-        let services = Services::load(&opts, ServicesOptions::default()).unwrap();
+        let initial = ServicesOptions {
+            engine: setup.engine.clone(),
+            ..ServicesOptions::default()
+        };
+        let services = Services::load(&opts, initial).unwrap();
         let loader: ServicesLoader = Arc::new(move |current: &Services| {
             Services::load(&opts, ServicesOptions::default().reusing(current))
         });

@@ -45,12 +45,18 @@ impl LlamaCppProvider {
 
     /// Hooks called around loading the GGUF (start, progress fractions, done). Set it before
     /// the first call; the load happens once.
-    pub fn with_load_observer(mut self, observer: Arc<dyn LoadObserver>) -> Self {
+    pub fn with_load_observer(self, observer: Arc<dyn LoadObserver>) -> Self {
         #[cfg(feature = "llama")]
-        self.engine.set_observer(observer);
+        {
+            let mut this = self;
+            this.engine.set_observer(observer);
+            this
+        }
         #[cfg(not(feature = "llama"))]
-        drop(observer);
-        self
+        {
+            drop(observer);
+            self
+        }
     }
 
     pub fn spec(&self) -> &EngineModelSpec {
@@ -147,5 +153,36 @@ impl Provider for LlamaCppProvider {
             supports_tools: Some(false),
             reasoning: Some(false),
         }])
+    }
+}
+
+#[cfg(all(test, not(feature = "llama")))]
+#[allow(clippy::unwrap_used)]
+mod stub_tests {
+    use clawgate_providers::FailureKind;
+    use clawgate_wire::{Message, Role};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn without_the_feature_every_call_says_how_to_rebuild() {
+        let provider = LlamaCppProvider::new("embedded", EngineModelSpec::new("m", "m.gguf"));
+        let request = Request {
+            model: "m".into(),
+            messages: vec![Message::text(Role::User, "hi")],
+            ..Request::default()
+        };
+        let Err(err) = provider.stream(request, CallContext::default()).await else {
+            panic!("the stub answered");
+        };
+        assert_eq!(err.kind, FailureKind::ModelNotFound);
+        assert!(
+            err.message.contains("--features embedded"),
+            "{}",
+            err.message
+        );
+        assert!(provider.warm().await.is_err());
+        assert!(provider.model_info().is_none());
+        const { assert!(!crate::EMBEDDED_ENGINE_AVAILABLE) };
     }
 }

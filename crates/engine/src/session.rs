@@ -73,6 +73,10 @@ pub(crate) struct Session<'m> {
     template: PromptTemplate,
     /// Tokens whose keys and values are in the KV cache, in position order.
     cached: Vec<LlamaToken>,
+    /// Control tokens that open a new chat turn: sampling one ends the answer like an
+    /// end-of-generation token (a base or badly tuned model otherwise goes on to write the
+    /// user's next turn itself).
+    turn_starts: Vec<LlamaToken>,
     spec: &'m EngineModelSpec,
     shared: &'m SharedState,
     info: ModelInfo,
@@ -124,6 +128,7 @@ impl<'m> Session<'m> {
             batch: LlamaBatch::new(batch_size, 1),
             template,
             cached: Vec::new(),
+            turn_starts: turn_start_tokens(model),
             spec,
             shared,
             info,
@@ -238,7 +243,7 @@ impl<'m> Session<'m> {
                 return Err(Ended::Cancelled);
             }
             let token = sampler.sample(&self.ctx, logits_at);
-            if vocab.is_eog(token) {
+            if vocab.is_eog(token) || self.turn_starts.contains(&token) {
                 break StopReason::Stop;
             }
             generated += 1;
@@ -459,6 +464,20 @@ fn choose_template(
         PromptTemplate::Builtin(builtin),
         TemplateSource::Builtin(builtin.name().to_owned()),
     ))
+}
+
+/// The vocabulary's single control tokens for the turn-start markers of known templates.
+fn turn_start_tokens(model: &LlamaModel) -> Vec<LlamaToken> {
+    let vocab = model.vocab();
+    BuiltinTemplate::TURN_START_MARKERS
+        .iter()
+        .filter_map(
+            |marker| match vocab.tokenize(marker.as_bytes(), false, true)[..] {
+                [token] if vocab.is_control(token) => Some(token),
+                _ => None,
+            },
+        )
+        .collect()
 }
 
 fn builtin_names() -> String {

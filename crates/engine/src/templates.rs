@@ -68,6 +68,16 @@ impl BuiltinTemplate {
         BuiltinTemplate::Mistral,
     ];
 
+    /// Markup that opens a turn in one of the templates above. When the model produces one
+    /// as a single control token, its answer is over.
+    pub const TURN_START_MARKERS: [&'static str; 5] = [
+        "<start_of_turn>",
+        "<|im_start|>",
+        "<|start_header_id|>",
+        "<|user|>",
+        "[INST]",
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             BuiltinTemplate::Gemma => "gemma",

@@ -191,14 +191,24 @@ impl EngineHandle {
     }
 }
 
+/// Set (to anything but `0`) to route llama.cpp's own log lines into `tracing` (target
+/// `llama-cpp-2`).
+pub(crate) const LLAMA_LOG_ENV: &str = "CLAWGATE_LLAMA_LOG";
+
 /// llama.cpp's backend is process-wide and may be initialised once.
 fn backend() -> Result<&'static LlamaBackend, EngineError> {
     static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
     BACKEND
         .get_or_init(|| {
-            // llama.cpp logs a lot to stderr; route it into tracing instead.
-            llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
-            LlamaBackend::init().map_err(|e| e.to_string())
+            let mut backend = LlamaBackend::init().map_err(|e| e.to_string())?;
+            // llama.cpp prints dozens of lines per load to stderr, and its tracing bridge
+            // bypasses per-target filters, so it is silent unless asked for.
+            if std::env::var_os(LLAMA_LOG_ENV).is_some_and(|v| !v.is_empty() && v != "0") {
+                llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
+            } else {
+                backend.void_logs();
+            }
+            Ok(backend)
         })
         .as_ref()
         .map_err(|reason| EngineError::Inference(format!("llama.cpp backend init: {reason}")))

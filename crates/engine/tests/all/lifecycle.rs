@@ -137,3 +137,38 @@ async fn concurrent_requests_queue_and_both_complete_correctly() {
         assert!(matches!(out.events.last(), Some(Event::Finished { .. })));
     }
 }
+
+#[tokio::test]
+async fn a_request_abandoned_while_queued_is_skipped() {
+    let provider = fresh_provider();
+    // A holds the engine: its stream is not read, so the engine waits on A's full buffer.
+    let mut a = provider
+        .stream(
+            request("Tell me a long story about the sea.", 64),
+            CallContext::default(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(a.next().await, Some(Ok(Event::Started { .. }))));
+
+    // B is queued behind A (one poll submits it), then its caller gives up.
+    let mut b = Box::pin(provider.stream(request("Hello", 4), CallContext::default()));
+    assert!(
+        futures::poll!(&mut b).is_pending(),
+        "B was admitted while A was running"
+    );
+    drop(b);
+
+    let mut a_finished = false;
+    while let Some(event) = a.next().await {
+        a_finished |= matches!(event.unwrap(), Event::Finished { .. });
+    }
+    assert!(a_finished);
+    let c = run(&provider, request("Hello", 4)).await;
+    assert_eq!(c.usage.output_tokens, Some(4));
+
+    let stats = provider.stats();
+    assert_eq!(stats.requests_cancelled, 1, "{stats:?}");
+    assert_eq!(stats.requests_started, 2, "{stats:?}");
+    assert_eq!(stats.requests_finished, 2, "{stats:?}");
+}

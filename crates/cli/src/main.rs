@@ -11,9 +11,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use commands::agent_cmd::AgentArgs;
 use commands::config_cmd::ConfigCommand;
 use commands::gateway_cmd::GatewayArgs;
 use commands::models_cmd::ModelsCommand;
+use commands::sessions_cmd::SessionsCommand;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -35,6 +37,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Talk to an agent: one turn with -m, else a chat in the terminal.
+    #[command(
+        after_help = "Examples:\n  clawgate agent -m \"What is in README.md?\"\n  clawgate agent --session work\n  echo hi | clawgate agent --json"
+    )]
+    Agent(AgentArgs),
     /// Check and print the configuration.
     #[command(after_help = "Example:\n  clawgate config validate --json")]
     Config {
@@ -50,15 +57,23 @@ enum Command {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+    /// List, show and export agent sessions.
+    #[command(after_help = "Example:\n  clawgate sessions list")]
+    Sessions {
+        #[command(subcommand)]
+        command: SessionsCommand,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let ctx = commands::Context::new(cli.config, cli.state_dir);
     let result = match cli.command {
+        Command::Agent(args) => commands::agent_cmd::run(&ctx, args),
         Command::Config { command } => commands::config_cmd::run(&ctx, command),
         Command::Models { command } => commands::models_cmd::run(&ctx, command),
         Command::Gateway(args) => commands::gateway_cmd::run(&ctx, args),
+        Command::Sessions { command } => commands::sessions_cmd::run(&ctx, command),
     };
     match result {
         Ok(code) => code,

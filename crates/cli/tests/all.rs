@@ -3,11 +3,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod all {
+    mod agent_cmds;
+    #[cfg(feature = "embedded")]
+    mod agent_embedded;
     mod config_cmds;
     mod failover_support;
     pub mod harness;
     mod models_cmds;
     mod models_status;
     mod models_test_chain;
+    mod sessions_cmds;
     mod writes;
 }

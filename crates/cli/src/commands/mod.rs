@@ -1,13 +1,18 @@
 //! Command groups (one module each) and what they share: loading the config with diagnostics
 //! printed, and the write flow (edit, save, re-validate, roll back on error).
 
+mod agent_chat;
+pub mod agent_cmd;
+mod agent_output;
 pub mod config_cmd;
+mod embedded_engine;
 pub mod gateway_cmd;
 pub mod models_cmd;
 pub mod models_status;
 mod models_status_render;
 pub mod models_test;
 mod models_test_chain;
+pub mod sessions_cmd;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

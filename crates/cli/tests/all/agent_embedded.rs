@@ -1,0 +1,53 @@
+//! `clawgate agent -m` on the in-process engine with the demo model and no config at all: the
+//! implicit `embedded` provider is the default primary. Needs the `embedded` feature and the
+//! demo model in the state dir of the user running the tests (`scripts/fetch-demo-model`); a
+//! missing model fails the test (it is never skipped).
+
+use std::path::PathBuf;
+
+use super::harness::Cli;
+
+const DEMO_FILE: &str = "gemma-3-270m-q4_k_m.gguf";
+
+/// `$CLAWGATE_STATE_DIR/models/…`, else `~/.clawgate/models/…`.
+fn demo_model() -> PathBuf {
+    let state = std::env::var_os("CLAWGATE_STATE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".clawgate")))
+        .expect("HOME or CLAWGATE_STATE_DIR");
+    let path = state.join("models").join(DEMO_FILE);
+    assert!(
+        path.is_file(),
+        "the demo model is missing at {}: run scripts/fetch-demo-model",
+        path.display()
+    );
+    path
+}
+
+#[test]
+fn one_turn_on_the_demo_model_with_no_config() {
+    let model = demo_model();
+    let cli = Cli::new();
+    let linked = cli.path("state/models").join(DEMO_FILE);
+    std::fs::create_dir_all(linked.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&model, &linked).unwrap();
+
+    let r = cli.run(&["agent", "-m", "Say hi in one word.", "--json"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let v = r.json();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["modelRef"], "embedded/gemma-3-270m");
+    assert_eq!(v["fallback"], false);
+    let output = v["usage"]["output_tokens"].as_u64().unwrap();
+    assert!(
+        (1..=256).contains(&output),
+        "the demo row caps output at 256 tokens: {v:#}"
+    );
+    assert!(v["usage"]["input_tokens"].as_u64().unwrap() > 0);
+
+    // The turn is in the session like any other.
+    let r = cli.run(&["sessions", "list", "--json"]);
+    let row = &r.json()["sessions"][0];
+    assert_eq!(row["key"], "agent:main:main");
+    assert_eq!(row["lastModel"], "embedded/gemma-3-270m");
+}

@@ -17,6 +17,7 @@ use clawgate_gateway::{
     ServicesOptions, listen_addr,
 };
 
+use super::embedded_engine::engine_factory;
 use super::{Context, report_load_error};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -87,7 +88,13 @@ pub fn run(ctx: &Context, args: GatewayArgs) -> anyhow::Result<ExitCode> {
     }
     let runtime = runtime.build()?;
     runtime.block_on(async move {
-        let services = match Services::build(loaded, ServicesOptions::default()) {
+        // With the `embedded` feature, `llama-cpp` providers run in-process; a reload keeps the
+        // factory (`ServicesOptions::reusing`).
+        let options = ServicesOptions {
+            engine: engine_factory(false),
+            ..ServicesOptions::default()
+        };
+        let services = match Services::build(loaded, options) {
             Ok(services) => services,
             Err(GatewayError::Config(err)) => {
                 report_load_error(&err);

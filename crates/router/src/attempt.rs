@@ -1,6 +1,7 @@
 //! What happened on the way to an answer: one [`AttemptRecord`] per candidate tried or
 //! skipped, the [`RouteInfo`] of a committed stream, and the [`RouterError`] a caller gets
-//! when no candidate answered. The `all models failed (N): …` text lives here.
+//! when no candidate answered. The `all models failed (N): …` text (or, for a single attempt,
+//! that attempt's own error) lives here.
 
 use std::time::Duration;
 
@@ -195,7 +196,12 @@ impl RouterError {
     }
 }
 
+/// `all models failed (N): a | b | …`; with a single attempt, that attempt's own error
+/// (spec §3.7: `local/x: connection refused (network)`, not "all models failed (1)").
 fn all_failed_message(attempts: &[AttemptRecord]) -> String {
+    if let [only] = attempts {
+        return only.summary();
+    }
     let parts: Vec<String> = attempts.iter().map(AttemptRecord::summary).collect();
     format!(
         "all models failed ({}): {}",

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use clawgate_providers::FailureKind;
@@ -24,6 +24,9 @@ pub struct CooldownSchedule {
     pub steps: Vec<Duration>,
     /// Billing failures disable for `base × 2^(n−1)`, capped at `billing_max`.
     pub billing_base: Duration,
+    /// Per-provider billing bases (OpenClaw's `billingBackoffHoursByProvider`).
+    #[serde(default)]
+    pub billing_base_by_provider: BTreeMap<String, Duration>,
     pub billing_max: Duration,
     /// Permanent auth failures (revoked key) disable for `base × 2^(n−1)`, capped.
     pub auth_permanent_base: Duration,
@@ -43,6 +46,7 @@ impl Default for CooldownSchedule {
                 Duration::from_secs(60 * 60),
             ],
             billing_base: Duration::from_secs(5 * 3600),
+            billing_base_by_provider: BTreeMap::new(),
             billing_max: Duration::from_secs(24 * 3600),
             auth_permanent_base: Duration::from_secs(10 * 60),
             auth_permanent_max: Duration::from_secs(60 * 60),
@@ -62,10 +66,16 @@ impl CooldownSchedule {
             .unwrap_or(Duration::from_secs(60))
     }
 
-    /// How long the `n`-th failure of a disabling kind disables (1-based).
-    pub fn disable_for(&self, kind_name: &str, n: u32) -> Duration {
+    /// How long `provider`'s `n`-th failure of a disabling kind disables (1-based).
+    pub fn disable_for(&self, provider: &str, kind_name: &str, n: u32) -> Duration {
         let (base, max) = match kind_name {
-            "billing" => (self.billing_base, self.billing_max),
+            "billing" => (
+                self.billing_base_by_provider
+                    .get(provider)
+                    .copied()
+                    .unwrap_or(self.billing_base),
+                self.billing_max,
+            ),
             _ => (self.auth_permanent_base, self.auth_permanent_max),
         };
         let base = base.max(Duration::from_secs(60));
@@ -211,7 +221,8 @@ struct State {
 /// See the module docs. Share it behind an `Arc` (the router does).
 #[derive(Debug)]
 pub struct CooldownStore {
-    schedule: CooldownSchedule,
+    /// Replaceable: a config reload keeps the store (and its state) but may change the schedule.
+    schedule: RwLock<CooldownSchedule>,
     state: Mutex<State>,
     state_dir: Option<PathBuf>,
     persist_guard: Mutex<()>,
@@ -229,7 +240,7 @@ impl CooldownStore {
     /// A store that is never written to disk (tests, `--no-state`).
     pub fn in_memory(schedule: CooldownSchedule) -> Self {
         Self {
-            schedule,
+            schedule: RwLock::new(schedule),
             state: Mutex::new(State::default()),
             state_dir: None,
             persist_guard: Mutex::new(()),
@@ -253,7 +264,7 @@ impl CooldownStore {
             }
         };
         Self {
-            schedule,
+            schedule: RwLock::new(schedule),
             state: Mutex::new(State {
                 entries,
                 dirty: BTreeSet::new(),
@@ -268,8 +279,19 @@ impl CooldownStore {
         }
     }
 
-    pub fn schedule(&self) -> &CooldownSchedule {
-        &self.schedule
+    pub fn schedule(&self) -> CooldownSchedule {
+        self.schedule
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Applies `schedule` to failures recorded from now on (existing cooldowns keep their end).
+    pub fn set_schedule(&self, schedule: CooldownSchedule) {
+        *self
+            .schedule
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = schedule;
     }
 
     /// The file this store persists to, if any.
@@ -294,62 +316,18 @@ impl CooldownStore {
         if penalty == Penalty::None {
             return None;
         }
+        let schedule = self.schedule();
         let until = {
             let mut state = locked(&self.state);
             let name = key.to_string();
             let entry = state.entries.entry(name.clone()).or_default();
-            self.apply_failure(entry, kind, penalty, now);
+            apply_failure(&schedule, &key.provider, entry, kind, penalty, now);
             let until = entry.unusable_until();
             state.dirty.insert(name);
             until
         };
         self.persist();
         until
-    }
-
-    fn apply_failure(
-        &self,
-        entry: &mut CooldownEntry,
-        kind: &FailureKind,
-        penalty: Penalty,
-        now: u64,
-    ) {
-        let window = self.schedule.failure_window.as_millis() as u64;
-        if entry
-            .last_failure_at
-            .is_some_and(|last| now.saturating_sub(last) > window)
-        {
-            entry.error_count = 0;
-            entry.failure_counts.clear();
-        }
-        let name = kind.name();
-        entry.error_count += 1;
-        let count = entry.failure_counts.entry(name.to_string()).or_insert(0);
-        *count += 1;
-        let kind_count = *count;
-        entry.last_failure_at = Some(now);
-        entry.last_failure_kind = Some(name.to_string());
-        entry.updated_at = now;
-        match penalty {
-            Penalty::Disable => {
-                let span = self.schedule.disable_for(name, kind_count);
-                let until = now + span.as_millis() as u64;
-                entry.disabled_until = Some(entry.disabled_until.unwrap_or(0).max(until));
-                entry.disabled_reason = Some(name.to_string());
-            }
-            Penalty::Cooldown => {
-                let mut span = self.schedule.cooldown_for(entry.error_count);
-                if let FailureKind::RateLimit {
-                    retry_after: Some(retry_after),
-                } = kind
-                {
-                    span = span.max(*retry_after);
-                }
-                let until = now + span.as_millis() as u64;
-                entry.cooldown_until = Some(entry.cooldown_until.unwrap_or(0).max(until));
-            }
-            Penalty::None => {}
-        }
     }
 
     /// A successful call through `provider` with `key_index`: clears the key's and the
@@ -544,6 +522,53 @@ impl CooldownStore {
                 locked(&self.state).dirty.extend(dirty);
             }
         }
+    }
+}
+
+/// Updates `entry` for one failure of `provider` (spec §3.4).
+fn apply_failure(
+    schedule: &CooldownSchedule,
+    provider: &str,
+    entry: &mut CooldownEntry,
+    kind: &FailureKind,
+    penalty: Penalty,
+    now: u64,
+) {
+    let window = schedule.failure_window.as_millis() as u64;
+    if entry
+        .last_failure_at
+        .is_some_and(|last| now.saturating_sub(last) > window)
+    {
+        entry.error_count = 0;
+        entry.failure_counts.clear();
+    }
+    let name = kind.name();
+    entry.error_count += 1;
+    let count = entry.failure_counts.entry(name.to_string()).or_insert(0);
+    *count += 1;
+    let kind_count = *count;
+    entry.last_failure_at = Some(now);
+    entry.last_failure_kind = Some(name.to_string());
+    entry.updated_at = now;
+    match penalty {
+        Penalty::Disable => {
+            let span = schedule.disable_for(provider, name, kind_count);
+            let until = now + span.as_millis() as u64;
+            entry.disabled_until = Some(entry.disabled_until.unwrap_or(0).max(until));
+            entry.disabled_reason = Some(name.to_string());
+        }
+        Penalty::Cooldown => {
+            let mut span = schedule.cooldown_for(entry.error_count);
+            if let FailureKind::RateLimit {
+                retry_after: Some(retry_after),
+            } = kind
+            {
+                span = span.max(*retry_after);
+            }
+            let until = now + span.as_millis() as u64;
+            entry.cooldown_until = Some(entry.cooldown_until.unwrap_or(0).max(until));
+        }
+        Penalty::None => {}
     }
 }
 

@@ -22,19 +22,67 @@ fn cooldown_keys_round_trip_through_their_file_form() {
 #[test]
 fn disable_spans_double_and_cap() {
     let schedule = CooldownSchedule::default();
-    let hours = |kind, n| schedule.disable_for(kind, n).as_secs() / 3600;
+    let hours = |kind, n| schedule.disable_for("p", kind, n).as_secs() / 3600;
     assert_eq!(
         (1..=5).map(|n| hours("billing", n)).collect::<Vec<_>>(),
         [5, 10, 20, 24, 24]
     );
-    let minutes = |n| schedule.disable_for("auth_permanent", n).as_secs() / 60;
+    let minutes = |n| schedule.disable_for("p", "auth_permanent", n).as_secs() / 60;
     assert_eq!((1..=4).map(minutes).collect::<Vec<_>>(), [10, 20, 40, 60]);
     // a tiny configured base is raised to a minute
     let tiny = CooldownSchedule {
         billing_base: Duration::from_secs(1),
         ..CooldownSchedule::default()
     };
-    assert_eq!(tiny.disable_for("billing", 1), Duration::from_secs(60));
+    assert_eq!(tiny.disable_for("p", "billing", 1), Duration::from_secs(60));
+}
+
+#[test]
+fn billing_base_can_differ_per_provider() {
+    let schedule = CooldownSchedule {
+        billing_base_by_provider: [("openai".to_string(), Duration::from_secs(2 * 3600))].into(),
+        ..CooldownSchedule::default()
+    };
+    let hours = |provider, n| schedule.disable_for(provider, "billing", n).as_secs() / 3600;
+    assert_eq!([hours("openai", 1), hours("openai", 2)], [2, 4]);
+    assert_eq!([hours("anthropic", 1), hours("anthropic", 2)], [5, 10]);
+    // the override is for billing only
+    assert_eq!(
+        schedule.disable_for("openai", "auth_permanent", 1),
+        Duration::from_secs(600)
+    );
+}
+
+#[test]
+fn a_replaced_schedule_applies_to_the_next_failure_and_keeps_the_state() {
+    let store = CooldownStore::in_memory(CooldownSchedule::default());
+    let key = CooldownKey::provider("p");
+    let until = store.record_failure(&key, &FailureKind::ServerError, Penalty::Cooldown, 0);
+    assert_eq!(until, Some(60_000));
+    store.set_schedule(CooldownSchedule {
+        steps: vec![Duration::from_secs(7), Duration::from_secs(9)],
+        ..CooldownSchedule::default()
+    });
+    assert_eq!(store.schedule().steps[0], Duration::from_secs(7));
+    // the entry's count survived: this is the 2nd failure, 9 s after it
+    let until = store.record_failure(&key, &FailureKind::ServerError, Penalty::Cooldown, 100_000);
+    assert_eq!(until, Some(109_000));
+    assert_eq!(store.entry(&key).map(|e| e.error_count), Some(2));
+}
+
+#[test]
+fn billing_on_a_key_uses_its_providers_base() {
+    let store = CooldownStore::in_memory(CooldownSchedule {
+        billing_base_by_provider: [("cheap".to_string(), Duration::from_secs(3600))].into(),
+        ..CooldownSchedule::default()
+    });
+    let until = store.record_failure(
+        &CooldownKey::api_key("cheap", 1),
+        &FailureKind::Billing,
+        Penalty::Disable,
+        0,
+    );
+    assert_eq!(until, Some(3_600_000));
 }
 
 #[test]

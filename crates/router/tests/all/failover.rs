@@ -385,6 +385,28 @@ async fn all_failed_lists_every_attempt_and_the_soonest_retry() {
 }
 
 #[tokio::test]
+async fn a_single_failed_attempt_reads_as_that_attempts_own_error() {
+    let a = FakeProvider::always("local", Script::FailBeforeStream(refused()));
+    let (router, _) = router_with(&[a], RouterConfig::default());
+    let err = router
+        .call(request(), &chain(&["local/x"]), &CancellationToken::new())
+        .await
+        .unwrap_err();
+    // spec §3.7: one attempt → its own error, not a one-item summary
+    assert_eq!(err.to_string(), "local/x: connection refused (network)");
+    let RouterError::AllFailed { attempts, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(
+        err.kind(),
+        Some(FailureKind::Network {
+            cause: NetworkCause::Refused
+        })
+    );
+}
+
+#[tokio::test]
 async fn fallback_notice_names_both_models_and_the_reason() {
     let primary = FakeProvider::always(
         "local",

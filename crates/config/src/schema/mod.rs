@@ -3,6 +3,7 @@
 //! once as ignored; an unknown top-level key is an error with a "did you mean" hint.
 
 pub mod agents;
+pub mod auth;
 pub mod gateway;
 pub mod models;
 
@@ -17,6 +18,7 @@ use crate::source::{Node, NodeKind};
 pub use agents::{
     AgentConfig, AgentDefaults, AgentsConfig, CompactionConfig, ModelPolicyEntry, ModelSelection,
 };
+pub use auth::{AuthConfig, CooldownsConfig};
 pub use gateway::{
     GatewayAuth, GatewayAuthMode, GatewayBind, GatewayConfig, ToolProfile, ToolsConfig,
 };
@@ -43,7 +45,6 @@ pub const IGNORED_SECTIONS: &[&str] = &[
     "$schema",
     "meta",
     "wizard",
-    "auth",
     "channels",
     "plugins",
     "hooks",
@@ -129,6 +130,7 @@ pub struct ClawgateConfig {
     pub agents: AgentsConfig,
     pub gateway: GatewayConfig,
     pub tools: ToolsConfig,
+    pub auth: AuthConfig,
     pub env: EnvConfig,
 }
 
@@ -144,6 +146,7 @@ impl ClawgateConfig {
             agents: o.field("agents", cx).unwrap_or_default(),
             gateway: o.field("gateway", cx).unwrap_or_default(),
             tools: o.field("tools", cx).unwrap_or_default(),
+            auth: o.field("auth", cx).unwrap_or_default(),
             env: o.field("env", cx).unwrap_or_default(),
         };
         o.ignore(IGNORED_SECTIONS, cx);

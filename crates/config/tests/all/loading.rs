@@ -193,6 +193,55 @@ fn openclaw_sections_are_ignored_and_listed_once() {
 }
 
 #[test]
+fn auth_cooldowns_are_read_and_the_rest_of_auth_is_ignored() {
+    let l = load_ok(
+        r#"{ auth: {
+               profiles: { "anthropic:default": { provider: "anthropic", mode: "api_key" } },
+               order: { anthropic: ["anthropic:default"] },
+               cooldowns: {
+                 backoffMinutes: [0.5, 1, 5, 5],
+                 billingBackoffHours: 3,
+                 billingBackoffHoursByProvider: { OpenAI: 8, "z.ai": 1.5 },
+                 billingMaxHours: 12,
+                 authPermanentBackoffMinutes: 15,
+                 authPermanentMaxMinutes: 90,
+                 failureWindowHours: 6,
+                 overloadedBackoffMs: 0,
+               } } }"#,
+    );
+    let c = &l.config.auth.cooldowns;
+    assert_eq!(c.backoff_minutes, Some(vec![0.5, 1.0, 5.0, 5.0]));
+    assert_eq!(c.billing_backoff_hours, Some(3.0));
+    // provider ids are normalised like `models.providers` keys
+    assert_eq!(
+        c.billing_backoff_hours_by_provider,
+        [("openai".to_string(), 8.0), ("zai".to_string(), 1.5)].into()
+    );
+    assert_eq!(c.billing_max_hours, Some(12.0));
+    assert_eq!(c.auth_permanent_backoff_minutes, Some(15.0));
+    assert_eq!(c.auth_permanent_max_minutes, Some(90.0));
+    assert_eq!(c.failure_window_hours, Some(6.0));
+    assert_eq!(
+        l.ignored,
+        [
+            "auth.cooldowns.overloadedBackoffMs",
+            "auth.profiles",
+            "auth.order"
+        ]
+    );
+}
+
+#[test]
+fn auth_cooldowns_left_out_stay_unset() {
+    let l = load_ok("{ auth: { profiles: {} } }");
+    assert_eq!(
+        l.config.auth.cooldowns,
+        clawgate_config::schema::CooldownsConfig::default()
+    );
+    assert_eq!(l.config.auth.cooldowns.backoff_minutes, None);
+}
+
+#[test]
 fn all_errors_are_collected_in_one_pass() {
     let errs =
         load_errors(r#"{ gateway: { port: 0, bind: "x" }, tools: { profile: "root" }, bogus: 1 }"#);

@@ -73,7 +73,7 @@ pub const DEMO_MODEL_FILE: &str = "gemma-3-270m-q4_k_m.gguf";
 pub const DEMO_MODEL_CONTEXT_WINDOW: u64 = 32_768;
 /// Output cap of the demo row: a tiny base model rambles, and a 2-core machine should answer
 /// one turn in seconds.
-pub const DEMO_MODEL_MAX_TOKENS: u64 = 256;
+pub const DEMO_MODEL_MAX_TOKENS: u64 = 128;
 
 /// `<state dir>/models/gemma-3-270m-q4_k_m.gguf`.
 pub fn demo_model_path(state_dir: &Path) -> std::path::PathBuf {

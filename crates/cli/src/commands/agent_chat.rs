@@ -76,7 +76,7 @@ impl Overrides {
 }
 
 enum TurnEnd {
-    Done(Result<TurnOutcome, AgentError>),
+    Done(Box<Result<TurnOutcome, AgentError>>),
     Interrupted,
 }
 
@@ -89,7 +89,7 @@ async fn turn_or_interrupt(
     let options = turn_options(printer, overrides.model.as_deref(), overrides.reasoning);
     let turn = session.runtime.run_turn(&session.key, text, options);
     tokio::select! {
-        result = turn => TurnEnd::Done(result),
+        result = turn => TurnEnd::Done(Box::new(result)),
         // Dropping `turn` here cancels the model call.
         Ok(()) = tokio::signal::ctrl_c() => TurnEnd::Interrupted,
     }
@@ -119,17 +119,19 @@ fn run_line(
             eprintln!("[reply stopped]");
             return Ok(None);
         }
-        TurnEnd::Done(Ok(outcome)) => {
-            show_outcome(session, printer.as_ref(), &outcome, true)?;
-            if help && printer.is_some() {
-                println!("{CHAT_HELP}");
+        TurnEnd::Done(result) => match *result {
+            Ok(outcome) => {
+                show_outcome(session, printer.as_ref(), &outcome, true)?;
+                if help && printer.is_some() {
+                    println!("{CHAT_HELP}");
+                }
+                true
             }
-            true
-        }
-        TurnEnd::Done(Err(error)) => {
-            show_failure(session, printer.as_ref(), &error.to_string(), true)?;
-            false
-        }
+            Err(error) => {
+                show_failure(session, printer.as_ref(), &error.to_string(), true)?;
+                false
+            }
+        },
     };
     overrides.after(text);
     Ok(Some(ok))

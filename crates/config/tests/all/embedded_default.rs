@@ -45,7 +45,7 @@ fn demo_model_file_registers_the_embedded_provider_and_default() {
     );
     assert_eq!(row.api, ApiKind::LlamaCpp);
     assert_eq!(row.context_window, 32_768);
-    assert_eq!(row.max_tokens, 256);
+    assert_eq!(row.max_tokens, 128);
     assert_eq!(row.source, RowSource::Implicit);
     let sel = l.registry.selection(None);
     assert_eq!(sel.primary, "embedded/gemma-3-270m");

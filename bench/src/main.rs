@@ -1,123 +1,203 @@
-//! `clawgate-bench`: the failover benchmark of `shared/spec/benchmark-protocol.md`, first
-//! version (later issues add throughput, streaming, translation, memory and start-up). One
-//! run measures every figure side by side on one machine, prints one table and writes the
-//! numbers as JSON to `bench/results/`. Method and command: `bench/README.md`.
+//! `clawgate-bench`: the benchmark of `shared/spec/benchmark-protocol.md`. One run measures
+//! every figure group side by side on one machine (direct to `mock-upstream`, through
+//! clawgate, through LiteLLM), prints ONE table with each figure's target and the gap to it,
+//! and writes every number as JSON to `bench/results/`. Method and command: `bench/README.md`.
 //!
-//! A benchmark, not a test: nothing here asserts a timing; the table reports the gap to
-//! each target.
+//! A benchmark, not a test: nothing here asserts a timing. Every process it starts is killed
+//! when the run ends, on error and on Ctrl-C too (`procs`).
 
+mod agent_turn;
+mod client;
+mod engine;
 mod failover;
-mod gateway;
+mod groups;
+mod latency;
+mod memory;
+mod peers;
+mod procs;
 mod report;
+mod rows;
+mod startup;
 mod stats;
+mod streaming;
+mod throughput;
 
 use std::path::PathBuf;
-use std::time::Duration;
 
-use clap::Parser;
-use mock_upstream::{Fault, MockConfig};
+use clap::{Parser, ValueEnum};
 
-use crate::failover::Mocks;
-use crate::report::{Machine, Results};
+use crate::groups::Results;
+use crate::peers::Programs;
+use crate::report::Machine;
+
+/// The figure groups, in the order a full run measures them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, serde::Serialize)]
+pub enum Group {
+    /// Start-up time to healthy (clawgate, LiteLLM).
+    Startup,
+    /// Refused / hung / dead upstream (in-process router).
+    Failover,
+    /// The agent's own overhead per turn.
+    Agent,
+    /// Added latency at c=1, incl. Responses-in and Anthropic-in (translation).
+    Latency,
+    /// Added TTFT, inter-chunk p99, concurrent streams, incl. translation.
+    Streaming,
+    /// RSS idle, under 1,000 open streams, after.
+    Memory,
+    /// Fixed-rate throughput frontier, gateway pinned to one core.
+    Throughput,
+    /// The embedded engine vs. the llama.cpp server (needs --features llama).
+    Engine,
+}
 
 #[derive(Debug, Parser)]
 #[command(
     name = "clawgate-bench",
-    about = "Failover and gateway-overhead benchmark (see bench/README.md)"
+    about = "clawgate's benchmark: every figure side by side in one run (see bench/README.md)"
 )]
-struct Args {
-    /// Requests per series for the refused-upstream figure (after the warm-up).
-    #[arg(long, default_value_t = 2_000)]
-    requests: usize,
+pub struct Args {
+    /// Run only these groups (comma-separated; default: all).
+    #[arg(long, value_delimiter = ',', value_enum)]
+    pub only: Vec<Group>,
+    /// Skip these groups.
+    #[arg(long, value_delimiter = ',', value_enum)]
+    pub skip: Vec<Group>,
+    /// Leave LiteLLM out (its columns stay empty).
+    #[arg(long)]
+    pub no_litellm: bool,
+    /// Non-streaming requests per clawgate series at c=1 (≥ 5,000 per the protocol).
+    #[arg(long, default_value_t = 5_000)]
+    pub requests: usize,
+    /// Requests per LiteLLM series at c=1 (it is ~100× slower).
+    #[arg(long, default_value_t = 1_000)]
+    pub litellm_requests: usize,
     /// Warm-up requests per series, not counted.
     #[arg(long, default_value_t = 200)]
-    warmup: usize,
+    pub warmup: usize,
+    /// Streams per path for added TTFT / inter-chunk (one of each path at a time).
+    #[arg(long, default_value_t = 40)]
+    pub stream_rounds: usize,
+    /// Concurrency levels for the streaming sweep.
+    #[arg(long, value_delimiter = ',', default_value = "100,250,500,1000")]
+    pub concurrency: Vec<usize>,
+    /// Open streams for the memory figure.
+    #[arg(long, default_value_t = 1_000)]
+    pub memory_streams: usize,
+    /// Starts per process for the start-up figure.
+    #[arg(long, default_value_t = 5)]
+    pub startup_runs: usize,
+    /// Offered rates for the direct and clawgate frontiers (req/s).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1000,2000,3000,4000,5000,6000,7000,8000,10000,12000,15000,20000"
+    )]
+    pub rates: Vec<u32>,
+    /// Offered rates for the LiteLLM frontier (req/s).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "25,50,100,150,200,300,400,500,700,1000"
+    )]
+    pub litellm_rates: Vec<u32>,
+    /// Seconds per rate step.
+    #[arg(long, default_value_t = 3.0)]
+    pub rate_seconds: f64,
+    /// Session sizes (messages) for the agent figure.
+    #[arg(long, value_delimiter = ',', default_value = "10,1000,10000")]
+    pub agent_sizes: Vec<usize>,
+    /// Timed turns per agent row.
+    #[arg(long, default_value_t = 200)]
+    pub agent_turns: usize,
+    /// Alternating runs of the engine and the llama.cpp server (the first of each is cold).
+    #[arg(long, default_value_t = 4)]
+    pub engine_runs: usize,
+    /// The GGUF for the engine figure (default: the live tier's gemma-3-270m).
+    #[arg(long, value_name = "PATH")]
+    pub gguf: Option<PathBuf>,
+    /// Requests per series for the refused-upstream failover figure.
+    #[arg(long, default_value_t = 2_000)]
+    pub failover_requests: usize,
     /// Requests for the hung-upstream figure (each waits the whole first-event timeout).
     #[arg(long, default_value_t = 20)]
-    hung_requests: usize,
+    pub hung_requests: usize,
     /// First-event timeout for the hung-upstream figure, in milliseconds.
     #[arg(long, default_value_t = 1_000)]
-    first_event_timeout_ms: u64,
+    pub first_event_timeout_ms: u64,
     /// Requests sent while the dead upstream cools down.
     #[arg(long, default_value_t = 1_000)]
-    dead_requests: usize,
-    /// Requests per series for the gateway figure (≥ 5,000 per the protocol).
-    #[arg(long, default_value_t = 5_000)]
-    gateway_requests: usize,
-    /// The `clawgate` binary (default: next to this one, i.e. the same target profile).
+    pub dead_requests: usize,
+    /// The `clawgate` binary (default: next to this one).
     #[arg(long, value_name = "PATH")]
-    clawgate: Option<PathBuf>,
-    /// Skip the gateway figure.
-    #[arg(long)]
-    no_gateway: bool,
+    pub clawgate: Option<PathBuf>,
+    /// The `mock-upstream` binary (default: next to this one).
+    #[arg(long, value_name = "PATH")]
+    pub mock: Option<PathBuf>,
+    /// The `litellm` executable (default: the live tier's venv).
+    #[arg(long, value_name = "PATH")]
+    pub litellm: Option<PathBuf>,
+    /// The `oha` executable (default: on PATH or in ~/.cargo/bin).
+    #[arg(long, value_name = "PATH")]
+    pub oha: Option<PathBuf>,
     /// Where the JSON results go.
     #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/results"))]
-    out_dir: PathBuf,
+    pub out_dir: PathBuf,
+}
+
+impl Args {
+    fn groups(&self) -> Vec<Group> {
+        let all = Group::value_variants().to_vec();
+        let chosen = if self.only.is_empty() {
+            all
+        } else {
+            all.into_iter().filter(|g| self.only.contains(g)).collect()
+        };
+        chosen
+            .into_iter()
+            .filter(|g| !self.skip.contains(g))
+            .collect()
+    }
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    procs::install_signal_cleanup()?;
     let machine = Machine::describe();
-    let mocks = Mocks::new()?;
-    let healthy = mocks.start(MockConfig::default())?;
-    let hanging = mocks.start(MockConfig::default().fault(Fault::HangBeforeHeaders))?;
-    let dead_mocks = [Fault::Status503, Fault::Reset]
-        .into_iter()
-        .map(|fault| Ok((fault, mocks.start(MockConfig::default().fault(fault))?)))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let results = runtime.block_on(async {
-        eprintln!("refused upstream: {} requests per series…", args.requests);
-        let refused = failover::refused(&healthy, args.requests, args.warmup).await?;
-        eprintln!("hung upstream: {} requests…", args.hung_requests);
-        let timeout = Duration::from_millis(args.first_event_timeout_ms);
-        let hung = failover::hung(&hanging, &healthy, args.hung_requests, timeout).await?;
-        let mut dead_upstream = Vec::new();
-        for (fault, dead) in &dead_mocks {
-            eprintln!("dead upstream ({fault}): {} requests…", args.dead_requests);
-            dead_upstream
-                .push(failover::dead_attempts(dead, *fault, &healthy, args.dead_requests).await?);
-        }
-        let binary = args.clawgate.clone().or_else(gateway::default_binary);
-        let gateway = match (args.no_gateway, binary) {
-            (true, _) => None,
-            (false, None) => {
-                eprintln!(
-                    "gateway figure skipped: no clawgate binary next to this one (--clawgate PATH)"
-                );
-                None
-            }
-            (false, Some(binary)) => {
-                eprintln!("gateway: {} requests per series…", args.gateway_requests);
-                let process = gateway::GatewayProcess::start(&binary, &healthy).await?;
-                let figures =
-                    gateway::added_latency(&healthy, &process, args.gateway_requests, args.warmup)
-                        .await;
-                process.stop().await;
-                Some(figures?)
-            }
-        };
-        Ok::<_, anyhow::Error>(Results {
-            machine,
-            command,
-            refused,
-            hung,
-            dead_upstream,
-            gateway,
-        })
-    })?;
+    let programs = Programs {
+        clawgate: args
+            .clawgate
+            .clone()
+            .or_else(|| procs::sibling_binary("clawgate")),
+        mock: args
+            .mock
+            .clone()
+            .or_else(|| procs::sibling_binary("mock-upstream")),
+        litellm: if args.no_litellm {
+            None
+        } else {
+            args.litellm.clone().or_else(peers::default_litellm)
+        },
+        oha: args.oha.clone().or_else(|| procs::find_program("oha")),
+    };
+    let mut results = Results::new(machine, std::env::args().collect::<Vec<_>>().join(" "));
+    groups::run_all(&args.groups(), &programs, &args, &mut results);
+    results.load_average_end = report::load_average();
+    let rows = rows::build(&results);
     println!(
-        "clawgate-bench, {} ({} × {}, load {})",
+        "clawgate-bench, {} ({} × {}, load {} at start, {} at end)",
         results.machine.date,
         results.machine.cores,
         results.machine.cpu,
-        results.machine.load_average
+        results.machine.load_average,
+        results.load_average_end,
     );
-    println!("{}", report::table(&results));
-    let path = report::write_json(&results, &args.out_dir)?;
+    println!("{}", report::table(&rows));
+    for (group, why) in &results.not_measured {
+        println!("not measured: {group:?}: {why}");
+    }
+    results.rows = rows;
+    let path = report::write_json(&results, &results.machine.date, &args.out_dir)?;
     eprintln!("results: {}", path.display());
     Ok(())
 }

@@ -1,5 +1,10 @@
-//! The run's results: one table on stdout (what `BENCHMARKS.md` quotes) and the same numbers
-//! as JSON under `bench/results/`, with when, where and how they were taken.
+//! The run's one table (stdout, also valid Markdown: what `BENCHMARKS.md` quotes) and the same
+//! numbers as JSON under `bench/results/`, with when, where and how they were taken.
+//!
+//! Columns: the figure; the baseline (direct to the mock); clawgate; the peer (LiteLLM, or the
+//! llama.cpp server for the engine rows); how many times better clawgate is than the peer
+//! (peer ÷ clawgate for times and sizes, clawgate ÷ peer for rates); the target; the gap to
+//! it ("met", or how far off).
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -7,8 +12,6 @@ use std::time::SystemTime;
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 
-use crate::failover::{DeadCount, HungFigures, RefusedFigures};
-use crate::gateway::GatewayFigures;
 use crate::stats::show_us;
 
 /// Where and when the run happened.
@@ -22,6 +25,12 @@ pub struct Machine {
     pub load_average: String,
 }
 
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
 impl Machine {
     pub fn describe() -> Self {
         let cpu = std::fs::read_to_string("/proc/cpuinfo")
@@ -33,155 +42,149 @@ impl Machine {
                     .map(|(_, v)| v.trim().to_string())
             })
             .unwrap_or_else(|| "unknown".to_string());
-        let load_average = std::fs::read_to_string("/proc/loadavg")
-            .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-            .unwrap_or_default();
         Self {
             date: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
             cpu,
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
-            load_average,
+            load_average: load_average(),
         }
     }
 }
 
-#[derive(Debug, Serialize)]
-pub struct Results {
-    pub machine: Machine,
-    pub command: String,
-    pub refused: RefusedFigures,
-    pub hung: HungFigures,
-    pub dead_upstream: Vec<DeadCount>,
-    /// `None` when the gateway binary was not found or `--no-gateway` was given.
-    pub gateway: Option<GatewayFigures>,
+/// One line of the table, already formatted.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Row {
+    pub figure: String,
+    pub direct: String,
+    pub clawgate: String,
+    pub peer: String,
+    pub advantage: String,
+    pub target: String,
+    pub gap: String,
 }
 
-fn row(table: &mut Table, figure: &str, how: String, p50: f64, p99: f64, note: &str) {
-    table.add_row(vec![
-        figure.to_string(),
-        how,
-        show_us(p50),
-        show_us(p99),
-        note.to_string(),
-    ]);
+impl Row {
+    pub fn new(figure: impl Into<String>) -> Self {
+        Self {
+            figure: figure.into(),
+            ..Self::default()
+        }
+    }
+    pub fn direct(mut self, s: impl Into<String>) -> Self {
+        self.direct = s.into();
+        self
+    }
+    pub fn clawgate(mut self, s: impl Into<String>) -> Self {
+        self.clawgate = s.into();
+        self
+    }
+    pub fn peer(mut self, s: impl Into<String>) -> Self {
+        self.peer = s.into();
+        self
+    }
+    pub fn target(mut self, s: impl Into<String>) -> Self {
+        self.target = s.into();
+        self
+    }
+    pub fn gap(mut self, s: impl Into<String>) -> Self {
+        self.gap = s.into();
+        self
+    }
+    /// "N×": how many times `worse` is `better` (only when both are positive).
+    pub fn advantage(mut self, worse: f64, better: f64) -> Self {
+        if worse > 0.0 && better > 0.0 {
+            let x = worse / better;
+            self.advantage = if x >= 10.0 {
+                format!("{x:.0}×")
+            } else {
+                format!("{x:.1}×")
+            };
+        }
+        self
+    }
+}
+
+/// A section heading row.
+pub fn heading(title: &str) -> Row {
+    Row::new(format!("**{title}**"))
+}
+
+/// `+206 µs`, `+25.3 ms`.
+pub fn added(us: f64) -> String {
+    let s = show_us(us);
+    if us >= 0.5 { format!("+{s}") } else { s }
+}
+
+/// The gap of a lower-is-better value to its ceiling.
+pub fn gap_below(value: f64, target: f64, show: impl Fn(f64) -> String) -> String {
+    if value <= target {
+        "met".to_string()
+    } else {
+        format!("{} over", show(value - target))
+    }
+}
+
+/// The gap of a higher-is-better value to its floor.
+pub fn gap_above(value: f64, target: f64, show: impl Fn(f64) -> String) -> String {
+    if value >= target {
+        "met".to_string()
+    } else {
+        format!("{} short", show(target - value))
+    }
+}
+
+pub fn mb(kb: u64) -> String {
+    format!("{:.1} MB", kb as f64 / 1024.0)
+}
+
+pub fn ms(v: f64) -> String {
+    if v >= 1000.0 {
+        format!("{:.2} s", v / 1000.0)
+    } else if v >= 10.0 {
+        format!("{v:.0} ms")
+    } else {
+        format!("{v:.1} ms")
+    }
+}
+
+pub fn rate(v: f64) -> String {
+    format!("{v:.0} req/s")
 }
 
 /// The stdout table (also a valid Markdown table).
-pub fn table(results: &Results) -> Table {
+pub fn table(rows: &[Row]) -> Table {
     let mut t = Table::new();
     t.load_style(presets::ASCII_MARKDOWN)
         .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(vec!["figure", "series", "p50", "p99", "note"]);
-    let r = &results.refused;
-    let n = r.requests;
-    row(
-        &mut t,
-        "fallback alone",
-        format!("{n} req"),
-        r.fallback_alone.p50_us,
-        r.fallback_alone.p99_us,
-        "baseline",
-    );
-    row(
-        &mut t,
-        "refused → fallback",
-        format!("{n} req, port tried each time"),
-        r.refused_attempted.p50_us,
-        r.refused_attempted.p99_us,
-        "",
-    );
-    row(
-        &mut t,
-        "  added by the refused attempt",
-        String::new(),
-        r.added_attempted.p50_us,
-        r.added_attempted.p99_us,
-        "target ≤ 1 ms",
-    );
-    row(
-        &mut t,
-        "refused, in cooldown → fallback",
-        format!("{n} req, skipped"),
-        r.refused_in_cooldown.p50_us,
-        r.refused_in_cooldown.p99_us,
-        "",
-    );
-    row(
-        &mut t,
-        "  added by the cooldown skip",
-        String::new(),
-        r.added_in_cooldown.p50_us,
-        r.added_in_cooldown.p99_us,
-        "",
-    );
-    let h = &results.hung;
-    row(
-        &mut t,
-        "hung → fallback, cut-over",
-        format!(
-            "{} req, first-event timeout {} ms",
-            h.requests, h.first_event_timeout_ms
-        ),
-        h.cut_over.p50_us,
-        h.cut_over.p99_us,
-        "",
-    );
-    row(
-        &mut t,
-        "  beyond the timeout",
-        String::new(),
-        h.beyond_timeout.p50_us,
-        h.beyond_timeout.p99_us,
-        "",
-    );
-    for d in &results.dead_upstream {
-        t.add_row(vec![
-            format!("dead upstream ({})", d.fault),
-            format!("{} req during cooldown", d.requests),
-            format!("{} requests", d.upstream_requests),
-            format!("{} connections", d.upstream_connections),
-            format!(
-                "{} answered by the fallback in {} ms",
-                d.answered_by_fallback, d.elapsed_ms
-            ),
+        .set_header(vec![
+            "figure",
+            "direct (baseline)",
+            "clawgate",
+            "peer",
+            "clawgate advantage",
+            "target",
+            "gap",
         ]);
-    }
-    if let Some(g) = &results.gateway {
-        let n = g.requests;
-        row(
-            &mut t,
-            "direct to mock, c=1",
-            format!("{n} req"),
-            g.direct.p50_us,
-            g.direct.p99_us,
-            "baseline",
-        );
-        row(
-            &mut t,
-            "through the gateway, c=1",
-            format!("{n} req"),
-            g.through_gateway.p50_us,
-            g.through_gateway.p99_us,
-            "",
-        );
-        row(
-            &mut t,
-            "  added by the gateway",
-            String::new(),
-            g.added.p50_us,
-            g.added.p99_us,
-            "target p50 ≤ 0.10 ms, p99 ≤ 0.25 ms",
-        );
+    for r in rows {
+        t.add_row(vec![
+            r.figure.clone(),
+            r.direct.clone(),
+            r.clawgate.clone(),
+            r.peer.clone(),
+            r.advantage.clone(),
+            r.target.clone(),
+            r.gap.clone(),
+        ]);
     }
     t
 }
 
-/// Writes `failover-<date>.json` into `dir` (created when missing).
-pub fn write_json(results: &Results, dir: &Path) -> anyhow::Result<PathBuf> {
+/// Writes `bench-<date>.json` into `dir` (created when missing).
+pub fn write_json<T: Serialize>(results: &T, date: &str, dir: &Path) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
-    let stamp = results.machine.date.replace(':', "-");
-    let path = dir.join(format!("failover-{stamp}.json"));
+    let stamp = date.replace(':', "-");
+    let path = dir.join(format!("bench-{stamp}.json"));
     std::fs::write(&path, serde_json::to_vec_pretty(results)?)?;
     Ok(path)
 }

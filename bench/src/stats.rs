@@ -72,6 +72,24 @@ impl Summary {
     }
 }
 
+/// Points of the distribution for plots: (percentile, µs) at 0, 1, …, 99, 99.9 and 100.
+pub fn distribution(samples: &[Duration]) -> Vec<(f64, f64)> {
+    let mut sorted = samples.to_vec();
+    sorted.sort_unstable();
+    let mut qs: Vec<f64> = (0..100).map(f64::from).collect();
+    qs.extend([99.9, 100.0]);
+    qs.into_iter()
+        .map(|q| (q, micros(percentile(&sorted, q / 100.0))))
+        .collect()
+}
+
+/// The median of some durations (start-up runs).
+pub fn median(samples: &[Duration]) -> Duration {
+    let mut sorted = samples.to_vec();
+    sorted.sort_unstable();
+    percentile(&sorted, 0.5)
+}
+
 /// A difference of two summaries.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Delta {
@@ -103,6 +121,16 @@ mod tests {
         assert_eq!(s.min_us, 1.0);
         assert_eq!(s.max_us, 100.0);
         assert_eq!(s.count, 100);
+    }
+
+    #[test]
+    fn distribution_ends_at_min_and_max() {
+        let samples: Vec<Duration> = (1..=1000).rev().map(Duration::from_micros).collect();
+        let d = distribution(&samples);
+        assert_eq!(d.first(), Some(&(0.0, 1.0)));
+        assert_eq!(d.last(), Some(&(100.0, 1000.0)));
+        assert!(d.contains(&(99.9, 999.0)));
+        assert_eq!(median(&samples[..3]), Duration::from_micros(999));
     }
 
     #[test]

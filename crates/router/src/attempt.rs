@@ -1,7 +1,7 @@
 //! What happened on the way to an answer: one [`AttemptRecord`] per candidate tried or
 //! skipped, the [`RouteInfo`] of a committed stream, and the [`RouterError`] a caller gets
-//! when no candidate answered. The `all models failed (N): …` text (or, for a single attempt,
-//! that attempt's own error) lives here.
+//! when no candidate answered. The `all models failed (N): …` text (or, when only one model
+//! was tried, that model's own error) lives here.
 
 use std::time::Duration;
 
@@ -196,11 +196,19 @@ impl RouterError {
     }
 }
 
-/// `all models failed (N): a | b | …`; with a single attempt, that attempt's own error
+/// `all models failed (N): a | b | …`. When every record is about one candidate (one model
+/// tried, perhaps after a cooldown skip, a retry or another key), that model's own last error
 /// (spec §3.7: `local/x: connection refused (network)`, not "all models failed (1)").
 fn all_failed_message(attempts: &[AttemptRecord]) -> String {
-    if let [only] = attempts {
-        return only.summary();
+    if let Some(first) = attempts.first()
+        && attempts.iter().all(|a| a.candidate == first.candidate)
+    {
+        let last = attempts
+            .iter()
+            .rev()
+            .find(|a| a.is_network_attempt())
+            .unwrap_or(first);
+        return last.summary();
     }
     let parts: Vec<String> = attempts.iter().map(AttemptRecord::summary).collect();
     format!(

@@ -68,7 +68,12 @@ impl AttemptRecord {
 
     /// `local/x: connection refused (network)`.
     pub fn summary(&self) -> String {
-        let detail = match &self.outcome {
+        format!("{}: {}", self.candidate, self.detail())
+    }
+
+    /// The outcome without the candidate: `connection refused (network)`.
+    pub fn detail(&self) -> String {
+        match &self.outcome {
             AttemptOutcome::Ok => "ok".to_string(),
             AttemptOutcome::Failed { kind, message, .. } => format!("{message} ({})", kind.name()),
             AttemptOutcome::SkippedForCooldown {
@@ -85,8 +90,7 @@ impl AttemptRecord {
                 format!("{state} for {} ({reason})", human_duration(*remaining))
             }
             AttemptOutcome::SkippedUnknownProvider => "provider not configured".to_string(),
-        };
-        format!("{}: {detail}", self.candidate)
+        }
     }
 }
 
@@ -196,19 +200,15 @@ impl RouterError {
     }
 }
 
-/// `all models failed (N): a | b | …`. When every record is about one candidate (one model
-/// tried, perhaps after a cooldown skip, a retry or another key), that model's own last error
-/// (spec §3.7: `local/x: connection refused (network)`, not "all models failed (1)").
+/// `all models failed (N): a | b | …`. When every record is about one candidate, that model's
+/// own error (spec §3.7): `local/x: connection refused (network)`, not "all models failed
+/// (1)"; its steps (a cooldown skip, a retry, another key) joined by "then".
 fn all_failed_message(attempts: &[AttemptRecord]) -> String {
     if let Some(first) = attempts.first()
         && attempts.iter().all(|a| a.candidate == first.candidate)
     {
-        let last = attempts
-            .iter()
-            .rev()
-            .find(|a| a.is_network_attempt())
-            .unwrap_or(first);
-        return last.summary();
+        let steps: Vec<String> = attempts.iter().map(AttemptRecord::detail).collect();
+        return format!("{}: {}", first.candidate, steps.join(", then "));
     }
     let parts: Vec<String> = attempts.iter().map(AttemptRecord::summary).collect();
     format!(

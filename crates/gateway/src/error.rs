@@ -33,8 +33,11 @@ pub enum GatewayError {
         #[source]
         source: std::io::Error,
     },
-    #[error("gateway.auth.token names ${{{0}}}, which is not set")]
-    MissingToken(String),
+    #[error(
+        "{key} names ${{{var}}}, which is not set: set it, or change {key}, before starting \
+         the gateway"
+    )]
+    MissingToken { key: &'static str, var: String },
     #[error("this gateway was started without a config loader, so it cannot reload")]
     NoReloader,
 }

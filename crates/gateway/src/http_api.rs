@@ -69,8 +69,11 @@ fn authorize(
     peer: SocketAddr,
     headers: &HeaderMap,
 ) -> Result<(), ApiError> {
-    let Some(expected) = services.auth_token() else {
-        return Ok(());
+    let expected = match services.auth_token() {
+        Ok(Some(token)) => token,
+        Ok(None) => return Ok(()),
+        // Start and reload refuse such services; should one get here, refuse, never serve open.
+        Err(error) => return Err(ApiError::unavailable(error.to_string())),
     };
     let ip = peer.ip();
     if let Some(seconds) = state.auth_failures.locked_out(ip) {

@@ -15,6 +15,7 @@
 pub mod agent_settings;
 mod agent_turn;
 pub mod auth;
+pub mod cooldown_schedule;
 pub mod dialect;
 pub mod error;
 pub mod error_response;

@@ -137,9 +137,11 @@ impl std::fmt::Debug for Gateway {
     }
 }
 
-/// Refuses a non-loopback listen address unless clients must present a token.
+/// Refuses a gateway token naming an unset variable, and a non-loopback listen address unless
+/// clients must present a token.
 fn check_bind(addr: SocketAddr, services: &Services) -> Result<(), GatewayError> {
-    if addr.ip().is_loopback() || services.auth_token().is_some() {
+    let token = services.auth_token()?;
+    if addr.ip().is_loopback() || token.is_some() {
         Ok(())
     } else {
         Err(GatewayError::UnsafeBind { addr })
@@ -226,6 +228,10 @@ impl Gateway {
                 Ok(())
             }
             Err(error) => {
+                // Building the refused services gave the shared store their schedule.
+                current
+                    .cooldowns()
+                    .set_schedule(current.cooldown_schedule().clone());
                 self.state.metrics.reload(false);
                 tracing::error!("config reload refused, keeping the running config: {error}");
                 Err(error)

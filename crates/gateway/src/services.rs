@@ -1,8 +1,11 @@
 //! `Services`: everything one loaded config turns into, built once and shared. From the config
 //! and its model registry: one provider per registry provider (the providers crate's builder,
 //! on one shared HTTP client) → a `ProviderSet` (key count, local flag, own timeouts) → the
-//! `CooldownStore` on the state dir → the `Router`; the precomputed model route table; the
-//! gateway's auth token; and the agent runtimes, built on first use. Free of HTTP server
+//! `CooldownStore` on the state dir (with the `auth.cooldowns` schedule) → the `Router`; the
+//! precomputed model route table; the gateway's auth token; and the agent runtimes, built on
+//! first use. A gateway token naming an unset variable does not fail the build: only the
+//! server needs the token, so `Services::auth_token` reports it and the server refuses to
+//! start (commands such as `models status` and `agent` work on such a config). Free of HTTP server
 //! types, so the CLI builds the same thing for `clawgate agent` and `models test --chain`.
 //! A config reload builds a new `Services` and swaps it in whole.
 
@@ -23,6 +26,7 @@ use clawgate_router::{
 };
 
 use crate::agent_settings::{RegistryDirectory, agent_ids, agent_settings, default_agent};
+use crate::cooldown_schedule::cooldown_schedule;
 use crate::error::GatewayError;
 use crate::model_client::RouterModelClient;
 use crate::provider_timeouts::provider_timeouts;
@@ -43,7 +47,8 @@ pub struct ServicesOptions {
     pub clock: Arc<dyn Clock>,
     /// Reuse this upstream client (a reload keeps the connection pool).
     pub http_client: Option<HttpClient>,
-    /// Reuse this cooldown store (a reload keeps the in-memory state).
+    /// Reuse this cooldown store (a reload keeps the in-memory state); it gets the config's
+    /// `auth.cooldowns` schedule.
     pub cooldowns: Option<Arc<CooldownStore>>,
     pub provider_hook: Option<ProviderHook>,
     /// Builds `api: "llama-cpp"` providers (the in-process engine; the CLI passes it when it
@@ -103,7 +108,8 @@ pub struct Services {
     routes: Arc<ModelRoutes>,
     http_client: HttpClient,
     problems: Vec<ProviderProblem>,
-    auth_token: Option<Arc<[u8]>>,
+    auth_token: Result<Option<Arc<[u8]>>, UnsetSecret>,
+    cooldown_schedule: CooldownSchedule,
     /// Kept so a reload (`ServicesOptions::reusing`) can build `llama-cpp` providers again.
     engine: Option<Arc<EngineFactory>>,
     agent_ids: Vec<String>,
@@ -165,10 +171,18 @@ fn build_providers(
     (set, problems)
 }
 
+/// A gateway secret that names an env variable which is not set.
+#[derive(Debug, Clone)]
+struct UnsetSecret {
+    key: &'static str,
+    var: String,
+}
+
 fn resolve_secret(
+    key: &'static str,
     secret: Option<&SecretInput>,
     loaded: &LoadedConfig,
-) -> Result<Option<String>, GatewayError> {
+) -> Result<Option<String>, UnsetSecret> {
     match secret {
         None => Ok(None),
         Some(SecretInput::Literal(value)) => Ok(Some(value.clone()).filter(|v| !v.is_empty())),
@@ -176,26 +190,31 @@ fn resolve_secret(
             .env
             .non_empty(id)
             .map(|v| Some(v.to_string()))
-            .ok_or_else(|| GatewayError::MissingToken(id.clone())),
+            .ok_or_else(|| UnsetSecret {
+                key,
+                var: id.clone(),
+            }),
     }
 }
 
 /// The secret clients must present: `gateway.auth.token` (or `.password` in password mode),
 /// else `CLAWGATE_GATEWAY_TOKEN` / `OPENCLAW_GATEWAY_TOKEN` (`…_PASSWORD`). Mode `none` has none.
-fn gateway_token(loaded: &LoadedConfig) -> Result<Option<String>, GatewayError> {
+fn gateway_token(loaded: &LoadedConfig) -> Result<Option<String>, UnsetSecret> {
     let auth = &loaded.config.gateway.auth;
-    let (secret, env_names) = match auth.mode {
+    let (key, secret, env_names) = match auth.mode {
         GatewayAuthMode::None => return Ok(None),
         GatewayAuthMode::Password => (
+            "gateway.auth.password",
             auth.password.as_ref(),
             ["CLAWGATE_GATEWAY_PASSWORD", "OPENCLAW_GATEWAY_PASSWORD"],
         ),
         GatewayAuthMode::Token | GatewayAuthMode::TrustedProxy => (
+            "gateway.auth.token",
             auth.token.as_ref(),
             ["CLAWGATE_GATEWAY_TOKEN", "OPENCLAW_GATEWAY_TOKEN"],
         ),
     };
-    if let Some(token) = resolve_secret(secret, loaded)? {
+    if let Some(token) = resolve_secret(key, secret, loaded)? {
         return Ok(Some(token));
     }
     Ok(env_names
@@ -213,13 +232,14 @@ impl Services {
 
     /// Builds services from a loaded config. Providers that cannot be built are recorded in
     /// [`Services::provider_problems`] (a call to them fails over); a default chain that does
-    /// not resolve, or a gateway token naming an unset variable, is an error.
+    /// not resolve is an error. A gateway token naming an unset variable is not (see
+    /// [`Services::auth_token`]).
     pub fn build(loaded: LoadedConfig, options: ServicesOptions) -> Result<Self, GatewayError> {
         let http_client = match options.http_client {
             Some(client) => client,
             None => HttpClient::new().map_err(|e| GatewayError::HttpClient(e.to_string()))?,
         };
-        let auth_token = gateway_token(&loaded)?.map(|t| Arc::from(t.into_bytes()));
+        let auth_token = gateway_token(&loaded).map(|t| t.map(|t| Arc::from(t.into_bytes())));
         let registry = Arc::new(loaded.registry.clone());
         let routes = Arc::new(ModelRoutes::build(registry.clone())?);
         let (providers, problems) = build_providers(
@@ -231,12 +251,17 @@ impl Services {
         for problem in problems.iter().filter(|p| p.configured) {
             tracing::warn!(provider = %problem.provider, "provider unavailable: {}", problem.message);
         }
-        let cooldowns = options.cooldowns.unwrap_or_else(|| {
-            Arc::new(CooldownStore::open(
+        let schedule = cooldown_schedule(&loaded.config.auth.cooldowns);
+        let cooldowns = match options.cooldowns {
+            Some(store) => {
+                store.set_schedule(schedule.clone());
+                store
+            }
+            None => Arc::new(CooldownStore::open(
                 loaded.location.state_dir.clone(),
-                CooldownSchedule::default(),
-            ))
-        });
+                schedule.clone(),
+            )),
+        };
         if let Some(warning) = cooldowns.load_warning() {
             tracing::warn!("cooldown store: {warning}");
         }
@@ -255,6 +280,7 @@ impl Services {
             http_client,
             problems,
             auth_token,
+            cooldown_schedule: schedule,
             engine: options.engine,
             agents: Mutex::new(HashMap::new()),
             cancel: CancellationToken::new(),
@@ -294,9 +320,22 @@ impl Services {
         &self.problems
     }
 
-    /// The bytes of the gateway token clients must present; `None` = no auth configured.
-    pub fn auth_token(&self) -> Option<&[u8]> {
-        self.auth_token.as_deref()
+    /// The bytes of the gateway token clients must present; `None` = no auth configured. An
+    /// error when the configured token names an unset variable: the server does not start (or
+    /// reload) with these services.
+    pub fn auth_token(&self) -> Result<Option<&[u8]>, GatewayError> {
+        match &self.auth_token {
+            Ok(token) => Ok(token.as_deref()),
+            Err(unset) => Err(GatewayError::MissingToken {
+                key: unset.key,
+                var: unset.var.clone(),
+            }),
+        }
+    }
+
+    /// The cooldown schedule these services' config asks for (`auth.cooldowns`).
+    pub fn cooldown_schedule(&self) -> &CooldownSchedule {
+        &self.cooldown_schedule
     }
 
     /// The route (requested candidate, chains, cost) for a model ref or alias.

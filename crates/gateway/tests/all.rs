@@ -10,6 +10,8 @@ mod support;
 mod agents;
 #[path = "all/auth.rs"]
 mod auth;
+#[path = "all/cooldown_config.rs"]
+mod cooldown_config;
 #[path = "all/dialects.rs"]
 mod dialects;
 #[path = "all/errors.rs"]

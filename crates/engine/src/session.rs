@@ -5,9 +5,14 @@
 //! Prefix reuse: the tokens already in the KV cache are remembered; a new prompt that starts
 //! with them (the next turn of the same conversation) only evaluates what is new. Prompt
 //! processing is the slow part on a CPU (~200 tok/s here), so an agent turn over a long
-//! session would otherwise re-read the whole transcript every time. The context is created
-//! with a full-size sliding-window cache (`swa_full`) so positions can be removed exactly
-//! (gemma 3 uses sliding-window attention).
+//! session would otherwise re-read the whole transcript every time.
+//!
+//! Sliding-window models (gemma 2/3) get llama.cpp's small window-sized cache for their
+//! sliding layers instead of a full-size one: at the demo model's 32k window that is ~450 MB
+//! less memory, more for bigger gemmas. That cache forgets positions older than the window,
+//! so a cached prefix is reused when the new prompt only appends to it (the next agent turn),
+//! or when the positions the window needs are still there; otherwise the prompt is evaluated
+//! from the start.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -77,6 +82,8 @@ pub(crate) struct Session<'m> {
     /// end-of-generation token (a base or badly tuned model otherwise goes on to write the
     /// user's next turn itself).
     turn_starts: Vec<LlamaToken>,
+    /// `<arch>.attention.sliding_window`, for models with sliding-window layers.
+    sliding_window: Option<usize>,
     spec: &'m EngineModelSpec,
     shared: &'m SharedState,
     info: ModelInfo,
@@ -105,7 +112,7 @@ impl<'m> Session<'m> {
             .with_n_batch(PROMPT_BATCH.min(n_ctx.max(1)))
             .with_n_threads(threads_i32)
             .with_n_threads_batch(threads_i32)
-            .with_swa_full(true);
+            .with_swa_full(false);
         let ctx = model
             .new_context(backend, params)
             .map_err(|e| load_error(format!("cannot create a context of {n_ctx} tokens: {e}")))?;
@@ -129,6 +136,11 @@ impl<'m> Session<'m> {
             template,
             cached: Vec::new(),
             turn_starts: turn_start_tokens(model),
+            sliding_window: model
+                .meta_val_str(&format!("{}.attention.sliding_window", info.architecture))
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .filter(|n: &usize| *n > 0),
             spec,
             shared,
             info,
@@ -312,10 +324,12 @@ impl<'m> Session<'m> {
         // At least the last prompt token is evaluated again: its logits start the answer.
         let mut keep = common.min(prompt.len() - 1);
         if keep < self.cached.len() {
-            let removed = u32::try_from(keep)
-                .ok()
-                .and_then(|p0| self.ctx.clear_kv_cache_seq(Some(0), Some(p0), None).ok());
-            if removed != Some(true) {
+            let removed = self.window_survives_cut(keep)
+                && u32::try_from(keep)
+                    .ok()
+                    .and_then(|p0| self.ctx.clear_kv_cache_seq(Some(0), Some(p0), None).ok())
+                    == Some(true);
+            if !removed {
                 self.ctx.clear_kv_cache();
                 keep = 0;
             }
@@ -344,6 +358,16 @@ impl<'m> Session<'m> {
             logits_at = self.batch.n_tokens() - 1;
         }
         Ok(logits_at)
+    }
+
+    /// Whether evaluation can resume at position `keep` after dropping the positions from
+    /// there on: the sliding-window cache must still hold the `window` positions before it.
+    fn window_survives_cut(&self, keep: usize) -> bool {
+        let Some(window) = self.sliding_window else {
+            return true;
+        };
+        let oldest = self.ctx.kv_cache_seq_pos_min(0);
+        usize::try_from(oldest).is_ok_and(|oldest| oldest <= keep.saturating_sub(window))
     }
 
     fn decode_one(&mut self, token: LlamaToken) -> Result<(), Ended> {

@@ -110,3 +110,42 @@ async fn stop_sequence_cuts_the_text_before_it() {
     assert_eq!(out.text, expected, "stop {stop:?}");
     assert!(!out.text.contains(&stop));
 }
+
+fn numbered_sentences(count: usize) -> String {
+    (0..count)
+        .map(|i| format!("The quick brown fox jumps over the lazy dog number {i}."))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// gemma 3 has sliding-window layers (window 512) whose cache keeps only about the window
+/// plus one batch of recent positions. After a 1,200-token prompt the oldest positions are
+/// gone from it, so a prompt that shares only the first ~400 tokens must not reuse them: it
+/// is evaluated in full and answers exactly like an engine with a clean cache.
+#[tokio::test]
+async fn a_cut_deeper_than_the_sliding_window_is_evaluated_in_full() {
+    let provider = clawgate_engine::LlamaCppProvider::new(
+        "embedded",
+        crate::common::demo_spec().with_context_window(2048),
+    );
+    let long = run(&provider, request(&numbered_sentences(90), 4)).await;
+    assert!(long.usage.input_tokens.unwrap() > 1100);
+
+    let short_prompt = numbered_sentences(30);
+    let before = provider.stats().prompt_tokens_evaluated;
+    let short = run(&provider, request(&short_prompt, 16)).await;
+    let evaluated = provider.stats().prompt_tokens_evaluated - before;
+    assert_eq!(
+        evaluated,
+        short.usage.input_tokens.unwrap(),
+        "the ~400-token shared prefix was reused although the sliding window lost it"
+    );
+    let reference = run(shared_provider(), request(&short_prompt, 16)).await;
+    assert_eq!(short.text, reference.text);
+
+    // Appending to what is cached (the next turn) still reuses it, window or not.
+    let before = provider.stats().prompt_tokens_evaluated;
+    let again = run(&provider, request(&short_prompt, 16)).await;
+    assert_eq!(provider.stats().prompt_tokens_evaluated - before, 1);
+    assert_eq!(again.text, reference.text);
+}

@@ -31,6 +31,9 @@ pub use env::{EnvOrigin, EnvVars};
 pub use error::ConfigError;
 pub use load::{ConfigLocation, ConfigSource, LoadOptions, LoadedConfig, load, load_at, locate};
 pub use refs::{ModelRef, ParsedRef, normalize_provider_id, parse_ref};
-pub use registry::{ModelCost, ModelEntry, ProviderEntry, Registry, RowSource, is_local_url};
+pub use registry::{
+    KeySource, ModelCost, ModelEntry, ProviderEntry, Registry, RowSource, api_key_env_var,
+    is_local_url,
+};
 pub use resolve::{DiscoveredRow, ModelChain, ResolvedModel, Selection};
 pub use schema::{ApiKind, ClawgateConfig, InputKind, ModelCompat};

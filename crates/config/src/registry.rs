@@ -78,6 +78,22 @@ macro_rules! debug_via_serialize {
 debug_via_serialize!(ProviderEntry);
 debug_via_serialize!(ModelEntry);
 
+/// Where one resolved API key came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "camelCase")]
+pub enum KeySource {
+    /// A literal `apiKey` / `apiKeys` value in the config.
+    Config,
+    /// A `{source: "env", id}` secret ref in the config; the variable it names.
+    SecretRef(String),
+    /// `<PROVIDER>_API_KEY` or `<PROVIDER>_API_KEY_<n>` (used when the config gives no key).
+    Env(String),
+    /// One item of the `<PROVIDER>_API_KEYS` list.
+    EnvList(String),
+    /// The provider has no key.
+    None,
+}
+
 /// One provider as the router and adapters see it.
 #[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -89,6 +105,8 @@ pub struct ProviderEntry {
     /// Resolved keys, in rotation order (config first; env only when config gives none).
     #[serde(serialize_with = "redact_keys")]
     pub api_keys: Vec<String>,
+    /// Where each of `api_keys` came from (same order, same length).
+    pub key_sources: Vec<KeySource>,
     /// Env variables that secret refs named but that are not set.
     pub missing_secrets: Vec<String>,
     pub auth: Option<AuthMode>,
@@ -107,6 +125,13 @@ pub struct ProviderEntry {
     pub configured: bool,
     #[serde(skip)]
     pub(crate) row_defaults: RowDefaults,
+}
+
+impl ProviderEntry {
+    /// Where the first key (the one used first) came from; `KeySource::None` without a key.
+    pub fn key_source(&self) -> KeySource {
+        self.key_sources.first().cloned().unwrap_or(KeySource::None)
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -345,8 +370,9 @@ pub(crate) fn resolve_secret(secret: &SecretInput, env: &EnvVars) -> Result<Stri
     }
 }
 
-/// `<PROVIDER>_API_KEYS` (comma/semicolon list), `<PROVIDER>_API_KEY`, `<PROVIDER>_API_KEY_<n>`.
-pub(crate) fn env_keys(provider: &str, env: &EnvVars) -> Vec<String> {
+/// The env variable a provider's single key is read from: `<PROVIDER>_API_KEY`, the id
+/// upper-cased with every other character turned into `_` (`my-box.ai` → `MY_BOX_AI_API_KEY`).
+pub fn api_key_env_var(provider: &str) -> String {
     let prefix: String = provider
         .chars()
         .map(|c| {
@@ -357,26 +383,35 @@ pub(crate) fn env_keys(provider: &str, env: &EnvVars) -> Vec<String> {
             }
         })
         .collect();
-    let mut keys: Vec<String> = Vec::new();
-    if let Some(list) = env.non_empty(&format!("{prefix}_API_KEYS")) {
+    format!("{prefix}_API_KEY")
+}
+
+/// `<PROVIDER>_API_KEYS` (comma/semicolon list), `<PROVIDER>_API_KEY`, `<PROVIDER>_API_KEY_<n>`,
+/// de-duplicated (a key keeps the source it was first found under).
+pub(crate) fn env_keys(provider: &str, env: &EnvVars) -> Vec<(String, KeySource)> {
+    let single = api_key_env_var(provider);
+    let list_var = format!("{single}S");
+    let mut keys: Vec<(String, KeySource)> = Vec::new();
+    if let Some(list) = env.non_empty(&list_var) {
         keys.extend(
             list.split([',', ';'])
                 .map(str::trim)
                 .filter(|k| !k.is_empty())
-                .map(String::from),
+                .map(|k| (k.to_string(), KeySource::EnvList(list_var.clone()))),
         );
     }
-    if let Some(k) = env.non_empty(&format!("{prefix}_API_KEY")) {
-        keys.push(k.to_string());
+    if let Some(k) = env.non_empty(&single) {
+        keys.push((k.to_string(), KeySource::Env(single.clone())));
     }
     for n in 1..=32 {
-        match env.non_empty(&format!("{prefix}_API_KEY_{n}")) {
-            Some(k) => keys.push(k.to_string()),
+        let var = format!("{single}_{n}");
+        match env.non_empty(&var) {
+            Some(k) => keys.push((k.to_string(), KeySource::Env(var))),
             None => break,
         }
     }
     let mut seen = std::collections::BTreeSet::new();
-    keys.retain(|k| seen.insert(k.clone()));
+    keys.retain(|(k, _)| seen.insert(k.clone()));
     keys
 }
 

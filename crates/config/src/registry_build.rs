@@ -14,10 +14,12 @@ use crate::env::EnvVars;
 use crate::error::ConfigError;
 use crate::refs::{ModelRef, parse_ref};
 use crate::registry::{
-    ProviderEntry, Registry, RowDefaults, RowLayers, RowSource, env_keys, is_local_url,
+    KeySource, ProviderEntry, Registry, RowDefaults, RowLayers, RowSource, env_keys, is_local_url,
     overlay_provider, resolve_secret, selection_from,
 };
-use crate::schema::{ApiKind, ClawgateConfig, ModelSelection, ModelsMode, ProviderConfig};
+use crate::schema::{
+    ApiKind, ClawgateConfig, ModelSelection, ModelsMode, ProviderConfig, SecretInput,
+};
 use crate::source::Pos;
 
 impl Registry {
@@ -212,10 +214,14 @@ fn provider_entry(
         }
     };
     let mut missing = Vec::new();
-    let mut keys: Vec<String> = Vec::new();
+    let mut keys: Vec<(String, KeySource)> = Vec::new();
     for secret in c.api_key.iter().chain(c.api_keys.iter().flatten()) {
+        let source = match secret {
+            SecretInput::Literal(_) => KeySource::Config,
+            SecretInput::Env { id, .. } => KeySource::SecretRef(id.clone()),
+        };
         match resolve_secret(secret, env) {
-            Ok(k) if !k.is_empty() => keys.push(k),
+            Ok(k) if !k.is_empty() => keys.push((k, source)),
             Ok(_) => {}
             Err(var) => missing.push(var),
         }
@@ -223,6 +229,7 @@ fn provider_entry(
     if keys.is_empty() {
         keys = env_keys(&layer.id, env);
     }
+    let (keys, key_sources): (Vec<String>, Vec<KeySource>) = keys.into_iter().unzip();
     let mut headers = BTreeMap::new();
     for (name, secret) in c.headers.iter().flatten() {
         match resolve_secret(secret, env) {
@@ -238,6 +245,7 @@ fn provider_entry(
         base_url,
         api,
         api_keys: keys,
+        key_sources,
         missing_secrets: missing,
         auth: c.auth,
         auth_header: c.auth_header.unwrap_or(false),

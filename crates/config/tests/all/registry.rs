@@ -1,7 +1,9 @@
 //! The effective registry: merge vs replace, field-by-field overrides, sources, implicit
 //! providers, API keys, locality, discovery.
 
-use clawgate_config::{ApiKind, DiscoveredRow, RowSource, is_local_url};
+use clawgate_config::{
+    ApiKind, DiscoveredRow, KeySource, RowSource, api_key_env_var, is_local_url,
+};
 
 use super::harness::{Sandbox, load_ok};
 
@@ -127,6 +129,49 @@ fn api_keys_from_config_and_env() {
     );
     assert_eq!(keys("my-box"), ["box"]);
     assert_eq!(keys("openai"), ["sk-openai"]);
+
+    // Each key's source, in the same order.
+    let sources = |id: &str| l.registry.provider(id).unwrap().key_sources.clone();
+    let env_var = |name: &str| KeySource::Env(name.to_string());
+    let list = || KeySource::EnvList("B_API_KEYS".to_string());
+    assert_eq!(
+        sources("a"),
+        [
+            KeySource::Config,
+            KeySource::Config,
+            KeySource::SecretRef("CGTEST_KEY_REF".to_string())
+        ]
+    );
+    // `b1` is in the list and in B_API_KEY_2: it keeps the list as its source.
+    assert_eq!(
+        sources("b"),
+        [
+            list(),
+            list(),
+            list(),
+            env_var("B_API_KEY"),
+            env_var("B_API_KEY_1")
+        ]
+    );
+    assert_eq!(sources("c"), []);
+    assert_eq!(
+        l.registry.provider("c").unwrap().key_source(),
+        KeySource::None
+    );
+    assert_eq!(
+        l.registry.provider("my-box").unwrap().key_source(),
+        env_var("MY_BOX_API_KEY")
+    );
+    assert_eq!(
+        l.registry.provider("openai").unwrap().key_source(),
+        env_var("OPENAI_API_KEY")
+    );
+}
+
+#[test]
+fn the_env_key_name_follows_the_provider_id() {
+    assert_eq!(api_key_env_var("my-router.ai"), "MY_ROUTER_AI_API_KEY");
+    assert_eq!(api_key_env_var("openrouter"), "OPENROUTER_API_KEY");
 }
 
 #[test]

@@ -15,8 +15,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
-use clawgate_config::schema::SecretInput;
-use clawgate_config::{LoadedConfig, ModelEntry, ProviderEntry};
+use clawgate_config::{KeySource, LoadedConfig, ModelEntry, ProviderEntry, api_key_env_var};
 use clawgate_gateway::{Services, ServicesOptions};
 use clawgate_providers::{DiscoveredModel, Secret};
 use clawgate_router::{CandidateRef, ProbeResult, probe_all, provider_status};
@@ -186,7 +185,7 @@ pub async fn collect(services: &Services, args: &ModelsStatusArgs) -> StatusRepo
         .into_iter()
         .map(|entry| ProviderRow {
             role: role_of(&entry.id),
-            key: key_info(loaded, &entry),
+            key: key_info(&entry),
             problem: services
                 .provider_problems()
                 .iter()
@@ -256,59 +255,18 @@ pub fn redact_key(key: &str) -> String {
     format!("{head}…{tail}")
 }
 
-/// The env variable names the config crate reads a provider's keys from when the config
-/// gives none (`<PROVIDER>_API_KEYS`, `<PROVIDER>_API_KEY`, `<PROVIDER>_API_KEY_1`); the
-/// same upper-casing rule as `clawgate_config`'s registry.
-fn env_key_names(provider: &str) -> [String; 3] {
-    let prefix: String = provider
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    [
-        format!("{prefix}_API_KEYS"),
-        format!("{prefix}_API_KEY"),
-        format!("{prefix}_API_KEY_1"),
-    ]
-}
-
-/// Where the provider's first key came from: a secret ref in the config (`env NAME`), a
-/// literal in the config, or the provider's env variables.
-fn key_source(loaded: &LoadedConfig, entry: &ProviderEntry) -> String {
-    let configured = loaded
-        .config
-        .models
-        .providers
-        .iter()
-        .find(|(id, _)| *id == entry.id)
-        .map(|(_, provider)| provider);
-    if let Some(provider) = configured {
-        let secrets = provider
-            .api_key
-            .iter()
-            .chain(provider.api_keys.iter().flatten());
-        for secret in secrets {
-            match secret {
-                SecretInput::Env { id, .. } if loaded.env.non_empty(id).is_some() => {
-                    return format!("env {id}");
-                }
-                SecretInput::Literal(value) if !value.is_empty() => return "config".to_string(),
-                _ => {}
-            }
+/// Where the provider's first key came from, as the config crate recorded it: `config` for a
+/// literal, `env NAME` for a secret ref or the provider's env variables.
+fn key_source_text(entry: &ProviderEntry) -> String {
+    match entry.key_source() {
+        KeySource::Config | KeySource::None => "config".to_string(),
+        KeySource::SecretRef(name) | KeySource::Env(name) | KeySource::EnvList(name) => {
+            format!("env {name}")
         }
     }
-    env_key_names(&entry.id)
-        .into_iter()
-        .find(|name| loaded.env.non_empty(name).is_some())
-        .map_or_else(|| "config".to_string(), |name| format!("env {name}"))
 }
 
-pub fn key_info(loaded: &LoadedConfig, entry: &ProviderEntry) -> KeyInfo {
+pub fn key_info(entry: &ProviderEntry) -> KeyInfo {
     let count = entry.api_keys.len();
     let Some(first) = entry.api_keys.first() else {
         if let Some(unset) = entry.missing_secrets.first() {
@@ -324,11 +282,11 @@ pub fn key_info(loaded: &LoadedConfig, entry: &ProviderEntry) -> KeyInfo {
         } else {
             KeyState::Missing
         };
-        let [_, single, _] = env_key_names(&entry.id);
         return KeyInfo {
             state,
             redacted: None,
-            source: (state == KeyState::Missing).then(|| format!("set {single}")),
+            source: (state == KeyState::Missing)
+                .then(|| format!("set {}", api_key_env_var(&entry.id))),
             count,
         };
     };
@@ -343,7 +301,7 @@ pub fn key_info(loaded: &LoadedConfig, entry: &ProviderEntry) -> KeyInfo {
     KeyInfo {
         state: KeyState::Present,
         redacted: Some(redact_key(first)),
-        source: Some(key_source(loaded, entry)),
+        source: Some(key_source_text(entry)),
         count,
     }
 }
@@ -543,17 +501,5 @@ mod tests {
     fn keys_are_redacted_to_six_characters() {
         assert_eq!(redact_key("sk-ant-api03-abcdefghijklmnopf3"), "sk-a…f3");
         assert_eq!(redact_key("short"), "…");
-    }
-
-    #[test]
-    fn env_key_names_follow_the_config_rule() {
-        assert_eq!(
-            env_key_names("my-router.ai"),
-            [
-                "MY_ROUTER_AI_API_KEYS".to_string(),
-                "MY_ROUTER_AI_API_KEY".to_string(),
-                "MY_ROUTER_AI_API_KEY_1".to_string()
-            ]
-        );
     }
 }

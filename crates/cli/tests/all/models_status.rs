@@ -117,6 +117,57 @@ fn a_hosted_primary_without_a_key_fails_the_check() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_token_naming_an_unset_variable_does_not_stop_models_status() {
+    // Only the gateway needs that token: other commands work on the config.
+    let primary = MockServer::start(MockConfig::default()).await;
+    let fallback = MockServer::start(MockConfig::default()).await;
+    let cli = Cli::new();
+    let text = config(
+        &primary.openai_base_url(),
+        &fallback.openai_base_url(),
+        8192,
+    );
+    let body = text.trim_end().strip_suffix('}').unwrap();
+    let text = format!(
+        r#"{body}  gateway: {{ auth: {{ mode: "token", token: {{ source: "env", id: "CGTEST_UNSET_GATEWAY_TOKEN" }} }} }},
+}}"#
+    );
+    let cfg = cli.write("cfg/clawgate.json", &text);
+    let cfg = cfg.to_str().unwrap();
+    let r = run(
+        &cli,
+        &["--config", cfg, "models", "status", "--json", "--check"],
+        ENV,
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.json()["primary"], "local/mock-model");
+}
+
+#[test]
+fn the_key_source_names_the_list_variable_a_key_came_from() {
+    let cli = Cli::new();
+    let cfg = cli
+        .write(
+            "cfg/clawgate.json",
+            r#"{ agents: { defaults: { model: { primary: "anthropic/claude-sonnet-4-5" } } } }"#,
+        )
+        .to_str()
+        .unwrap()
+        .to_string();
+    let keys = [(
+        "ANTHROPIC_API_KEYS",
+        "sk-ant-api03-Zx8Qw2Lp5Nv7Kb3f3,sk-ant-api03-Yy8Qw2Lp5Nv7Kb3z9",
+    )];
+    let r = cli.run_env(&["--config", &cfg, "models", "status", "--json"], &keys);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let json = r.json();
+    let key = &provider(&json, "anthropic")["key"];
+    assert_eq!(key["source"], "env ANTHROPIC_API_KEYS");
+    assert_eq!(key["redacted"], "sk-a…f3");
+    assert_eq!(key["count"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cooldown_on_the_state_dir_is_shown_and_fails_the_check() {
     let primary = MockServer::start(MockConfig::default()).await;
     let fallback = MockServer::start(MockConfig::default()).await;

@@ -132,7 +132,7 @@ async fn all_candidates_failing_is_502_with_the_attempt_summary() {
             }
             _ => body["error"]["message"].as_str().unwrap().to_string(),
         };
-        // One attempt: its own error (spec §3.7), not an "all models failed (1)" summary.
+        // One model tried: its own error (spec §3.7), not an "all models failed" summary.
         assert!(message.starts_with("deadup/mock-model: "), "{message}");
         assert!(message.ends_with("(network)"), "{message}");
         assert!(!message.contains("all models failed"), "{message}");

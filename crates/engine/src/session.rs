@@ -8,7 +8,7 @@
 //! session would otherwise re-read the whole transcript every time.
 //!
 //! Sliding-window models (gemma 2/3) get llama.cpp's small window-sized cache for their
-//! sliding layers instead of a full-size one: at the demo model's 32k window that is ~450 MB
+//! sliding layers instead of a full-size one: at the demo model's 32k window that is ~480 MB
 //! less memory, more for bigger gemmas. That cache forgets positions older than the window,
 //! so a cached prefix is reused when the new prompt only appends to it (the next agent turn),
 //! or when the positions the window needs are still there; otherwise the prompt is evaluated

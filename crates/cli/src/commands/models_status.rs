@@ -143,7 +143,13 @@ pub struct StatusReport {
 }
 
 pub fn run(loaded: &LoadedConfig, args: ModelsStatusArgs) -> anyhow::Result<ExitCode> {
-    let services = match Services::build(loaded.clone(), ServicesOptions::default()) {
+    let services = match Services::build(
+        loaded.clone(),
+        ServicesOptions {
+            engine: super::embedded_engine::engine_factory(false),
+            ..ServicesOptions::default()
+        },
+    ) {
         Ok(services) => services,
         Err(error) => {
             eprintln!("error: {error}");

@@ -273,7 +273,13 @@ fn print_human(report: &ChainReport) {
 }
 
 pub fn run(loaded: &LoadedConfig, args: &ModelsTestArgs) -> anyhow::Result<ExitCode> {
-    let services = match Services::build(loaded.clone(), ServicesOptions::default()) {
+    let services = match Services::build(
+        loaded.clone(),
+        ServicesOptions {
+            engine: super::embedded_engine::engine_factory(true),
+            ..ServicesOptions::default()
+        },
+    ) {
         Ok(services) => services,
         Err(error) => {
             eprintln!("error: {error}");

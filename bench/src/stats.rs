@@ -26,7 +26,14 @@ fn percentile(sorted: &[Duration], q: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
-    let rank = (q * sorted.len() as f64).ceil() as usize;
+    // Nearest rank. `q` comes from decimal percentages (99.9 / 100 = 0.9990000000000001), so a
+    // product that is a whole number up to float error must not round up to the next rank.
+    let exact = q * sorted.len() as f64;
+    let rank = if (exact - exact.round()).abs() < 1e-9 {
+        exact.round()
+    } else {
+        exact.ceil()
+    } as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 

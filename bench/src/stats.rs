@@ -18,7 +18,8 @@ pub struct Summary {
 }
 
 fn micros(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e6
+    // Exact for whole microseconds (as_secs_f64() * 1e6 is not: 999 µs became 999.0000000000001).
+    d.as_nanos() as f64 / 1e3
 }
 
 /// Nearest-rank percentile `q` (0..=1) of sorted samples.

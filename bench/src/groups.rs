@@ -90,6 +90,16 @@ fn block_on<F: Future>(future: F) -> anyhow::Result<F::Output> {
         .block_on(future))
 }
 
+/// For the many-stream loads (sweep, memory): a client on one thread falls behind at 1,000
+/// streams before the servers do, so it gets both cores (it shares them with the servers).
+fn block_on_both_cores<F: Future>(future: F) -> anyhow::Result<F::Output> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?
+        .block_on(future))
+}
+
 /// The processes shared by the latency and streaming groups.
 struct Stage {
     fast: MockProcess,
@@ -239,7 +249,7 @@ fn run_memory(programs: &Programs, args: &Args, results: &mut Results) -> anyhow
             "stream/mock-model",
         );
         let pid = gateway.process.pid();
-        results.memory.push(block_on(memory::measure(
+        results.memory.push(block_on_both_cores(memory::measure(
             "clawgate",
             pid,
             &target,
@@ -252,7 +262,7 @@ fn run_memory(programs: &Programs, args: &Args, results: &mut Results) -> anyhow
         let target = Target::new("LiteLLM", &litellm.base_url(), Dialect::Chat, "stream")
             .with_bearer(&litellm.key);
         let pid = litellm.process.pid();
-        results.memory.push(block_on(memory::measure(
+        results.memory.push(block_on_both_cores(memory::measure(
             "LiteLLM",
             pid,
             &target,

@@ -133,30 +133,31 @@ impl Spawned {
         Ok(())
     }
 
-    /// Waits for the process to end by itself (oha), killing it after `timeout`.
+    /// Waits for the process to end by itself (oha) and returns its stdout (captured with
+    /// `capture_stdout`), killing it after `timeout`.
     pub fn wait_output(mut self, timeout: Duration) -> anyhow::Result<String> {
-        let mut stdout = self.child.stdout.take();
-        let reader = std::thread::spawn(move || {
-            let mut text = String::new();
-            if let Some(out) = stdout.as_mut() {
-                let _ = out.read_to_string(&mut text);
-            }
-            text
-        });
         let deadline = Instant::now() + timeout;
-        loop {
+        let status = loop {
             if let Some(status) = self.child.try_wait()? {
-                let text = reader.join().unwrap_or_default();
-                if !status.success() {
-                    bail!("{} failed ({status})", self.name);
-                }
-                return Ok(text);
+                break status;
             }
             if Instant::now() > deadline {
                 bail!("{} did not finish within {timeout:?}", self.name);
             }
             std::thread::sleep(Duration::from_millis(20));
+        };
+        if !status.success() {
+            bail!("{} failed ({status})", self.name);
         }
+        let mut text = String::new();
+        if let Some(rx) = &self.lines {
+            // The reader thread ends at EOF, which closes the channel.
+            while let Ok(line) = rx.recv_timeout(Duration::from_secs(5)) {
+                text.push_str(&line);
+                text.push('\n');
+            }
+        }
+        Ok(text)
     }
 }
 

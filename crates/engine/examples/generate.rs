@@ -4,11 +4,12 @@
 //! ```text
 //! cargo run --release -p clawgate-engine --features llama --example generate -- \
 //!     <model.gguf> "Say hi" [--max-tokens N] [--threads N] [--ctx N] [--temperature T]
-//!     [--seed S] [--runs K]
+//!     [--seed S] [--runs K] [--vary]
 //! ```
 //! Run 1 is cold (it loads the model: time to first token includes the load); runs 2..K are
-//! warm (same prompt, so the KV-cache prefix is reused and only the last prompt token is
-//! evaluated again). Generation speed is output tokens after the first, over the time from
+//! warm. With the same prompt a warm run finds it in the KV cache and evaluates only its last
+//! token again; `--vary` starts each run's prompt with "Run N:" so only the template's first
+//! tokens are shared and the prompt is really evaluated. Generation speed is output tokens after the first, over the time from
 //! the first to the last token.
 
 use std::path::PathBuf;
@@ -28,6 +29,7 @@ struct Args {
     temperature: f32,
     seed: i64,
     runs: usize,
+    vary: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -41,6 +43,7 @@ fn parse_args() -> Result<Args, String> {
         temperature: 0.0,
         seed: 42,
         runs: 1,
+        vary: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -53,6 +56,7 @@ fn parse_args() -> Result<Args, String> {
             "--temperature" => args.temperature = value(&arg)?.parse().map_err(|_| bad(&arg))?,
             "--seed" => args.seed = value(&arg)?.parse().map_err(|_| bad(&arg))?,
             "--runs" => args.runs = value(&arg)?.parse().map_err(|_| bad(&arg))?,
+            "--vary" => args.vary = true,
             _ => positional.push(arg),
         }
     }
@@ -84,9 +88,14 @@ async fn main() {
 }
 
 async fn generate(provider: &LlamaCppProvider, args: &Args, run: usize) -> Result<(), String> {
+    let prompt = if args.vary {
+        format!("Run {run}: {}", args.prompt)
+    } else {
+        args.prompt.clone()
+    };
     let request = Request {
         model: "demo".into(),
-        messages: vec![Message::text(Role::User, args.prompt.clone())],
+        messages: vec![Message::text(Role::User, prompt)],
         max_tokens: Some(args.max_tokens),
         temperature: Some(args.temperature),
         seed: Some(args.seed),

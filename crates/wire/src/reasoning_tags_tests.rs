@@ -82,6 +82,16 @@ fn pair(reasoning: &str, text: &str) -> (String, String) {
 }
 
 #[test]
+fn a_role_line_ends_at_template_markup_instead_of_skipping_into_it() {
+    // Found by the template-token property: the role-line skip used to run through tokens and
+    // resume in the middle of one, leaking `<|channel|>` into the answer.
+    let input = "<<|im_start|><  <<<|start|><|end_header_id|><|channel|>";
+    let (_, text) = split(input);
+    assert!(!text.contains("<|channel|>"), "{text:?}");
+    check_all_splits(input);
+}
+
+#[test]
 fn think_blocks_become_reasoning() {
     assert_eq!(
         split("<think>plan</think>\n\nAnswer"),

@@ -189,6 +189,18 @@ impl ReasoningTagSplitter {
             Mode::Text => self.text_step(rest, c, at_end),
             Mode::Tagged | Mode::Harmony => self.reasoning_step(rest, c, at_end),
             Mode::RoleLine { skipped } => {
+                // A role name never contains template markup: a token here ends the role line
+                // and is handled as text, so a skip never stops in the middle of a token.
+                if c == '<' {
+                    match Self::markup(rest, at_end) {
+                        Err(()) => return Step::NeedMore,
+                        Ok(Some(_)) => {
+                            self.mode = Mode::Text;
+                            return Step::Advance(0);
+                        }
+                        Ok(None) => {}
+                    }
+                }
                 *skipped += 1;
                 if c == '\n' {
                     self.mode = Mode::Text;

@@ -210,3 +210,60 @@ async fn read_stream(
     on_frames(parser.finish(), record);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(d: Dialect, data: &str) -> &'static str {
+        match classify(d, data) {
+            FrameKind::Content => "content",
+            FrameKind::End => "end",
+            FrameKind::Other => "other",
+        }
+    }
+
+    #[test]
+    fn chat_frames() {
+        let role = r#"{"choices":[{"delta":{"role":"assistant","content":""}}]}"#;
+        let text = r#"{"choices":[{"delta":{"content":"mock"}}]}"#;
+        let finish = r#"{"choices":[{"delta":{},"finish_reason":"stop"}]}"#;
+        assert_eq!(kind(Dialect::Chat, role), "other");
+        assert_eq!(kind(Dialect::Chat, text), "content");
+        assert_eq!(kind(Dialect::Chat, finish), "other");
+        assert_eq!(kind(Dialect::Chat, "[DONE]"), "end");
+    }
+
+    #[test]
+    fn responses_frames() {
+        let delta = r#"{"type":"response.output_text.delta","delta":"mo"}"#;
+        let done = r#"{"type":"response.completed","response":{}}"#;
+        assert_eq!(kind(Dialect::Responses, delta), "content");
+        assert_eq!(kind(Dialect::Responses, done), "end");
+        // LiteLLM's bridge ends with [DONE] after response.completed: not a second end.
+        assert_eq!(kind(Dialect::Responses, "[DONE]"), "other");
+    }
+
+    #[test]
+    fn anthropic_frames() {
+        let text =
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"m"}}"#;
+        let thinking = r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"m"}}"#;
+        assert_eq!(kind(Dialect::Anthropic, text), "content");
+        assert_eq!(kind(Dialect::Anthropic, thinking), "other");
+        assert_eq!(
+            kind(Dialect::Anthropic, r#"{"type":"message_stop"}"#),
+            "end"
+        );
+    }
+
+    #[test]
+    fn bodies_name_the_model_and_stream_flag() {
+        let t = Target::new("x", "http://h", Dialect::Responses, "fast/mock-model");
+        assert_eq!(t.url, "http://h/v1/responses");
+        let body = t.body(true);
+        assert_eq!(body["model"], "fast/mock-model");
+        assert_eq!(body["stream"], true);
+        assert_eq!(body["input"], "hello");
+    }
+}

@@ -188,3 +188,24 @@ pub fn write_json<T: Serialize>(results: &T, date: &str, dir: &Path) -> anyhow::
     std::fs::write(&path, serde_json::to_vec_pretty(results)?)?;
     Ok(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaps_say_met_or_how_far() {
+        let us = |v: f64| format!("{v:.0} µs");
+        assert_eq!(gap_below(90.0, 100.0, us), "met");
+        assert_eq!(gap_below(157.0, 100.0, us), "57 µs over");
+        assert_eq!(gap_above(12_000.0, 10_000.0, rate), "met");
+        assert_eq!(gap_above(4_000.0, 10_000.0, rate), "6000 req/s short");
+    }
+
+    #[test]
+    fn advantage_divides_peer_by_clawgate() {
+        assert_eq!(Row::new("x").advantage(13_260.0, 157.0).advantage, "84×");
+        assert_eq!(Row::new("x").advantage(3.0, 2.0).advantage, "1.5×");
+        assert_eq!(Row::new("x").advantage(0.0, 2.0).advantage, "");
+    }
+}

@@ -184,3 +184,32 @@ pub fn frontier(
         highest,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_oha_json_counting_non_2xx_and_transport_errors() {
+        let json = r#"{
+            "summary": {"requestsPerSec": 998.5},
+            "latencyPercentiles": {"p50": 0.000118, "p99": 0.0105, "p99.9": 0.0128},
+            "statusCodeDistribution": {"200": 990, "503": 3},
+            "errorDistribution": {"aborted due to deadline": 2}
+        }"#;
+        let Ok(step) = parse(json, 1000) else {
+            panic!("oha JSON did not parse")
+        };
+        assert_eq!(step.offered_rps, 1000);
+        assert_eq!(step.requests, 995);
+        assert_eq!(step.errors, 5);
+        assert!((step.p50_ms - 0.118).abs() < 1e-9);
+        assert!((step.p99_ms - 10.5).abs() < 1e-9);
+        assert!((step.achieved_rps - 998.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn empty_output_is_an_error() {
+        assert!(parse("", 10).is_err());
+    }
+}

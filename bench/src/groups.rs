@@ -4,8 +4,8 @@
 //!
 //! The latency and streaming groups share one [`Stage`] (two mocks, a gateway, LiteLLM),
 //! started when the first of them needs it and stopped before the groups that need fresh or
-//! pinned processes (memory, throughput). Measuring clients run on a one-thread tokio runtime
-//! of their own, so the client never takes both cores.
+//! pinned processes (memory, throughput). The sequential (c=1) clients run on a one-thread
+//! tokio runtime of their own; the many-stream loads get two threads (`block_on_both_cores`).
 
 use std::future::Future;
 use std::time::Duration;
@@ -90,8 +90,8 @@ fn block_on<F: Future>(future: F) -> anyhow::Result<F::Output> {
         .block_on(future))
 }
 
-/// For the many-stream loads (sweep, memory): a client on one thread falls behind at 1,000
-/// streams before the servers do, so it gets both cores (it shares them with the servers).
+/// For the many-stream loads (sweep, memory): the client may use either core (it shares them
+/// with the servers), so it is less likely than the servers to fall behind at 1,000 streams.
 fn block_on_both_cores<F: Future>(future: F) -> anyhow::Result<F::Output> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -19,12 +19,12 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::dialect::{ApiError, Dialect, StreamOptions};
-use crate::error_response::{from_agent_error, from_gateway_error};
+use crate::error_response::{from_agent_error, from_runtime_error};
 use crate::metrics::Outcome;
 use crate::request_record::RequestRecord;
 use crate::routed::{MODEL_HEADER, fail};
-use crate::services::Services;
 use crate::sse_body::{EventStream, StreamFailure, sse_response};
+use clawgate_runtime::Services;
 
 /// Request header naming the session to continue.
 pub const SESSION_HEADER: &str = "x-clawgate-session-key";
@@ -180,7 +180,7 @@ pub(crate) async fn serve_agent(
 ) -> Response {
     let runtime = match services.agent(agent) {
         Ok(runtime) => runtime,
-        Err(error) => return fail(dialect, &from_gateway_error(&error), record),
+        Err(error) => return fail(dialect, &from_runtime_error(&error), record),
     };
     let agent_id = runtime.settings().agent_id.clone();
     let model = format!("clawgate/{agent_id}");

@@ -10,7 +10,7 @@ use clawgate_providers::{FailureKind, ProviderError};
 use clawgate_router::{AttemptOutcome, RouterError};
 
 use crate::dialect::{ApiError, Dialect};
-use crate::error::GatewayError;
+use clawgate_runtime::RuntimeError;
 
 /// The error as an HTTP response in `dialect`'s shape.
 pub fn error_response(dialect: Dialect, error: &ApiError) -> Response {
@@ -145,18 +145,18 @@ pub fn from_agent_error(error: &AgentError) -> ApiError {
 }
 
 /// Maps a service-level failure met while serving a request.
-pub fn from_gateway_error(error: &GatewayError) -> ApiError {
+pub fn from_runtime_error(error: &RuntimeError) -> ApiError {
     let message = error.to_string();
     match error {
-        GatewayError::Config(clawgate_config::ConfigError::UnknownModel { .. })
-        | GatewayError::Config(clawgate_config::ConfigError::UnknownProvider(_)) => {
+        RuntimeError::Config(clawgate_config::ConfigError::UnknownModel { .. })
+        | RuntimeError::Config(clawgate_config::ConfigError::UnknownProvider(_)) => {
             ApiError::not_found("model_not_found", message)
         }
-        GatewayError::Config(clawgate_config::ConfigError::AmbiguousModel { .. }) => {
+        RuntimeError::Config(clawgate_config::ConfigError::AmbiguousModel { .. }) => {
             ApiError::bad_request(message)
         }
-        GatewayError::UnknownAgent { .. } => ApiError::not_found("model_not_found", message),
-        GatewayError::Agent { source, .. } => from_agent_error(source),
+        RuntimeError::UnknownAgent { .. } => ApiError::not_found("model_not_found", message),
+        RuntimeError::Agent { source, .. } => from_agent_error(source),
         _ => ApiError::internal(message),
     }
 }

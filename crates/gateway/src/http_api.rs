@@ -26,8 +26,8 @@ use crate::metrics::{CONTENT_TYPE, Outcome};
 use crate::request_record::RequestRecord;
 use crate::routed::{fail, serve_model};
 use crate::server::AppState;
-use crate::services::Services;
 use crate::target::{Target, parse_target};
+use clawgate_runtime::Services;
 
 /// The axum app. CORS only when origins are configured.
 pub(crate) fn app(state: Arc<AppState>, cors_origins: &[String]) -> Router {

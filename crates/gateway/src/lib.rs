@@ -5,42 +5,32 @@
 //!
 //! Must not know about: the CLI (it parses no flags and installs no logging).
 //!
-//! Entry points: [`Services`] (config → providers → router → agents; free of HTTP types, the
-//! CLI reuses it), [`Gateway::start`] (bind and serve), [`Gateway::reload`],
+//! Entry points: [`Gateway::start`] (bind and serve the `clawgate_runtime::Services` one config
+//! was assembled into), [`Gateway::reload`],
 //! [`Gateway::shutdown`] / [`Gateway::run_until_signal`]. The user-facing description is
 //! `docs/gateway.md`.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod agent_settings;
 mod agent_turn;
 pub mod auth;
-pub mod cooldown_schedule;
 pub mod dialect;
 pub mod error;
 pub mod error_response;
 mod http_api;
 pub mod metrics;
-pub mod model_client;
-pub mod provider_timeouts;
 mod request_record;
 mod routed;
-pub mod routes;
 mod server;
-pub mod services;
 mod sse_body;
 pub mod target;
 
-pub use agent_settings::{MAIN_AGENT, RegistryDirectory, agent_settings};
 pub use agent_turn::{AGENT_HEADER, SESSION_HEADER};
 pub use auth::AuthLimits;
 pub use dialect::Dialect;
 pub use error::GatewayError;
 pub use http_api::model_list;
 pub use metrics::GatewayMetrics;
-pub use model_client::RouterModelClient;
 pub use routed::{FALLBACK_HEADER, FALLBACK_REASON_HEADER, FALLBACKS_REQUEST_HEADER, MODEL_HEADER};
-pub use routes::{FallbackMode, ModelRoute, ModelRoutes};
 pub use server::{Gateway, GatewayOptions, RequestLimits, ServicesLoader, listen_addr};
-pub use services::{ProviderHook, ProviderProblem, Services, ServicesOptions};
 pub use target::{Target, parse_target};

@@ -19,15 +19,15 @@ use futures::StreamExt;
 
 use crate::dialect::{ApiError, Dialect, StreamOptions};
 use crate::error_response::{
-    error_response, from_gateway_error, from_router_error, stream_error_code,
+    error_response, from_router_error, from_runtime_error, stream_error_code,
 };
 use crate::metrics::Outcome;
-use crate::model_client::fallback_reason;
 use crate::request_record::RequestRecord;
-use crate::routes::{FallbackMode, ModelRoute};
 use crate::server::AppState;
-use crate::services::Services;
 use crate::sse_body::{StreamFailure, sse_response};
+use clawgate_runtime::Services;
+use clawgate_runtime::model_client::fallback_reason;
+use clawgate_runtime::{FallbackMode, ModelRoute};
 
 /// Response header: the model ref that answered.
 pub const MODEL_HEADER: &str = "x-clawgate-model";
@@ -109,7 +109,7 @@ pub(crate) async fn serve_model(
 ) -> Response {
     let route = match services.resolve_model(model) {
         Ok(route) => route,
-        Err(error) => return fail(dialect, &from_gateway_error(&error), record),
+        Err(error) => return fail(dialect, &from_runtime_error(&error), record),
     };
     record.set_model(route.reference.clone(), route.cost, true);
     let stream_requested = request.stream;

@@ -25,7 +25,7 @@ use crate::auth::{AuthFailures, AuthLimits};
 use crate::error::GatewayError;
 use crate::http_api::app;
 use crate::metrics::GatewayMetrics;
-use crate::services::Services;
+use clawgate_runtime::Services;
 
 /// Limits applied to every request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

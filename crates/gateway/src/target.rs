@@ -1,6 +1,6 @@
 //! What a request's `model` field asks for: an agent run (`clawgate/<agentId>`,
 //! `openclaw/<agentId>`, `openclaw:<agentId>`, `agent:<agentId>`, bare `clawgate` / `openclaw`
-//! for the default agent) or a plain model call (a ref or alias, resolved by [`crate::routes`]).
+//! for the default agent) or a plain model call (a ref or alias, resolved by `clawgate_runtime::routes`).
 //! Plain string matching: no regex on the hot path.
 
 /// The id `clawgate/default`, `openclaw/default` and the bare names stand for.

@@ -1,6 +1,6 @@
 //! `clawgate agent`: talk to an agent from the terminal. With `-m TEXT`, one turn (the answer
 //! streams to stdout, notices to stderr; `--json` prints one object instead); without it, a chat
-//! (`agent_chat.rs`). Everything is assembled by `clawgate_gateway::Services` (config →
+//! (`agent_chat.rs`). Everything is assembled by `clawgate_runtime::Services` (config →
 //! providers → router → agent runtime), the same code the gateway runs, plus the in-process
 //! engine when this binary has it.
 //!
@@ -13,12 +13,10 @@ use std::sync::Arc;
 use clap::Args;
 use clawgate_agent::{AgentRuntime, SessionStore, TurnOptions, TurnOutcome};
 use clawgate_config::LoadedConfig;
-use clawgate_gateway::agent_settings::{agent_ids, default_agent};
-use clawgate_gateway::{Services, ServicesOptions};
+use clawgate_runtime::{Services, ServicesOptions, agent_ids, default_agent, engine_factory};
 
 use super::Context;
 use super::agent_output::{LivePrinter, error_json, outcome_json};
-use super::embedded_engine::engine_factory;
 use crate::output::print_json;
 
 #[derive(Debug, Args)]

@@ -1,6 +1,6 @@
 //! `clawgate gateway`: serve the OpenAI (chat completions, Responses) and Anthropic (Messages)
 //! APIs on one port, in front of the configured models and agents. Thin: flags, logging setup
-//! and the runtime here; everything else is `clawgate_gateway`. Prints
+//! and the runtime here; everything else is `clawgate_gateway` and `clawgate_runtime`. Prints
 //! `clawgate gateway listening on http://ADDR` on stdout once it accepts connections (tests and
 //! benchmarks read the port from it when started with `--port 0`). SIGTERM / ctrl-c stop it
 //! gracefully; SIGHUP reloads the config (a bad config is refused and the old one kept).
@@ -10,15 +10,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::{Context, report_load_error};
 use clap::{Args, ValueEnum};
 use clawgate_config::schema::GatewayBind;
-use clawgate_gateway::{
-    Gateway, GatewayError, GatewayOptions, RequestLimits, Services, ServicesLoader,
-    ServicesOptions, listen_addr,
-};
-
-use super::embedded_engine::engine_factory;
-use super::{Context, report_load_error};
+use clawgate_gateway::{Gateway, GatewayOptions, RequestLimits, ServicesLoader, listen_addr};
+use clawgate_runtime::{RuntimeError, Services, ServicesOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -90,13 +86,9 @@ pub fn run(ctx: &Context, args: GatewayArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         // With the `embedded` feature, `llama-cpp` providers run in-process; a reload keeps the
         // factory (`ServicesOptions::reusing`).
-        let options = ServicesOptions {
-            engine: engine_factory(false),
-            ..ServicesOptions::default()
-        };
-        let services = match Services::build(loaded, options) {
+        let services = match Services::build(loaded, ServicesOptions::default()) {
             Ok(services) => services,
-            Err(GatewayError::Config(err)) => {
+            Err(RuntimeError::Config(err)) => {
                 report_load_error(&err);
                 return Ok(ExitCode::from(1));
             }
@@ -108,7 +100,10 @@ pub fn run(ctx: &Context, args: GatewayArgs) -> anyhow::Result<ExitCode> {
         let addr = listen_addr(services.config(), args.port, args.bind.as_ref());
         let opts = ctx.opts.clone();
         let loader: ServicesLoader = Arc::new(move |current: &Services| {
-            Services::load(&opts, ServicesOptions::default().reusing(current))
+            Ok(Services::load(
+                &opts,
+                ServicesOptions::default().reusing(current),
+            )?)
         });
         let mut options = GatewayOptions::new(addr);
         options.cors_origins = args.cors_origins;

@@ -5,7 +5,6 @@ mod agent_chat;
 pub mod agent_cmd;
 mod agent_output;
 pub mod config_cmd;
-mod embedded_engine;
 pub mod gateway_cmd;
 pub mod models_cmd;
 pub mod models_status;

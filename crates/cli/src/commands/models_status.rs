@@ -6,7 +6,7 @@
 //! common local-model misconfiguration). `--check` turns "the primary cannot serve" into exit
 //! code 1, for scripts and health checks.
 //!
-//! Providers, router and cooldown store come from `clawgate_gateway::Services`, the one
+//! Providers, router and cooldown store come from `clawgate_runtime::Services`, the one
 //! config → providers → router assembly, so this command sees exactly what the gateway uses.
 //! Rendering (table and JSON) is in `models_status_render.rs`.
 
@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use clap::Args;
 use clawgate_config::{KeySource, LoadedConfig, ModelEntry, ProviderEntry, api_key_env_var};
-use clawgate_gateway::{Services, ServicesOptions};
 use clawgate_providers::{DiscoveredModel, Secret};
 use clawgate_router::{CandidateRef, ProbeResult, probe_all, provider_status};
+use clawgate_runtime::{Services, ServicesOptions};
 
 use super::models_status_render::{print_human, status_json};
 use crate::output::print_json;
@@ -143,13 +143,7 @@ pub struct StatusReport {
 }
 
 pub fn run(loaded: &LoadedConfig, args: ModelsStatusArgs) -> anyhow::Result<ExitCode> {
-    let services = match Services::build(
-        loaded.clone(),
-        ServicesOptions {
-            engine: super::embedded_engine::engine_factory(false),
-            ..ServicesOptions::default()
-        },
-    ) {
+    let services = match Services::build(loaded.clone(), ServicesOptions::default()) {
         Ok(services) => services,
         Err(error) => {
             eprintln!("error: {error}");

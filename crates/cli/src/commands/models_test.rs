@@ -1,7 +1,9 @@
 //! `clawgate models test <ref>`: one raw call of one model (no agent, no fallback), to check
 //! that a provider answers and how: answer text, reasoning shown apart, tool calls, usage,
 //! time to first token and total time, or the classified failure (kind, status, message) with
-//! exit code 1. The ref resolves through the config registry like everywhere else.
+//! exit code 1. The ref resolves through the config registry like everywhere else, and the
+//! provider is the one `clawgate_runtime::Services` builds for every other command (the
+//! in-process engine included, in a build with it).
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -9,9 +11,8 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use clawgate_config::{LoadedConfig, ResolvedModel};
-use clawgate_providers::{
-    CallContext, FailureKind, HttpClient, ProviderError, build_provider, spec_for_model,
-};
+use clawgate_providers::{CallContext, FailureKind, ProviderError};
+use clawgate_runtime::{Services, ServicesOptions, engine_factory};
 use clawgate_wire::{Event, Message, Request, Role, StopReason, ToolChoice, ToolSpec, Usage};
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -20,9 +21,6 @@ use crate::output::print_json;
 
 /// Output cap when neither `--max-tokens` nor a smaller model `maxTokens` says otherwise.
 const DEFAULT_TEST_MAX_TOKENS: u32 = 1024;
-const DEFAULT_CONNECT: Duration = Duration::from_secs(10);
-/// Whole-call bound when the provider sets none (OpenClaw's default run timeout).
-const DEFAULT_TOTAL: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Args)]
 pub struct ModelsTestArgs {
@@ -124,47 +122,33 @@ pub fn build_request(resolved: &ResolvedModel, args: &ModelsTestArgs) -> Request
     request
 }
 
-fn call_context(resolved: &ResolvedModel) -> CallContext {
-    let t = &resolved.provider.timeouts;
-    CallContext {
-        key_index: 0,
-        connect_timeout: Some(t.connect_ms.map_or(DEFAULT_CONNECT, Duration::from_millis)),
-        header_timeout: t.first_event_ms.map(Duration::from_millis),
-    }
-}
-
-fn total_timeout(resolved: &ResolvedModel) -> Duration {
-    let p = &resolved.provider;
-    p.timeouts
-        .total_ms
-        .map(Duration::from_millis)
-        .or(p.timeout_seconds.map(Duration::from_secs))
-        .unwrap_or(DEFAULT_TOTAL)
-}
-
-/// Make the call; `on_event` sees each event as it arrives (live printing).
+/// Make the call with the provider `services` built for the row; `on_event` sees each event as
+/// it arrives (live printing). The attempt runs under the provider's timeouts, as routed calls do.
 pub async fn call_model(
+    services: &Services,
     resolved: &ResolvedModel,
     args: &ModelsTestArgs,
     mut on_event: impl FnMut(&Event),
 ) -> CallReport {
     let started = Instant::now();
     let mut report = CallReport::default();
-    let provider = spec_for_model(&resolved.provider, &resolved.model).and_then(|spec| {
-        let client = HttpClient::new()?;
-        build_provider(&spec, &client)
-    });
-    let provider = match provider {
+    let provider = match services.provider_for(resolved) {
         Ok(p) => p,
-        Err(e) => {
-            report.setup_error = Some(e.to_string());
+        Err(message) => {
+            report.setup_error = Some(message);
             report.total = started.elapsed();
             return report;
         }
     };
+    let timeouts = services.timeouts_for(&resolved.provider.id);
+    let context = CallContext {
+        key_index: 0,
+        connect_timeout: Some(timeouts.connect),
+        header_timeout: Some(timeouts.first_event),
+    };
     let request = build_request(resolved, args);
     let attempt = async {
-        let mut stream = provider.stream(request, call_context(resolved)).await?;
+        let mut stream = provider.stream(request, context).await?;
         while let Some(item) = stream.next().await {
             let event = item?;
             report.absorb(&event, started);
@@ -172,7 +156,7 @@ pub async fn call_model(
         }
         Ok::<(), ProviderError>(())
     };
-    let limit = total_timeout(resolved);
+    let limit = timeouts.total;
     let outcome = match tokio::time::timeout(limit, attempt).await {
         Ok(result) => result,
         Err(_) => Err(ProviderError::new(
@@ -328,13 +312,24 @@ pub fn run(loaded: &LoadedConfig, args: ModelsTestArgs) -> anyhow::Result<ExitCo
             return Ok(ExitCode::from(1));
         }
     };
+    let options = ServicesOptions {
+        engine: engine_factory(!args.json),
+        ..ServicesOptions::default()
+    };
+    let services = match Services::build(loaded.clone(), options) {
+        Ok(services) => services,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Ok(ExitCode::from(1));
+        }
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let dim = std::io::stdout().is_terminal();
     let live = args.stream && !args.json;
     let mut printer = LivePrinter { dim, section: None };
-    let report = runtime.block_on(call_model(&resolved, &args, |event| {
+    let report = runtime.block_on(call_model(&services, &resolved, &args, |event| {
         if live {
             printer.print(event);
         }

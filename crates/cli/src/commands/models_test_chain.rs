@@ -5,7 +5,7 @@
 //! latency, and which candidates were skipped because they are cooling down. `--json` carries
 //! the same record.
 //!
-//! The router, its providers and the cooldown store come from `clawgate_gateway::Services`
+//! The router, its providers and the cooldown store come from `clawgate_runtime::Services`
 //! (the gateway's own assembly), so the call behaves as an agent's call would, cooldowns
 //! included: a failure here is remembered like any other.
 
@@ -13,12 +13,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clawgate_config::LoadedConfig;
-use clawgate_gateway::{FallbackMode, Services, ServicesOptions};
 use clawgate_providers::{FailureKind, ProviderError};
 use clawgate_router::clock::human_duration;
 use clawgate_router::{
     AttemptOutcome, AttemptRecord, CancellationToken, CandidateChain, CandidateRef, RouterError,
 };
+use clawgate_runtime::{FallbackMode, Services, ServicesOptions, engine_factory};
 use futures::StreamExt;
 use serde_json::{Value, json};
 
@@ -276,7 +276,7 @@ pub fn run(loaded: &LoadedConfig, args: &ModelsTestArgs) -> anyhow::Result<ExitC
     let services = match Services::build(
         loaded.clone(),
         ServicesOptions {
-            engine: super::embedded_engine::engine_factory(true),
+            engine: engine_factory(true),
             ..ServicesOptions::default()
         },
     ) {

@@ -29,6 +29,13 @@ fn load(config: &str) -> (tempfile::TempDir, LoadedConfig) {
     }
 }
 
+fn services(loaded: &LoadedConfig) -> Services {
+    match Services::build(loaded.clone(), ServicesOptions::default()) {
+        Ok(s) => s,
+        Err(e) => panic!("services: {e}"),
+    }
+}
+
 /// A config with provider `mock` pointing at `mock`; `extra` goes into the provider object.
 fn config_for(mock: &MockServer, extra: &str) -> String {
     format!(
@@ -62,7 +69,10 @@ async fn a_text_answer_streamed_and_not() {
     };
     for stream in [true, false] {
         let mut seen = 0;
-        let report = call_model(&resolved, &args(stream, None), |_| seen += 1).await;
+        let report = call_model(&services(&loaded), &resolved, &args(stream, None), |_| {
+            seen += 1
+        })
+        .await;
         assert!(!report.failed(), "{:?}", report.error);
         assert_eq!(report.text, "mock answer to: hi");
         assert_eq!(report.stop_reason, Some(StopReason::Stop));
@@ -91,7 +101,13 @@ async fn a_forced_tool_call() {
     let Ok(resolved) = loaded.registry.resolve("mock/mock-model") else {
         panic!("resolve");
     };
-    let report = call_model(&resolved, &args(true, Some("lookup")), |_| {}).await;
+    let report = call_model(
+        &services(&loaded),
+        &resolved,
+        &args(true, Some("lookup")),
+        |_| {},
+    )
+    .await;
     assert!(!report.failed(), "{:?}", report.error);
     assert_eq!(report.tool_calls.len(), 1);
     assert_eq!(report.tool_calls[0].1, "lookup");
@@ -111,7 +127,7 @@ async fn a_failure_is_classified_in_the_json() {
     let Ok(resolved) = loaded.registry.resolve("mock/mock-model") else {
         panic!("resolve");
     };
-    let report = call_model(&resolved, &args(false, None), |_| {}).await;
+    let report = call_model(&services(&loaded), &resolved, &args(false, None), |_| {}).await;
     assert!(report.failed());
     let v = report_json(&resolved, &report);
     assert_eq!(v["ok"], json!(false));

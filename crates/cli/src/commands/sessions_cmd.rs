@@ -9,8 +9,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use clap::{Subcommand, ValueEnum};
 use clawgate_agent::session::EntryBody;
 use clawgate_agent::{AgentError, ExportFormat, SessionStore, SessionView};
-use clawgate_gateway::MAIN_AGENT;
-use clawgate_gateway::agent_settings::default_agent;
+use clawgate_runtime::{MAIN_AGENT, default_agent};
 use clawgate_wire::Role;
 use serde_json::{Value, json};
 

@@ -6,9 +6,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clawgate_gateway::{
-    AuthLimits, Gateway, GatewayError, GatewayOptions, Services, ServicesOptions,
-};
+use clawgate_gateway::{AuthLimits, Gateway, GatewayError, GatewayOptions};
+use clawgate_runtime::{Services, ServicesOptions};
 use serde_json::Value;
 
 use crate::support::{Harness, Inbound, MODEL, Setup, config_text, load_options, mock};

@@ -5,10 +5,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clawgate_gateway::{
-    FallbackMode, Gateway, GatewayError, GatewayOptions, Services, ServicesOptions,
-};
+use clawgate_gateway::{Gateway, GatewayError, GatewayOptions};
 use clawgate_router::{CancellationToken, CooldownKey};
+use clawgate_runtime::{FallbackMode, RuntimeError, Services, ServicesOptions};
 use clawgate_wire::Request;
 
 use crate::support::{
@@ -93,7 +92,10 @@ async fn a_reload_applies_a_new_schedule_and_a_refused_one_keeps_the_old() {
     );
     let error = h.gateway.reload().unwrap_err();
     assert!(
-        matches!(error, GatewayError::MissingToken { .. }),
+        matches!(
+            error,
+            GatewayError::Runtime(RuntimeError::MissingToken { .. })
+        ),
         "{error:?}"
     );
     assert!(error.to_string().contains("CGTEST_UNSET_TOKEN"), "{error}");
@@ -123,7 +125,10 @@ async fn an_unset_token_variable_fails_the_server_not_the_services() {
     let options = GatewayOptions::new(SocketAddr::from(([127, 0, 0, 1], 0)));
     let error = Gateway::start(services, None, options).await.unwrap_err();
     assert!(
-        matches!(error, GatewayError::MissingToken { .. }),
+        matches!(
+            error,
+            GatewayError::Runtime(RuntimeError::MissingToken { .. })
+        ),
         "{error:?}"
     );
 }

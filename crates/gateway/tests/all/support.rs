@@ -9,10 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clawgate_config::{EnvVars, LoadOptions};
-use clawgate_gateway::{
-    AuthLimits, Gateway, GatewayOptions, RequestLimits, Services, ServicesLoader, ServicesOptions,
-};
+use clawgate_gateway::{AuthLimits, Gateway, GatewayOptions, RequestLimits, ServicesLoader};
 use clawgate_providers::EngineFactory;
+use clawgate_runtime::{Services, ServicesOptions};
 use mock_upstream::{MockConfig, MockModel, MockServer};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -207,7 +206,10 @@ impl Harness {
         };
         let services = Services::load(&opts, initial).unwrap();
         let loader: ServicesLoader = Arc::new(move |current: &Services| {
-            Services::load(&opts, ServicesOptions::default().reusing(current))
+            Ok(Services::load(
+                &opts,
+                ServicesOptions::default().reusing(current),
+            )?)
         });
         let mut options = GatewayOptions::new(SocketAddr::from(([127, 0, 0, 1], 0)));
         options.limits = setup.limits;

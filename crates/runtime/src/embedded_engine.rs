@@ -1,7 +1,7 @@
 //! The in-process engine for `api: "llama-cpp"` providers, as the factory `Services` builds them
-//! with. Compiled in with the `embedded` cargo feature; without it there is no factory, and such
-//! providers fail with the providers crate's "needs the embedded engine" message (a configured
-//! fallback still answers).
+//! with. Compiled in with this crate's `embedded` cargo feature (the binary's `embedded` feature
+//! turns it on); without it there is no factory, and such providers fail with the providers
+//! crate's "needs the embedded engine" message (a configured fallback still answers).
 //!
 //! The factory turns a provider spec into a `LlamaCppProvider`: one provider serves one GGUF
 //! (the engine keeps one model and one context warm), so the spec must have exactly one model

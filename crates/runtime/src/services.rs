@@ -6,7 +6,7 @@
 //! first use. A gateway token naming an unset variable does not fail the build: only the
 //! server needs the token, so `Services::auth_token` reports it and the server refuses to
 //! start (commands such as `models status` and `agent` work on such a config). Free of HTTP server
-//! types, so the CLI builds the same thing for `clawgate agent` and `models test --chain`.
+//! types, so the CLI builds the same thing for `clawgate agent`, `models status` and `models test`.
 //! A config reload builds a new `Services` and swaps it in whole.
 
 use std::collections::HashMap;
@@ -15,19 +15,22 @@ use std::sync::{Arc, Mutex};
 
 use clawgate_agent::AgentRuntime;
 use clawgate_config::schema::{GatewayAuthMode, SecretInput};
-use clawgate_config::{ClawgateConfig, LoadOptions, LoadedConfig, ProviderEntry, Registry};
-use clawgate_providers::from_config::spec_from_config;
+use clawgate_config::{
+    ClawgateConfig, LoadOptions, LoadedConfig, ProviderEntry, Registry, ResolvedModel,
+};
+use clawgate_providers::from_config::{spec_for_model, spec_from_config};
 use clawgate_providers::{
     EngineFactory, HttpClient, Provider, ProviderSpec, build_provider_with_engine,
 };
 use clawgate_router::{
     CancellationToken, CandidateChain, Clock, CooldownSchedule, CooldownStore, ProviderSet,
-    ProviderTarget, Router, RouterConfig, SystemClock,
+    ProviderTarget, Router, RouterConfig, SystemClock, Timeouts,
 };
 
 use crate::agent_settings::{RegistryDirectory, agent_ids, agent_settings, default_agent};
 use crate::cooldown_schedule::cooldown_schedule;
-use crate::error::GatewayError;
+use crate::embedded_engine::engine_factory;
+use crate::error::RuntimeError;
 use crate::model_client::RouterModelClient;
 use crate::provider_timeouts::provider_timeouts;
 use crate::routes::{FallbackMode, ModelRoute, ModelRoutes};
@@ -51,9 +54,9 @@ pub struct ServicesOptions {
     /// `auth.cooldowns` schedule.
     pub cooldowns: Option<Arc<CooldownStore>>,
     pub provider_hook: Option<ProviderHook>,
-    /// Builds `api: "llama-cpp"` providers (the in-process engine; the CLI passes it when it
-    /// is compiled with the `embedded` feature). `None`: those providers are recorded as
-    /// problems with the providers crate's "needs the embedded engine" message.
+    /// Builds `api: "llama-cpp"` providers: by default the in-process engine when this crate
+    /// is compiled with the `embedded` feature ([`engine_factory`]). `None`: those providers
+    /// are recorded as problems with the providers crate's "needs the embedded engine" message.
     pub engine: Option<Arc<EngineFactory>>,
     pub router_config: RouterConfig,
 }
@@ -65,7 +68,7 @@ impl Default for ServicesOptions {
             http_client: None,
             cooldowns: None,
             provider_hook: None,
-            engine: None,
+            engine: engine_factory(false),
             router_config: RouterConfig::default(),
         }
     }
@@ -78,9 +81,7 @@ impl ServicesOptions {
         self.clock = current.router.clock().clone();
         self.http_client = Some(current.http_client.clone());
         self.cooldowns = Some(current.router.cooldowns().clone());
-        if self.engine.is_none() {
-            self.engine = current.engine.clone();
-        }
+        self.engine = current.engine.clone();
         self
     }
 }
@@ -112,6 +113,7 @@ pub struct Services {
     cooldown_schedule: CooldownSchedule,
     /// Kept so a reload (`ServicesOptions::reusing`) can build `llama-cpp` providers again.
     engine: Option<Arc<EngineFactory>>,
+    provider_hook: Option<ProviderHook>,
     agent_ids: Vec<String>,
     default_agent: String,
     agents: Mutex<HashMap<String, Arc<AgentRuntime>>>,
@@ -225,7 +227,7 @@ fn gateway_token(loaded: &LoadedConfig) -> Result<Option<String>, UnsetSecret> {
 
 impl Services {
     /// Loads the config (lookup order of `clawgate_config::load`) and builds services on it.
-    pub fn load(opts: &LoadOptions, options: ServicesOptions) -> Result<Self, GatewayError> {
+    pub fn load(opts: &LoadOptions, options: ServicesOptions) -> Result<Self, RuntimeError> {
         let loaded = clawgate_config::load(opts)?;
         Self::build(loaded, options)
     }
@@ -234,10 +236,10 @@ impl Services {
     /// [`Services::provider_problems`] (a call to them fails over); a default chain that does
     /// not resolve is an error. A gateway token naming an unset variable is not (see
     /// [`Services::auth_token`]).
-    pub fn build(loaded: LoadedConfig, options: ServicesOptions) -> Result<Self, GatewayError> {
+    pub fn build(loaded: LoadedConfig, options: ServicesOptions) -> Result<Self, RuntimeError> {
         let http_client = match options.http_client {
             Some(client) => client,
-            None => HttpClient::new().map_err(|e| GatewayError::HttpClient(e.to_string()))?,
+            None => HttpClient::new().map_err(|e| RuntimeError::HttpClient(e.to_string()))?,
         };
         let auth_token = gateway_token(&loaded).map(|t| t.map(|t| Arc::from(t.into_bytes())));
         let registry = Arc::new(loaded.registry.clone());
@@ -282,6 +284,7 @@ impl Services {
             auth_token,
             cooldown_schedule: schedule,
             engine: options.engine,
+            provider_hook: options.provider_hook,
             agents: Mutex::new(HashMap::new()),
             cancel: CancellationToken::new(),
         })
@@ -315,6 +318,47 @@ impl Services {
         self.router.cooldowns()
     }
 
+    /// The provider that serves `resolved`: the router's own for a row of its provider's api;
+    /// for a row that names another api (`models[].api`), one built the same way for that row
+    /// alone. `Err` says why none can be built (the provider's recorded problem).
+    pub fn provider_for(&self, resolved: &ResolvedModel) -> Result<Arc<dyn Provider>, String> {
+        let id = &resolved.provider.id;
+        if resolved.model.api == resolved.provider.api {
+            if let Some(target) = self.router.providers().get(id) {
+                return Ok(target.provider.clone());
+            }
+            return Err(self
+                .problems
+                .iter()
+                .find(|p| &p.provider == id)
+                .map_or_else(
+                    || format!("provider {id} is not in the registry"),
+                    |p| p.message.clone(),
+                ));
+        }
+        let spec =
+            spec_for_model(&resolved.provider, &resolved.model).map_err(|e| e.to_string())?;
+        match self
+            .provider_hook
+            .as_ref()
+            .and_then(|hook| hook(&spec, &resolved.provider))
+        {
+            Some(result) => result,
+            None => build_provider_with_engine(&spec, &self.http_client, self.engine.as_deref())
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The timeouts one attempt on `provider` runs under: its own (`timeoutSeconds`,
+    /// `timeouts.*Ms`), else the router's local or hosted defaults.
+    pub fn timeouts_for(&self, provider: &str) -> Timeouts {
+        let config = self.router.config();
+        match self.router.providers().get(provider) {
+            Some(target) => target.effective_timeouts(config),
+            None => config.hosted_timeouts,
+        }
+    }
+
     /// Registry providers without a provider object, and why.
     pub fn provider_problems(&self) -> &[ProviderProblem] {
         &self.problems
@@ -323,10 +367,10 @@ impl Services {
     /// The bytes of the gateway token clients must present; `None` = no auth configured. An
     /// error when the configured token names an unset variable: the server does not start (or
     /// reload) with these services.
-    pub fn auth_token(&self) -> Result<Option<&[u8]>, GatewayError> {
+    pub fn auth_token(&self) -> Result<Option<&[u8]>, RuntimeError> {
         match &self.auth_token {
             Ok(token) => Ok(token.as_deref()),
-            Err(unset) => Err(GatewayError::MissingToken {
+            Err(unset) => Err(RuntimeError::MissingToken {
                 key: unset.key,
                 var: unset.var.clone(),
             }),
@@ -339,7 +383,7 @@ impl Services {
     }
 
     /// The route (requested candidate, chains, cost) for a model ref or alias.
-    pub fn resolve_model(&self, model: &str) -> Result<Arc<ModelRoute>, GatewayError> {
+    pub fn resolve_model(&self, model: &str) -> Result<Arc<ModelRoute>, RuntimeError> {
         Ok(self.routes.resolve(model)?)
     }
 
@@ -348,7 +392,7 @@ impl Services {
         &self,
         model: &str,
         mode: FallbackMode,
-    ) -> Result<CandidateChain, GatewayError> {
+    ) -> Result<CandidateChain, RuntimeError> {
         Ok(self.resolve_model(model)?.chain(mode).clone())
     }
 
@@ -387,10 +431,10 @@ impl Services {
     }
 
     /// The runtime of agent `id` (`None` = the default agent), built on first use.
-    pub fn agent(&self, id: Option<&str>) -> Result<Arc<AgentRuntime>, GatewayError> {
+    pub fn agent(&self, id: Option<&str>) -> Result<Arc<AgentRuntime>, RuntimeError> {
         let id = id.unwrap_or(&self.default_agent);
         let Some(id) = self.agent_ids.iter().find(|known| known.as_str() == id) else {
-            return Err(GatewayError::UnknownAgent {
+            return Err(RuntimeError::UnknownAgent {
                 id: id.to_string(),
                 known: self.agent_ids.join(", "),
             });
@@ -412,7 +456,7 @@ impl Services {
             Arc::new(self.model_client()),
             Arc::new(RegistryDirectory::new(self.routes.registry().clone())),
         )
-        .map_err(|source| GatewayError::Agent {
+        .map_err(|source| RuntimeError::Agent {
             id: id.clone(),
             source,
         })?;

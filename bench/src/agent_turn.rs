@@ -59,7 +59,7 @@ impl ModelClient for InstantModel {
     }
 }
 
-fn runtime(dir: &Path, durable: bool) -> anyhow::Result<AgentRuntime> {
+pub(crate) fn runtime(dir: &Path, durable: bool) -> anyhow::Result<AgentRuntime> {
     let mut settings = AgentSettings::new("bench", dir.join("state"), dir.join("ws"), "p/m");
     settings.durable_store = durable;
     let models = StaticModelDirectory::new().with_model(ModelInfo {

@@ -13,6 +13,7 @@ use std::time::Duration;
 use mock_upstream::{Fault, MockConfig};
 use serde::Serialize;
 
+use crate::agent_index::{self, IndexFigures};
 use crate::agent_turn::{self, TurnFigures};
 use crate::client::{Dialect, Target};
 use crate::engine::{self, EngineFigures};
@@ -43,6 +44,7 @@ pub struct Results {
     pub startup: Vec<StartupFigures>,
     pub failover: Option<FailoverFigures>,
     pub agent: Vec<TurnFigures>,
+    pub agent_index: Vec<IndexFigures>,
     pub latency_clawgate: Option<Phase>,
     pub latency_litellm: Option<Phase>,
     pub streaming_clawgate: Option<StreamingRounds>,
@@ -64,6 +66,7 @@ impl Results {
             startup: Vec::new(),
             failover: None,
             agent: Vec::new(),
+            agent_index: Vec::new(),
             latency_clawgate: None,
             latency_litellm: None,
             streaming_clawgate: None,
@@ -423,7 +426,15 @@ pub fn run_all(groups: &[Group], programs: &Programs, args: &Args, results: &mut
             Group::Failover => run_failover(args, results),
             Group::Agent => block_on(agent_turn::measure(&args.agent_sizes, args.agent_turns))
                 .and_then(|r| r)
-                .map(|rows| results.agent = rows),
+                .map(|rows| results.agent = rows)
+                .and_then(|()| {
+                    block_on(agent_index::measure(
+                        &args.agent_index_sizes,
+                        args.agent_turns,
+                    ))
+                    .and_then(|r| r)
+                })
+                .map(|rows| results.agent_index = rows),
             Group::Latency | Group::Streaming => {
                 if stage.is_none() {
                     match Stage::start(programs, results, group) {

@@ -6,6 +6,7 @@
 //! A benchmark, not a test: nothing here asserts a timing. Every process it starts is killed
 //! when the run ends, on error and on Ctrl-C too (`procs`).
 
+mod agent_index;
 mod agent_turn;
 mod client;
 mod engine;
@@ -110,6 +111,9 @@ pub struct Args {
     /// Timed turns per agent row.
     #[arg(long, default_value_t = 200)]
     pub agent_turns: usize,
+    /// Sessions in the index for the turn-cost-against-index-size figure.
+    #[arg(long, value_delimiter = ',', default_value = "10,10000")]
+    pub agent_index_sizes: Vec<usize>,
     /// Alternating runs of the engine and the llama.cpp server (the first of each is cold).
     #[arg(long, default_value_t = 4)]
     pub engine_runs: usize,

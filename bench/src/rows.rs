@@ -321,6 +321,26 @@ fn agent_rows(r: &Results, rows: &mut Vec<Row>) {
     }
 }
 
+fn agent_index_rows(r: &Results, rows: &mut Vec<Row>) {
+    if r.agent_index.is_empty() {
+        return;
+    }
+    rows.push(heading(
+        "agent turn against the index size (session closed after each turn, as the gateway does)",
+    ));
+    for a in &r.agent_index {
+        rows.push(
+            Row::new(format!("{} sessions in the index: p50 / p99", a.sessions)).clawgate(
+                format!(
+                    "{} / {}",
+                    show_us(a.per_turn.p50_us),
+                    show_us(a.per_turn.p99_us)
+                ),
+            ),
+        );
+    }
+}
+
 fn engine_rows(r: &Results, rows: &mut Vec<Row>) {
     let Some(e) = &r.engine else { return };
     rows.push(heading(&format!(
@@ -373,6 +393,7 @@ pub fn build(r: &Results) -> Vec<Row> {
     startup_rows(r, &mut rows);
     failover_rows(r, &mut rows);
     agent_rows(r, &mut rows);
+    agent_index_rows(r, &mut rows);
     engine_rows(r, &mut rows);
     rows
 }

@@ -4,7 +4,7 @@
 
 use crate::compaction::CompactionTrigger;
 use crate::error::AgentError;
-use crate::runtime::{AgentRuntime, TurnOutcome, new_entry};
+use crate::runtime::{AgentRuntime, TurnOutcome};
 use crate::session::OpenSession;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,11 +55,15 @@ impl AgentRuntime {
         key: &str,
         command: SlashCommand,
     ) -> Result<TurnOutcome, AgentError> {
-        let shared = self.session(key)?;
+        let shared = self.session(key).await?;
         let mut session = shared.lock().await;
+        let reset_notice = match command {
+            SlashCommand::New => None,
+            _ => self.freshen(&mut session).await?,
+        };
         let reply = match command {
             SlashCommand::Help => HELP.to_string(),
-            SlashCommand::New => self.new_session(&mut session)?,
+            SlashCommand::New => self.new_session(&mut session).await?,
             SlashCommand::Compact(focus) => {
                 let (info, budget) = self.model_for(None, &session.entry)?;
                 let trigger = CompactionTrigger::Manual;
@@ -132,9 +136,10 @@ impl AgentRuntime {
             SlashCommand::Status => self.status_text(&session)?,
         };
         session.entry.updated_at = self.clock.now_ms();
-        let row = session.entry.clone();
-        self.store().update(key, |_| row)?;
+        // A command's change (a `/model` choice, …) is durable before the reply.
+        self.backend.upsert(key, session.entry.clone()).await?;
         Ok(TurnOutcome {
+            notices: reset_notice.into_iter().collect(),
             reply: Some(reply),
             command: true,
             session_id: session.entry.session_id.clone(),
@@ -142,20 +147,13 @@ impl AgentRuntime {
         })
     }
 
-    fn new_session(&self, session: &mut OpenSession) -> Result<String, AgentError> {
-        let old_file = session.writer.path().display().to_string();
-        let entry = new_entry(self.clock.now_ms(), Some(&session.entry));
-        let fresh = OpenSession::open(
-            self.store().dir(),
-            &session.key,
-            entry,
-            self.tool_ctx.workspace.root(),
-            self.clock.as_ref(),
-        )?;
-        let id = fresh.entry.session_id.clone();
-        *session = fresh;
+    async fn new_session(&self, session: &mut OpenSession) -> Result<String, AgentError> {
+        // Relative to the state dir: a reply never shows where the state lives.
+        let old_file = session.transcript.name();
+        self.rotate(session).await?;
         Ok(format!(
-            "New session {id} started. The previous transcript is kept in {old_file}."
+            "New session {} started. The previous transcript is kept in {old_file}.",
+            session.entry.session_id
         ))
     }
 

@@ -22,6 +22,8 @@ pub enum AgentError {
     SessionLocked { key: String, path: PathBuf },
     #[error("{path}: {message}")]
     Corrupt { path: PathBuf, message: String },
+    #[error("invalid session key: {0}")]
+    InvalidSessionKey(String),
     #[error("no session named {0}")]
     UnknownSession(String),
     #[error("unknown model {0} (not in the model registry)")]

@@ -39,7 +39,10 @@ pub use policy::{ToolLayerConfig, ToolPolicy, ToolPolicyConfig, ToolProfile};
 pub use runtime::{
     AgentEvent, AgentRuntime, EventSink, ToolCallRecord, TurnInput, TurnOptions, TurnOutcome,
 };
-pub use session::{SessionEntry, SessionStore, main_session_key};
+pub use session::{
+    MAX_SESSION_KEY_BYTES, SessionBackend, SessionEntry, SessionPolicy, SessionStore,
+    check_session_key, main_session_key,
+};
 pub use sessions_view::{ExportFormat, SessionSummary, SessionView};
 pub use settings::{AgentSettings, ModelDirectory, StaticModelDirectory};
 pub use tools::{Tool, ToolContext, ToolOutput, ToolRegistry, ToolSettings, Workspace};

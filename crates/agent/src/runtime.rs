@@ -16,7 +16,8 @@ use crate::error::AgentError;
 use crate::model_client::ModelClient;
 use crate::policy::ToolPolicy;
 use crate::session::{
-    CompactionRecord, OpenSession, SessionEntry, SessionStore, main_session_key, sessions_dir,
+    CompactionRecord, FileSessions, OpenSession, SessionBackend, SessionEntry, SessionStore,
+    check_session_key, main_session_key, sessions_dir,
 };
 use crate::settings::{AgentSettings, ModelDirectory};
 use crate::tools::{ToolContext, ToolRegistry, Workspace};
@@ -123,6 +124,8 @@ impl TurnOutcome {
 }
 
 pub(crate) type SharedSession = Arc<AsyncMutex<OpenSession>>;
+/// A session loaded once per key; concurrent first uses wait for the same load.
+type SessionSlot = Arc<tokio::sync::OnceCell<SharedSession>>;
 
 pub struct AgentRuntime {
     pub(crate) settings: AgentSettings,
@@ -133,7 +136,8 @@ pub struct AgentRuntime {
     pub(crate) policy: ToolPolicy,
     pub(crate) tool_ctx: ToolContext,
     pub(crate) store: SessionStore,
-    pub(crate) sessions: Mutex<HashMap<String, SharedSession>>,
+    pub(crate) backend: Arc<dyn SessionBackend>,
+    pub(crate) sessions: Mutex<HashMap<String, SessionSlot>>,
     pub(crate) estimator: Mutex<TokenEstimator>,
     policy_notice_pending: AtomicBool,
 }
@@ -164,6 +168,11 @@ impl AgentRuntime {
             sessions_dir(&settings.state_dir, &settings.agent_id),
             settings.durable_store,
         );
+        let backend: Arc<dyn SessionBackend> = Arc::new(FileSessions::new(
+            store.clone(),
+            settings.session.maintenance.clone(),
+            vec![main_session_key(&settings.agent_id)],
+        ));
         Ok(AgentRuntime {
             tool_ctx: ToolContext {
                 workspace,
@@ -172,6 +181,7 @@ impl AgentRuntime {
             policy_notice_pending: AtomicBool::new(policy.local_default),
             policy,
             store,
+            backend,
             settings,
             client,
             models,
@@ -228,14 +238,22 @@ impl AgentRuntime {
     /// Drop a loaded session from memory and release its lock.
     pub async fn close_session(&self, key: &str) {
         let removed = self.lock_sessions().remove(key);
-        if let Some(session) = removed {
+        if let Some(session) = removed.as_ref().and_then(|slot| slot.get()) {
             drop(session.lock().await);
         }
     }
 
-    pub(crate) fn lock_sessions(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, SharedSession>> {
+    /// Waits until every queued change to the session index is on disk.
+    pub async fn flush_sessions(&self) -> Result<(), AgentError> {
+        self.backend.flush().await
+    }
+
+    /// The session backend (index, transcripts, turn locks).
+    pub fn session_backend(&self) -> &Arc<dyn SessionBackend> {
+        &self.backend
+    }
+
+    pub(crate) fn lock_sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, SessionSlot>> {
         match self.sessions.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
@@ -250,28 +268,87 @@ impl AgentRuntime {
     }
 
     /// The loaded session for `key`, loading (or creating) it on first use.
-    pub(crate) fn session(&self, key: &str) -> Result<SharedSession, AgentError> {
-        let mut map = self.lock_sessions();
-        if let Some(s) = map.get(key) {
-            return Ok(s.clone());
+    pub(crate) async fn session(&self, key: &str) -> Result<SharedSession, AgentError> {
+        check_session_key(key)?;
+        let slot = self
+            .lock_sessions()
+            .entry(key.to_string())
+            .or_default()
+            .clone();
+        let loaded = slot.get_or_try_init(|| self.load_session(key)).await;
+        match loaded {
+            Ok(shared) => Ok(shared.clone()),
+            Err(error) => {
+                // Do not keep an empty slot for a key that failed to load.
+                let mut map = self.lock_sessions();
+                if map
+                    .get(key)
+                    .is_some_and(|s| Arc::ptr_eq(s, &slot) && s.get().is_none())
+                {
+                    map.remove(key);
+                }
+                Err(error)
+            }
         }
+    }
+
+    async fn load_session(&self, key: &str) -> Result<SharedSession, AgentError> {
         let now = self.clock.now_ms();
-        let entry = match self.store.get(key)? {
+        let entry = match self.backend.get(key).await? {
             Some(e) => e,
-            None => self.store.update(key, |existing| {
-                existing.unwrap_or_else(|| new_entry(now, None))
-            })?,
+            None => {
+                // A new row is durable before its transcript exists: a crash never leaves a
+                // transcript the index does not know.
+                let entry = new_entry(now, None);
+                self.backend.upsert(key, entry.clone()).await?;
+                self.backend.maintain(now);
+                entry
+            }
         };
         let open = OpenSession::open(
-            self.store.dir(),
+            self.backend.as_ref(),
             key,
             entry,
             self.tool_ctx.workspace.root(),
             self.clock.as_ref(),
-        )?;
-        let shared = Arc::new(AsyncMutex::new(open));
-        map.insert(key.to_string(), shared.clone());
-        Ok(shared)
+        )
+        .await?;
+        Ok(Arc::new(AsyncMutex::new(open)))
+    }
+
+    /// Starts `session` over when `session.reset` says it has expired (daily boundary or idle
+    /// window); returns the notice to show.
+    pub(crate) async fn freshen(
+        &self,
+        session: &mut OpenSession,
+    ) -> Result<Option<String>, AgentError> {
+        let now = self.clock.now_ms();
+        let Some(reason) = self.settings.session.stale_reason(&session.entry, now) else {
+            return Ok(None);
+        };
+        self.rotate(session).await?;
+        Ok(Some(format!(
+            "Started a new session ({reason}); the previous transcript is kept."
+        )))
+    }
+
+    /// Replaces `session` by a fresh one under the same key (`/new`, an expired session). The
+    /// user's choices carry over; the old transcript stays on disk.
+    pub(crate) async fn rotate(&self, session: &mut OpenSession) -> Result<(), AgentError> {
+        let now = self.clock.now_ms();
+        let entry = new_entry(now, Some(&session.entry));
+        self.backend.upsert(&session.key, entry.clone()).await?;
+        self.backend.maintain(now);
+        let fresh = OpenSession::open(
+            self.backend.as_ref(),
+            &session.key,
+            entry,
+            self.tool_ctx.workspace.root(),
+            self.clock.as_ref(),
+        )
+        .await?;
+        *session = fresh;
+        Ok(())
     }
 
     /// The model a turn uses: turn override → session `/model` override → primary.
@@ -352,7 +429,9 @@ impl AgentRuntime {
                 "focus": focus,
             })),
         };
-        session.append_compaction(record, self.clock.as_ref())?;
+        session
+            .append_compaction(record, self.clock.as_ref())
+            .await?;
         session.entry.compaction_count += 1;
         tracing::info!(trigger = trigger.name(), tokens_before, cut, "compacted");
         Ok(Some(tokens_before))

@@ -2,7 +2,7 @@
 //! `sessions.json` and the transcript from disk and take no lock, so they work while a chat or
 //! gateway holds the session open.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clawgate_wire::{ContentBlock, Role};
 
@@ -10,7 +10,7 @@ use crate::error::AgentError;
 use crate::runtime::AgentRuntime;
 use crate::session::{
     EntryBody, LoadedTranscript, SessionEntry, SessionStore, entry_transcript_path,
-    load_transcript, sessions_dir,
+    load_transcript,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,10 +63,6 @@ impl AgentRuntime {
 /// The same views without a runtime (no model client needed), e.g. for `clawgate sessions`:
 /// `SessionStore::for_agent(state_dir, agent_id).list()`.
 impl SessionStore {
-    pub fn for_agent(state_dir: &Path, agent_id: &str) -> Self {
-        SessionStore::new(sessions_dir(state_dir, agent_id), true)
-    }
-
     /// All sessions, most recently updated first.
     pub fn list(&self) -> Result<Vec<SessionSummary>, AgentError> {
         let mut out: Vec<SessionSummary> = self
@@ -96,7 +92,10 @@ impl SessionStore {
             .map(|(k, e)| (k.clone(), e.clone()))
             .ok_or_else(|| AgentError::UnknownSession(key_or_id.to_string()))?;
         let path = entry_transcript_path(self.dir(), &entry);
-        let transcript = load_transcript(&path)?;
+        let transcript = load_transcript(&path).map_err(|e| match e {
+            AgentError::Io { source, .. } => self.io(&path, source),
+            other => other,
+        })?;
         Ok(SessionView {
             key,
             entry,

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use crate::budget::{BudgetSettings, ModelInfo};
 use crate::compaction::CompactionSettings;
 use crate::policy::ToolPolicyConfig;
+use crate::session::SessionPolicy;
 use crate::tools::ToolSettings;
 
 #[derive(Debug, Clone)]
@@ -28,8 +29,11 @@ pub struct AgentSettings {
     pub tool_policy: ToolPolicyConfig,
     /// `agents.defaults.reasoningDefault == "on"`.
     pub reasoning_default: bool,
-    /// fsync `sessions.json` on each rewrite.
+    /// fsync session writes: the transcript once per turn (before the answer), index journal
+    /// appends and snapshots.
     pub durable_store: bool,
+    /// `session.reset` and `session.maintenance`.
+    pub session: SessionPolicy,
 }
 
 impl AgentSettings {
@@ -51,6 +55,7 @@ impl AgentSettings {
             tool_policy: ToolPolicyConfig::default(),
             reasoning_default: false,
             durable_store: true,
+            session: SessionPolicy::default(),
         }
     }
 }

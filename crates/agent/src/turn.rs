@@ -129,14 +129,18 @@ impl AgentRuntime {
         {
             return self.run_command(key, command).await;
         }
-        let shared = self.session(key)?;
+        let shared = self.session(key).await?;
         let mut session = shared.lock().await;
+        let reset_notice = self.freshen(&mut session).await?;
         let (info, budget) = self.model_for(options.model_override.as_deref(), &session.entry)?;
         let reasoning_on = options
             .reasoning
             .unwrap_or_else(|| session.entry.reasoning_on(self.settings.reasoning_default));
         let mut state = TurnState::new(&options, reasoning_on, session.entry.session_id.clone());
         for notice in self.take_startup_notices() {
+            state.notice(notice);
+        }
+        if let Some(notice) = reset_notice {
             state.notice(notice);
         }
         if !session.load_warnings.is_empty() {
@@ -150,7 +154,9 @@ impl AgentRuntime {
             TurnInput::Text(text) => vec![ContentBlock::Text { text }],
             TurnInput::Blocks(blocks) => blocks,
         };
-        session.append_message(stored(Role::User, content), self.clock.as_ref())?;
+        session
+            .append_message(stored(Role::User, content), self.clock.as_ref())
+            .await?;
 
         let offered = self.tools.allowed(&self.policy);
         let specs: Vec<ToolSpec> = offered.iter().map(|t| t.spec()).collect();
@@ -180,16 +186,18 @@ impl AgentRuntime {
             }
             self.finish_answer(&mut session, &mut state, &answer, recovered);
             let usage = answer.response.usage;
-            session.append_message(
-                StoredMessage {
-                    role: Role::Assistant,
-                    content: content.clone(),
-                    usage: Some(answer.response.usage),
-                    model: Some(answer.model_ref.clone()),
-                    stop_reason: Some(answer.response.stop_reason),
-                },
-                self.clock.as_ref(),
-            )?;
+            session
+                .append_message(
+                    StoredMessage {
+                        role: Role::Assistant,
+                        content: content.clone(),
+                        usage: Some(answer.response.usage),
+                        model: Some(answer.model_ref.clone()),
+                        stop_reason: Some(answer.response.stop_reason),
+                    },
+                    self.clock.as_ref(),
+                )
+                .await?;
             let calls: Vec<(String, String, String)> = content
                 .iter()
                 .filter_map(|b| match b {
@@ -239,7 +247,9 @@ impl AgentRuntime {
                     is_error: output.is_error,
                 });
             }
-            session.append_message(stored(Role::Tool, results), self.clock.as_ref())?;
+            session
+                .append_message(stored(Role::Tool, results), self.clock.as_ref())
+                .await?;
             if rounds >= self.settings.tools.max_rounds {
                 state.notice(format!(
                     "tool loop stopped after {rounds} rounds (tools.maxRounds)"
@@ -278,8 +288,10 @@ impl AgentRuntime {
         let now = self.clock.now_ms();
         session.entry.updated_at = now;
         session.entry.last_interaction_at = now;
-        let row = session.entry.clone();
-        self.store().update(key, |_| row)?;
+        // The transcript is durable before the answer goes out; the row's bumps are queued
+        // (a crash may lose them, never the session or a transcript line).
+        session.transcript.sync().await?;
+        self.backend.touch(key, session.entry.clone());
 
         let mut outcome = state.outcome;
         if !state.texts.is_empty() {

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use clawgate_agent::{AgentEvent, AgentRuntime, EventSink, TurnInput, TurnOptions, TurnOutcome};
+use clawgate_agent::{
+    AgentEvent, AgentRuntime, EventSink, MAX_SESSION_KEY_BYTES, TurnInput, TurnOptions, TurnOutcome,
+};
 use clawgate_config::ModelCost;
 use clawgate_wire::{
     ContentBlock, Event, Request, Response as CanonicalResponse, Role, StopReason,
@@ -33,24 +35,34 @@ const OPENCLAW_SESSION_HEADER: &str = "x-openclaw-session-key";
 /// Response header: the agent that ran.
 pub const AGENT_HEADER: &str = "x-clawgate-agent";
 
-fn session_key(headers: &HeaderMap, request: &Request) -> String {
+/// The session of a request, as OpenClaw's HTTP endpoints pick it: the session header, else a
+/// stable key derived from the `user` field, else a fresh session per request (stateless;
+/// `session.maintenance` bounds how many such rows are kept). A key longer than
+/// [`MAX_SESSION_KEY_BYTES`] is a 400, not a silently truncated or replaced key.
+fn session_key(headers: &HeaderMap, request: &Request) -> Result<String, ApiError> {
     let header = [SESSION_HEADER, OPENCLAW_SESSION_HEADER]
         .iter()
         .find_map(|name| headers.get(*name)?.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty());
-    if let Some(key) = header {
-        return key.to_string();
+    let key = match (header, request.user.as_deref().map(str::trim)) {
+        (Some(key), _) => key.to_string(),
+        (None, Some(user)) if !user.is_empty() => format!("http:user:{user}"),
+        (None, _) => format!("http:request:{}", uuid::Uuid::new_v4().simple()),
+    };
+    if key.len() > MAX_SESSION_KEY_BYTES {
+        let source = if header.is_some() {
+            format!("the {SESSION_HEADER} header")
+        } else {
+            "the key derived from the user field".to_string()
+        };
+        return Err(ApiError::bad_request(format!(
+            "session key too long: {source} has {} bytes, at most {MAX_SESSION_KEY_BYTES} are \
+             accepted",
+            key.len()
+        )));
     }
-    match request
-        .user
-        .as_deref()
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-    {
-        Some(user) => format!("http:user:{user}"),
-        None => format!("http:request:{}", uuid::Uuid::new_v4().simple()),
-    }
+    Ok(key)
 }
 
 /// The turn's input: the last message, which must be the user's.
@@ -189,7 +201,10 @@ pub(crate) async fn serve_agent(
         Ok(input) => input,
         Err(error) => return fail(dialect, &error, record),
     };
-    let key = session_key(headers, &request);
+    let key = match session_key(headers, &request) {
+        Ok(key) => key,
+        Err(error) => return fail(dialect, &error, record),
+    };
     let id = dialect.new_id();
     let mut response = if request.stream {
         let mut events = turn_events(runtime, key, input, id.clone(), model.clone());

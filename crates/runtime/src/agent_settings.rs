@@ -9,7 +9,10 @@ use std::sync::Arc;
 use clawgate_agent::{
     AgentSettings, ModelDirectory, ModelInfo, ToolLayerConfig, ToolPolicyConfig, ToolProfile,
 };
-use clawgate_config::schema::ToolsConfig;
+use clawgate_agent::session::{
+    MaintenanceMode, MaintenancePolicy, ResetMode, ResetPolicy, SessionPolicy,
+};
+use clawgate_config::schema::{SessionConfig, ToolsConfig};
 use clawgate_config::{ClawgateConfig, Registry, RowSource};
 
 /// The agent id used when the config lists no agents (OpenClaw's default).
@@ -80,6 +83,7 @@ pub fn agent_settings(
     settings.budget.keep_recent_tokens = defaults.compaction.keep_recent_tokens;
     settings.compaction.enabled = defaults.compaction.enabled;
     settings.compaction.model = defaults.compaction.model.clone();
+    settings.session = session_policy(&config.session);
     settings.tool_policy = ToolPolicyConfig {
         global: tool_layer(&config.tools),
         agent: own
@@ -88,6 +92,37 @@ pub fn agent_settings(
             .unwrap_or_default(),
     };
     settings
+}
+
+/// `session` → the agent's [`SessionPolicy`] (defaults from the agent crate, OpenClaw's).
+pub fn session_policy(session: &SessionConfig) -> SessionPolicy {
+    let reset = session.reset.as_ref();
+    let maintenance = &session.maintenance;
+    let defaults = MaintenancePolicy::default();
+    SessionPolicy {
+        reset: ResetPolicy::resolve(
+            reset.and_then(|r| r.mode).map(|m| match m {
+                clawgate_config::schema::ResetMode::Daily => ResetMode::Daily,
+                clawgate_config::schema::ResetMode::Idle => ResetMode::Idle,
+            }),
+            reset.and_then(|r| r.at_hour).map(|h| h.min(23) as u8),
+            reset.and_then(|r| r.idle_minutes),
+            reset.is_some(),
+            session.idle_minutes,
+        ),
+        maintenance: MaintenancePolicy {
+            mode: match maintenance.mode {
+                Some(clawgate_config::schema::MaintenanceMode::Warn) => MaintenanceMode::Warn,
+                Some(clawgate_config::schema::MaintenanceMode::Enforce) => MaintenanceMode::Enforce,
+                None => defaults.mode,
+            },
+            prune_after_ms: maintenance.prune_after_ms.unwrap_or(defaults.prune_after_ms),
+            max_entries: maintenance
+                .max_entries
+                .map_or(defaults.max_entries, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+        },
+        ..SessionPolicy::default()
+    }
 }
 
 /// [`ModelDirectory`] over the config's model registry.

@@ -1,8 +1,15 @@
-//! Sessions in OpenClaw's on-disk shape: `<state>/agents/<agentId>/sessions/sessions.json` plus
-//! one append-only `<sessionId>.jsonl` per session. An [`OpenSession`] is a session loaded once
-//! and kept in memory (its active context and last entry id), so a turn appends lines and never
-//! re-reads or re-parses the transcript.
+//! Sessions in OpenClaw's on-disk shape: `<state>/agents/<agentId>/sessions/sessions.json`
+//! (with clawgate's journal beside it, see [`store`]) plus one append-only `<sessionId>.jsonl`
+//! per session. The agent reaches them only through the [`SessionBackend`] traits, so a shared
+//! backend can replace the files. An [`OpenSession`] is a session loaded once and kept in
+//! memory (its active context and last entry id), so a turn appends lines and never re-reads
+//! or re-parses the transcript.
 
+pub mod backend;
+mod entry;
+pub mod files;
+pub mod policy;
+pub mod repair;
 pub mod store;
 pub mod transcript;
 
@@ -13,15 +20,42 @@ use clawgate_wire::Message;
 use crate::clock::{Clock, rfc3339};
 use crate::context::ActiveContext;
 use crate::error::AgentError;
-pub use store::{SessionEntry, SessionStore};
+pub use backend::{SessionBackend, TranscriptHandle};
+pub use files::FileSessions;
+pub use policy::{
+    MaintenanceMode, MaintenancePolicy, ResetMode, ResetPolicy, SessionPolicy,
+    maintenance_victims,
+};
+pub use repair::{RecoveredSession, RepairReport, SkippedFile};
+pub use store::{IndexStats, SessionEntry, SessionStore};
 pub use transcript::{
     CompactionRecord, EntryBody, LoadedTranscript, SessionHeader, StoredMessage, TranscriptEntry,
     TranscriptWriter, load_transcript, new_entry_id, transcript_path,
 };
 
+/// The longest session key accepted, in bytes (OpenClaw's `SESSION_KEY_MAX_LENGTH`). Keys
+/// are index rows and log fields; a client must not be able to grow them without bound.
+pub const MAX_SESSION_KEY_BYTES: usize = 512;
+
 /// `agent:<agentId>:main`, the default (DM scope `main`) session key.
 pub fn main_session_key(agent_id: &str) -> String {
     format!("agent:{agent_id}:main")
+}
+
+/// Refuses an empty key or one longer than [`MAX_SESSION_KEY_BYTES`].
+pub fn check_session_key(key: &str) -> Result<(), AgentError> {
+    if key.trim().is_empty() {
+        return Err(AgentError::InvalidSessionKey(
+            "a session key must not be empty".into(),
+        ));
+    }
+    if key.len() > MAX_SESSION_KEY_BYTES {
+        return Err(AgentError::InvalidSessionKey(format!(
+            "a session key is at most {MAX_SESSION_KEY_BYTES} bytes; this one has {}",
+            key.len()
+        )));
+    }
+    Ok(())
 }
 
 /// `<state>/agents/<agentId>/sessions`.
@@ -42,7 +76,7 @@ pub fn entry_transcript_path(dir: &Path, entry: &SessionEntry) -> PathBuf {
 pub(crate) struct OpenSession {
     pub key: String,
     pub entry: SessionEntry,
-    pub writer: TranscriptWriter,
+    pub transcript: Box<dyn TranscriptHandle>,
     pub last_id: Option<String>,
     pub context: ActiveContext,
     pub message_count: usize,
@@ -51,23 +85,22 @@ pub(crate) struct OpenSession {
 
 impl OpenSession {
     /// Lock and load the transcript of `entry` (creating it with a header when new).
-    pub fn open(
-        dir: &Path,
+    pub async fn open(
+        backend: &dyn SessionBackend,
         key: &str,
         entry: SessionEntry,
         cwd: &Path,
         clock: &dyn Clock,
     ) -> Result<Self, AgentError> {
-        let session_id = entry.session_id.clone();
-        let path = entry_transcript_path(dir, &entry);
-        let writer = TranscriptWriter::open(dir, path, &session_id, key, || SessionHeader {
+        let header = SessionHeader {
             kind: "session".into(),
-            id: session_id.clone(),
+            id: entry.session_id.clone(),
             cwd: cwd.display().to_string(),
             timestamp: rfc3339(clock.now_ms()),
             parent_session: None,
-        })?;
-        let loaded = load_transcript(writer.path())?;
+            session_key: Some(key.to_string()),
+        };
+        let (transcript, loaded) = backend.open_transcript(key, &entry, header).await?;
         let mut context = ActiveContext::default();
         let mut message_count = 0;
         let branch = loaded.active_branch();
@@ -87,7 +120,7 @@ impl OpenSession {
         Ok(OpenSession {
             key: key.to_string(),
             entry,
-            writer,
+            transcript,
             last_id,
             context,
             message_count,
@@ -105,21 +138,21 @@ impl OpenSession {
     }
 
     /// Append a message to the transcript and the active context; returns its entry id.
-    pub fn append_message(
+    pub async fn append_message(
         &mut self,
         stored: StoredMessage,
         clock: &dyn Clock,
     ) -> Result<String, AgentError> {
         let message: Message = stored.to_message();
         let entry = self.next_entry(EntryBody::Message(stored), clock);
-        self.writer.append(&entry)?;
+        self.transcript.append(&entry).await?;
         self.last_id = Some(entry.id.clone());
         self.message_count += 1;
         self.context.push(entry.id.clone(), message);
         Ok(entry.id)
     }
 
-    pub fn append_compaction(
+    pub async fn append_compaction(
         &mut self,
         record: CompactionRecord,
         clock: &dyn Clock,
@@ -127,7 +160,7 @@ impl OpenSession {
         let summary = record.summary.clone();
         let first_kept = record.first_kept_entry_id.clone();
         let entry = self.next_entry(EntryBody::Compaction(record), clock);
-        self.writer.append(&entry)?;
+        self.transcript.append(&entry).await?;
         self.last_id = Some(entry.id.clone());
         self.context
             .apply_compaction(&summary, first_kept.as_deref());

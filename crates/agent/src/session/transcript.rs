@@ -2,11 +2,13 @@
 //! `{type:"session", id, cwd, timestamp}`, then one JSON entry per line, each with `id` and
 //! `parentId`. The file is the full history; compaction only appends a `compaction` entry.
 //!
-//! Crash safety comes from the write pattern, not from fsync: each entry is one `write` of a
+//! Crash safety comes from the write pattern: each entry is one `write` of a
 //! whole line (preceded by a newline when the file does not end with one, so an entry never glues
 //! onto a torn line). A process killed mid-write leaves at most one torn line at the end, which
 //! the loader skips with a warning. One writer per transcript: [`TranscriptWriter`] holds an
-//! exclusive `fs4` lock on `<sessionId>.lock` for as long as it lives.
+//! exclusive `fs4` lock on `<sessionId>.lock` for as long as it lives. Its calls block, so the
+//! backend ([`FileSessions`](crate::session::FileSessions)) runs them on the blocking pool;
+//! a durable backend also fsyncs the transcript once per turn, before the answer goes out.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -32,6 +34,10 @@ pub struct SessionHeader {
         skip_serializing_if = "Option::is_none"
     )]
     pub parent_session: Option<String>,
+    /// clawgate's own field: the key the session was created under, so
+    /// `clawgate sessions repair` can rebuild the index from the transcripts.
+    #[serde(rename = "sessionKey", default, skip_serializing_if = "Option::is_none")]
+    pub session_key: Option<String>,
 }
 
 /// A message as stored: canonical content blocks plus what the answer cost and who gave it.
@@ -342,6 +348,13 @@ impl TranscriptWriter {
 
     pub fn append(&mut self, entry: &TranscriptEntry) -> Result<(), AgentError> {
         self.write_line(&entry.to_json())
+    }
+
+    /// fsync: what was appended survives power loss, not only a killed process.
+    pub fn sync(&mut self) -> Result<(), AgentError> {
+        self.file
+            .sync_data()
+            .map_err(|e| AgentError::io(&self.path, e))
     }
 
     fn write_line(&mut self, value: &Value) -> Result<(), AgentError> {

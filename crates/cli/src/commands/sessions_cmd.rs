@@ -1,7 +1,9 @@
-//! `clawgate sessions list|show|export`: read-only views of an agent's sessions
-//! (`<state>/agents/<id>/sessions/`). They read `sessions.json` and the transcripts without
+//! `clawgate sessions list|show|export|repair`: views of an agent's sessions
+//! (`<state>/agents/<id>/sessions/`). The views read the index and the transcripts without
 //! taking a session's lock, so they work while a chat or the gateway has the session open, and
 //! they need no model: an invalid config only costs the default agent id (`main` is used).
+//! `repair` rebuilds a lost or corrupted index from the transcripts (under the index lock; it
+//! never deletes a transcript).
 
 use std::process::ExitCode;
 use std::time::{Duration, UNIX_EPOCH};
@@ -51,6 +53,15 @@ pub enum SessionsCommand {
         format: FormatArg,
         #[arg(long, value_name = "ID")]
         agent: Option<String>,
+    },
+    /// Rebuild the session index from the transcripts (keeps every readable row; an
+    /// unreadable sessions.json is moved aside, no transcript is deleted).
+    #[command(after_help = "Example:\n  clawgate sessions repair --agent main --json")]
+    Repair {
+        #[arg(long, value_name = "ID")]
+        agent: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -208,6 +219,37 @@ fn show(store: &SessionStore, view: &SessionView, as_json: bool) -> anyhow::Resu
     Ok(ExitCode::SUCCESS)
 }
 
+fn repair(store: &SessionStore, agent: &str, as_json: bool) -> anyhow::Result<ExitCode> {
+    let now = std::time::SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let report = store.repair(agent, now)?;
+    if as_json {
+        print_json(&json!({ "agent": agent, "repair": report }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let state = match report.index_state.as_str() {
+        "ok" => "readable",
+        other => other,
+    };
+    println!("index       {} (was {state})", report.index);
+    if let Some(backup) = &report.backup {
+        println!("moved aside {backup}");
+    }
+    println!("kept        {} row(s)", report.kept);
+    for key in &report.dropped_rows {
+        println!("unreadable  row {key} (dropped; its transcript is recovered below if found)");
+    }
+    println!("recovered   {} session(s)", report.recovered.len());
+    for r in &report.recovered {
+        println!("  {}  {}  {} message(s)  {}", r.key, r.session_id, r.messages, r.file);
+    }
+    for s in &report.skipped {
+        eprintln!("skipped {}: {}", s.file, s.reason);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(ctx: &Context, command: SessionsCommand) -> anyhow::Result<ExitCode> {
     let result = match command {
         SessionsCommand::List { agent, json } => {
@@ -220,6 +262,10 @@ pub fn run(ctx: &Context, command: SessionsCommand) -> anyhow::Result<ExitCode> 
                 Ok(view) => show(&store, &view, json),
                 Err(e) => Err(e.into()),
             }
+        }
+        SessionsCommand::Repair { agent, json } => {
+            let (store, agent) = store_for(ctx, agent);
+            repair(&store, &agent, json)
         }
         SessionsCommand::Export { key, format, agent } => {
             let (store, agent) = store_for(ctx, agent);

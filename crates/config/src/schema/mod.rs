@@ -6,6 +6,7 @@ pub mod agents;
 pub mod auth;
 pub mod gateway;
 pub mod models;
+pub mod session;
 
 use std::collections::BTreeMap;
 
@@ -25,6 +26,9 @@ pub use gateway::{
 pub use models::{
     ApiKind, AuthMode, CostConfig, InputKind, ModelCompat, ModelConfig, ModelsConfig, ModelsMode,
     ProviderConfig, ProviderTimeouts, SecretInput,
+};
+pub use session::{
+    MaintenanceMode, ResetMode, SessionConfig, SessionMaintenanceConfig, SessionResetConfig,
 };
 
 /// Serialises `[(key, value)]` (kept in file order) as a JSON object.
@@ -48,7 +52,6 @@ pub const IGNORED_SECTIONS: &[&str] = &[
     "channels",
     "plugins",
     "hooks",
-    "session",
     "messages",
     "commands",
     "skills",
@@ -131,6 +134,7 @@ pub struct ClawgateConfig {
     pub gateway: GatewayConfig,
     pub tools: ToolsConfig,
     pub auth: AuthConfig,
+    pub session: SessionConfig,
     pub env: EnvConfig,
 }
 
@@ -147,6 +151,7 @@ impl ClawgateConfig {
             gateway: o.field("gateway", cx).unwrap_or_default(),
             tools: o.field("tools", cx).unwrap_or_default(),
             auth: o.field("auth", cx).unwrap_or_default(),
+            session: o.field("session", cx).unwrap_or_default(),
             env: o.field("env", cx).unwrap_or_default(),
         };
         o.ignore(IGNORED_SECTIONS, cx);

@@ -248,6 +248,11 @@ impl AgentRuntime {
         self.backend.flush().await
     }
 
+    /// What the session index files were written with (bytes, snapshot rewrites).
+    pub fn session_index_stats(&self) -> &crate::session::IndexStats {
+        self.store.stats()
+    }
+
     /// The session backend (index, transcripts, turn locks).
     pub fn session_backend(&self) -> &Arc<dyn SessionBackend> {
         &self.backend

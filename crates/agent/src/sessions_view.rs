@@ -40,23 +40,39 @@ pub enum ExportFormat {
     Markdown,
 }
 
+/// The runtime's views first wait for its queued index changes, then read the files on the
+/// blocking pool (the same read the CLI does).
 impl AgentRuntime {
+    async fn read_store<T, F>(&self, read: F) -> Result<T, AgentError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&SessionStore) -> Result<T, AgentError> + Send + 'static,
+    {
+        self.flush_sessions().await?;
+        let store = self.store().clone();
+        tokio::task::spawn_blocking(move || read(&store))
+            .await
+            .map_err(|e| AgentError::io(PathBuf::from("sessions"), std::io::Error::other(e)))?
+    }
+
     /// All sessions of this agent, most recently updated first.
-    pub fn list_sessions(&self) -> Result<Vec<SessionSummary>, AgentError> {
-        self.store().list()
+    pub async fn list_sessions(&self) -> Result<Vec<SessionSummary>, AgentError> {
+        self.read_store(SessionStore::list).await
     }
 
     /// A session by key, or by session id.
-    pub fn show_session(&self, key_or_id: &str) -> Result<SessionView, AgentError> {
-        self.store().show(key_or_id)
+    pub async fn show_session(&self, key_or_id: &str) -> Result<SessionView, AgentError> {
+        let key = key_or_id.to_string();
+        self.read_store(move |s| s.show(&key)).await
     }
 
-    pub fn export_session(
+    pub async fn export_session(
         &self,
         key_or_id: &str,
         format: ExportFormat,
     ) -> Result<String, AgentError> {
-        self.store().export(key_or_id, format)
+        let key = key_or_id.to_string();
+        self.read_store(move |s| s.export(&key, format)).await
     }
 }
 

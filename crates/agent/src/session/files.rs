@@ -224,6 +224,7 @@ fn writer_loop(shared: &Shared, receiver: &mpsc::Receiver<Msg>) {
         }
         let mut ops: Vec<(JournalOp, u64)> = Vec::new();
         let mut waiters = Vec::new();
+        let mut flushes = Vec::new();
         let mut maintain = None;
         for msg in batch {
             match msg {
@@ -239,7 +240,7 @@ fn writer_loop(shared: &Shared, receiver: &mpsc::Receiver<Msg>) {
                     waiters.extend(done);
                 }
                 Msg::Maintain(now) => maintain = Some(now),
-                Msg::Flush(done) => waiters.push(done),
+                Msg::Flush(done) => flushes.push(done),
             }
         }
         let result = persist(shared, ops).map_err(|e| e.to_string());
@@ -253,6 +254,10 @@ fn writer_loop(shared: &Shared, receiver: &mpsc::Receiver<Msg>) {
             && let Err(e) = run_maintenance(shared, now)
         {
             tracing::error!("session maintenance failed: {e}");
+        }
+        // A flush also waits for the maintenance queued before it.
+        for waiter in flushes {
+            let _ = waiter.send(result.clone());
         }
     }
     // The backend was dropped: leave a complete `sessions.json` behind.

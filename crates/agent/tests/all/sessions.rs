@@ -79,6 +79,9 @@ async fn second_writer_gets_a_clear_error() {
         .unwrap_err();
     assert!(matches!(err, AgentError::SessionLocked { .. }));
     assert!(err.to_string().contains("already open in another process"));
+    // The lock file is named relative to the state dir (this text reaches 409 bodies).
+    assert!(err.to_string().contains("lock file agents/main/sessions/"), "{err}");
+    assert!(!err.to_string().contains(&dir.path().display().to_string()));
     a.close_session(&key).await;
     let ok = b
         .run_turn(&key, "two", TurnOptions::default())
@@ -156,6 +159,13 @@ async fn new_starts_a_fresh_session_and_keeps_the_old_file() {
         .unwrap();
     assert!(out.command);
     assert_ne!(out.session_id, first.session_id);
+    // The reply names the old transcript relative to the state dir, never where it lives.
+    let reply = out.reply.unwrap();
+    assert!(
+        reply.contains(&format!("agents/main/sessions/{}.jsonl", first.session_id)),
+        "{reply}"
+    );
+    assert!(!reply.contains(&dir.path().display().to_string()), "{reply}");
     let after = rt
         .run_turn(&key, "what number?", TurnOptions::default())
         .await
@@ -183,12 +193,12 @@ async fn list_show_and_export() {
     rt.run_turn("custom-key", "ping 2", TurnOptions::default())
         .await
         .unwrap();
-    let list = rt.list_sessions().unwrap();
+    let list = rt.list_sessions().await.unwrap();
     assert_eq!(list.len(), 2);
     assert!(list.iter().any(|s| s.key == "custom-key"));
     assert!(list.iter().all(|s| s.total_tokens > 0));
-    let view = rt.show_session("agent:main:main").unwrap();
-    let by_id = rt.show_session(&view.entry.session_id).unwrap();
+    let view = rt.show_session("agent:main:main").await.unwrap();
+    let by_id = rt.show_session(&view.entry.session_id).await.unwrap();
     assert_eq!(by_id.key, "agent:main:main");
     let roles: Vec<Role> = view
         .transcript
@@ -202,14 +212,16 @@ async fn list_show_and_export() {
     assert_eq!(roles, vec![Role::User, Role::Assistant]);
     let md = rt
         .export_session("agent:main:main", ExportFormat::Markdown)
+        .await
         .unwrap();
     assert!(md.contains("## User") && md.contains("ping") && md.contains("pong"));
     let jsonl = rt
         .export_session("agent:main:main", ExportFormat::Jsonl)
+        .await
         .unwrap();
     assert_eq!(jsonl.lines().count(), 3);
     assert!(matches!(
-        rt.show_session("nope"),
+        rt.show_session("nope").await,
         Err(AgentError::UnknownSession(_))
     ));
 }

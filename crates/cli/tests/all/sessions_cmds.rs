@@ -122,3 +122,82 @@ fn list_with_no_sessions() {
     let r = cli.run(&["sessions", "list", "--json"]);
     assert_eq!(r.json()["sessions"], serde_json::json!([]));
 }
+
+/// Issue 17 item 3: a truncated `sessions.json` is refused by `agent` (naming the file relative
+/// to the state dir, starting no new session), and `sessions repair` brings every session back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_index_is_refused_and_repair_brings_the_sessions_back() {
+    let (cli, cfg, _primary, _fallback) = two_mocks(healthy(ANSWER), MockConfig::default()).await;
+    let clawgate = |args: &[&str]| {
+        let mut all = vec!["--config", cfg.as_str()];
+        all.extend_from_slice(args);
+        run(&cli, &all, ENV)
+    };
+    for args in [
+        &["agent", "-m", "first question"][..],
+        &["agent", "-m", "on the side", "--session", "work"][..],
+    ] {
+        let r = clawgate(args);
+        assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    }
+    let before = clawgate(&["sessions", "list", "--json"]).json();
+    let ids: Vec<String> = before["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["sessionId"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 2);
+
+    let index = "state/agents/main/sessions/sessions.json";
+    cli.write(index, "");
+    let _ = std::fs::remove_file(cli.path("state/agents/main/sessions/sessions.journal.jsonl"));
+    let r = clawgate(&["agent", "-m", "are you there?"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("agents/main/sessions/sessions.json")
+            && r.stderr.contains("clawgate sessions repair"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains(&cli.path("state").display().to_string()));
+    assert_eq!(cli.read(index), "", "nothing was rewritten");
+    let r = clawgate(&["sessions", "list"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+
+    let r = clawgate(&["sessions", "repair", "--json"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let report = r.json();
+    assert_eq!(report["repair"]["indexState"], "empty");
+    let mut recovered: Vec<String> = report["repair"]["recovered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["sessionId"].as_str().unwrap().to_string())
+        .collect();
+    recovered.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(recovered, expected);
+    let keys: Vec<&str> = report["repair"]["recovered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    assert!(keys.contains(&"agent:main:main") && keys.contains(&"agent:main:work"), "{keys:?}");
+
+    let after = clawgate(&["sessions", "list", "--json"]).json();
+    assert_eq!(after["sessions"].as_array().unwrap().len(), 2);
+    // The human form says what it did; a second run finds nothing to recover.
+    let r = clawgate(&["sessions", "repair"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("kept        2 row(s)"), "{}", r.stdout);
+    assert!(r.stdout.contains("recovered   0 session(s)"), "{}", r.stdout);
+    // Unusable state is exit code 1 with a message.
+    cli.write(index, "");
+    std::fs::create_dir_all(cli.path("state/agents/main/sessions/sessions.json.lock")).ok();
+    let r = clawgate(&["sessions", "repair"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.starts_with("error:"), "{}", r.stderr);
+}

@@ -262,3 +262,64 @@ fn unsupported_api_loads_with_a_warning() {
     let m = l.registry.models_of("g").next().unwrap();
     assert!(!m.api.is_supported());
 }
+
+#[test]
+fn session_reset_and_maintenance_are_read_and_the_rest_of_session_is_ignored() {
+    use clawgate_config::schema::{MaintenanceMode, ResetMode};
+    let l = load_ok(
+        r#"{ session: {
+               dmScope: "per-channel-peer",
+               idleMinutes: 45,
+               reset: { mode: "idle", atHour: 6, idleMinutes: 120 },
+               resetByChannel: { discord: { mode: "idle", idleMinutes: 10080 } },
+               maintenance: { mode: "warn", pruneAfter: "12h", maxEntries: 200, rotateBytes: "10mb" },
+             } }"#,
+    );
+    let s = &l.config.session;
+    let reset = s.reset.as_ref().unwrap();
+    assert_eq!(reset.mode, Some(ResetMode::Idle));
+    assert_eq!(reset.at_hour, Some(6));
+    assert_eq!(reset.idle_minutes, Some(120));
+    assert_eq!(s.idle_minutes, Some(45));
+    assert_eq!(s.maintenance.mode, Some(MaintenanceMode::Warn));
+    assert_eq!(s.maintenance.prune_after_ms, Some(12 * 3_600_000));
+    assert_eq!(s.maintenance.max_entries, Some(200));
+    assert_eq!(
+        l.ignored,
+        [
+            "session.maintenance.rotateBytes",
+            "session.dmScope",
+            "session.resetByChannel"
+        ]
+    );
+    // pruneAfter: a bare number (or numeric string) is days, OpenClaw's default unit.
+    let days = load_ok(r#"{ session: { maintenance: { pruneAfter: 7 } } }"#);
+    assert_eq!(days.config.session.maintenance.prune_after_ms, Some(7 * 86_400_000));
+    let days = load_ok(r#"{ session: { maintenance: { pruneAfter: "30" } } }"#);
+    assert_eq!(days.config.session.maintenance.prune_after_ms, Some(30 * 86_400_000));
+    // Left out, everything stays unset (the agent crate holds the defaults).
+    let none = load_ok("{}");
+    assert_eq!(none.config.session, clawgate_config::schema::SessionConfig::default());
+}
+
+#[test]
+fn bad_session_values_are_errors_at_their_path() {
+    let errs = load_errors(
+        r#"{ session: { reset: { mode: "weekly", atHour: 24, idleMinutes: 0 },
+                        maintenance: { mode: "strict", pruneAfter: "soon", maxEntries: 0 },
+                        resetTimes: 1 } }"#,
+    );
+    assert_eq!(errs.len(), 7, "{errs:#?}");
+    let find = |path: &str| {
+        errs.iter()
+            .find(|e| e.starts_with(&format!("{path} @")))
+            .unwrap_or_else(|| panic!("no error at {path}: {errs:#?}"))
+    };
+    assert!(find("session.reset.mode").contains("\"daily\", \"idle\""));
+    assert!(find("session.reset.atHour").contains("from 0 to 23"));
+    assert!(find("session.reset.idleMinutes").contains("whole number"));
+    assert!(find("session.maintenance.mode").contains("\"warn\", \"enforce\""));
+    assert!(find("session.maintenance.pruneAfter").contains("\"soon\""));
+    assert!(find("session.maintenance.maxEntries").contains("positive"));
+    assert!(find("session").contains("unknown key \"resetTimes\""));
+}

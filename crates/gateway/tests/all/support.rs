@@ -77,6 +77,8 @@ pub struct Setup {
     pub extra_providers: String,
     /// Extra JSON5 text inside `agents.defaults`.
     pub extra_defaults: String,
+    /// Extra JSON5 top-level sections (e.g. `session: {…},`).
+    pub extra_root: String,
     /// Builds `llama-cpp` providers (a stand-in for the in-process engine).
     pub engine: Option<Arc<EngineFactory>>,
 }
@@ -94,6 +96,7 @@ impl Default for Setup {
             auth_limits: AuthLimits::default(),
             extra_providers: String::new(),
             extra_defaults: String::new(),
+            extra_root: String::new(),
             engine: None,
         }
     }
@@ -142,6 +145,7 @@ pub fn config_text(mock: &MockServer, workspace: &std::path::Path, setup: &Setup
     }},
   }},
   {auth}
+  {extra_root}
 }}"#,
         chat = provider_entry("chatup", "openai-completions", &openai),
         resp = provider_entry("respup", "openai-responses", &openai),
@@ -152,6 +156,7 @@ pub fn config_text(mock: &MockServer, workspace: &std::path::Path, setup: &Setup
         fallbacks = fallbacks.join(", "),
         workspace = workspace.display(),
         extra_defaults = setup.extra_defaults,
+        extra_root = setup.extra_root,
     )
 }
 

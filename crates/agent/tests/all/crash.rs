@@ -136,3 +136,88 @@ async fn transcript_survives_sigkill_mid_append() {
         .count();
     assert_eq!(bad, t.warnings.len());
 }
+
+const WRITER_CHILD_ENV: &str = "CLAWGATE_AGENT_CRASH_WRITER_DIR";
+
+/// In the child: a new session per turn (each a durable index row, then queued bumps) forever.
+async fn writer_child_loop(dir: &std::path::Path) {
+    let fake = FakeModel::text("local/m", "short answer");
+    let rt = runtime(dir, fake, model("local/m", 1_000_000), |s| {
+        s.durable_store = true;
+        s.session.maintenance.max_entries = 1_000_000;
+    });
+    for i in 0.. {
+        let key = format!("http:request:{i}");
+        rt.run_turn(&key, "hello", TurnOptions::default())
+            .await
+            .unwrap();
+        rt.close_session(&key).await;
+    }
+}
+
+/// SIGKILL while the index writer thread appends and folds the journal: the index still loads
+/// (a torn journal line is skipped), and every transcript on disk has its row: a session is
+/// never lost, only the last `updatedAt` bumps may be.
+#[tokio::test]
+async fn index_writer_survives_sigkill() {
+    if let Ok(dir) = std::env::var(WRITER_CHILD_ENV) {
+        writer_child_loop(std::path::Path::new(&dir)).await;
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = KillOnDrop(
+        Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "crash::index_writer_survives_sigkill", "--nocapture"])
+            .env(WRITER_CHILD_ENV, dir.path())
+            .spawn()
+            .unwrap(),
+    );
+    let sessions = sessions_dir(&dir.path().join("state"), "main");
+    let transcripts = || -> Vec<String> {
+        std::fs::read_dir(&sessions)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.ends_with(".jsonl") && n != "sessions.journal.jsonl")
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // Past the first fold of the journal (1,000 lines), then kill it mid-loop.
+    while transcripts().len() < 700 {
+        assert!(Instant::now() < deadline, "child wrote too little");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.0.kill().unwrap(); // SIGKILL
+    child.0.wait().unwrap();
+
+    let index = SessionStore::new(&sessions, false).load().unwrap();
+    let ids: std::collections::HashSet<String> =
+        index.values().map(|e| e.session_id.clone()).collect();
+    let on_disk = transcripts();
+    assert!(on_disk.len() >= 700);
+    for name in &on_disk {
+        let id = name.trim_end_matches(".jsonl");
+        assert!(ids.contains(id), "transcript {name} has no index row");
+        let t = load_transcript(&sessions.join(name)).unwrap();
+        assert!(t.header.is_some(), "{name}");
+    }
+    // A new runtime continues from that index.
+    let rt = runtime(
+        dir.path(),
+        FakeModel::text("local/m", "after"),
+        model("local/m", 1_000_000),
+        |_| {},
+    );
+    let out = rt
+        .run_turn("http:request:0", "again", TurnOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(out.reply.as_deref(), Some("after"));
+    assert_eq!(
+        &out.session_id,
+        &index["http:request:0"].session_id,
+        "the first session continues"
+    );
+}

@@ -330,13 +330,11 @@ fn agent_index_rows(r: &Results, rows: &mut Vec<Row>) {
     ));
     for a in &r.agent_index {
         rows.push(
-            Row::new(format!("{} sessions in the index: p50 / p99", a.sessions)).clawgate(
-                format!(
-                    "{} / {}",
-                    show_us(a.per_turn.p50_us),
-                    show_us(a.per_turn.p99_us)
-                ),
-            ),
+            Row::new(format!("{} sessions in the index: p50 / p99", a.sessions)).clawgate(format!(
+                "{} / {}",
+                show_us(a.per_turn.p50_us),
+                show_us(a.per_turn.p99_us)
+            )),
         );
     }
 }

@@ -9,8 +9,7 @@ use clawgate_wire::{ContentBlock, Role};
 use crate::error::AgentError;
 use crate::runtime::AgentRuntime;
 use crate::session::{
-    EntryBody, LoadedTranscript, SessionEntry, SessionStore, entry_transcript_path,
-    load_transcript,
+    EntryBody, LoadedTranscript, SessionEntry, SessionStore, entry_transcript_path, load_transcript,
 };
 
 #[derive(Debug, Clone, PartialEq)]

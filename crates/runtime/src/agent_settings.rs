@@ -6,11 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use clawgate_agent::{
-    AgentSettings, ModelDirectory, ModelInfo, ToolLayerConfig, ToolPolicyConfig, ToolProfile,
-};
 use clawgate_agent::session::{
     MaintenanceMode, MaintenancePolicy, ResetMode, ResetPolicy, SessionPolicy,
+};
+use clawgate_agent::{
+    AgentSettings, ModelDirectory, ModelInfo, ToolLayerConfig, ToolPolicyConfig, ToolProfile,
 };
 use clawgate_config::schema::{SessionConfig, ToolsConfig};
 use clawgate_config::{ClawgateConfig, Registry, RowSource};
@@ -116,10 +116,12 @@ pub fn session_policy(session: &SessionConfig) -> SessionPolicy {
                 Some(clawgate_config::schema::MaintenanceMode::Enforce) => MaintenanceMode::Enforce,
                 None => defaults.mode,
             },
-            prune_after_ms: maintenance.prune_after_ms.unwrap_or(defaults.prune_after_ms),
-            max_entries: maintenance
-                .max_entries
-                .map_or(defaults.max_entries, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+            prune_after_ms: maintenance
+                .prune_after_ms
+                .unwrap_or(defaults.prune_after_ms),
+            max_entries: maintenance.max_entries.map_or(defaults.max_entries, |n| {
+                usize::try_from(n).unwrap_or(usize::MAX)
+            }),
         },
         ..SessionPolicy::default()
     }

@@ -94,7 +94,11 @@ fn writer_failed(message: String) -> AgentError {
 
 impl FileSessions {
     /// `protected` are keys maintenance never removes (the agent's main session).
-    pub fn new(store: SessionStore, maintenance: MaintenancePolicy, protected: Vec<String>) -> Self {
+    pub fn new(
+        store: SessionStore,
+        maintenance: MaintenancePolicy,
+        protected: Vec<String>,
+    ) -> Self {
         let shared = Arc::new(Shared {
             store,
             state: Mutex::new(IndexState::default()),
@@ -324,8 +328,7 @@ fn run_maintenance(shared: &Shared, now_ms: u64) -> Result<(), AgentError> {
     let victims = {
         let mut state = lock(&shared.state);
         state.last_maintenance_ms = Some(now_ms);
-        let protected =
-            |key: &str| open.contains(key) || shared.protected.iter().any(|p| p == key);
+        let protected = |key: &str| open.contains(key) || shared.protected.iter().any(|p| p == key);
         maintenance_victims(&state.map, policy, now_ms, &protected)
     };
     if victims.is_empty() {
@@ -503,7 +506,13 @@ impl SessionBackend for FileSessions {
             over || periodic
         };
         // One queued pass is enough.
-        if due && self.shared.pending_maintenance.swap(now_ms, Ordering::SeqCst) != now_ms {
+        if due
+            && self
+                .shared
+                .pending_maintenance
+                .swap(now_ms, Ordering::SeqCst)
+                != now_ms
+        {
             let _ = self.send(Msg::Maintain(now_ms));
         }
     }

@@ -23,8 +23,7 @@ use crate::error::AgentError;
 pub use backend::{SessionBackend, TranscriptHandle};
 pub use files::FileSessions;
 pub use policy::{
-    MaintenanceMode, MaintenancePolicy, ResetMode, ResetPolicy, SessionPolicy,
-    maintenance_victims,
+    MaintenanceMode, MaintenancePolicy, ResetMode, ResetPolicy, SessionPolicy, maintenance_victims,
 };
 pub use repair::{RecoveredSession, RepairReport, SkippedFile};
 pub use store::{IndexStats, SessionEntry, SessionStore};

@@ -177,7 +177,10 @@ impl SessionStore {
                 .clone()
                 .filter(|k| crate::session::check_session_key(k).is_ok())
                 .unwrap_or_else(|| recovered_key(agent_id, &header.id));
-            claims.entry(key).or_default().push((entry, messages, shown));
+            claims
+                .entry(key)
+                .or_default()
+                .push((entry, messages, shown));
         }
         for (key, mut candidates) in claims {
             candidates.sort_by(|a, b| b.0.updated_at.cmp(&a.0.updated_at));

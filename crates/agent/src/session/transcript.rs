@@ -36,7 +36,11 @@ pub struct SessionHeader {
     pub parent_session: Option<String>,
     /// clawgate's own field: the key the session was created under, so
     /// `clawgate sessions repair` can rebuild the index from the transcripts.
-    #[serde(rename = "sessionKey", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "sessionKey",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub session_key: Option<String>,
 }
 

@@ -167,7 +167,11 @@ async fn index_writer_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = KillOnDrop(
         Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "crash::index_writer_survives_sigkill", "--nocapture"])
+            .args([
+                "--exact",
+                "crash::index_writer_survives_sigkill",
+                "--nocapture",
+            ])
             .env(WRITER_CHILD_ENV, dir.path())
             .spawn()
             .unwrap(),
@@ -216,8 +220,7 @@ async fn index_writer_survives_sigkill() {
         .unwrap();
     assert_eq!(out.reply.as_deref(), Some("after"));
     assert_eq!(
-        &out.session_id,
-        &index["http:request:0"].session_id,
+        &out.session_id, &index["http:request:0"].session_id,
         "the first session continues"
     );
 }

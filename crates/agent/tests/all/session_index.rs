@@ -162,7 +162,10 @@ async fn repair_rebuilds_the_index_from_the_transcripts() {
     let report = store.repair("main", 42).unwrap();
     assert_eq!(report.index_state, "empty");
     assert_eq!(report.kept, 0);
-    assert_eq!(report.backup.as_deref(), Some("agents/main/sessions/sessions.json.bad-42"));
+    assert_eq!(
+        report.backup.as_deref(),
+        Some("agents/main/sessions/sessions.json.bad-42")
+    );
     assert!(sdir.join("sessions.json.bad-42").exists());
     let mut keys: Vec<(String, String)> = report
         .recovered
@@ -217,7 +220,12 @@ async fn index_io_per_turn(sessions: usize, turns: u64) -> (u64, u64, u64) {
         },
     );
     let clock = Arc::new(HandClock(AtomicU64::new(now)));
-    let rt = rt_with(dir.path(), FakeModel::text("p/m", "ok"), policy, Some(clock));
+    let rt = rt_with(
+        dir.path(),
+        FakeModel::text("p/m", "ok"),
+        policy,
+        Some(clock),
+    );
     let key = "agent:main:http";
     rt.run_turn(key, "warm up", TurnOptions::default())
         .await
@@ -234,9 +242,10 @@ async fn index_io_per_turn(sessions: usize, turns: u64) -> (u64, u64, u64) {
         rt.close_session(key).await;
         rt.flush_sessions().await.unwrap();
     }
-    let size = std::fs::metadata(sessions_dir(&dir.path().join("state"), "main").join("sessions.json"))
-        .unwrap()
-        .len();
+    let size =
+        std::fs::metadata(sessions_dir(&dir.path().join("state"), "main").join("sessions.json"))
+            .unwrap()
+            .len();
     (
         (stats.bytes_written.load(Ordering::SeqCst) - bytes) / turns,
         stats.snapshot_writes.load(Ordering::SeqCst) - snapshots,
@@ -292,15 +301,30 @@ async fn daily_reset_starts_a_new_session_after_the_boundary() {
     let fake = FakeModel::text("p/m", "ok");
     let rt = rt_with(dir.path(), fake.clone(), policy, Some(clock.clone()));
     let key = main_session_key("main");
-    let first = rt.run_turn(&key, "one", TurnOptions::default()).await.unwrap();
-    clock.0.store(JAN_1 + 3 * HOUR + 50 * 60_000, Ordering::SeqCst);
-    let same = rt.run_turn(&key, "two", TurnOptions::default()).await.unwrap();
+    let first = rt
+        .run_turn(&key, "one", TurnOptions::default())
+        .await
+        .unwrap();
+    clock
+        .0
+        .store(JAN_1 + 3 * HOUR + 50 * 60_000, Ordering::SeqCst);
+    let same = rt
+        .run_turn(&key, "two", TurnOptions::default())
+        .await
+        .unwrap();
     assert_eq!(same.session_id, first.session_id);
     assert!(same.notices.is_empty());
     clock.0.store(JAN_1 + 4 * HOUR + 60_000, Ordering::SeqCst);
-    let next = rt.run_turn(&key, "three", TurnOptions::default()).await.unwrap();
+    let next = rt
+        .run_turn(&key, "three", TurnOptions::default())
+        .await
+        .unwrap();
     assert_ne!(next.session_id, first.session_id);
-    assert!(next.notices.iter().any(|n| n.contains("daily reset at 04:00")));
+    assert!(
+        next.notices
+            .iter()
+            .any(|n| n.contains("daily reset at 04:00"))
+    );
     // The fresh session does not carry the old messages.
     assert_eq!(fake.main_requests().last().unwrap().messages.len(), 1);
     // With atHour 5 the same moment is still the old day.
@@ -313,10 +337,21 @@ async fn daily_reset_starts_a_new_session_after_the_boundary() {
         },
         MaintenancePolicy::default(),
     );
-    let rt2 = rt_with(dir2.path(), FakeModel::text("p/m", "ok"), late, Some(clock.clone()));
-    let a = rt2.run_turn(&key, "one", TurnOptions::default()).await.unwrap();
+    let rt2 = rt_with(
+        dir2.path(),
+        FakeModel::text("p/m", "ok"),
+        late,
+        Some(clock.clone()),
+    );
+    let a = rt2
+        .run_turn(&key, "one", TurnOptions::default())
+        .await
+        .unwrap();
     clock.0.store(JAN_1 + 4 * HOUR + 60_000, Ordering::SeqCst);
-    let b = rt2.run_turn(&key, "two", TurnOptions::default()).await.unwrap();
+    let b = rt2
+        .run_turn(&key, "two", TurnOptions::default())
+        .await
+        .unwrap();
     assert_eq!(a.session_id, b.session_id);
 }
 
@@ -328,18 +363,36 @@ async fn idle_reset_starts_a_new_session_after_the_window() {
     let reset = ResetPolicy::resolve(None, None, None, false, Some(30));
     assert_eq!(reset.mode, ResetMode::Idle);
     let policy = utc_policy(reset, MaintenancePolicy::default());
-    let rt = rt_with(dir.path(), FakeModel::text("p/m", "ok"), policy, Some(clock.clone()));
+    let rt = rt_with(
+        dir.path(),
+        FakeModel::text("p/m", "ok"),
+        policy,
+        Some(clock.clone()),
+    );
     let key = "http:user:alice";
-    let first = rt.run_turn(key, "one", TurnOptions::default()).await.unwrap();
+    let first = rt
+        .run_turn(key, "one", TurnOptions::default())
+        .await
+        .unwrap();
     rt.close_session(key).await;
     clock.0.fetch_add(29 * 60_000, Ordering::SeqCst);
-    let same = rt.run_turn(key, "two", TurnOptions::default()).await.unwrap();
+    let same = rt
+        .run_turn(key, "two", TurnOptions::default())
+        .await
+        .unwrap();
     assert_eq!(same.session_id, first.session_id);
     rt.close_session(key).await;
     clock.0.fetch_add(31 * 60_000, Ordering::SeqCst);
-    let next = rt.run_turn(key, "three", TurnOptions::default()).await.unwrap();
+    let next = rt
+        .run_turn(key, "three", TurnOptions::default())
+        .await
+        .unwrap();
     assert_ne!(next.session_id, first.session_id);
-    assert!(next.notices.iter().any(|n| n.contains("idle for more than 30 min")));
+    assert!(
+        next.notices
+            .iter()
+            .any(|n| n.contains("idle for more than 30 min"))
+    );
     // An idle mode without a window uses OpenClaw's 60 minutes.
     let default_idle = ResetPolicy::resolve(Some(ResetMode::Idle), None, None, true, None);
     assert_eq!(default_idle.idle_minutes, Some(60));
@@ -452,12 +505,21 @@ async fn the_main_session_is_never_pruned() {
             max_entries: 1,
         },
     );
-    let rt = rt_with(dir.path(), FakeModel::text("p/m", "ok"), policy, Some(clock.clone()));
+    let rt = rt_with(
+        dir.path(),
+        FakeModel::text("p/m", "ok"),
+        policy,
+        Some(clock.clone()),
+    );
     let main = main_session_key("main");
-    rt.run_turn(&main, "one", TurnOptions::default()).await.unwrap();
+    rt.run_turn(&main, "one", TurnOptions::default())
+        .await
+        .unwrap();
     rt.close_session(&main).await;
     clock.0.fetch_add(3 * HOUR, Ordering::SeqCst);
-    rt.run_turn("other", "two", TurnOptions::default()).await.unwrap();
+    rt.run_turn("other", "two", TurnOptions::default())
+        .await
+        .unwrap();
     rt.flush_sessions().await.unwrap();
     let keys: Vec<String> = rt
         .list_sessions()

@@ -80,7 +80,10 @@ async fn second_writer_gets_a_clear_error() {
     assert!(matches!(err, AgentError::SessionLocked { .. }));
     assert!(err.to_string().contains("already open in another process"));
     // The lock file is named relative to the state dir (this text reaches 409 bodies).
-    assert!(err.to_string().contains("lock file agents/main/sessions/"), "{err}");
+    assert!(
+        err.to_string().contains("lock file agents/main/sessions/"),
+        "{err}"
+    );
     assert!(!err.to_string().contains(&dir.path().display().to_string()));
     a.close_session(&key).await;
     let ok = b
@@ -165,7 +168,10 @@ async fn new_starts_a_fresh_session_and_keeps_the_old_file() {
         reply.contains(&format!("agents/main/sessions/{}.jsonl", first.session_id)),
         "{reply}"
     );
-    assert!(!reply.contains(&dir.path().display().to_string()), "{reply}");
+    assert!(
+        !reply.contains(&dir.path().display().to_string()),
+        "{reply}"
+    );
     let after = rt
         .run_turn(&key, "what number?", TurnOptions::default())
         .await

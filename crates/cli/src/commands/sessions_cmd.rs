@@ -242,7 +242,10 @@ fn repair(store: &SessionStore, agent: &str, as_json: bool) -> anyhow::Result<Ex
     }
     println!("recovered   {} session(s)", report.recovered.len());
     for r in &report.recovered {
-        println!("  {}  {}  {} message(s)  {}", r.key, r.session_id, r.messages, r.file);
+        println!(
+            "  {}  {}  {} message(s)  {}",
+            r.key, r.session_id, r.messages, r.file
+        );
     }
     for s in &report.skipped {
         eprintln!("skipped {}: {}", s.file, s.reason);

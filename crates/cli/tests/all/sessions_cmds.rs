@@ -185,7 +185,10 @@ async fn an_empty_index_is_refused_and_repair_brings_the_sessions_back() {
         .iter()
         .map(|s| s["key"].as_str().unwrap())
         .collect();
-    assert!(keys.contains(&"agent:main:main") && keys.contains(&"agent:main:work"), "{keys:?}");
+    assert!(
+        keys.contains(&"agent:main:main") && keys.contains(&"agent:main:work"),
+        "{keys:?}"
+    );
 
     let after = clawgate(&["sessions", "list", "--json"]).json();
     assert_eq!(after["sessions"].as_array().unwrap().len(), 2);
@@ -193,10 +196,16 @@ async fn an_empty_index_is_refused_and_repair_brings_the_sessions_back() {
     let r = clawgate(&["sessions", "repair"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("kept        2 row(s)"), "{}", r.stdout);
-    assert!(r.stdout.contains("recovered   0 session(s)"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("recovered   0 session(s)"),
+        "{}",
+        r.stdout
+    );
     // Unusable state is exit code 1 with a message.
     cli.write(index, "");
-    std::fs::create_dir_all(cli.path("state/agents/main/sessions/sessions.json.lock")).ok();
+    let lock = cli.path("state/agents/main/sessions/sessions.json.lock");
+    std::fs::remove_file(&lock).unwrap();
+    std::fs::create_dir_all(&lock).unwrap();
     let r = clawgate(&["sessions", "repair"]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.starts_with("error:"), "{}", r.stderr);

@@ -294,12 +294,21 @@ fn session_reset_and_maintenance_are_read_and_the_rest_of_session_is_ignored() {
     );
     // pruneAfter: a bare number (or numeric string) is days, OpenClaw's default unit.
     let days = load_ok(r#"{ session: { maintenance: { pruneAfter: 7 } } }"#);
-    assert_eq!(days.config.session.maintenance.prune_after_ms, Some(7 * 86_400_000));
+    assert_eq!(
+        days.config.session.maintenance.prune_after_ms,
+        Some(7 * 86_400_000)
+    );
     let days = load_ok(r#"{ session: { maintenance: { pruneAfter: "30" } } }"#);
-    assert_eq!(days.config.session.maintenance.prune_after_ms, Some(30 * 86_400_000));
+    assert_eq!(
+        days.config.session.maintenance.prune_after_ms,
+        Some(30 * 86_400_000)
+    );
     // Left out, everything stays unset (the agent crate holds the defaults).
     let none = load_ok("{}");
-    assert_eq!(none.config.session, clawgate_config::schema::SessionConfig::default());
+    assert_eq!(
+        none.config.session,
+        clawgate_config::schema::SessionConfig::default()
+    );
 }
 
 #[test]

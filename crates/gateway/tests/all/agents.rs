@@ -150,7 +150,10 @@ async fn header_less_requests_do_not_grow_the_session_state_without_bound() {
         seen = count();
     }
     // At most maxEntries plus the high-water slack of one (OpenClaw's batching for small caps).
-    assert!(seen.0 <= 4 && seen.1 <= 4, "index rows, transcripts: {seen:?}");
+    assert!(
+        seen.0 <= 4 && seen.1 <= 4,
+        "index rows, transcripts: {seen:?}"
+    );
 }
 
 /// A session key longer than 512 bytes is a 400 in the dialect's shape; 512 bytes is fine.

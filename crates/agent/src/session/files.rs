@@ -58,7 +58,7 @@ struct Shared {
 enum Msg {
     Write {
         key: String,
-        entry: Option<SessionEntry>,
+        entry: Option<Box<SessionEntry>>,
         generation: u64,
         done: Option<oneshot::Sender<Result<(), String>>>,
     },
@@ -164,7 +164,7 @@ impl FileSessions {
         };
         self.send(Msg::Write {
             key: key.to_string(),
-            entry,
+            entry: entry.map(Box::new),
             generation,
             done,
         })?;
@@ -240,6 +240,7 @@ fn writer_loop(shared: &Shared, receiver: &mpsc::Receiver<Msg>) {
                 } => {
                     // Coalesce: only the newest change of a key is written.
                     ops.retain(|(op, _)| op.key != key);
+                    let entry = entry.map(|e| *e);
                     ops.push((JournalOp { key, entry }, generation));
                     waiters.extend(done);
                 }
@@ -390,11 +391,12 @@ fn remove_transcript(store: &SessionStore, entry: &SessionEntry) -> bool {
     }
     let transcript = entry_transcript_path(dir, entry);
     let inside = transcript.starts_with(dir);
-    if inside && let Err(e) = std::fs::remove_file(&transcript) {
-        if e.kind() != std::io::ErrorKind::NotFound {
-            let _ = FileExt::unlock(&lock_file);
-            return false;
-        }
+    if inside
+        && let Err(e) = std::fs::remove_file(&transcript)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        let _ = FileExt::unlock(&lock_file);
+        return false;
     }
     let _ = std::fs::remove_file(&lock_path);
     let _ = FileExt::unlock(&lock_file);
@@ -442,7 +444,7 @@ impl SessionBackend for FileSessions {
         };
         let _ = self.send(Msg::Write {
             key: key.to_string(),
-            entry: Some(entry),
+            entry: Some(Box::new(entry)),
             generation,
             done: None,
         });

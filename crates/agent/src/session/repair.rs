@@ -183,7 +183,7 @@ impl SessionStore {
                 .push((entry, messages, shown));
         }
         for (key, mut candidates) in claims {
-            candidates.sort_by(|a, b| b.0.updated_at.cmp(&a.0.updated_at));
+            candidates.sort_by_key(|c| std::cmp::Reverse(c.0.updated_at));
             for (i, (entry, messages, file)) in candidates.into_iter().enumerate() {
                 let key = if i == 0 && !map.contains_key(&key) {
                     key.clone()

@@ -319,7 +319,8 @@ fn fold(shared: &Shared) -> Result<(), AgentError> {
 }
 
 /// One maintenance pass (see [`maintenance_victims`]): `warn` logs, `enforce` removes the rows
-/// and their transcripts. A row whose session is locked by some process is kept.
+/// and archives their transcripts as `<file>.deleted.<ms>` (as OpenClaw does), and deletes
+/// archives older than `pruneAfter`. A row whose session is locked by some process is kept.
 fn run_maintenance(shared: &Shared, now_ms: u64) -> Result<(), AgentError> {
     let store = &shared.store;
     let policy = &shared.maintenance;
@@ -332,6 +333,9 @@ fn run_maintenance(shared: &Shared, now_ms: u64) -> Result<(), AgentError> {
         let protected = |key: &str| open.contains(key) || shared.protected.iter().any(|p| p == key);
         maintenance_victims(&state.map, policy, now_ms, &protected)
     };
+    if policy.mode == MaintenanceMode::Enforce {
+        purge_archives(store.dir(), now_ms.saturating_sub(policy.prune_after_ms));
+    }
     if victims.is_empty() {
         return Ok(());
     }
@@ -350,7 +354,7 @@ fn run_maintenance(shared: &Shared, now_ms: u64) -> Result<(), AgentError> {
     for key in victims {
         let entry = lock(&shared.state).map.get(&key).cloned();
         let Some(entry) = entry else { continue };
-        if remove_transcript(store, &entry) {
+        if archive_transcript(store, &entry, now_ms) {
             removed.push(JournalOp { key, entry: None });
         }
     }
@@ -366,14 +370,19 @@ fn run_maintenance(shared: &Shared, now_ms: u64) -> Result<(), AgentError> {
     state.journal_lines += removed.len() as u64;
     tracing::info!(
         sessions = removed.len(),
-        "session maintenance removed {} session(s) and their transcripts",
+        "session maintenance removed {} session(s); their transcripts are kept as \
+         <file>.deleted.<ms> until session.maintenance.pruneAfter has passed again",
         removed.len()
     );
     Ok(())
 }
 
-/// Deletes a pruned session's transcript and lock file, unless some process holds the lock.
-fn remove_transcript(store: &SessionStore, entry: &SessionEntry) -> bool {
+/// The suffix of an archived transcript: `.deleted.<unix ms>`.
+const ARCHIVE_MARK: &str = ".deleted.";
+
+/// Archives a pruned session's transcript (renamed to `<file>.deleted.<now_ms>`) and deletes its
+/// lock file, unless some process holds the lock.
+fn archive_transcript(store: &SessionStore, entry: &SessionEntry, now_ms: u64) -> bool {
     use fs4::fs_std::FileExt;
     let dir = store.dir();
     let lock_path = dir.join(format!("{}.lock", entry.session_id));
@@ -391,8 +400,10 @@ fn remove_transcript(store: &SessionStore, entry: &SessionEntry) -> bool {
     }
     let transcript = entry_transcript_path(dir, entry);
     let inside = transcript.starts_with(dir);
+    let mut archived = transcript.clone().into_os_string();
+    archived.push(format!("{ARCHIVE_MARK}{now_ms}"));
     if inside
-        && let Err(e) = std::fs::remove_file(&transcript)
+        && let Err(e) = std::fs::rename(&transcript, &archived)
         && e.kind() != std::io::ErrorKind::NotFound
     {
         let _ = FileExt::unlock(&lock_file);
@@ -401,6 +412,30 @@ fn remove_transcript(store: &SessionStore, entry: &SessionEntry) -> bool {
     let _ = std::fs::remove_file(&lock_path);
     let _ = FileExt::unlock(&lock_file);
     true
+}
+
+/// Deletes transcripts archived before `cutoff_ms` (the archive's own stamp, not its mtime:
+/// a transcript is archived long after its last write).
+fn purge_archives(dir: &std::path::Path, cutoff_ms: u64) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let Some(stamp) = name
+            .to_str()
+            .and_then(|n| n.rsplit_once(ARCHIVE_MARK))
+            .and_then(|(_, ms)| ms.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        if stamp < cutoff_ms
+            && let Err(e) = std::fs::remove_file(entry.path())
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!("could not delete an archived transcript: {e}");
+        }
+    }
 }
 
 /// Error paths as messages show them: relative to the state dir.

@@ -403,6 +403,17 @@ async fn maintained(
     old: usize,
     recent: usize,
 ) -> (Vec<String>, std::path::PathBuf, tempfile::TempDir) {
+    maintained_with_archives(policy, old, recent, &[]).await
+}
+
+/// As [`maintained`], with transcripts archived `ages` ago already in the directory
+/// (`old-<age>.jsonl.deleted.<stamp>`).
+async fn maintained_with_archives(
+    policy: MaintenancePolicy,
+    old: usize,
+    recent: usize,
+    ages: &[u64],
+) -> (Vec<String>, std::path::PathBuf, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let now = JAN_1 + 100 * 24 * HOUR;
     let sdir = sessions_dir(&dir.path().join("state"), "main");
@@ -423,6 +434,10 @@ async fn maintained(
         serde_json::to_string(&map).unwrap(),
     )
     .unwrap();
+    for age in ages {
+        let name = format!("old-{age}.jsonl.deleted.{}", now - age);
+        std::fs::write(sdir.join(name), "{\"type\":\"session\"}\n").unwrap();
+    }
     let clock = Arc::new(HandClock(AtomicU64::new(now)));
     let rt = rt_with(
         dir.path(),
@@ -454,19 +469,47 @@ async fn maintenance_prunes_stale_sessions_after_prune_after() {
     let (keys, sdir, _dir) = maintained(week, 3, 2).await;
     assert_eq!(keys.len(), 3, "{keys:?}"); // 2 recent + the new one
     assert!(keys.iter().all(|k| !k.ends_with("user-0")));
-    // The pruned rows' transcripts went with them; the kept ones stayed.
-    let transcripts = std::fs::read_dir(&sdir)
+    // The pruned rows' transcripts are archived (`.deleted.<ms>`), not deleted; the kept ones
+    // stayed.
+    let names: Vec<String> = std::fs::read_dir(&sdir)
         .unwrap()
         .filter_map(Result::ok)
-        .filter(|e| {
-            let n = e.file_name().to_string_lossy().into_owned();
-            n.ends_with(".jsonl") && n != "sessions.journal.jsonl"
-        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let live = names
+        .iter()
+        .filter(|n| n.ends_with(".jsonl") && *n != "sessions.journal.jsonl")
         .count();
-    assert_eq!(transcripts, 3);
+    assert_eq!(live, 3, "{names:?}");
+    let archived = names
+        .iter()
+        .filter(|n| n.contains(".jsonl.deleted."))
+        .count();
+    assert_eq!(archived, 3, "{names:?}");
     // With the default 30 days, 10-day-old sessions stay.
     let (keys, _, _dir) = maintained(MaintenancePolicy::default(), 3, 2).await;
     assert_eq!(keys.len(), 6);
+}
+
+#[tokio::test]
+async fn archived_transcripts_are_deleted_after_prune_after() {
+    let week = MaintenancePolicy {
+        mode: MaintenanceMode::Enforce,
+        prune_after_ms: 7 * 24 * HOUR,
+        max_entries: 500,
+    };
+    let (_, sdir, _dir) = maintained_with_archives(week, 0, 1, &[8 * 24 * HOUR, 24 * HOUR]).await;
+    let archives: Vec<String> = std::fs::read_dir(&sdir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".deleted."))
+        .collect();
+    assert_eq!(archives.len(), 1, "{archives:?}");
+    assert!(
+        archives[0].starts_with(&format!("old-{}.", 24 * HOUR)),
+        "{archives:?}"
+    );
 }
 
 #[tokio::test]

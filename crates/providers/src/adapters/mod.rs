@@ -224,6 +224,26 @@ impl AdapterCore {
         self.json_answer(request).await
     }
 
+    /// POST an empty JSON object to `url` (with the discovery timeout) and say whether the
+    /// server has that route at all: `Some(false)` for a "no such route" answer, `Some(true)`
+    /// for anything else it answered (a 400 for the missing fields included), `None` when it
+    /// did not answer. An empty body asks for nothing, so no model runs.
+    pub async fn has_route(&self, url: &str, headers: HeaderMap) -> Option<bool> {
+        let response = self
+            .client
+            .reqwest()
+            .post(url)
+            .headers(headers)
+            .json(&serde_json::json!({}))
+            .timeout(DISCOVERY_TIMEOUT)
+            .send()
+            .await
+            .ok()?;
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap_or_default();
+        Some(!crate::classify::is_missing_endpoint(status, &body))
+    }
+
     async fn json_answer(&self, request: reqwest::RequestBuilder) -> Result<Value, ProviderError> {
         let response = request
             .send()

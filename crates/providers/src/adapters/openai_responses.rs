@@ -7,12 +7,16 @@
 //! A plain `/v1` server configured with this api (OpenClaw's guide does so) has no
 //! `/responses`: a 404, 405 or 501 that says "no such route" (`classify::is_missing_endpoint`)
 //! makes the call go to `/chat/completions` on the same base URL instead, and the provider
-//! remembers it, so later calls go there directly (`learned().responses_via_chat`).
+//! remembers it, so later calls go there directly (`learned().responses_via_chat`). Listing
+//! the models (discovery, `models status --probe`) also asks whether `/responses` exists, by
+//! posting an empty object there: a server with the route rejects it as incomplete (no model
+//! runs), one without says "not found". LiteLLM decides per model behind its own route, so
+//! for it only a real call can tell.
 
 use async_trait::async_trait;
 use clawgate_wire::{Request, openai_responses};
 
-use super::openai_chat::{chat_call, list_openai_compatible};
+use super::openai_chat::{bearer_headers, chat_call, list_openai_compatible};
 use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
 use crate::classify::is_missing_endpoint;
@@ -98,7 +102,17 @@ impl Provider for OpenAiResponsesProvider {
     }
 
     async fn list_models(&self) -> Result<Vec<DiscoveredModel>, ProviderError> {
-        list_openai_compatible(&self.core).await
+        let models = list_openai_compatible(&self.core).await?;
+        let core = &self.core;
+        if !core.learned.responses_via_chat()
+            && core
+                .has_route(&responses_url(&core.spec.base_url), bearer_headers(core))
+                .await
+                == Some(false)
+        {
+            core.learned.set_responses_via_chat();
+        }
+        Ok(models)
     }
 
     fn learned(&self) -> LearnedBehaviour {

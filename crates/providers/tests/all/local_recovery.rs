@@ -205,6 +205,31 @@ async fn a_responses_server_without_responses_is_bridged_to_chat_and_remembered(
 }
 
 #[tokio::test]
+async fn listing_models_finds_out_whether_responses_exists() {
+    let without = MockServer::start(MockConfig::default().quirk(Quirk::NoResponsesRoute404)).await;
+    let p = provider(&spec(&without, ApiKind::OpenAiResponses));
+    let models = p.list_models().await.unwrap_or_default();
+    assert!(models.iter().any(|m| m.id == MODEL), "{models:?}");
+    assert!(p.learned().responses_via_chat);
+    let probe = without
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/v1/responses")
+        .map(|r| r.body);
+    assert_eq!(probe, Some(json!({})), "an empty body: nothing to generate");
+    // The first call goes straight to chat.
+    without.clear_requests();
+    let out = run(&p, request("hello", false)).await;
+    assert_well_formed(&out);
+    assert_eq!(paths(&without), vec!["/v1/chat/completions"]);
+
+    let with = mock().await;
+    let p = provider(&spec(&with, ApiKind::OpenAiResponses));
+    assert!(p.list_models().await.is_ok());
+    assert!(!p.learned().responses_via_chat);
+}
+
+#[tokio::test]
 async fn other_responses_errors_are_not_bridged() {
     let mock = mock().await;
     let p = provider(&spec(&mock, ApiKind::OpenAiResponses));

@@ -12,6 +12,7 @@
 //! | Responses `instructions` | api.openai.com only, else a leading system input item |
 //! | Ollama `num_ctx` | the model's context window when known (unset otherwise: a guessed large window can OOM the server) |
 //! | `store` | api.openai.com only (`store: false`); removed everywhere else |
+//! | assistant `content` beside `tool_calls` | `null` on api.openai.com; `""` elsewhere (llama-cpp-python answers `null` with a 500 validation error) |
 //! | Ollama via `/v1` | `options.num_ctx` = context window (provider id `ollama` or port 11434; `injectNumCtxForOpenAICompat`) |
 //! | Ollama `think` | model marked `reasoning`: `true`, or the request's effort as a level for gpt-oss; marked not reasoning: `false`; a model with no row: the request's effort, else unset |
 
@@ -150,6 +151,13 @@ pub fn adjust_openai_body(
             obj.remove("tool_choice");
             obj.remove("parallel_tool_calls");
         }
+        if !native && let Some(Value::Array(messages)) = obj.get_mut("messages") {
+            for message in messages {
+                if message["role"] == "assistant" && message.get("content") == Some(&Value::Null) {
+                    message["content"] = Value::from("");
+                }
+            }
+        }
         if spec.inject_num_ctx_for_openai_compat
             && is_ollama_server(spec)
             && let Some(window) = spec.model(model).and_then(|m| m.context_window)
@@ -280,6 +288,26 @@ mod tests {
         let mut body = json!({"model":"m"});
         adjust_openai_body(&n, n.api, "m", &o, &mut body);
         assert_eq!(body["store"], json!(false));
+    }
+
+    #[test]
+    fn assistant_content_beside_tool_calls_is_a_string_off_openai() {
+        let call = json!({"role": "assistant", "content": null,
+                          "tool_calls": [{"id": "c", "type": "function",
+                                          "function": {"name": "f", "arguments": "{}"}}]});
+        let local = spec(ApiKind::OpenAiCompletions, "x", "http://127.0.0.1:1/v1");
+        let o = resolve_encode_options(&local, "m");
+        let mut body = json!({"model": "m", "messages": [call.clone()]});
+        adjust_openai_body(&local, local.api, "m", &o, &mut body);
+        assert_eq!(body["messages"][0]["content"], json!(""));
+        let openai = spec(
+            ApiKind::OpenAiCompletions,
+            "openai",
+            "https://api.openai.com/v1",
+        );
+        let mut body = json!({"model": "m", "messages": [call]});
+        adjust_openai_body(&openai, openai.api, "m", &o, &mut body);
+        assert_eq!(body["messages"][0]["content"], Value::Null);
     }
 
     #[test]

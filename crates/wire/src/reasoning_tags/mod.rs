@@ -35,9 +35,11 @@
 //! and [`split_reasoning_tags`], so the two can never disagree.
 
 mod harmony;
+mod output;
 mod tokens;
 
 use harmony::{Destination, destination};
+use output::{Kind, Output};
 use tokens::{CodeState, Match, Token, match_token};
 
 use crate::{Event, StopReason};
@@ -59,22 +61,6 @@ pub struct SplitterOptions {
     /// Bytes of leading answer text held back until the first reasoning tag decides what it
     /// was (0: none; [`UNLIMITED_LEAD`]: until the end).
     pub reasoning_lead: usize,
-}
-
-/// One piece of output, merged with its neighbour of the same kind.
-#[derive(Debug, Clone, PartialEq)]
-enum Piece {
-    Text(String),
-    Reasoning(String),
-    CallStart { index: u32, name: String },
-    Args { index: u32, text: String },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Text,
-    Reasoning,
-    Args(u32),
 }
 
 #[derive(Debug, Clone)]
@@ -102,13 +88,6 @@ enum Step {
     NeedMore,
 }
 
-/// Leading answer text held until the first reasoning tag.
-#[derive(Debug)]
-struct Lead {
-    held: String,
-    limit: usize,
-}
-
 /// Streaming splitter over canonical events: `TextDelta`s go through the state machine, every
 /// other event passes through (held-back text is flushed before it, so order holds; tool
 /// indices are renumbered, and `Finished` says `tool_use` after a harmony call).
@@ -118,9 +97,8 @@ pub struct ReasoningTagSplitter {
     code: CodeState,
     skip_space: bool,
     pending: String,
-    out: Vec<Piece>,
+    out: Output,
     tools: Vec<String>,
-    lead: Option<Lead>,
     /// A `<think>`-family tag was seen (opening or closing).
     seen_reasoning_tag: bool,
     orphan_close: bool,
@@ -148,12 +126,8 @@ impl ReasoningTagSplitter {
             code: CodeState::new(),
             skip_space: false,
             pending: String::new(),
-            out: Vec::new(),
+            out: Output::new(options.reasoning_lead),
             tools: options.tools,
-            lead: (options.reasoning_lead > 0).then(|| Lead {
-                held: String::new(),
-                limit: options.reasoning_lead,
-            }),
             seen_reasoning_tag: false,
             orphan_close: false,
             upstream_calls: Vec::new(),
@@ -171,7 +145,7 @@ impl ReasoningTagSplitter {
         match event {
             Event::TextDelta { text } => {
                 self.run(text, false);
-                self.take_events()
+                self.out.take_events()
             }
             Event::Finished { stop_reason } => {
                 // The stream is over: resolve everything before the final event.
@@ -192,9 +166,9 @@ impl ReasoningTagSplitter {
                         | Event::ToolCallArgsDelta { .. }
                 ) {
                     // The server reports reasoning and calls structurally: the lead is over.
-                    self.release_lead();
+                    self.out.release_lead();
                 }
-                let mut events = self.take_events();
+                let mut events = self.out.take_events();
                 events.push(self.renumbered(other));
                 events
             }
@@ -204,7 +178,7 @@ impl ReasoningTagSplitter {
     /// Feeds raw answer text (same as pushing a `TextDelta`).
     pub fn push_text(&mut self, text: &str) -> Vec<Event> {
         self.run(text, false);
-        self.take_events()
+        self.out.take_events()
     }
 
     /// End of stream: whatever was held back is resolved as plain content.
@@ -214,10 +188,10 @@ impl ReasoningTagSplitter {
             // The channel never opened a message: what we took for its name is content.
             let name = std::mem::take(name);
             self.mode = Mode::Harmony;
-            self.emit(Kind::Reasoning, &name);
+            self.out.emit(Kind::Reasoning, &name);
         }
-        self.release_lead();
-        self.take_events()
+        self.out.release_lead();
+        self.out.take_events()
     }
 
     /// An upstream tool event with its index renumbered.
@@ -252,78 +226,6 @@ impl ReasoningTagSplitter {
         let index = self.next_index;
         self.next_index += 1;
         index
-    }
-
-    fn take_events(&mut self) -> Vec<Event> {
-        let mut events = Vec::with_capacity(self.out.len());
-        for piece in self.out.drain(..) {
-            match piece {
-                Piece::Text(text) if !text.is_empty() => events.push(Event::TextDelta { text }),
-                Piece::Reasoning(text) if !text.is_empty() => {
-                    events.push(Event::ReasoningDelta { text })
-                }
-                Piece::CallStart { index, name } => events.push(Event::ToolCallStart {
-                    index,
-                    id: format!("harmony_call_{index}"),
-                    name,
-                }),
-                Piece::Args { index, text } if !text.is_empty() => {
-                    events.push(Event::ToolCallArgsDelta { index, delta: text })
-                }
-                _ => {}
-            }
-        }
-        events
-    }
-
-    fn emit(&mut self, kind: Kind, text: &str) {
-        if text.is_empty() {
-            return;
-        }
-        if kind == Kind::Text
-            && let Some(lead) = &mut self.lead
-        {
-            lead.held.push_str(text);
-            if lead.held.len() > lead.limit {
-                self.release_lead();
-            }
-            return;
-        }
-        match (self.out.last_mut(), kind) {
-            (Some(Piece::Text(buffer)), Kind::Text)
-            | (Some(Piece::Reasoning(buffer)), Kind::Reasoning) => buffer.push_str(text),
-            (
-                Some(Piece::Args {
-                    index,
-                    text: buffer,
-                }),
-                Kind::Args(i),
-            ) if *index == i => buffer.push_str(text),
-            (_, Kind::Text) => self.out.push(Piece::Text(text.to_owned())),
-            (_, Kind::Reasoning) => self.out.push(Piece::Reasoning(text.to_owned())),
-            (_, Kind::Args(index)) => self.out.push(Piece::Args {
-                index,
-                text: text.to_owned(),
-            }),
-        }
-    }
-
-    /// The lead is over: what it held was answer text.
-    fn release_lead(&mut self) {
-        if let Some(lead) = self.lead.take() {
-            self.emit(Kind::Text, &lead.held);
-        }
-    }
-
-    /// The lead is over: what it held was reasoning.
-    fn lead_was_reasoning(&mut self) -> bool {
-        match self.lead.take() {
-            Some(lead) => {
-                self.emit(Kind::Reasoning, &lead.held);
-                true
-            }
-            None => false,
-        }
     }
 
     fn run(&mut self, input: &str, at_end: bool) {
@@ -460,7 +362,7 @@ impl ReasoningTagSplitter {
                     if name.len() > MAX_CHANNEL_LEN {
                         let name = std::mem::take(name);
                         self.mode = Mode::Harmony;
-                        self.emit(Kind::Reasoning, &name);
+                        self.out.emit(Kind::Reasoning, &name);
                     }
                     return Step::Advance(width);
                 }
@@ -497,7 +399,7 @@ impl ReasoningTagSplitter {
             Destination::Call(name) => {
                 let index = self.new_index();
                 self.harmony_calls += 1;
-                self.out.push(Piece::CallStart { index, name });
+                self.out.call_start(index, name);
                 Mode::HarmonyCall { index }
             }
         };
@@ -510,26 +412,26 @@ impl ReasoningTagSplitter {
                 return Step::NeedMore; // the run may continue in the next chunk
             }
             self.code.run(c, run);
-            self.emit(Kind::Text, &rest[..run]);
+            self.out.emit(Kind::Text, &rest[..run]);
             return Step::Advance(run);
         }
         if c != '<' || self.code.in_code() {
             self.code.char(c);
-            self.emit(Kind::Text, &rest[..c.len_utf8()]);
+            self.out.emit(Kind::Text, &rest[..c.len_utf8()]);
             return Step::Advance(c.len_utf8());
         }
         match Self::markup(rest, at_end) {
             Err(()) => Step::NeedMore,
             Ok(None) => {
                 self.code.char('<');
-                self.emit(Kind::Text, "<");
+                self.out.emit(Kind::Text, "<");
                 Step::Advance(1)
             }
             Ok(Some((token, n))) => {
                 match token {
                     Token::ThinkOpen => {
                         self.seen_reasoning_tag = true;
-                        self.release_lead();
+                        self.out.release_lead();
                         self.mode = Mode::Tagged;
                         self.skip_space = true;
                     }
@@ -538,27 +440,27 @@ impl ReasoningTagSplitter {
                             self.orphan_close = true;
                         }
                         self.seen_reasoning_tag = true;
-                        if self.lead_was_reasoning() {
+                        if self.out.lead_was_reasoning() {
                             self.skip_space = true;
                         }
                     }
                     Token::RoleLine => self.mode = Mode::RoleLine { skipped: 0 },
                     Token::HarmonyStart => {
-                        self.release_lead();
+                        self.out.release_lead();
                         self.mode = Mode::HarmonyRole {
                             header: String::new(),
                         }
                     }
                     Token::HeaderStart => self.mode = Mode::Header { skipped: 0 },
                     Token::Channel => {
-                        self.release_lead();
+                        self.out.release_lead();
                         self.mode = Mode::ChannelName {
                             name: String::new(),
                             role: String::new(),
                         }
                     }
                     Token::HeaderEnd => self.skip_space = true,
-                    Token::Final | Token::Message => self.release_lead(),
+                    Token::Final | Token::Message => self.out.release_lead(),
                     Token::End | Token::Noise => {}
                 }
                 Step::Advance(n)
@@ -568,14 +470,14 @@ impl ReasoningTagSplitter {
 
     fn reasoning_step(&mut self, rest: &str, c: char, at_end: bool) -> Step {
         if c != '<' {
-            self.emit(Kind::Reasoning, &rest[..c.len_utf8()]);
+            self.out.emit(Kind::Reasoning, &rest[..c.len_utf8()]);
             return Step::Advance(c.len_utf8());
         }
         let harmony = matches!(self.mode, Mode::Harmony);
         match Self::markup(rest, at_end) {
             Err(()) => Step::NeedMore,
             Ok(None) => {
-                self.emit(Kind::Reasoning, "<");
+                self.out.emit(Kind::Reasoning, "<");
                 Step::Advance(1)
             }
             Ok(Some((token, n))) => {
@@ -586,7 +488,7 @@ impl ReasoningTagSplitter {
                         self.code.line_start();
                     }
                     (Token::ThinkOpen | Token::ThinkClose | Token::Final, _) => {
-                        self.emit(Kind::Reasoning, &rest[..n]);
+                        self.out.emit(Kind::Reasoning, &rest[..n]);
                     }
                     (token, true) => self.harmony_structure(token),
                     // Template tokens inside reasoning carry nothing.
@@ -601,7 +503,7 @@ impl ReasoningTagSplitter {
     /// inside a JSON string included) is argument text.
     fn call_step(&mut self, rest: &str, c: char, index: u32, at_end: bool) -> Step {
         if c != '<' {
-            self.emit(Kind::Args(index), &rest[..c.len_utf8()]);
+            self.out.emit(Kind::Args(index), &rest[..c.len_utf8()]);
             return Step::Advance(c.len_utf8());
         }
         match Self::markup(rest, at_end) {
@@ -614,11 +516,11 @@ impl ReasoningTagSplitter {
                 Step::Advance(n)
             }
             Ok(Some((_, n))) => {
-                self.emit(Kind::Args(index), &rest[..n]);
+                self.out.emit(Kind::Args(index), &rest[..n]);
                 Step::Advance(n)
             }
             Ok(None) => {
-                self.emit(Kind::Args(index), "<");
+                self.out.emit(Kind::Args(index), "<");
                 Step::Advance(1)
             }
         }

@@ -141,6 +141,13 @@ fn a_model_without_tools_is_format_and_recognised() {
             FailureKind::Format,
             TOOLS_UNSUPPORTED_RULE,
         ),
+        (
+            "Ollama: think on a model without thinking",
+            400,
+            r#"{"error":"\"gemma3\" does not support thinking"}"#,
+            FailureKind::Format,
+            "400/422 bad request",
+        ),
     ];
     check_http(cases);
     assert!(is_tools_unsupported(Some(400), ollama));

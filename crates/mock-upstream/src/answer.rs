@@ -95,6 +95,8 @@ impl Pieces {
 /// A tool call in the answer.
 #[derive(Debug)]
 pub struct ToolCall {
+    /// An id every answer repeats (`RepeatedToolIds`), else the dialect numbers its own.
+    pub fixed_id: Option<String>,
     pub name: String,
     /// The arguments as a JSON object.
     pub arguments: Value,
@@ -121,26 +123,48 @@ pub struct Answer {
 impl Answer {
     /// Builds the answer `plan` asks for, for `request`.
     pub fn build(plan: &Plan, request: &InboundRequest<'_>, seq: u64, created: u64) -> Answer {
-        let tool_call = build_tool_call(plan, request);
+        let mut tool_call = build_tool_call(plan, request);
         let mut text = Pieces::default();
         let mut reasoning = Pieces::default();
         let mut stop = Stop::EndTurn;
-        if let Some(r) = plan.reasoning.as_deref() {
+        let chunks = plan.chunks;
+        // With a tool call, text only when a script asked for it explicitly.
+        let answer_text = (tool_call.is_none() || plan.text.is_some()).then(|| match &plan.text {
+            Some(t) => t.clone(),
+            None => default_text(request.last_user_text, chunks),
+        });
+        let inline_reasoning = plan.reasoning.clone().or_else(|| {
+            [Quirk::ThinkingOnly, Quirk::OrphanThinkClose]
+                .iter()
+                .any(|q| plan.has(*q))
+                .then(|| format!("mock reasoning about: {}", request.last_user_text))
+        });
+        if plan.has(Quirk::HarmonyInContent) {
+            let markup = harmony_markup(
+                plan.reasoning.as_deref(),
+                answer_text.as_deref(),
+                tool_call.take(),
+            );
+            text.push_split(&markup, chunks);
+        } else if plan.has(Quirk::ThinkingOnly) {
+            reasoning.push_split(inline_reasoning.as_deref().unwrap_or(""), chunks);
+        } else if plan.has(Quirk::OrphanThinkClose) {
+            text.push_split(inline_reasoning.as_deref().unwrap_or(""), chunks);
+            text.push_whole("</think>\n\n");
+        } else if let Some(r) = plan.reasoning.as_deref() {
             if plan.has(Quirk::ThinkTagsInContent) {
                 text.push_whole("<think>");
-                text.push_split(r, plan.chunks);
+                text.push_split(r, chunks);
                 text.push_whole("</think>");
             } else {
-                reasoning.push_split(r, plan.chunks);
+                reasoning.push_split(r, chunks);
             }
         }
-        // With a tool call, text only when a script asked for it explicitly.
-        if tool_call.is_none() || plan.text.is_some() {
-            let chunks = plan.chunks;
-            match plan.text.as_deref() {
-                Some(t) => text.push_split(t, chunks),
-                None => text.push_split(&default_text(request.last_user_text, chunks), chunks),
-            }
+        if let Some(answer) = answer_text.as_deref()
+            && !plan.has(Quirk::HarmonyInContent)
+            && !plan.has(Quirk::ThinkingOnly)
+        {
+            text.push_split(answer, chunks);
             // One piece stands for one token: a smaller output cap cuts the answer short.
             if tool_call.is_none()
                 && let Some(max) = request.max_tokens
@@ -152,6 +176,11 @@ impl Answer {
         }
         if tool_call.is_some() {
             stop = Stop::ToolUse;
+        }
+        if let Some(call) = &mut tool_call
+            && plan.has(Quirk::RepeatedToolIds)
+        {
+            call.fixed_id = Some(format!("functions.{}:0", call.name));
         }
         let completion_tokens = (reasoning.len()
             + text.len()
@@ -173,6 +202,31 @@ impl Answer {
     pub fn total_tokens(&self) -> u64 {
         self.prompt_tokens + self.completion_tokens
     }
+}
+
+/// The answer as gpt-oss writes it when no server parses the harmony format.
+fn harmony_markup(reasoning: Option<&str>, text: Option<&str>, call: Option<ToolCall>) -> String {
+    let mut markup = String::new();
+    if let Some(r) = reasoning {
+        markup.push_str("<|channel|>analysis<|message|>");
+        markup.push_str(r);
+        markup.push_str("<|end|><|start|>assistant");
+    }
+    match call {
+        Some(call) => {
+            markup.push_str("<|channel|>commentary to=functions.");
+            markup.push_str(&call.name);
+            markup.push_str(" <|constrain|>json<|message|>");
+            markup.push_str(call.argument_pieces.full());
+            markup.push_str("<|call|>");
+        }
+        None => {
+            markup.push_str("<|channel|>final<|message|>");
+            markup.push_str(text.unwrap_or(""));
+            markup.push_str("<|return|>");
+        }
+    }
+    markup
 }
 
 /// `mock answer to: <text>`, padded with ` mock` so that `chunks` pieces are all non-empty.
@@ -207,6 +261,7 @@ fn build_tool_call(plan: &Plan, request: &InboundRequest<'_>) -> Option<ToolCall
     let mut argument_pieces = Pieces::default();
     argument_pieces.push_split(&arguments.to_string(), plan.chunks);
     Some(ToolCall {
+        fixed_id: None,
         name,
         arguments,
         argument_pieces,

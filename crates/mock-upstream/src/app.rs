@@ -197,9 +197,15 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     r
 }
 
-/// An error reply as a response (with `Retry-After` when set).
+/// An error reply as a response (with `Retry-After` when set; a `Null` body is empty).
 pub(crate) fn error_response(reply: &ErrorReply) -> Response {
-    let mut r = json_response(reply.status, &reply.body);
+    let mut r = if reply.body.is_null() {
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = reply.status;
+        r
+    } else {
+        json_response(reply.status, &reply.body)
+    };
     if let Some(secs) = reply.retry_after {
         r.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(secs));

@@ -8,12 +8,13 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::inbound::Dialect;
-use crate::script::{Fault, OverflowServer};
+use crate::script::{Fault, OverflowServer, Quirk};
 
 /// The message of every mid-stream error event.
 pub const MID_STREAM_MESSAGE: &str = "mock upstream: error in the middle of the stream";
 
-/// An error status, its JSON body and an optional `Retry-After` (seconds).
+/// An error status, its JSON body (`Null`: an empty body, as servers without a route send)
+/// and an optional `Retry-After` (seconds).
 #[derive(Debug, Clone)]
 pub struct ErrorReply {
     pub status: StatusCode,
@@ -118,7 +119,12 @@ pub fn default_overflow_server(d: Dialect) -> OverflowServer {
 pub fn overflow(server: OverflowServer, d: Dialect, limit: u64, requested: u64) -> ErrorReply {
     let completion = 16u64.min(requested);
     let prompt = requested - completion;
-    let bad = StatusCode::BAD_REQUEST;
+    let status = match server {
+        OverflowServer::LlamaServerContextSize
+        | OverflowServer::LlamaServerKvSize
+        | OverflowServer::OllamaPromptTooLong => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    };
     let body = match server {
         OverflowServer::LlamaCppPython => json!({"error": {
             "message": format!("This model's maximum context length is {limit} tokens. However, you requested {requested} tokens ({prompt} in the messages, {completion} in the completion). Please reduce the length of the messages or completion."),
@@ -149,12 +155,90 @@ pub fn overflow(server: OverflowServer, d: Dialect, limit: u64, requested: u64) 
         OverflowServer::Litellm => json!({"error": {
             "message": format!("litellm.ContextWindowExceededError: litellm.BadRequestError: ContextWindowExceededError: OpenAIException - This model's maximum context length is {limit} tokens. However, you requested {requested} tokens ({prompt} in the messages, {completion} in the completion). Please reduce the length of the messages or completion."),
             "type": "invalid_request_error", "param": null, "code": "400"}}),
+        // Issue 10, wire side: wordings read from the servers' sources.
+        OverflowServer::LlamaServerContextSize => json!({"error": {
+            "code": 500, "message": CONTEXT_SIZE_EXCEEDED, "type": "server_error"}}),
+        OverflowServer::LlamaServerKvSize => json!({"error": {
+            "code": 500,
+            "message": "Input prompt is too big compared to KV size. Please try increasing KV size.",
+            "type": "server_error"}}),
+        OverflowServer::LmStudioContextSize => json!({"error": CONTEXT_SIZE_EXCEEDED}),
+        OverflowServer::LmStudioKeep => json!({"error": format!(
+            "The number of tokens to keep from the initial prompt is greater than the context length (n_keep: {requested} >= n_ctx: {limit}). Try to load the model with a larger context length, or provide a shorter input")}),
+        OverflowServer::OllamaPromptLonger => json!({"error":
+            "the prompt is longer than the context length currently available to the model; shorten the prompt, adjust the context length in settings, or use a model with a longer context length"}),
+        OverflowServer::OllamaPromptTooLong => json!({"error": format!(
+            "prompt too long; exceeded max context length by {} tokens", requested.saturating_sub(limit))}),
+        OverflowServer::VllmTotal => json!({"error": {
+            "message": format!("This model's maximum context length is {limit} tokens. However, you requested {completion} output tokens and your prompt contains at least {prompt} input tokens, for a total of at least {requested} tokens. Please reduce the length of the input prompt or the number of requested output tokens."),
+            "type": "BadRequestError", "param": "input_tokens", "code": 400}}),
+        OverflowServer::SglangInputLength => json!({
+            "object": "error",
+            "message": format!("Input length ({requested} tokens) exceeds the maximum allowed length ({limit} tokens). Use a shorter input or enable --allow-auto-truncate."),
+            "type": "BadRequestError", "param": null, "code": 400}),
     };
     ErrorReply {
-        status: bad,
+        status,
         body,
         retry_after: None,
     }
+}
+
+/// llama.cpp's message when generation fills the context (LM Studio passes it on).
+pub const CONTEXT_SIZE_EXCEEDED: &str = "Context size has been exceeded.";
+
+/// The refusals of quirks that describe a server without something (issue 10, wire side): no
+/// `/v1/responses` route, or a model without tool support. `None` when the request is one the
+/// server answers normally.
+pub fn quirk_refusal(
+    d: Dialect,
+    quirks: &[Quirk],
+    model: &str,
+    offers_tools: bool,
+) -> Option<ErrorReply> {
+    let empty = |status| ErrorReply {
+        status,
+        body: Value::Null,
+        retry_after: None,
+    };
+    for quirk in quirks {
+        let reply = match quirk {
+            Quirk::NoResponsesRoute404 if d == Dialect::OpenAiResponses => {
+                empty(StatusCode::NOT_FOUND)
+            }
+            Quirk::NoResponsesRoute405 if d == Dialect::OpenAiResponses => {
+                empty(StatusCode::METHOD_NOT_ALLOWED)
+            }
+            Quirk::NoResponsesRoute501 if d == Dialect::OpenAiResponses => {
+                empty(StatusCode::NOT_IMPLEMENTED)
+            }
+            Quirk::LitellmNoResponsesRoute if d == Dialect::OpenAiResponses => ErrorReply {
+                status: StatusCode::NOT_FOUND,
+                body: json!({"error": {
+                    "message": format!("litellm.NotFoundError: NotFoundError: OpenAIException - {{\"detail\":\"Not Found\"}}. Received Model Group={model}\nAvailable Model Group Fallbacks=None"),
+                    "type": "invalid_request_error", "param": null, "code": "404"}}),
+                retry_after: None,
+            },
+            Quirk::ToolsUnsupported if offers_tools => {
+                let message =
+                    format!("registry.ollama.ai/library/{model}:latest does not support tools");
+                let body = match d {
+                    Dialect::Ollama => json!({"error": message}),
+                    // Ollama's `/v1` error shape (`openai.NewError`).
+                    _ => json!({"error": {"message": message, "type": "invalid_request_error",
+                                          "param": null, "code": null}}),
+                };
+                ErrorReply {
+                    status: StatusCode::BAD_REQUEST,
+                    body,
+                    retry_after: None,
+                }
+            }
+            _ => continue,
+        };
+        return Some(reply);
+    }
+    None
 }
 
 /// A request the mock itself cannot read (bad JSON, bad `x-mock-script`): 400, dialect shape.

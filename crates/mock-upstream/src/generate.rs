@@ -16,7 +16,10 @@ use serde_json::Value;
 use crate::answer::Answer;
 use crate::app::{Shared, error_response, header_script, pre_answer};
 use crate::dialect::{self, Dialect};
-use crate::errors::{bad_request, default_overflow_server, overflow, status_fault};
+use crate::errors::{
+    CONTEXT_SIZE_EXCEEDED, bad_request, default_overflow_server, overflow, quirk_refusal,
+    status_fault,
+};
 use crate::inbound::InboundRequest;
 use crate::paced::{StreamEnd, paced_body};
 use crate::script::{Fault, OverflowServer, Plan};
@@ -67,10 +70,14 @@ pub(crate) async fn generate(
         .or(listed.map(|m| m.context_length))
         .unwrap_or(FALLBACK_CONTEXT);
     let prompt_tokens = request.prompt_tokens();
+    let offers_tools = request.first_tool.is_some();
     shared.record(&method, &uri, &headers, json);
 
     if let Some(response) = pre_answer(&plan, &conn, dialect, &answer.model).await {
         return response;
+    }
+    if let Some(reply) = quirk_refusal(dialect, &plan.quirks, &answer.model, offers_tools) {
+        return error_response(&reply);
     }
     match plan.fault {
         Some(Fault::ContextOverflow) => {
@@ -126,6 +133,20 @@ fn overflow_response(
         OverflowServer::Litellm if stream && d == Dialect::OpenAiChat => {
             let t = dialect::openai_chat::masked_overflow_stream(answer);
             let ticks: Vec<Bytes> = t.head.into_iter().chain(t.body).chain(t.tail).collect();
+            sse_response(
+                d,
+                paced_body(ticks, plan.ttft, plan.chunk_interval, StreamEnd::Close),
+            )
+        }
+        // llama.cpp's server: a 200 whose first event is the error.
+        OverflowServer::LlamaServerContextSize if stream && d == Dialect::OpenAiChat => {
+            let mut t = crate::ticks::Ticks::default();
+            t.sse(
+                None,
+                &serde_json::json!({"error": {"code": 500, "message": CONTEXT_SIZE_EXCEEDED,
+                                              "type": "server_error"}}),
+            );
+            let ticks: Vec<Bytes> = t.finish().head.into_iter().collect();
             sse_response(
                 d,
                 paced_body(ticks, plan.ttft, plan.chunk_interval, StreamEnd::Close),

@@ -4,7 +4,9 @@
 //! `/api/chat`, model listings of OpenAI, Ollama and LM Studio), so a bug shared by one of
 //! clawgate's encoders and its decoder cannot hide. It can answer like specific real servers
 //! (their context-overflow wording, llama-cpp-python's repeated tool-call headers, LiteLLM's
-//! data-only Responses stream) and fail in every way the router must survive (`Fault`).
+//! data-only Responses stream, gpt-oss harmony in answer text, an orphan `</think>`, repeated
+//! tool-call ids, a missing `/v1/responses`, a model without tools: `Quirk`) and fail in every
+//! way the router must survive (`Fault`).
 //!
 //! ```no_run
 //! # async fn demo() {

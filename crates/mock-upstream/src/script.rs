@@ -148,11 +148,32 @@ pub enum OverflowServer {
     Anthropic,
     /// LiteLLM proxy: 400 `ContextWindowExceededError`; streaming: masked as a `stop`.
     Litellm,
+    // Wordings read from the servers' sources (issue 10, wire side).
+    /// llama.cpp's server when generation fills the context: 500 "Context size has been
+    /// exceeded."; streaming: a 200 whose first event is that error.
+    LlamaServerContextSize,
+    /// Older llama.cpp servers: 500 "Input prompt is too big compared to KV size. …".
+    LlamaServerKvSize,
+    /// LM Studio: 400 `{"error":"Context size has been exceeded."}`.
+    LmStudioContextSize,
+    /// LM Studio: 400 "The number of tokens to keep from the initial prompt is greater than
+    /// the context length (n_keep: N >= n_ctx: M). …".
+    LmStudioKeep,
+    /// Ollama: 400 "the prompt is longer than the context length currently available …".
+    OllamaPromptLonger,
+    /// Older Ollama runners: 500 "prompt too long; exceeded max context length by N tokens".
+    OllamaPromptTooLong,
+    /// vLLM ≥ 0.10: "… you requested N output tokens and your prompt contains at least M
+    /// input tokens, for a total of at least T tokens. …".
+    VllmTotal,
+    /// SGLang's scheduler: "Input length (N tokens) exceeds the maximum allowed length (M
+    /// tokens). …".
+    SglangInputLength,
 }
 
 impl OverflowServer {
     /// Every wording, for `--help` and tests.
-    pub const ALL: [OverflowServer; 9] = [
+    pub const ALL: [OverflowServer; 17] = [
         OverflowServer::LlamaCppPython,
         OverflowServer::LlamaServer,
         OverflowServer::Vllm,
@@ -162,6 +183,15 @@ impl OverflowServer {
         OverflowServer::Openai,
         OverflowServer::Anthropic,
         OverflowServer::Litellm,
+        // Issue 10, wire side.
+        OverflowServer::LlamaServerContextSize,
+        OverflowServer::LlamaServerKvSize,
+        OverflowServer::LmStudioContextSize,
+        OverflowServer::LmStudioKeep,
+        OverflowServer::OllamaPromptLonger,
+        OverflowServer::OllamaPromptTooLong,
+        OverflowServer::VllmTotal,
+        OverflowServer::SglangInputLength,
     ];
 }
 
@@ -180,6 +210,33 @@ pub enum Quirk {
     ThinkTagsInContent,
     /// Chat: reasoning in `reasoning` instead of `reasoning_content` (LM Studio, OpenRouter).
     ReasoningField,
+    // Answers local servers give that clawgate turns into clean ones (issue 10, wire side).
+    /// The whole answer as gpt-oss harmony markup inside the answer text: reasoning on the
+    /// `analysis` channel, then the text on `final` or the tool call as `commentary
+    /// to=functions.<name>` (LM Studio's Responses `output_text`, servers without a harmony
+    /// parser). The server did not parse it, so it reports no tool call and stop `stop`.
+    HarmonyInContent,
+    /// Reasoning in the answer text closed by `</think>` with no opening tag (vLLM/SGLang
+    /// reasoning parsers for MiniMax M2, GLM, Qwen3 whose template opens the block).
+    OrphanThinkClose,
+    /// Reasoning and no answer text at all (Ollama streaming `thinking` when no `think` was
+    /// sent). Uses the scripted reasoning, or a default one.
+    ThinkingOnly,
+    /// Tool calls always get the id `functions.<name>:0` (Kimi K2 numbering restarts each
+    /// turn); Anthropic `toolu_0`. Ollama sends no ids anyway.
+    RepeatedToolIds,
+    /// No `/v1/responses` route: 404 with an empty body there (a plain `/v1` proxy).
+    NoResponsesRoute404,
+    /// No `/v1/responses` route: 405 with an empty body there.
+    NoResponsesRoute405,
+    /// No `/v1/responses` route: 501 with an empty body there.
+    NoResponsesRoute501,
+    /// LiteLLM in front of a server without `/v1/responses`: its 404 wrapping the upstream's
+    /// `{"detail":"Not Found"}`.
+    LitellmNoResponsesRoute,
+    /// A model without tool support: 400 "`<model>` does not support tools" whenever the
+    /// request offers tools (Ollama; its `/v1` answers the same in OpenAI's error shape).
+    ToolsUnsupported,
 }
 
 macro_rules! snake_case_from_str {
@@ -209,11 +266,21 @@ snake_case_from_str!(OverflowServer, "overflow server");
 
 impl Quirk {
     /// Every quirk, for `--help`.
-    pub const ALL: [Quirk; 4] = [
+    pub const ALL: [Quirk; 13] = [
         Quirk::RepeatToolCallHeader,
         Quirk::ResponsesDataOnly,
         Quirk::ThinkTagsInContent,
         Quirk::ReasoningField,
+        // Issue 10, wire side.
+        Quirk::HarmonyInContent,
+        Quirk::OrphanThinkClose,
+        Quirk::ThinkingOnly,
+        Quirk::RepeatedToolIds,
+        Quirk::NoResponsesRoute404,
+        Quirk::NoResponsesRoute405,
+        Quirk::NoResponsesRoute501,
+        Quirk::LitellmNoResponsesRoute,
+        Quirk::ToolsUnsupported,
     ];
 }
 snake_case_from_str!(Quirk, "quirk");

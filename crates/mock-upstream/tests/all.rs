@@ -18,6 +18,8 @@ mod control;
 mod faults;
 #[path = "all/listings.rs"]
 mod listings;
+#[path = "all/local_quirks.rs"]
+mod local_quirks;
 #[path = "all/ollama.rs"]
 mod ollama;
 #[path = "all/overflow.rs"]

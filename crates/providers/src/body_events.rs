@@ -1,6 +1,6 @@
 //! A streamed 2xx body → canonical events: bytes through the SSE or NDJSON framer, frames
-//! through the dialect's decoder, text through the `<think>` splitter (chat servers), and every
-//! event past the [`AnswerGuard`]. Pull-driven (a `futures::stream::unfold`), so nothing runs
+//! through the dialect's decoder, every event through the [`AnswerShaper`] (reasoning and
+//! harmony out of text, unique tool-call ids), and past the [`AnswerGuard`]. Pull-driven (a `futures::stream::unfold`), so nothing runs
 //! when the caller stops polling, and dropping the stream drops the connection.
 //!
 //! After `Finished` the rest of the body (`data: [DONE]`, the chunked terminator) is read too,
@@ -13,13 +13,13 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use clawgate_wire::ndjson::NdjsonParser;
-use clawgate_wire::reasoning_tags::ReasoningTagSplitter;
 use clawgate_wire::sse::SseParser;
 use clawgate_wire::{Event, Frame, StreamDecoder, WireError};
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
 
 use crate::answer_guard::{AnswerGuard, OverflowHint};
+use crate::answer_shaping::AnswerShaper;
 use crate::classify::{classify_transport_error, classify_wire_error};
 use crate::http_call::Decoding;
 use crate::secret::Secret;
@@ -67,7 +67,7 @@ pub struct BodyEvents {
     body: BoxStream<'static, reqwest::Result<Bytes>>,
     framer: Framer,
     decoder: Box<dyn StreamDecoder>,
-    splitter: Option<ReasoningTagSplitter>,
+    shaper: AnswerShaper,
     guard: AnswerGuard,
     hint: OverflowHint,
     keys: Arc<[Secret]>,
@@ -88,9 +88,7 @@ impl BodyEvents {
             body,
             framer: Framer::new(decoding.framing),
             decoder: decoding.decoder,
-            splitter: decoding
-                .split_reasoning_tags
-                .then(ReasoningTagSplitter::new),
+            shaper: AnswerShaper::new(decoding.shaping),
             guard: AnswerGuard::default(),
             hint: decoding.hint,
             keys,
@@ -203,22 +201,11 @@ impl BodyEvents {
         }
     }
 
-    /// Decoded events: split reasoning tags, then check and queue.
+    /// Decoded events: shape, then check and queue.
     fn accept(&mut self, events: Vec<Event>) {
         for event in events {
-            let split = match self.splitter.as_mut() {
-                Some(splitter) => {
-                    let mut out = Vec::new();
-                    if matches!(event, Event::Finished { .. }) {
-                        out.extend(splitter.finish());
-                    }
-                    out.extend(splitter.push(&event));
-                    out
-                }
-                None => vec![event],
-            };
-            for e in split {
-                self.queue_checked(e);
+            for shaped in self.shaper.push(&event) {
+                self.queue_checked(shaped);
             }
         }
     }

@@ -13,7 +13,7 @@ use clawgate_wire::WireError;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::classify_table::{RULES, TextMatch};
+use crate::classify_table::{RULES, TOOLS_UNSUPPORTED_RULE, TextMatch};
 use crate::secret::{Secret, redact_secrets};
 use crate::{FailureKind, NetworkCause, ProviderError};
 
@@ -278,6 +278,11 @@ const OVERFLOW_COUNT_PATTERNS: &[&str] = &[
     r"maximum context length of (?P<lim>[\d,]+) tokens\. you requested a total of (?P<req>[\d,]+) tokens",
     r"prompt contains (?P<req>[\d,]+) tokens.*?too large for model with (?P<lim>[\d,]+) maximum context length",
     r"maximum prompt length is (?P<lim>[\d,]+) but the request contains (?P<req>[\d,]+) tokens",
+    r"maximum context length is (?P<lim>[\d,]+) tokens?\.? however,? you requested [\d,]+ output tokens and your prompt contains at least [\d,]+ input tokens,? for a total of at least (?P<req>[\d,]+) tokens",
+    r"request \((?P<req>[\d,]+) tokens\) exceeds the available context size \((?P<lim>[\d,]+) tokens\)",
+    r"n_keep: (?P<req>[\d,]+) >= n_ctx: (?P<lim>[\d,]+)",
+    r"input prompt \((?P<req>[\d,]+) tokens\) is too long and exceeds limit of (?P<lim>[\d,]+)",
+    r"input length \((?P<req>[\d,]+) tokens\) exceeds the maximum allowed length \((?P<lim>[\d,]+) tokens\)",
     // Partial wordings: whichever count they state.
     r"your messages resulted in (?P<req>[\d,]+) tokens",
     r"your request has (?P<req>[\d,]+) input tokens",
@@ -312,6 +317,38 @@ pub fn parse_overflow_counts(message: &str) -> (Option<u64>, Option<u64>) {
         }
     }
     (requested, limit)
+}
+
+/// True when a non-2xx answer means "this server has no such route" rather than anything
+/// about the request: 404, 405 or 501 with an empty body, a framework's bare "not found" /
+/// "method not allowed" (FastAPI's `{"detail":"Not Found"}` from llama-cpp-python, Go's
+/// `404 page not found` from Ollama), or LiteLLM's 404 that wraps such an answer from the
+/// server behind it (`litellm.NotFoundError: … {"detail":"Not Found"}`).
+pub fn is_missing_endpoint(status: u16, body: &str) -> bool {
+    if !matches!(status, 404 | 405 | 501) {
+        return false;
+    }
+    let fields = extract_error_fields(Some(status), body);
+    let message = fields.message.trim().to_lowercase();
+    const BARE: &[&str] = &[
+        "",
+        "not found",
+        "404 page not found",
+        "method not allowed",
+        "405 method not allowed",
+        "not implemented",
+        "501 not implemented",
+    ];
+    BARE.contains(&message.as_str())
+        || (message.contains("notfounderror") && message.contains("\"detail\":\"not found\""))
+}
+
+/// True when an error says the model cannot take tools (Ollama's 400).
+pub fn is_tools_unsupported(status: Option<u16>, body: &str) -> bool {
+    let fields = extract_error_fields(status, body);
+    matching_rule(&fields)
+        .and_then(|i| RULES.get(i))
+        .is_some_and(|rule| rule.name == TOOLS_UNSUPPORTED_RULE)
 }
 
 /// A reqwest/hyper/io failure (no HTTP status): connect refused, reset, DNS, TLS, timeouts.
@@ -397,3 +434,7 @@ mod tests;
 #[cfg(test)]
 #[path = "classify_hosted_tests.rs"]
 mod hosted_tests;
+
+#[cfg(test)]
+#[path = "classify_local_tests.rs"]
+mod local_tests;

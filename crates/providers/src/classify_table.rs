@@ -73,6 +73,8 @@ const RATE_LIMIT: FailureKind = FailureKind::RateLimit { retry_after: None };
 
 /// Context-overflow wordings of llama.cpp, llama-cpp-python, vLLM, SGLang, LM Studio, Ollama,
 /// OpenAI (chat and Responses), Anthropic, OpenRouter, LiteLLM, Mistral, xAI, Groq, Gemini.
+/// The local servers' strings are read from their sources (see `docs/upstream-quirks.md`
+/// for where each one comes from); each is tested in `classify_tests.rs`.
 const OVERFLOW_WORDING: &[&str] = &[
     "context_length_exceeded",
     "context length exceeded",
@@ -96,6 +98,26 @@ const OVERFLOW_WORDING: &[&str] = &[
     "reduce the length of the messages",
     "available context size",
     "context window exceeds limit",
+    // llama.cpp server when generation fills the context (HTTP 500, or an SSE error event);
+    // LM Studio passes it on, as a 400 or inside "Engine protocol predict stream …".
+    "context size has been exceeded",
+    "exceed_context_size_error",
+    // Older llama.cpp server builds (500).
+    "compared to kv size",
+    // LM Studio: "The number of tokens to keep from the initial prompt is greater than the
+    // context length (n_keep: … >= n_ctx: …)".
+    "greater than the context length",
+    // Ollama: "the prompt is longer than the context length currently available …",
+    // "input after truncation exceeds maximum context length", and older builds'
+    // "prompt too long; exceeded max context length by N tokens".
+    "longer than the context length",
+    "exceeds maximum context length",
+    "exceeded max context length",
+    // vLLM's scheduler: "Input prompt (N tokens) is too long and exceeds limit of M".
+    "is too long and exceeds limit of",
+    // SGLang's scheduler: "Input length (N tokens) exceeds the maximum allowed length (M
+    // tokens). Use a shorter input or enable --allow-auto-truncate."
+    "exceeds the maximum allowed length (",
 ];
 
 const BILLING_WORDING: &[&str] = &[
@@ -174,6 +196,14 @@ const AUTH_WORDING: &[&str] = &[
     "no connected db",
 ];
 
+/// Ollama's answer for a model without tool support: `"<model> does not support tools"`
+/// (400). `format`: the request shape is what the model cannot take; the adapter retries once
+/// without tools first when the request allows it.
+const TOOLS_UNSUPPORTED_WORDING: &[&str] = &["does not support tools"];
+
+/// The name of that row (`classify::is_tools_unsupported` looks for it).
+pub const TOOLS_UNSUPPORTED_RULE: &str = "model without tool support";
+
 const TIMEOUT_WORDING: &[&str] = &["timed out", "timeout", "deadline exceeded"];
 
 const SERVER_ERROR_WORDING: &[&str] = &[
@@ -235,6 +265,12 @@ pub static RULES: &[ClassifyRule] = &[
         status: StatusMatch::Any,
         text: TextMatch::Regex(MODEL_NOT_FOUND_REGEX),
         kind: FailureKind::ModelNotFound,
+    },
+    ClassifyRule {
+        name: TOOLS_UNSUPPORTED_RULE,
+        status: StatusMatch::NoStatusOrRange(400, 499),
+        text: TextMatch::Contains(TOOLS_UNSUPPORTED_WORDING),
+        kind: FailureKind::Format,
     },
     ClassifyRule {
         name: "rate limit wording",

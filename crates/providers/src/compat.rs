@@ -12,9 +12,11 @@
 //! | Responses `instructions` | api.openai.com only, else a leading system input item |
 //! | Ollama `num_ctx` | the model's context window when known (unset otherwise: a guessed large window can OOM the server) |
 //! | `store` | api.openai.com only (`store: false`); removed everywhere else |
+//! | assistant `content` beside `tool_calls` | `null` on api.openai.com; `""` elsewhere (llama-cpp-python answers `null` with a 500 validation error) |
 //! | Ollama via `/v1` | `options.num_ctx` = context window (provider id `ollama` or port 11434; `injectNumCtxForOpenAICompat`) |
+//! | Ollama `think` | model marked `reasoning`: `true`, or the request's effort as a level for gpt-oss; marked not reasoning: `false`; a model with no row: the request's effort, else unset |
 
-use clawgate_wire::{EncodeOptions, Request};
+use clawgate_wire::{EncodeOptions, Request, Think};
 use serde_json::Value;
 
 use crate::endpoint::{is_local, is_openai_native};
@@ -61,6 +63,8 @@ pub fn resolve_encode_options(spec: &ProviderSpec, model: &str) -> EncodeOptions
         string_content: compat.requires_string_content.unwrap_or(false),
         instructions_field: compat.supports_instructions.unwrap_or(native),
         num_ctx,
+        // Set per request by the Ollama adapter (`ollama_think`).
+        think: None,
     }
 }
 
@@ -88,10 +92,29 @@ pub fn prepare_request(spec: &ProviderSpec, mut request: Request) -> Request {
     request
 }
 
-/// Fix up an encoded OpenAI-dialect body: OpenAI-only fields go only to api.openai.com, and
-/// the output cap is in the field the server reads.
+/// Ollama's `think` for this request. Sent whenever the model's row says whether it
+/// reasons: Ollama otherwise turns thinking on for every thinking-capable model (and can then
+/// stream a whole reply as `thinking` with empty content), and answers 400 to `think: true`
+/// for a model without thinking. gpt-oss takes a level (`low`/`medium`/`high`) and cannot be
+/// switched off.
+pub fn ollama_think(spec: &ProviderSpec, request: &Request) -> Option<Think> {
+    let levels = request.model.to_ascii_lowercase().contains("gpt-oss");
+    let on = |effort: Option<clawgate_wire::ReasoningEffort>| match effort {
+        Some(effort) if levels => Think::Level(effort),
+        _ => Think::On,
+    };
+    match spec.model(&request.model).map(|m| m.reasoning) {
+        Some(true) => Some(on(request.reasoning)),
+        Some(false) => Some(Think::Off),
+        None => request.reasoning.map(|effort| on(Some(effort))),
+    }
+}
+
+/// Fix up an encoded OpenAI-dialect body (`api`: the dialect it is in): OpenAI-only fields go
+/// only to api.openai.com, and the output cap is in the field the server reads.
 pub fn adjust_openai_body(
     spec: &ProviderSpec,
+    api: ApiKind,
     model: &str,
     options: &EncodeOptions,
     body: &mut Value,
@@ -111,7 +134,7 @@ pub fn adjust_openai_body(
             obj.remove(*field);
         }
     }
-    if spec.api == ApiKind::OpenAiCompletions {
+    if api == ApiKind::OpenAiCompletions {
         let (want, other) = if options.use_max_completion_tokens {
             ("max_completion_tokens", "max_tokens")
         } else {
@@ -127,6 +150,13 @@ pub fn adjust_openai_body(
             obj.remove("tools");
             obj.remove("tool_choice");
             obj.remove("parallel_tool_calls");
+        }
+        if !native && let Some(Value::Array(messages)) = obj.get_mut("messages") {
+            for message in messages {
+                if message["role"] == "assistant" && message.get("content") == Some(&Value::Null) {
+                    message["content"] = Value::from("");
+                }
+            }
         }
         if spec.inject_num_ctx_for_openai_compat
             && is_ollama_server(spec)
@@ -246,7 +276,7 @@ mod tests {
         let o = resolve_encode_options(&s, "m");
         let mut body =
             json!({"model":"m","store":true,"service_tier":"auto","max_completion_tokens":5});
-        adjust_openai_body(&s, "m", &o, &mut body);
+        adjust_openai_body(&s, s.api, "m", &o, &mut body);
         assert_eq!(body, json!({"model":"m","max_tokens":5}));
 
         let n = spec(
@@ -256,8 +286,28 @@ mod tests {
         );
         let o = resolve_encode_options(&n, "m");
         let mut body = json!({"model":"m"});
-        adjust_openai_body(&n, "m", &o, &mut body);
+        adjust_openai_body(&n, n.api, "m", &o, &mut body);
         assert_eq!(body["store"], json!(false));
+    }
+
+    #[test]
+    fn assistant_content_beside_tool_calls_is_a_string_off_openai() {
+        let call = json!({"role": "assistant", "content": null,
+                          "tool_calls": [{"id": "c", "type": "function",
+                                          "function": {"name": "f", "arguments": "{}"}}]});
+        let local = spec(ApiKind::OpenAiCompletions, "x", "http://127.0.0.1:1/v1");
+        let o = resolve_encode_options(&local, "m");
+        let mut body = json!({"model": "m", "messages": [call.clone()]});
+        adjust_openai_body(&local, local.api, "m", &o, &mut body);
+        assert_eq!(body["messages"][0]["content"], json!(""));
+        let openai = spec(
+            ApiKind::OpenAiCompletions,
+            "openai",
+            "https://api.openai.com/v1",
+        );
+        let mut body = json!({"model": "m", "messages": [call]});
+        adjust_openai_body(&openai, openai.api, "m", &o, &mut body);
+        assert_eq!(body["messages"][0]["content"], Value::Null);
     }
 
     #[test]
@@ -270,11 +320,11 @@ mod tests {
         .with_model(ModelInfo::new("qwen").with_context_window(16384));
         let o = resolve_encode_options(&s, "qwen");
         let mut body = json!({"model":"qwen"});
-        adjust_openai_body(&s, "qwen", &o, &mut body);
+        adjust_openai_body(&s, s.api, "qwen", &o, &mut body);
         assert_eq!(body["options"]["num_ctx"], json!(16384));
         s.inject_num_ctx_for_openai_compat = false;
         let mut body = json!({"model":"qwen"});
-        adjust_openai_body(&s, "qwen", &o, &mut body);
+        adjust_openai_body(&s, s.api, "qwen", &o, &mut body);
         assert!(body.get("options").is_none());
         let other = spec(
             ApiKind::OpenAiCompletions,
@@ -283,8 +333,36 @@ mod tests {
         )
         .with_model(ModelInfo::new("qwen").with_context_window(16384));
         let mut body = json!({"model":"qwen"});
-        adjust_openai_body(&other, "qwen", &o, &mut body);
+        adjust_openai_body(&other, other.api, "qwen", &o, &mut body);
         assert!(body.get("options").is_none());
+    }
+
+    #[test]
+    fn ollama_think_follows_the_reasoning_flag_and_the_effort() {
+        use clawgate_wire::ReasoningEffort::{High, Low};
+        let mut spec = spec(ApiKind::Ollama, "ollama", "http://127.0.0.1:11434");
+        let mut thinker = ModelInfo::new("qwen3");
+        thinker.reasoning = true;
+        let mut oss = ModelInfo::new("gpt-oss:20b");
+        oss.reasoning = true;
+        spec.models = vec![thinker, ModelInfo::new("gemma3"), oss];
+        let think = |model: &str, reasoning| {
+            let request = Request {
+                model: model.into(),
+                reasoning,
+                ..Request::default()
+            };
+            ollama_think(&spec, &request)
+        };
+        assert_eq!(think("qwen3", None), Some(Think::On));
+        assert_eq!(think("qwen3", Some(High)), Some(Think::On));
+        assert_eq!(think("gemma3", None), Some(Think::Off), "false when off");
+        assert_eq!(think("gemma3", Some(High)), Some(Think::Off));
+        assert_eq!(think("gpt-oss:20b", Some(Low)), Some(Think::Level(Low)));
+        assert_eq!(think("gpt-oss:20b", None), Some(Think::On));
+        assert_eq!(think("unlisted", None), None, "the server decides");
+        assert_eq!(think("unlisted", Some(High)), Some(Think::On));
+        assert_eq!(think("gpt-oss:120b", Some(High)), Some(Think::Level(High)));
     }
 
     #[test]

@@ -1,17 +1,20 @@
 //! One HTTP attempt, shared by every adapter: build headers, POST the JSON body under the
-//! attempt's connect + header timeout, turn a non-2xx answer into a classified error, and turn
-//! a 2xx answer into an [`EventStream`] (streamed body through the framer and the dialect's
-//! decoder; or a complete body decoded and replayed as events).
+//! attempt's connect + header timeout, turn a non-2xx answer into a classified error (its body
+//! kept, so an adapter can act on what the server said), and turn a 2xx answer into an
+//! [`EventStream`] (streamed body through the framer and the dialect's decoder; or a complete
+//! body decoded and replayed as events), shaped by [`AnswerShaper`] either way.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use clawgate_wire::reasoning_tags::UNLIMITED_LEAD;
 use clawgate_wire::{Event, Response, StreamDecoder, WireError};
 use futures::StreamExt;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 use crate::answer_guard::{AnswerGuard, OverflowHint};
+use crate::answer_shaping::{AnswerShaper, ShapingOptions};
 use crate::body_events::{BodyEvents, Framing};
 use crate::classify::{
     classify_http_error, classify_transport_error, classify_wire_error, parse_retry_after_headers,
@@ -75,9 +78,28 @@ pub struct Decoding {
     pub framing: Framing,
     pub decoder: Box<dyn StreamDecoder>,
     pub decode_response: fn(&Value) -> Result<Response, WireError>,
-    /// Run the `<think>` splitter over text (chat-style local servers).
-    pub split_reasoning_tags: bool,
+    /// Reasoning and harmony out of the text, unique tool-call ids.
+    pub shaping: ShapingOptions,
     pub hint: OverflowHint,
+}
+
+/// A call that failed before any answer: the classified error, and for an HTTP error status
+/// the status and (up to 64 KiB of) the body.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub status: Option<u16>,
+    pub body: String,
+    pub error: ProviderError,
+}
+
+impl From<ProviderError> for Refusal {
+    fn from(error: ProviderError) -> Self {
+        Self {
+            status: None,
+            body: String::new(),
+            error,
+        }
+    }
 }
 
 /// Send the request; `Ok` only for a 2xx response.
@@ -86,7 +108,7 @@ pub async fn send(
     call: PreparedCall,
     ctx: &CallContext,
     keys: &[Secret],
-) -> Result<reqwest::Response, ProviderError> {
+) -> Result<reqwest::Response, Refusal> {
     let builder = client
         .reqwest()
         .post(&call.url)
@@ -103,7 +125,8 @@ pub async fn send(
                 return Err(ProviderError::new(
                     FailureKind::Timeout,
                     format!("no response headers within {} ms", limit.as_millis()),
-                ));
+                )
+                .into());
             }
         },
         None => builder.send().await,
@@ -115,12 +138,12 @@ pub async fn send(
     }
     let retry_after = parse_retry_after_headers(response.headers());
     let body = read_limited(response, ERROR_BODY_LIMIT, ERROR_BODY_TIMEOUT).await;
-    Err(classify_http_error(
-        status.as_u16(),
-        retry_after,
-        &body,
-        keys,
-    ))
+    let error = classify_http_error(status.as_u16(), retry_after, &body, keys);
+    Err(Refusal {
+        status: Some(status.as_u16()),
+        body,
+        error,
+    })
 }
 
 /// Read at most `limit` bytes of a body as text (lossy), giving up after `timeout`.
@@ -192,19 +215,15 @@ pub fn complete_body_events(
         )
     })?;
     let response = (decoding.decode_response)(&json).map_err(|e| classify_wire_error(&e, keys))?;
-    let mut events = clawgate_wire::collect::response_to_events(&response);
-    if decoding.split_reasoning_tags {
-        let mut splitter = clawgate_wire::reasoning_tags::ReasoningTagSplitter::new();
-        let mut split = Vec::with_capacity(events.len());
-        for event in &events {
-            if matches!(event, Event::Finished { .. }) {
-                split.extend(splitter.finish());
-            }
-            split.extend(splitter.push(event));
-        }
-        events = split;
-    }
-    // The answer check runs after splitting: a reply that was only `<think>…</think>` is empty.
+    // The whole text is here: an orphan `</think>` anywhere before the first tag counts.
+    let mut shaping = decoding.shaping.clone();
+    shaping.splitter.reasoning_lead = UNLIMITED_LEAD;
+    let mut shaper = AnswerShaper::new(shaping);
+    let events: Vec<Event> = clawgate_wire::collect::response_to_events(&response)
+        .iter()
+        .flat_map(|event| shaper.push(event))
+        .collect();
+    // The answer check runs after shaping: a reply that was only `<think>…</think>` is empty.
     let mut guard = AnswerGuard::default();
     for event in &events {
         guard.observe(event);

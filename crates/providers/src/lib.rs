@@ -12,6 +12,7 @@
 
 pub mod adapters;
 pub mod answer_guard;
+pub mod answer_shaping;
 pub mod body_events;
 pub mod build;
 pub mod classify;
@@ -23,9 +24,11 @@ pub mod failure;
 pub mod from_config;
 pub mod http_call;
 pub mod http_client;
+pub mod learned;
 pub mod provider;
 pub mod secret;
 pub mod spec;
+pub mod tool_call_ids;
 
 pub use answer_guard::{OverflowHint, estimate_prompt_tokens};
 pub use build::{EngineFactory, ProviderBuildError, build_provider, build_provider_with_engine};
@@ -35,6 +38,7 @@ pub use classify::{
 pub use failure::{FailureKind, NetworkCause, ProviderError};
 pub use from_config::{spec_for_model, spec_from_config, specs_from_registry};
 pub use http_client::HttpClient;
+pub use learned::LearnedBehaviour;
 pub use provider::{CallContext, DiscoveredModel, EventStream, Provider};
 pub use secret::{Secret, redact_secrets};
 pub use spec::{ApiKind, CompatFlags, MaxTokensField, ModelInfo, ProviderSpec};

@@ -9,7 +9,7 @@ use clawgate_wire::{Event, Request};
 use futures::Stream;
 use serde::{Deserialize, Serialize};
 
-use crate::ProviderError;
+use crate::{LearnedBehaviour, ProviderError};
 
 /// Canonical events from one attempt. The stream ends after `Finished`, or with one `Err`.
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<Event, ProviderError>> + Send>>;
@@ -58,4 +58,10 @@ pub trait Provider: Send + Sync {
     /// List the models the upstream serves (discovery). Short timeouts; callers treat an error
     /// as a warning.
     async fn list_models(&self) -> Result<Vec<DiscoveredModel>, ProviderError>;
+
+    /// What this provider learned about its server while running (a Responses server
+    /// bridged to chat, models called without tools, models holding inline reasoning).
+    fn learned(&self) -> LearnedBehaviour {
+        LearnedBehaviour::default()
+    }
 }

@@ -11,6 +11,10 @@ mod chat;
 mod discovery;
 #[path = "all/faults.rs"]
 mod faults;
+#[path = "all/local_answers.rs"]
+mod local_answers;
+#[path = "all/local_recovery.rs"]
+mod local_recovery;
 #[path = "all/ollama.rs"]
 mod ollama;
 #[path = "all/overflow.rs"]

@@ -365,3 +365,74 @@ async fn discovery_against_both() {
     assert!(ids.contains(&"gemma".to_string()), "{models:?}");
     assert!(ids.contains(&"gemma-bridge".to_string()), "{models:?}");
 }
+
+/// llama-cpp-python repeats the call's id on every streamed chunk; whatever it repeats, the
+/// second turn's call gets an id the history does not hold, and the history is sent with
+/// every id once.
+#[tokio::test]
+async fn llama_tool_call_ids_are_unique_across_turns() {
+    let live = Live::load();
+    let p = provider(&live.llama());
+    let first = run(&p, weather_request("gemma-tools", true)).await;
+    first.ok();
+    let first_id = first
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::ToolCallStart { id, .. } => Some(id.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no call: {:?}", first.events));
+    let mut second = weather_request("gemma-tools", false);
+    for _ in 0..2 {
+        // A client that replayed a repeated id: two calls, two results, one id.
+        second.messages.push(Message {
+            role: Role::Assistant,
+            content: vec![clawgate_wire::ContentBlock::ToolCall {
+                id: first_id.clone(),
+                name: "get_weather".into(),
+                arguments: r#"{"city":"Paris"}"#.into(),
+            }],
+        });
+        second.messages.push(Message {
+            role: Role::Tool,
+            content: vec![clawgate_wire::ContentBlock::ToolResult {
+                call_id: first_id.clone(),
+                name: Some("get_weather".into()),
+                content: "sunny".into(),
+                is_error: false,
+            }],
+        });
+    }
+    second
+        .messages
+        .push(Message::text(Role::User, "And in Lyon?"));
+    let out = run(&p, second).await;
+    out.ok();
+    let ids: Vec<String> = out
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ToolCallStart { id, .. } => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "{:?}", out.events);
+    assert_ne!(ids[0], first_id);
+}
+
+/// llama-cpp-python has no `/v1/responses`: a provider configured with `openai-responses` on
+/// it answers through `/chat/completions` and says so.
+#[tokio::test]
+async fn a_responses_provider_on_llama_cpp_python_is_bridged_to_chat() {
+    let live = Live::load();
+    let mut spec = live.llama();
+    spec.api = ApiKind::OpenAiResponses;
+    let p = provider(&spec);
+    for stream in [true, false] {
+        let out = run(&p, request("gemma", "Say hi", stream)).await;
+        out.ok();
+        assert!(!out.text().is_empty(), "stream={stream}");
+    }
+    assert!(p.learned().responses_via_chat);
+}

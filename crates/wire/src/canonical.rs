@@ -8,7 +8,10 @@
 //!   blocks (Anthropic's user-message `tool_result` blocks are split out on decode and merged
 //!   back on encode);
 //! - tool-call arguments are the JSON *text* the model produced (it may be invalid JSON while
-//!   streaming, and a small local model may emit invalid JSON at the end too).
+//!   streaming, and a small local model may emit invalid JSON at the end too);
+//! - tool-call ids are unique within a conversation (dialects that match results by tool
+//!   name, like Ollama's, cannot tell two calls with one id apart). Upstreams do repeat ids;
+//!   `clawgate-providers` makes them unique on the way in and out.
 
 use serde::{Deserialize, Serialize};
 

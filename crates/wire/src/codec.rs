@@ -47,6 +47,17 @@ pub struct EncodeOptions {
     pub instructions_field: bool,
     /// Ollama: `options.num_ctx`.
     pub num_ctx: Option<u32>,
+    /// Ollama: the `think` field. `None` derives it from the request (`true` when it asks
+    /// for reasoning, absent otherwise).
+    pub think: Option<Think>,
+}
+
+/// Ollama's `think`: a switch for most thinking models, a level for gpt-oss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Think {
+    Off,
+    On,
+    Level(crate::ReasoningEffort),
 }
 
 impl Default for EncodeOptions {
@@ -59,6 +70,7 @@ impl Default for EncodeOptions {
             string_content: false,
             instructions_field: true,
             num_ctx: None,
+            think: None,
         }
     }
 }

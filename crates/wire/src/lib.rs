@@ -19,7 +19,7 @@ pub mod codec;
 pub mod error;
 
 pub use canonical::*;
-pub use codec::{EncodeOptions, Frame, StreamDecoder, StreamEncoder};
+pub use codec::{EncodeOptions, Frame, StreamDecoder, StreamEncoder, Think};
 pub use error::WireError;
 
 pub mod anthropic;

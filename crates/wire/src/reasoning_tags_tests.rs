@@ -1,32 +1,79 @@
 use super::*;
 
-/// Collapses events into runs of (is_reasoning, text).
-fn runs(events: &[Event]) -> Vec<(bool, String)> {
-    let mut out: Vec<(bool, String)> = Vec::new();
+/// Output collapsed into runs of (is_reasoning, text), plus the tool calls as
+/// (index, name, arguments) and the stop reason of `Finished`, if any.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Split {
+    runs: Vec<(bool, String)>,
+    calls: Vec<(u32, String, String)>,
+    stop: Option<StopReason>,
+}
+
+fn collect(events: &[Event]) -> Split {
+    let mut split = Split::default();
     for event in events {
         let (reasoning, text) = match event {
             Event::TextDelta { text } => (false, text),
             Event::ReasoningDelta { text } => (true, text),
+            Event::ToolCallStart { index, name, .. } => {
+                split.calls.push((*index, name.clone(), String::new()));
+                continue;
+            }
+            Event::ToolCallArgsDelta { index, delta } => {
+                if let Some(call) = split.calls.iter_mut().find(|c| c.0 == *index) {
+                    call.2.push_str(delta);
+                }
+                continue;
+            }
+            Event::Finished { stop_reason } => {
+                split.stop = Some(*stop_reason);
+                continue;
+            }
             _ => continue,
         };
-        match out.last_mut() {
+        match split.runs.last_mut() {
             Some((r, t)) if *r == reasoning => t.push_str(text),
-            _ => out.push((reasoning, text.clone())),
+            _ => split.runs.push((reasoning, text.clone())),
         }
     }
-    out
+    split
 }
 
-fn run_chunks(chunks: &[&str]) -> Vec<(bool, String)> {
-    let mut splitter = ReasoningTagSplitter::new();
+/// Collapses events into runs of (is_reasoning, text).
+fn runs(events: &[Event]) -> Vec<(bool, String)> {
+    collect(events).runs
+}
+
+fn lead(limit: usize) -> SplitterOptions {
+    SplitterOptions {
+        tools: Vec::new(),
+        reasoning_lead: limit,
+    }
+}
+
+fn tools(names: &[&str]) -> SplitterOptions {
+    SplitterOptions {
+        tools: names.iter().map(|n| (*n).to_owned()).collect(),
+        reasoning_lead: 0,
+    }
+}
+
+fn feed(options: &SplitterOptions, chunks: &[&str], finished: bool) -> Split {
+    let mut splitter = ReasoningTagSplitter::with_options(options.clone());
     let mut events = Vec::new();
     for chunk in chunks {
         events.extend(splitter.push(&Event::TextDelta {
             text: (*chunk).to_owned(),
         }));
     }
-    events.extend(splitter.finish());
-    runs(&events)
+    if finished {
+        events.extend(splitter.push(&Event::Finished {
+            stop_reason: StopReason::Stop,
+        }));
+    } else {
+        events.extend(splitter.finish());
+    }
+    collect(&events)
 }
 
 fn char_bounds(s: &str) -> Vec<usize> {
@@ -34,18 +81,18 @@ fn char_bounds(s: &str) -> Vec<usize> {
 }
 
 /// Every 2-way and 3-way split and the char-by-char feed give the unsplit result.
-fn check_all_splits(input: &str) -> Vec<(bool, String)> {
-    let expected = run_chunks(&[input]);
+fn check_all_splits_with(options: &SplitterOptions, input: &str) -> Split {
+    let expected = feed(options, &[input], true);
     let bounds = char_bounds(input);
     for &a in &bounds {
         assert_eq!(
-            run_chunks(&[&input[..a], &input[a..]]),
+            feed(options, &[&input[..a], &input[a..]], true),
             expected,
             "{input:?} split at {a}"
         );
         for &b in bounds.iter().filter(|b| **b >= a) {
             assert_eq!(
-                run_chunks(&[&input[..a], &input[a..b], &input[b..]]),
+                feed(options, &[&input[..a], &input[a..b], &input[b..]], true),
                 expected,
                 "{input:?} split at {a},{b}"
             );
@@ -53,28 +100,45 @@ fn check_all_splits(input: &str) -> Vec<(bool, String)> {
     }
     let chars: Vec<String> = input.chars().map(String::from).collect();
     let pieces: Vec<&str> = chars.iter().map(String::as_str).collect();
-    assert_eq!(run_chunks(&pieces), expected, "{input:?} char by char");
+    assert_eq!(
+        feed(options, &pieces, true),
+        expected,
+        "{input:?} char by char"
+    );
     expected
 }
 
-fn split(input: &str) -> (String, String) {
-    let runs = check_all_splits(input);
-    let via_fn = split_reasoning_tags(input);
+fn check_all_splits(input: &str) -> Vec<(bool, String)> {
+    check_all_splits_with(&lead(UNLIMITED_LEAD), input).runs
+}
+
+fn joined(runs: &[(bool, String)]) -> (String, String) {
     let mut reasoning = String::new();
     let mut text = String::new();
     for (is_reasoning, piece) in runs {
-        if is_reasoning {
-            reasoning.push_str(&piece);
+        if *is_reasoning {
+            reasoning.push_str(piece);
         } else {
-            text.push_str(&piece);
+            text.push_str(piece);
         }
     }
+    (reasoning, text)
+}
+
+/// `(reasoning, text)` by every split, checked against [`split_reasoning_tags`].
+fn split(input: &str) -> (String, String) {
+    let result = joined(&check_all_splits(input));
     assert_eq!(
-        via_fn,
-        (reasoning.clone(), text.clone()),
+        split_reasoning_tags(input),
+        result,
         "split_reasoning_tags agrees"
     );
-    (reasoning, text)
+    result
+}
+
+/// Like [`split`], for a stream with no lead (what a model not known to reason gets).
+fn split_no_lead(input: &str) -> (String, String) {
+    joined(&check_all_splits_with(&lead(0), input).runs)
 }
 
 fn pair(reasoning: &str, text: &str) -> (String, String) {
@@ -119,8 +183,10 @@ fn unclosed_block_keeps_the_rest_as_reasoning() {
 
 #[test]
 fn stray_close_and_final_tags_are_removed() {
-    assert_eq!(split("leak</think>Answer"), pair("", "leakAnswer"));
+    assert_eq!(split_no_lead("leak</think>Answer"), pair("", "leakAnswer"));
     assert_eq!(split("<final>Answer</final>"), pair("", "Answer"));
+    // A closing tag after a closed block is stray too, lead or not.
+    assert_eq!(split("<think>a</think>b</think>c"), pair("a", "bc"));
 }
 
 #[test]
@@ -161,8 +227,12 @@ fn chat_template_tokens_are_stripped() {
 fn harmony_channels_split_analysis_from_final() {
     let harmony = "<|channel|>analysis<|message|>User wants 2+2.<|end|><|start|>assistant<|channel|>final<|message|>4<|return|>";
     assert_eq!(split(harmony), pair("User wants 2+2.", "4"));
+    // A call to a tool the request does not have is not for the user: reasoning.
     let commentary = "<|start|>assistant<|channel|>commentary to=functions.x <|constrain|>json<|message|>{}<|call|>done";
     assert_eq!(split(commentary), pair("{}", "done"));
+    // A commentary preamble without a recipient is meant for the user.
+    let preamble = "<|channel|>commentary<|message|>Checking the files.<|end|>";
+    assert_eq!(split(preamble), pair("", "Checking the files."));
 }
 
 #[test]
@@ -177,7 +247,7 @@ fn non_text_events_pass_through_and_flush_held_text() {
         "holds only the tag prefix"
     );
     events = splitter.push(&Event::Finished {
-        stop_reason: crate::StopReason::Stop,
+        stop_reason: StopReason::Stop,
     });
     assert_eq!(
         events,
@@ -186,7 +256,7 @@ fn non_text_events_pass_through_and_flush_held_text() {
                 text: "<thi".into()
             },
             Event::Finished {
-                stop_reason: crate::StopReason::Stop
+                stop_reason: StopReason::Stop
             },
         ]
     );
@@ -199,7 +269,7 @@ fn finished_resolves_an_open_channel_name_before_it() {
         text: "<|channel|>analys".into(),
     });
     events.extend(splitter.push(&Event::Finished {
-        stop_reason: crate::StopReason::Stop,
+        stop_reason: StopReason::Stop,
     }));
     assert_eq!(
         events,
@@ -208,7 +278,7 @@ fn finished_resolves_an_open_channel_name_before_it() {
                 text: "analys".into()
             },
             Event::Finished {
-                stop_reason: crate::StopReason::Stop
+                stop_reason: StopReason::Stop
             },
         ]
     );
@@ -223,12 +293,167 @@ fn long_non_tags_are_not_held_forever() {
     assert_eq!(runs(&events), vec![(false, text)]);
 }
 
+#[test]
+fn an_orphan_close_makes_the_lead_reasoning() {
+    // vLLM/SGLang with MiniMax M2, GLM, Qwen3: the template opened the block in the prompt.
+    assert_eq!(
+        split("The user wants a haiku.\n</think>\n\nLeaves fall."),
+        pair("The user wants a haiku.\n", "Leaves fall.")
+    );
+    // Template tokens before it are stripped and do not end the lead.
+    assert_eq!(
+        split("<|im_start|>assistant\nplan</think>answer<|im_end|>"),
+        pair("plan", "answer")
+    );
+    // An opening tag first: an ordinary block, the lead was answer text.
+    assert_eq!(split("Hi <think>x</think>there"), pair("x", "Hi there"));
+    // No tag at all: everything is answer.
+    assert_eq!(split("just an answer"), pair("", "just an answer"));
+}
+
+#[test]
+fn without_a_lead_an_orphan_close_is_reported() {
+    let mut splitter = ReasoningTagSplitter::new();
+    let mut events = splitter.push_text("plan</think>answer");
+    events.extend(splitter.finish());
+    assert_eq!(joined(&runs(&events)), pair("", "plananswer"));
+    assert!(splitter.saw_orphan_close());
+
+    let mut normal = ReasoningTagSplitter::new();
+    normal.push_text("<think>a</think>b</think>");
+    assert!(
+        !normal.saw_orphan_close(),
+        "a later stray close is not an orphan lead"
+    );
+}
+
+#[test]
+fn a_lead_past_its_limit_is_answer_text() {
+    let options = lead(5);
+    let out = check_all_splits_with(&options, "abcdef</think>x");
+    assert_eq!(joined(&out.runs), pair("", "abcdefx"));
+    let out = check_all_splits_with(&options, "abcd</think>x");
+    assert_eq!(joined(&out.runs), pair("abcd", "x"));
+}
+
+#[test]
+fn structured_reasoning_or_calls_end_the_lead() {
+    let mut splitter = ReasoningTagSplitter::with_options(lead(UNLIMITED_LEAD));
+    let mut events = splitter.push(&Event::ReasoningDelta {
+        text: "parsed".into(),
+    });
+    events.extend(splitter.push(&Event::TextDelta {
+        text: "Answer".into(),
+    }));
+    assert_eq!(
+        events,
+        vec![
+            Event::ReasoningDelta {
+                text: "parsed".into()
+            },
+            Event::TextDelta {
+                text: "Answer".into()
+            },
+        ],
+        "a server that parses reasoning gets its answer streamed at once"
+    );
+
+    let mut splitter = ReasoningTagSplitter::with_options(lead(UNLIMITED_LEAD));
+    assert!(splitter.push_text("held ").is_empty(), "the lead holds");
+    let events = splitter.push(&Event::ToolCallStart {
+        index: 0,
+        id: "c".into(),
+        name: "f".into(),
+    });
+    assert_eq!(
+        events,
+        vec![
+            Event::TextDelta {
+                text: "held ".into()
+            },
+            Event::ToolCallStart {
+                index: 0,
+                id: "c".into(),
+                name: "f".into()
+            },
+        ]
+    );
+}
+
+#[test]
+fn a_harmony_commentary_to_a_tool_is_a_call() {
+    // LM Studio's Responses `output_text` from gpt-oss, verbatim shape.
+    let leaked = r#"<|channel|>commentary to=exec<|constrain|>json<|message|>{"command":"ls"}"#;
+    let out = check_all_splits_with(&tools(&["exec"]), leaked);
+    assert_eq!(joined(&out.runs), pair("", ""));
+    assert_eq!(
+        out.calls,
+        vec![(0, "exec".to_owned(), r#"{"command":"ls"}"#.to_owned())]
+    );
+    assert_eq!(out.stop, Some(StopReason::ToolUse));
+
+    let full = concat!(
+        "<|channel|>analysis<|message|>Need to list.<|end|>",
+        "<|start|>assistant<|channel|>commentary to=functions.exec <|constrain|>json",
+        r#"<|message|>{"command":"ls"}<|call|>"#
+    );
+    let out = check_all_splits_with(&tools(&["exec"]), full);
+    assert_eq!(joined(&out.runs), pair("Need to list.", ""));
+    assert_eq!(out.calls.len(), 1);
+    assert_eq!(out.calls[0].2, r#"{"command":"ls"}"#);
+
+    // The recipient in the role part of the header.
+    let role = r#"<|start|>assistant to=functions.read<|channel|>commentary json<|message|>{"path":"a<b"}<|call|>"#;
+    let out = check_all_splits_with(&tools(&["exec", "read"]), role);
+    assert_eq!(
+        out.calls,
+        vec![(0, "read".to_owned(), r#"{"path":"a<b"}"#.to_owned())]
+    );
+    assert_eq!(joined(&out.runs), pair("", ""));
+}
+
+#[test]
+fn harmony_calls_and_upstream_calls_never_share_an_index() {
+    let mut splitter = ReasoningTagSplitter::with_options(tools(&["exec"]));
+    let mut events = splitter.push(&Event::ToolCallStart {
+        index: 0,
+        id: "up".into(),
+        name: "read".into(),
+    });
+    events.extend(splitter.push_text("<|channel|>commentary to=exec<|message|>{}<|call|>"));
+    events.extend(splitter.push(&Event::ToolCallArgsDelta {
+        index: 0,
+        delta: "{}".into(),
+    }));
+    events.extend(splitter.push(&Event::Finished {
+        stop_reason: StopReason::ToolUse,
+    }));
+    let out = collect(&events);
+    assert_eq!(
+        out.calls,
+        vec![
+            (0, "read".to_owned(), "{}".to_owned()),
+            (1, "exec".to_owned(), "{}".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn harmony_finished_by_length_keeps_length() {
+    let mut splitter = ReasoningTagSplitter::with_options(tools(&["exec"]));
+    let mut events = splitter.push_text("<|channel|>commentary to=exec<|message|>{\"a\":");
+    events.extend(splitter.push(&Event::Finished {
+        stop_reason: StopReason::Length,
+    }));
+    assert_eq!(collect(&events).stop, Some(StopReason::Length));
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;
 
-    /// Pieces that exercise every state: tags (whole and in halves), template tokens, code
-    /// markers, line breaks and plain text.
+    /// Pieces that exercise every state: tags (whole and in halves), template and harmony
+    /// tokens, header words, code markers, line breaks and plain text.
     const PIECES: &[&str] = &[
         "<think>",
         "</think>",
@@ -241,8 +466,17 @@ mod properties {
         "<|channel|>",
         "analysis",
         "final",
+        "commentary",
+        " to=functions.exec",
+        " to=exec",
+        " to=other",
+        "<|constrain|>",
+        "json",
+        "{\"a\":1}",
         "<|message|>",
         "<|end|>",
+        "<|call|>",
+        "<|return|>",
         "<|start|>",
         "assistant",
         "<|im_start|>",
@@ -263,37 +497,109 @@ mod properties {
         "<|",
     ];
 
+    const TOKENS: &[&str] = &[
+        "<|im_start|>",
+        "<|im_end|>",
+        "<|channel|>",
+        "<|message|>",
+        "<|end|>",
+        "<|start|>",
+        "<|call|>",
+        "<|return|>",
+        "<|constrain|>",
+    ];
+
     fn input() -> impl Strategy<Value = String> {
         prop::collection::vec(prop::sample::select(PIECES), 0..24).prop_map(|p| p.concat())
+    }
+
+    fn options() -> impl Strategy<Value = SplitterOptions> {
+        (
+            prop::sample::select(vec![0usize, 7, UNLIMITED_LEAD]),
+            any::<bool>(),
+        )
+            .prop_map(|(reasoning_lead, with_tools)| SplitterOptions {
+                tools: if with_tools {
+                    vec!["exec".to_owned()]
+                } else {
+                    Vec::new()
+                },
+                reasoning_lead,
+            })
+    }
+
+    fn cut<'a>(text: &'a str, cuts: &[usize]) -> Vec<&'a str> {
+        let bounds = char_bounds(text);
+        let mut points: Vec<usize> = cuts.iter().map(|c| bounds[c % bounds.len()]).collect();
+        points.sort_unstable();
+        let mut chunks = Vec::new();
+        let mut start = 0;
+        for point in points {
+            chunks.push(&text[start..point]);
+            start = point;
+        }
+        chunks.push(&text[start..]);
+        chunks
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
 
         #[test]
-        fn any_split_gives_the_unsplit_result(text in input(), cuts in prop::collection::vec(any::<usize>(), 0..6)) {
-            let expected = run_chunks(&[&text]);
-            let bounds = char_bounds(&text);
-            let mut points: Vec<usize> = cuts.iter().map(|c| bounds[c % bounds.len()]).collect();
-            points.sort_unstable();
-            let mut chunks = Vec::new();
-            let mut start = 0;
-            for point in points {
-                chunks.push(&text[start..point]);
-                start = point;
-            }
-            chunks.push(&text[start..]);
-            prop_assert_eq!(run_chunks(&chunks), expected);
+        fn any_split_gives_the_unsplit_result(
+            text in input(),
+            options in options(),
+            cuts in prop::collection::vec(any::<usize>(), 0..6),
+        ) {
+            let expected = feed(&options, &[&text], true);
+            prop_assert_eq!(feed(&options, &cut(&text, &cuts), true), expected);
         }
 
         #[test]
-        fn text_outside_code_never_keeps_template_tokens(text in input()) {
-            let (_, answer) = split_reasoning_tags(&text);
+        fn text_outside_code_never_keeps_template_tokens(text in input(), options in options()) {
+            let (_, answer) = joined(&feed(&options, &[&text], true).runs);
             if !text.contains('`') && !text.contains('~') {
-                for token in ["<|im_start|>", "<|im_end|>", "<|channel|>", "<|message|>", "<|end|>"] {
+                for token in TOKENS {
                     prop_assert!(!answer.contains(token), "{token} leaked from {text:?} into {answer:?}");
                 }
             }
+        }
+
+        #[test]
+        fn text_before_an_orphan_close_is_never_answer(
+            words in prop::collection::vec(prop::sample::select(&["ñu ", "ñandú", "\n", "ñ"][..]), 1..8),
+            rest in input(),
+            cuts in prop::collection::vec(any::<usize>(), 0..6),
+        ) {
+            let lead: String = words.concat();
+            let text = format!("{lead}</think>{rest}");
+            let out = feed(&super::lead(UNLIMITED_LEAD), &cut(&text, &cuts), true);
+            let (reasoning, answer) = joined(&out.runs);
+            prop_assert!(!answer.contains('ñ'), "{text:?} gave answer {answer:?}");
+            prop_assert!(reasoning.starts_with(&lead), "{text:?} gave reasoning {reasoning:?}");
+        }
+
+        #[test]
+        fn harmony_call_arguments_survive_any_split(
+            args in "[a-z0-9{}\":, <>]{0,24}",
+            analysis in "[a-z ]{0,12}",
+            recipient_in_role in any::<bool>(),
+            cuts in prop::collection::vec(any::<usize>(), 0..8),
+        ) {
+            let header = if recipient_in_role {
+                "<|start|>assistant to=functions.exec<|channel|>commentary <|constrain|>json"
+            } else {
+                "<|start|>assistant<|channel|>commentary to=exec<|constrain|>json"
+            };
+            let text = format!(
+                "<|channel|>analysis<|message|>{analysis}<|end|>{header}<|message|>{args}<|call|>"
+            );
+            let options = tools(&["exec"]);
+            let out = feed(&options, &cut(&text, &cuts), true);
+            prop_assert_eq!(out.calls, vec![(0, "exec".to_owned(), args.clone())]);
+            prop_assert_eq!(out.stop, Some(StopReason::ToolUse));
+            let (_, answer) = joined(&out.runs);
+            prop_assert_eq!(answer, "");
         }
     }
 }

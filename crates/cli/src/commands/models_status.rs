@@ -3,7 +3,9 @@
 //! from), and its cooldown state from the state dir's cooldown store; with `--probe`, whether
 //! it answers its model list and how fast, whether each configured model is served, and the
 //! context window the server really runs with when it differs from the config (the most
-//! common local-model misconfiguration). `--check` turns "the primary cannot serve" into exit
+//! common local-model misconfiguration), and what the providers learned about their servers
+//! (a Responses server without `/responses`, bridged to chat; models called without tools;
+//! models whose inline reasoning is held). `--check` turns "the primary cannot serve" into exit
 //! code 1, for scripts and health checks.
 //!
 //! Providers, router and cooldown store come from `clawgate_runtime::Services`, the one
@@ -16,7 +18,7 @@ use std::time::Duration;
 
 use clap::Args;
 use clawgate_config::{KeySource, LoadedConfig, ModelEntry, ProviderEntry, api_key_env_var};
-use clawgate_providers::{DiscoveredModel, Secret};
+use clawgate_providers::{DiscoveredModel, LearnedBehaviour, Secret};
 use clawgate_router::{CandidateRef, ProbeResult, probe_all, provider_status};
 use clawgate_runtime::{Services, ServicesOptions};
 
@@ -115,6 +117,8 @@ pub struct ProviderRow {
     pub problem: Option<String>,
     pub cooldown: Option<CooldownInfo>,
     pub probe: Option<ProbeResult>,
+    /// What the provider learned about its server (after a probe, or in a running process).
+    pub learned: LearnedBehaviour,
 }
 
 #[derive(Debug)]
@@ -193,12 +197,18 @@ pub async fn collect(services: &Services, args: &ModelsStatusArgs) -> StatusRepo
                 .map(|p| p.message.clone()),
             cooldown: None,
             probe: None,
+            learned: LearnedBehaviour::default(),
             entry,
         })
         .collect();
     fill_cooldowns(services, &mut providers);
     if args.probe {
         probe_providers(services, &mut providers, args).await;
+    }
+    for row in &mut providers {
+        if let Some(target) = services.router().providers().get(&row.entry.id) {
+            row.learned = target.provider.learned();
+        }
     }
     let mut warnings = Vec::new();
     let models = model_rows(services, &providers, &primary, &fallbacks, &mut warnings);

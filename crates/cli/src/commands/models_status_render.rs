@@ -4,6 +4,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use clawgate_providers::LearnedBehaviour;
 use clawgate_router::clock::human_duration;
 use serde_json::{Value, json};
 
@@ -130,6 +131,11 @@ pub fn print_human(report: &StatusReport) {
         let problem = row.problem.as_deref().unwrap_or_default();
         println!("note: {}: {problem}", row.entry.id);
     }
+    for row in &report.providers {
+        for line in learned_lines(&row.learned) {
+            println!("note: {}: {line}", row.entry.id);
+        }
+    }
     if report.probed {
         for row in &report.providers {
             if let Some(error) = row.probe.as_ref().and_then(|p| p.error.as_ref()) {
@@ -152,6 +158,29 @@ pub fn print_human(report: &StatusReport) {
             report.check_problems.join("; ")
         );
     }
+}
+
+/// What a provider learned, one sentence each.
+pub fn learned_lines(learned: &LearnedBehaviour) -> Vec<String> {
+    let mut lines = Vec::new();
+    if learned.responses_via_chat {
+        lines.push(
+            "the server has no /responses; calls are bridged to /chat/completions".to_string(),
+        );
+    }
+    if !learned.models_without_tools.is_empty() {
+        lines.push(format!(
+            "called without tools (the server said they are not supported): {}",
+            learned.models_without_tools.join(", ")
+        ));
+    }
+    if !learned.models_with_inline_reasoning.is_empty() {
+        lines.push(format!(
+            "answers held until </think> (reasoning written inline): {}",
+            learned.models_with_inline_reasoning.join(", ")
+        ));
+    }
+    lines
 }
 
 fn key_json(key: &KeyInfo) -> Value {
@@ -205,6 +234,11 @@ fn provider_json(row: &ProviderRow) -> Value {
         "key": key_json(&row.key),
         "cooldown": cooldown_json(&row.cooldown),
         "probe": probe_json(row),
+        "learned": if row.learned.is_empty() {
+            Value::Null
+        } else {
+            serde_json::to_value(&row.learned).unwrap_or(Value::Null)
+        },
     })
 }
 
@@ -235,4 +269,27 @@ pub fn status_json(report: &StatusReport) -> Value {
             "problems": report.check_problems,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learned_behaviour_reads_as_sentences() {
+        assert!(learned_lines(&LearnedBehaviour::default()).is_empty());
+        let learned = LearnedBehaviour {
+            responses_via_chat: true,
+            models_without_tools: vec!["gemma3".into()],
+            models_with_inline_reasoning: vec!["minimax-m2".into(), "glm-4.6".into()],
+        };
+        assert_eq!(
+            learned_lines(&learned),
+            vec![
+                "the server has no /responses; calls are bridged to /chat/completions",
+                "called without tools (the server said they are not supported): gemma3",
+                "answers held until </think> (reasoning written inline): minimax-m2, glm-4.6",
+            ]
+        );
+    }
 }

@@ -308,3 +308,47 @@ async fn an_unreachable_primary_fails_the_check_only_when_probed() {
     // Probes never write cooldowns.
     assert!(!cli.path("state/cooldowns.json").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_says_when_a_responses_server_has_no_responses_route() {
+    let primary =
+        MockServer::start(MockConfig::default().quirk(mock_upstream::Quirk::NoResponsesRoute404))
+            .await;
+    let fallback = MockServer::start(MockConfig::default()).await;
+    let cli = Cli::new();
+    let text = config(
+        &primary.openai_base_url(),
+        &fallback.openai_base_url(),
+        8192,
+    )
+    .replacen(
+        r#"api: "openai-completions""#,
+        r#"api: "openai-responses""#,
+        1,
+    );
+    let cfg = cli.write("cfg/clawgate.json", &text);
+    let cfg = cfg.to_str().unwrap();
+    let r = run(
+        &cli,
+        &["--config", cfg, "models", "status", "--probe", "--json"],
+        ENV,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let json = r.json();
+    let local = provider(&json, "local");
+    assert_eq!(local["api"], "openai-responses");
+    assert_eq!(local["learned"]["responsesViaChat"], true, "{local}");
+    assert_eq!(provider(&json, "hosted")["learned"], Value::Null);
+
+    let r = run(&cli, &["--config", cfg, "models", "status", "--probe"], ENV);
+    assert!(
+        r.stdout.contains(
+            "note: local: the server has no /responses; calls are bridged to /chat/completions"
+        ),
+        "{}",
+        r.stdout
+    );
+    // Without a probe nothing was asked, so nothing is known.
+    let r = run(&cli, &["--config", cfg, "models", "status", "--json"], ENV);
+    assert_eq!(provider(&r.json(), "local")["learned"], Value::Null);
+}

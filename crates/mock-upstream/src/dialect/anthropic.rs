@@ -14,7 +14,11 @@ fn msg_id(a: &Answer) -> String {
     format!("msg_mock{}", a.seq)
 }
 fn tool_id(a: &Answer) -> String {
-    format!("toolu_mock{}", a.seq)
+    match a.tool_call.as_ref().and_then(|t| t.fixed_id.as_ref()) {
+        // Anthropic ids have no dots or colons: the repeated one is plain.
+        Some(_) => "toolu_0".to_owned(),
+        None => format!("toolu_mock{}", a.seq),
+    }
 }
 fn signature(a: &Answer) -> String {
     format!("mock-signature-{}", a.seq)

@@ -16,7 +16,10 @@ fn id(a: &Answer) -> String {
 
 /// The tool call id (shared with the Responses `call_id`).
 pub fn call_id(a: &Answer) -> String {
-    format!("call_mock{}", a.seq)
+    match a.tool_call.as_ref().and_then(|t| t.fixed_id.clone()) {
+        Some(id) => id,
+        None => format!("call_mock{}", a.seq),
+    }
 }
 
 fn finish_reason(stop: Stop) -> &'static str {

@@ -16,7 +16,7 @@ fn message(body: &Value) -> String {
 }
 
 #[tokio::test]
-async fn every_server_wording_is_a_400_naming_the_limit() {
+async fn every_server_wording_is_a_400_or_500_naming_the_limit() {
     let mock = MockServer::start(MockConfig::default()).await;
     for server in OverflowServer::ALL {
         mock.push_script(Script {
@@ -25,7 +25,13 @@ async fn every_server_wording_is_a_400_naming_the_limit() {
             ..Script::overflow(server)
         });
         let (status, body) = post_json(&mock, "/v1/chat/completions", &chat(false)).await;
-        assert_eq!(status, 400, "{server}");
+        let want_status = match server {
+            OverflowServer::LlamaServerContextSize
+            | OverflowServer::LlamaServerKvSize
+            | OverflowServer::OllamaPromptTooLong => 500,
+            _ => 400,
+        };
+        assert_eq!(status, want_status, "{server}");
         let msg = message(&body);
         let expected: &[&str] = match server {
             OverflowServer::LlamaCppPython => &[
@@ -41,6 +47,20 @@ async fn every_server_wording_is_a_400_naming_the_limit() {
             OverflowServer::Openai => &["maximum context length is 4096 tokens"],
             OverflowServer::Anthropic => &["prompt is too long: 13915 tokens > 4096 maximum"],
             OverflowServer::Litellm => &["ContextWindowExceededError", "4096 tokens"],
+            // Issue 10, wire side.
+            OverflowServer::LlamaServerContextSize => &["Context size has been exceeded."],
+            OverflowServer::LlamaServerKvSize => &["too big compared to KV size"],
+            OverflowServer::LmStudioContextSize => &["Context size has been exceeded."],
+            OverflowServer::LmStudioKeep => &["(n_keep: 13915 >= n_ctx: 4096)"],
+            OverflowServer::OllamaPromptLonger => &["the prompt is longer than the context length"],
+            OverflowServer::OllamaPromptTooLong => &["exceeded max context length by 9819 tokens"],
+            OverflowServer::VllmTotal => &[
+                "maximum context length is 4096 tokens",
+                "for a total of at least 13915 tokens",
+            ],
+            OverflowServer::SglangInputLength => {
+                &["Input length (13915 tokens) exceeds the maximum allowed length (4096 tokens)"]
+            }
         };
         for e in expected {
             assert!(msg.contains(e), "{server}: {msg}");
@@ -116,4 +136,19 @@ async fn llama_cpp_python_streams_an_empty_200_and_litellm_masks_it_as_stop() {
     mock.push_script(Script::overflow(OverflowServer::Vllm));
     let (status, _, _) = stream_text(&mock, "/v1/chat/completions", &chat(true)).await;
     assert_eq!(status, 400, "others reject before streaming");
+}
+
+#[tokio::test]
+async fn llama_server_streams_context_size_exceeded_as_its_first_event() {
+    let mock = MockServer::start(MockConfig::default()).await;
+    mock.push_script(Script::overflow(OverflowServer::LlamaServerContextSize));
+    let (status, _, text) = stream_text(&mock, "/v1/chat/completions", &chat(true)).await;
+    assert_eq!(status, 200);
+    let events = parse_sse(&text);
+    assert_eq!(events.len(), 1, "{text}");
+    assert_eq!(
+        events[0].json(),
+        json!({"error": {"code": 500, "message": "Context size has been exceeded.",
+                         "type": "server_error"}})
+    );
 }

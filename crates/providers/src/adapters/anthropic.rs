@@ -9,13 +9,15 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
-use crate::compat::{prepare_request, resolve_encode_options};
+use crate::compat::resolve_encode_options;
 use crate::discovery::parse_anthropic_models;
 use crate::endpoint::{anthropic_messages_url, anthropic_models_url};
 use crate::http_call::{insert_bearer, secret_header, static_headers};
 use crate::secret::Secret;
+use crate::spec::ApiKind;
 use crate::{
-    CallContext, DiscoveredModel, EventStream, HttpClient, Provider, ProviderError, ProviderSpec,
+    CallContext, DiscoveredModel, EventStream, HttpClient, LearnedBehaviour, Provider,
+    ProviderError, ProviderSpec,
 };
 
 /// The Messages API version clawgate speaks.
@@ -50,6 +52,20 @@ impl AnthropicProvider {
         }
         headers
     }
+
+    fn dialect_call(&self, request: &Request, ctx: &CallContext) -> DialectCall {
+        let spec = &self.core.spec;
+        let options = resolve_encode_options(spec, &request.model);
+        DialectCall {
+            api: ApiKind::AnthropicMessages,
+            url: anthropic_messages_url(&spec.base_url),
+            headers: self.headers(&request.model, self.core.key(ctx)),
+            body: anthropic::encode_request(request, &options),
+            framing: Framing::Sse,
+            decoder: Box::new(anthropic::Decoder::new()),
+            decode_response: anthropic::decode_response,
+        }
+    }
 }
 
 #[async_trait]
@@ -63,20 +79,9 @@ impl Provider for AnthropicProvider {
         request: Request,
         ctx: CallContext,
     ) -> Result<EventStream, ProviderError> {
-        let spec = &self.core.spec;
-        let request = prepare_request(spec, request);
-        let options = resolve_encode_options(spec, &request.model);
-        let body = anthropic::encode_request(&request, &options);
-        let call = DialectCall {
-            url: anthropic_messages_url(&spec.base_url),
-            headers: self.headers(&request.model, self.core.key(&ctx)),
-            body,
-            framing: Framing::Sse,
-            decoder: Box::new(anthropic::Decoder::new()),
-            decode_response: anthropic::decode_response,
-            split_reasoning_tags: false,
-        };
-        self.core.call(&request, call, &ctx).await
+        self.core
+            .run(request, &ctx, |r| self.dialect_call(r, &ctx))
+            .await
     }
 
     async fn list_models(&self) -> Result<Vec<DiscoveredModel>, ProviderError> {
@@ -86,5 +91,9 @@ impl Provider for AnthropicProvider {
             .get_json(&anthropic_models_url(&self.core.spec.base_url), headers)
             .await?;
         Ok(parse_anthropic_models(&json))
+    }
+
+    fn learned(&self) -> LearnedBehaviour {
+        self.core.learned.snapshot()
     }
 }

@@ -1,8 +1,10 @@
 //! `ollama` (native): `POST {root}/api/chat`, NDJSON streaming, where root is the base URL
-//! without a trailing `/` or `/v1`. `options.num_ctx` comes from the model's context window.
-//! Bearer only when the key is a real secret (a placeholder like `ollama-local` is not sent).
-//! Text runs through the `<think>` splitter (models Ollama does not parse leave tags in
-//! content). Discovery: `GET /api/tags`, then `POST /api/show` per model (a few at a time).
+//! without a trailing `/` or `/v1`. `options.num_ctx` comes from the model's context window,
+//! and `think` is always sent for a known model (`compat::ollama_think`): without it Ollama
+//! turns thinking on for every thinking-capable model and may stream the whole reply as
+//! `message.thinking`. Bearer only when the key is a real secret (a placeholder like
+//! `ollama-local` is not sent). Discovery: `GET /api/tags`, then `POST /api/show` per model
+//! (a few at a time).
 
 use async_trait::async_trait;
 use clawgate_wire::{Request, ollama};
@@ -12,13 +14,15 @@ use serde_json::json;
 
 use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
-use crate::compat::{prepare_request, resolve_encode_options};
+use crate::compat::{ollama_think, resolve_encode_options};
 use crate::discovery::{apply_ollama_show, ollama_model, parse_ollama_tags};
 use crate::endpoint::ollama_root;
 use crate::http_call::{insert_bearer, static_headers};
 use crate::secret::Secret;
+use crate::spec::ApiKind;
 use crate::{
-    CallContext, DiscoveredModel, EventStream, HttpClient, Provider, ProviderError, ProviderSpec,
+    CallContext, DiscoveredModel, EventStream, HttpClient, LearnedBehaviour, Provider,
+    ProviderError, ProviderSpec,
 };
 
 /// `/api/show` requests in flight at once during discovery.
@@ -44,6 +48,21 @@ impl OllamaProvider {
         }
         headers
     }
+
+    fn dialect_call(&self, request: &Request, ctx: &CallContext) -> DialectCall {
+        let spec = &self.core.spec;
+        let mut options = resolve_encode_options(spec, &request.model);
+        options.think = ollama_think(spec, request);
+        DialectCall {
+            api: ApiKind::Ollama,
+            url: format!("{}/api/chat", ollama_root(&spec.base_url)),
+            headers: self.headers(&request.model, self.core.key(ctx)),
+            body: ollama::encode_request(request, &options),
+            framing: Framing::Ndjson,
+            decoder: Box::new(ollama::Decoder::new()),
+            decode_response: ollama::decode_response,
+        }
+    }
 }
 
 #[async_trait]
@@ -57,20 +76,9 @@ impl Provider for OllamaProvider {
         request: Request,
         ctx: CallContext,
     ) -> Result<EventStream, ProviderError> {
-        let spec = &self.core.spec;
-        let request = prepare_request(spec, request);
-        let options = resolve_encode_options(spec, &request.model);
-        let body = ollama::encode_request(&request, &options);
-        let call = DialectCall {
-            url: format!("{}/api/chat", ollama_root(&spec.base_url)),
-            headers: self.headers(&request.model, self.core.key(&ctx)),
-            body,
-            framing: Framing::Ndjson,
-            decoder: Box::new(ollama::Decoder::new()),
-            decode_response: ollama::decode_response,
-            split_reasoning_tags: true,
-        };
-        self.core.call(&request, call, &ctx).await
+        self.core
+            .run(request, &ctx, |r| self.dialect_call(r, &ctx))
+            .await
     }
 
     async fn list_models(&self) -> Result<Vec<DiscoveredModel>, ProviderError> {
@@ -103,5 +111,9 @@ impl Provider for OllamaProvider {
             .collect()
             .await;
         Ok(models)
+    }
+
+    fn learned(&self) -> LearnedBehaviour {
+        self.core.learned.snapshot()
     }
 }

@@ -1,20 +1,24 @@
 //! `openai-completions`: `POST {baseUrl}/chat/completions` (vLLM, SGLang, llama.cpp, LM Studio,
 //! LiteLLM, OpenRouter, OpenAI). Bearer auth with whatever key is configured (placeholders
-//! included: OpenAI-compatible servers expect the header). Text runs through the `<think>`
-//! splitter because local models put reasoning in `content`. Discovery: `GET {baseUrl}/models`,
-//! or LM Studio's native list when the provider is `lmstudio` or a local server answers it.
+//! included: OpenAI-compatible servers expect the header). Local models put reasoning and
+//! harmony markup in `content`; the shared answer shaping takes it out. Discovery:
+//! `GET {baseUrl}/models`, or LM Studio's native list when the provider is `lmstudio` or a
+//! local server answers it. The Responses adapter bridges to [`chat_call`] when its server
+//! has no `/responses`.
 
 use async_trait::async_trait;
 use clawgate_wire::{Request, openai_chat};
 
 use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
-use crate::compat::{adjust_openai_body, prepare_request, resolve_encode_options};
+use crate::compat::{adjust_openai_body, resolve_encode_options};
 use crate::discovery::{parse_lmstudio_models, parse_openai_models};
 use crate::endpoint::{chat_completions_url, is_local, openai_models_url, origin};
 use crate::http_call::{insert_bearer, static_headers};
+use crate::spec::ApiKind;
 use crate::{
-    CallContext, DiscoveredModel, EventStream, HttpClient, Provider, ProviderError, ProviderSpec,
+    CallContext, DiscoveredModel, EventStream, HttpClient, LearnedBehaviour, Provider,
+    ProviderError, ProviderSpec,
 };
 
 /// An OpenAI chat-completions upstream.
@@ -38,6 +42,33 @@ pub(crate) fn bearer_headers(core: &AdapterCore) -> reqwest::header::HeaderMap {
         insert_bearer(&mut headers, key);
     }
     headers
+}
+
+/// A chat-completions call of `request` on `core`'s server (also the Responses bridge).
+pub(crate) fn chat_call(core: &AdapterCore, request: &Request, ctx: &CallContext) -> DialectCall {
+    let spec = &core.spec;
+    let options = resolve_encode_options(spec, &request.model);
+    let mut body = openai_chat::encode_request(request, &options);
+    adjust_openai_body(
+        spec,
+        ApiKind::OpenAiCompletions,
+        &request.model,
+        &options,
+        &mut body,
+    );
+    let mut headers = static_headers(spec, &request.model);
+    if let Some(key) = core.key(ctx) {
+        insert_bearer(&mut headers, key);
+    }
+    DialectCall {
+        api: ApiKind::OpenAiCompletions,
+        url: chat_completions_url(&spec.base_url),
+        headers,
+        body,
+        framing: Framing::Sse,
+        decoder: Box::new(openai_chat::Decoder::new()),
+        decode_response: openai_chat::decode_response,
+    }
 }
 
 /// OpenAI-compatible discovery, shared with the Responses adapter.
@@ -71,28 +102,16 @@ impl Provider for OpenAiChatProvider {
         request: Request,
         ctx: CallContext,
     ) -> Result<EventStream, ProviderError> {
-        let spec = &self.core.spec;
-        let request = prepare_request(spec, request);
-        let options = resolve_encode_options(spec, &request.model);
-        let mut body = openai_chat::encode_request(&request, &options);
-        adjust_openai_body(spec, &request.model, &options, &mut body);
-        let mut headers = static_headers(spec, &request.model);
-        if let Some(key) = self.core.key(&ctx) {
-            insert_bearer(&mut headers, key);
-        }
-        let call = DialectCall {
-            url: chat_completions_url(&spec.base_url),
-            headers,
-            body,
-            framing: Framing::Sse,
-            decoder: Box::new(openai_chat::Decoder::new()),
-            decode_response: openai_chat::decode_response,
-            split_reasoning_tags: true,
-        };
-        self.core.call(&request, call, &ctx).await
+        self.core
+            .run(request, &ctx, |r| chat_call(&self.core, r, &ctx))
+            .await
     }
 
     async fn list_models(&self) -> Result<Vec<DiscoveredModel>, ProviderError> {
         list_openai_compatible(&self.core).await
+    }
+
+    fn learned(&self) -> LearnedBehaviour {
+        self.core.learned.snapshot()
     }
 }

@@ -1,19 +1,32 @@
 //! `openai-responses`: `POST {baseUrl}/responses` (OpenAI, LM Studio / vLLM `/v1/responses`,
-//! LiteLLM's bridge). Reasoning is structural in this dialect (reasoning items), so no tag
-//! splitting. `store` and `instructions` only on api.openai.com unless compat says otherwise.
-//! Discovery is the OpenAI-compatible one.
+//! LiteLLM's bridge). Reasoning is structural in this dialect, but gpt-oss servers can still
+//! leak harmony markup into `output_text`; the shared answer shaping takes it out. `store`
+//! and `instructions` only on api.openai.com unless compat says otherwise. Discovery is the
+//! OpenAI-compatible one.
+//!
+//! A plain `/v1` server configured with this api (OpenClaw's guide does so) has no
+//! `/responses`: a 404, 405 or 501 that says "no such route" (`classify::is_missing_endpoint`)
+//! makes the call go to `/chat/completions` on the same base URL instead, and the provider
+//! remembers it, so later calls go there directly (`learned().responses_via_chat`). Listing
+//! the models (discovery, `models status --probe`) also asks whether `/responses` exists, by
+//! posting an empty object there: a server with the route rejects it as incomplete (no model
+//! runs), one without says "not found". LiteLLM decides per model behind its own route, so
+//! for it only a real call can tell.
 
 use async_trait::async_trait;
 use clawgate_wire::{Request, openai_responses};
 
-use super::openai_chat::list_openai_compatible;
+use super::openai_chat::{bearer_headers, chat_call, list_openai_compatible};
 use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
-use crate::compat::{adjust_openai_body, prepare_request, resolve_encode_options};
+use crate::classify::is_missing_endpoint;
+use crate::compat::{adjust_openai_body, resolve_encode_options};
 use crate::endpoint::responses_url;
 use crate::http_call::{insert_bearer, static_headers};
+use crate::spec::ApiKind;
 use crate::{
-    CallContext, DiscoveredModel, EventStream, HttpClient, Provider, ProviderError, ProviderSpec,
+    CallContext, DiscoveredModel, EventStream, HttpClient, LearnedBehaviour, Provider,
+    ProviderError, ProviderSpec,
 };
 
 /// An OpenAI Responses upstream.
@@ -26,6 +39,32 @@ impl OpenAiResponsesProvider {
     pub fn new(spec: &ProviderSpec, client: &HttpClient) -> Self {
         Self {
             core: AdapterCore::new(spec, client),
+        }
+    }
+
+    fn dialect_call(&self, request: &Request, ctx: &CallContext) -> DialectCall {
+        let spec = &self.core.spec;
+        let options = resolve_encode_options(spec, &request.model);
+        let mut body = openai_responses::encode_request(request, &options);
+        adjust_openai_body(
+            spec,
+            ApiKind::OpenAiResponses,
+            &request.model,
+            &options,
+            &mut body,
+        );
+        let mut headers = static_headers(spec, &request.model);
+        if let Some(key) = self.core.key(ctx) {
+            insert_bearer(&mut headers, key);
+        }
+        DialectCall {
+            api: ApiKind::OpenAiResponses,
+            url: responses_url(&spec.base_url),
+            headers,
+            body,
+            framing: Framing::Sse,
+            decoder: Box::new(openai_responses::Decoder::new()),
+            decode_response: openai_responses::decode_response,
         }
     }
 }
@@ -41,28 +80,42 @@ impl Provider for OpenAiResponsesProvider {
         request: Request,
         ctx: CallContext,
     ) -> Result<EventStream, ProviderError> {
-        let spec = &self.core.spec;
-        let request = prepare_request(spec, request);
-        let options = resolve_encode_options(spec, &request.model);
-        let mut body = openai_responses::encode_request(&request, &options);
-        adjust_openai_body(spec, &request.model, &options, &mut body);
-        let mut headers = static_headers(spec, &request.model);
-        if let Some(key) = self.core.key(&ctx) {
-            insert_bearer(&mut headers, key);
+        let core = &self.core;
+        let bridge = |r: &Request| chat_call(core, r, &ctx);
+        if core.learned.responses_via_chat() {
+            return core.run(request, &ctx, bridge).await;
         }
-        let call = DialectCall {
-            url: responses_url(&spec.base_url),
-            headers,
-            body,
-            framing: Framing::Sse,
-            decoder: Box::new(openai_responses::Decoder::new()),
-            decode_response: openai_responses::decode_response,
-            split_reasoning_tags: false,
+        let (refusal, request) = match core
+            .try_run(request, &ctx, |r| self.dialect_call(r, &ctx))
+            .await
+        {
+            Ok(stream) => return Ok(stream),
+            Err(refused) => refused,
         };
-        self.core.call(&request, call, &ctx).await
+        match refusal.status {
+            Some(status) if is_missing_endpoint(status, &refusal.body) => {
+                core.learned.set_responses_via_chat();
+                core.run(request, &ctx, bridge).await
+            }
+            _ => Err(refusal.error),
+        }
     }
 
     async fn list_models(&self) -> Result<Vec<DiscoveredModel>, ProviderError> {
-        list_openai_compatible(&self.core).await
+        let models = list_openai_compatible(&self.core).await?;
+        let core = &self.core;
+        if !core.learned.responses_via_chat()
+            && core
+                .has_route(&responses_url(&core.spec.base_url), bearer_headers(core))
+                .await
+                == Some(false)
+        {
+            core.learned.set_responses_via_chat();
+        }
+        Ok(models)
+    }
+
+    fn learned(&self) -> LearnedBehaviour {
+        self.core.learned.snapshot()
     }
 }

@@ -29,23 +29,54 @@ async fn every_server_wording_is_context_overflow_with_counts() {
         requested: None,
         limit: None,
     };
-    let cases = [
-        (OverflowServer::LlamaCppPython, both),
-        (OverflowServer::LlamaServer, both),
-        (OverflowServer::Vllm, both),
-        (OverflowServer::Sglang, both),
-        (OverflowServer::LmStudio, both),
-        (OverflowServer::Ollama, none),
-        (OverflowServer::Openai, both),
-        (OverflowServer::Anthropic, both),
-        (OverflowServer::Litellm, both),
-    ];
-    for (server, want) in cases {
+    for server in OverflowServer::ALL {
+        // (kind, status): which counts the wording states, and how the server answers.
+        let (want, status) = match server {
+            OverflowServer::LlamaCppPython
+            | OverflowServer::LlamaServer
+            | OverflowServer::Vllm
+            | OverflowServer::Sglang
+            | OverflowServer::LmStudio
+            | OverflowServer::Openai
+            | OverflowServer::Anthropic
+            | OverflowServer::Litellm
+            | OverflowServer::LmStudioKeep
+            | OverflowServer::VllmTotal
+            | OverflowServer::SglangInputLength => (both, 400),
+            OverflowServer::Ollama
+            | OverflowServer::LmStudioContextSize
+            | OverflowServer::OllamaPromptLonger => (none, 400),
+            OverflowServer::LlamaServerContextSize
+            | OverflowServer::LlamaServerKvSize
+            | OverflowServer::OllamaPromptTooLong => (none, 500),
+        };
         mock.push_script(overflow_script(server));
         let out = run(&p, request("hello", false)).await;
         assert_eq!(out.error().kind, want, "{server}: {}", out.error().message);
-        assert_eq!(out.error().status, Some(400), "{server}");
+        assert_eq!(out.error().status, Some(status), "{server}");
     }
+}
+
+#[tokio::test]
+async fn context_size_exceeded_as_the_first_stream_event_is_overflow() {
+    let mock = mock().await;
+    let p = provider(&spec(&mock, ApiKind::OpenAiCompletions));
+    mock.push_script(overflow_script(OverflowServer::LlamaServerContextSize));
+    let out = run(&p, request("hello", true)).await;
+    assert_eq!(
+        out.error().kind,
+        FailureKind::ContextOverflow {
+            requested: None,
+            limit: None
+        },
+        "{}",
+        out.error().message
+    );
+    assert!(
+        !out.events.iter().any(clawgate_wire::Event::is_content),
+        "{:?}",
+        out.events
+    );
 }
 
 fn big_request(stream: bool) -> clawgate_wire::Request {

@@ -6,8 +6,10 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use clawgate_providers::answer_shaping::ShapingOptions;
 use clawgate_providers::body_events::{BodyEvents, Framing};
 use clawgate_providers::http_call::{Decoding, complete_body_events};
+use clawgate_providers::tool_call_ids::ToolCallIds;
 use clawgate_providers::{FailureKind, OverflowHint, classify_http_error};
 use clawgate_wire::{StopReason, openai_chat, openai_responses};
 use futures::StreamExt;
@@ -42,13 +44,22 @@ enum Dialect {
 }
 
 fn decoding(d: Dialect, stream: bool, hint: OverflowHint) -> Decoding {
+    decoding_with(d, stream, hint, ShapingOptions::default())
+}
+
+fn decoding_with(
+    d: Dialect,
+    stream: bool,
+    hint: OverflowHint,
+    shaping: ShapingOptions,
+) -> Decoding {
     match d {
         Dialect::Chat => Decoding {
             stream,
             framing: Framing::Sse,
             decoder: Box::new(openai_chat::Decoder::new()),
             decode_response: openai_chat::decode_response,
-            split_reasoning_tags: true,
+            shaping,
             hint,
         },
         Dialect::Responses => Decoding {
@@ -56,7 +67,7 @@ fn decoding(d: Dialect, stream: bool, hint: OverflowHint) -> Decoding {
             framing: Framing::Sse,
             decoder: Box::new(openai_responses::Decoder::new()),
             decode_response: openai_responses::decode_response,
-            split_reasoning_tags: false,
+            shaping,
             hint,
         },
     }
@@ -73,6 +84,10 @@ const TOO_BIG: OverflowHint = OverflowHint {
 
 /// Replay a recorded stream body in 7-byte pieces (framing must cope with any split).
 async fn replay(name: &str, d: Dialect, hint: OverflowHint) -> Outcome {
+    replay_with(name, decoding(d, true, hint)).await
+}
+
+async fn replay_with(name: &str, decoding: Decoding) -> Outcome {
     let body = fixture(&format!("{name}.body"));
     let pieces: Vec<reqwest::Result<Bytes>> = body
         .chunks(7)
@@ -80,7 +95,7 @@ async fn replay(name: &str, d: Dialect, hint: OverflowHint) -> Outcome {
         .collect();
     let stream = BodyEvents::new(
         futures::stream::iter(pieces).boxed(),
-        decoding(d, true, hint),
+        decoding,
         Arc::from(Vec::new()),
     )
     .into_stream();
@@ -120,6 +135,50 @@ async fn llama_cpp_python_streams() {
     let args: Value = serde_json::from_str(&calls[0].2).unwrap_or(Value::Null);
     assert!(args["city"].is_string(), "{}", calls[0].2);
     assert_eq!(out.stop(), Some(StopReason::ToolUse));
+}
+
+/// llama-cpp-python repeats the call's id on every chunk; a history that already holds that id
+/// (a template that numbers calls the same way each turn) gets a new one, exactly once.
+#[tokio::test]
+async fn llama_cpp_python_repeated_headers_get_an_id_unique_in_the_conversation() {
+    const ID: &str = "call__0_get_weather_cmpl-202fa03a-54a9-45a3-a15e-870b298fdb65";
+    let mut ids = ToolCallIds::default();
+    ids.assign(ID);
+    let shaping = ShapingOptions {
+        ids: ids.clone(),
+        ..ShapingOptions::default()
+    };
+    let out = replay_with(
+        "llama-chat-tool-stream",
+        decoding_with(Dialect::Chat, true, SMALL, shaping.clone()),
+    )
+    .await;
+    crate::support::assert_well_formed(&out);
+    let calls = out.tool_calls();
+    assert_eq!(calls.len(), 1, "{:?}", out.events);
+    assert_eq!(calls[0].0, format!("{ID}_2"));
+    assert_eq!(calls[0].1, "get_weather");
+
+    // The non-stream answer, its id already in the history too.
+    const WHOLE_ID: &str = "call__0_get_weather_cmpl-efd1ff81-6732-4eba-bb19-601a91bc0370";
+    let mut ids = ToolCallIds::default();
+    ids.assign(WHOLE_ID);
+    let shaping = ShapingOptions {
+        ids,
+        ..ShapingOptions::default()
+    };
+    let body = fixture("llama-chat-tool.body");
+    let decoding = decoding_with(Dialect::Chat, false, SMALL, shaping);
+    let out = match complete_body_events(&body, &decoding, &[]) {
+        Ok(events) => Outcome {
+            events,
+            error: None,
+        },
+        Err(e) => panic!("{e}"),
+    };
+    let calls = out.tool_calls();
+    assert_eq!(calls.len(), 1, "{:?}", out.events);
+    assert_eq!(calls[0].0, format!("{WHOLE_ID}_2"));
 }
 
 #[tokio::test]

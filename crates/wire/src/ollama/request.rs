@@ -7,8 +7,8 @@ use serde_json::{Map, Value, json};
 use super::{DIALECT, decode_tool_call, sniff_media_type, tool_call_json};
 use crate::json_at::{At, Result, f32_value, fold_system, put_opt};
 use crate::{
-    ContentBlock, EncodeOptions, ImageSource, Message, ReasoningEffort, Request, Role, ToolChoice,
-    ToolSpec,
+    ContentBlock, EncodeOptions, ImageSource, Message, ReasoningEffort, Request, Role, Think,
+    ToolChoice, ToolSpec,
 };
 
 pub fn encode_request(request: &Request, options: &EncodeOptions) -> Value {
@@ -28,8 +28,14 @@ pub fn encode_request(request: &Request, options: &EncodeOptions) -> Value {
         let tools = request.tools.iter().map(encode_tool).collect();
         body.insert("tools".into(), Value::Array(tools));
     }
-    if request.reasoning.is_some() {
-        body.insert("think".into(), true.into());
+    let think = match options.think {
+        Some(Think::Off) => Some(Value::Bool(false)),
+        Some(Think::On) => Some(Value::Bool(true)),
+        Some(Think::Level(effort)) => Some(Value::from(think_level(effort))),
+        None => request.reasoning.is_some().then_some(Value::Bool(true)),
+    };
+    if let Some(think) = think {
+        body.insert("think".into(), think);
     }
     let mut opts = Map::new();
     put_opt(&mut opts, "num_ctx", options.num_ctx);
@@ -44,6 +50,15 @@ pub fn encode_request(request: &Request, options: &EncodeOptions) -> Value {
         body.insert("options".into(), Value::Object(opts));
     }
     Value::Object(body)
+}
+
+/// gpt-oss knows three levels; "minimal" asks for the least there is.
+fn think_level(effort: ReasoningEffort) -> &'static str {
+    match effort {
+        ReasoningEffort::Minimal | ReasoningEffort::Low => "low",
+        ReasoningEffort::Medium => "medium",
+        ReasoningEffort::High => "high",
+    }
 }
 
 fn encode_tool(tool: &ToolSpec) -> Value {

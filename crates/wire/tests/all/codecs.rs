@@ -2,8 +2,8 @@
 //! defaults, and how foreign shapes (legacy fields, folded roles) are read.
 
 use clawgate_wire::{
-    ContentBlock, EncodeOptions, Message, ReasoningEffort, Request, Role, ToolChoice, ToolSpec,
-    WireError, anthropic, ollama, openai_chat, openai_responses,
+    ContentBlock, EncodeOptions, Message, ReasoningEffort, Request, Role, Think, ToolChoice,
+    ToolSpec, WireError, anthropic, ollama, openai_chat, openai_responses,
 };
 use serde_json::json;
 
@@ -234,6 +234,47 @@ fn ollama_options_and_think() {
         body["messages"][0],
         json!({ "role": "system", "content": "be brief" })
     );
+}
+
+#[test]
+fn ollama_think_is_sent_as_the_options_say() {
+    let mut request = sample();
+    let think = |request: &Request, think| {
+        let options = EncodeOptions {
+            think,
+            ..EncodeOptions::default()
+        };
+        ollama::encode_request(request, &options)
+            .get("think")
+            .cloned()
+    };
+    assert_eq!(think(&request, None), None, "unset: the server decides");
+    assert_eq!(think(&request, Some(Think::Off)), Some(json!(false)));
+    assert_eq!(think(&request, Some(Think::On)), Some(json!(true)));
+    request.reasoning = Some(ReasoningEffort::High);
+    assert_eq!(think(&request, None), Some(json!(true)));
+    assert_eq!(think(&request, Some(Think::Off)), Some(json!(false)));
+    for (effort, level) in [
+        (ReasoningEffort::Minimal, "low"),
+        (ReasoningEffort::Low, "low"),
+        (ReasoningEffort::Medium, "medium"),
+        (ReasoningEffort::High, "high"),
+    ] {
+        assert_eq!(
+            think(&request, Some(Think::Level(effort))),
+            Some(json!(level))
+        );
+    }
+    // A level reads back as that effort.
+    let body = ollama::encode_request(
+        &request,
+        &EncodeOptions {
+            think: Some(Think::Level(ReasoningEffort::Low)),
+            ..EncodeOptions::default()
+        },
+    );
+    let decoded = ollama::decode_request(&body).expect("decodes");
+    assert_eq!(decoded.reasoning, Some(ReasoningEffort::Low));
 }
 
 #[test]

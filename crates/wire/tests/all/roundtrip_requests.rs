@@ -211,8 +211,9 @@ enum Turn {
     Tool,
 }
 
-/// A conversation in normal form: no two adjacent assistant or tool messages; for Ollama a
-/// tool message answers every call of the assistant message before it, in order, by name.
+/// A conversation in normal form: no two adjacent assistant or tool messages; tool-call ids
+/// unique in the conversation (clawgate's providers make them so before encoding); for Ollama
+/// a tool message answers every call of the assistant message before it, in order, by name.
 fn conversation(dialect: Dialect) -> BoxedStrategy<Vec<Message>> {
     let turn = prop_oneof![Just(Turn::User), Just(Turn::Assistant), Just(Turn::Tool)];
     prop::collection::vec(
@@ -226,7 +227,15 @@ fn conversation(dialect: Dialect) -> BoxedStrategy<Vec<Message>> {
     )
     .prop_map(move |turns| {
         let mut messages: Vec<Message> = Vec::new();
-        for (turn, user, assistant, results) in turns {
+        let mut ids = std::collections::HashSet::new();
+        for (turn, user, mut assistant, results) in turns {
+            for block in &mut assistant {
+                if let ContentBlock::ToolCall { id, .. } = block {
+                    while !ids.insert(id.clone()) {
+                        id.push('x');
+                    }
+                }
+            }
             let last = messages.last().map(|m| m.role);
             match turn {
                 Turn::User => messages.push(user),

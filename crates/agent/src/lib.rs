@@ -45,4 +45,9 @@ pub use session::{
 };
 pub use sessions_view::{ExportFormat, SessionSummary, SessionView};
 pub use settings::{AgentSettings, ModelDirectory, StaticModelDirectory};
+pub use tools::exec_approval::{
+    ApprovalDecision, ApprovalRequest, ExecApprovalSettings, ExecApprover, ExecAsk, ExecSecurity,
+};
+pub use tools::fetch_guard::{SsrfPolicy, WebFetchSettings};
+pub use tools::sandbox::{SandboxMode, SandboxSettings};
 pub use tools::{Tool, ToolContext, ToolOutput, ToolRegistry, ToolSettings, Workspace};

@@ -20,7 +20,7 @@ use crate::session::{
     check_session_key, main_session_key, sessions_dir,
 };
 use crate::settings::{AgentSettings, ModelDirectory};
-use crate::tools::{ToolContext, ToolRegistry, Workspace};
+use crate::tools::{ExecApprover, ToolContext, ToolRegistry, Workspace};
 
 /// What the user said: plain text or canonical content blocks (text + images).
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +75,9 @@ pub struct TurnOptions {
     pub on_event: Option<EventSink>,
     /// Deliver reasoning this turn (overrides the session setting).
     pub reasoning: Option<bool>,
+    /// Who answers exec approval questions (the terminal chat's y/n); `None`: nobody can, so
+    /// `askFallback` decides (the gateway today).
+    pub approver: Option<Arc<dyn ExecApprover>>,
 }
 
 impl std::fmt::Debug for TurnOptions {
@@ -83,6 +86,7 @@ impl std::fmt::Debug for TurnOptions {
             .field("model_override", &self.model_override)
             .field("on_event", &self.on_event.is_some())
             .field("reasoning", &self.reasoning)
+            .field("approver", &self.approver.is_some())
             .finish()
     }
 }
@@ -173,11 +177,9 @@ impl AgentRuntime {
             settings.session.maintenance.clone(),
             vec![main_session_key(&settings.agent_id)],
         ));
+        let tools = ToolRegistry::builtin(&settings.tools);
         Ok(AgentRuntime {
-            tool_ctx: ToolContext {
-                workspace,
-                settings: settings.tools.clone(),
-            },
+            tool_ctx: ToolContext::new(workspace, settings.tools.clone()),
             policy_notice_pending: AtomicBool::new(policy.local_default),
             policy,
             store,
@@ -186,7 +188,7 @@ impl AgentRuntime {
             client,
             models,
             clock: Arc::new(SystemClock),
-            tools: ToolRegistry::builtin(),
+            tools,
             sessions: Mutex::new(HashMap::new()),
             estimator: Mutex::new(TokenEstimator::default()),
         })

@@ -25,7 +25,7 @@ use crate::runtime::{
 };
 use crate::session::{OpenSession, StoredMessage};
 use crate::tool_text_recovery::recover_tool_call;
-use crate::tools::ToolOutput;
+use crate::tools::{ToolContext, ToolOutput};
 
 /// Per-turn bookkeeping and the caller's event sink.
 pub(crate) struct TurnState {
@@ -160,6 +160,12 @@ impl AgentRuntime {
 
         let offered = self.tools.allowed(&self.policy);
         let specs: Vec<ToolSpec> = offered.iter().map(|t| t.spec()).collect();
+        let tool_ctx = ToolContext {
+            session_key: key.to_string(),
+            main_session: key == self.main_key(),
+            approver: options.approver.clone(),
+            ..self.tool_ctx.clone()
+        };
         let mut rounds = 0u32;
         let last_usage = loop {
             rounds += 1;
@@ -219,7 +225,7 @@ impl AgentRuntime {
                     name: name.clone(),
                     arguments: arguments.clone(),
                 });
-                let mut output = self.run_tool(&offered, &name, &arguments).await;
+                let mut output = self.run_tool(&offered, &name, &arguments, &tool_ctx).await;
                 // One result may use at most half the prompt budget (≈ 2 chars per budget
                 // token): a 256 KiB file must not push a 16K model's whole history out.
                 let cap = (budget.prompt_budget as usize).saturating_mul(2).max(2_000);
@@ -228,6 +234,8 @@ impl AgentRuntime {
                         "{short}\n[tool output shortened to fit the model's context window]"
                     );
                 }
+                // Wrapped or sanitised: no tool result reaches a template unchecked.
+                let for_model = output.for_model();
                 state.emit(AgentEvent::ToolResult {
                     id: id.clone(),
                     name: name.clone(),
@@ -243,7 +251,7 @@ impl AgentRuntime {
                 results.push(ContentBlock::ToolResult {
                     call_id: id,
                     name: Some(name),
-                    content: output.content,
+                    content: for_model,
                     is_error: output.is_error,
                 });
             }
@@ -355,6 +363,7 @@ impl AgentRuntime {
         offered: &[std::sync::Arc<dyn crate::tools::Tool>],
         name: &str,
         arguments: &str,
+        ctx: &ToolContext,
     ) -> ToolOutput {
         let Some(tool) = offered.iter().find(|t| t.spec().name == name) else {
             return ToolOutput::error(format!("tool {name} is not available to this agent"));
@@ -370,7 +379,7 @@ impl AgentRuntime {
                 }
             }
         };
-        tool.run(args, &self.tool_ctx).await
+        tool.run(args, ctx).await
     }
 
     pub(crate) fn build_request(

@@ -15,6 +15,8 @@ mod long_conversation;
 mod policy;
 #[path = "all/recovery.rs"]
 mod recovery;
+#[path = "all/sandbox.rs"]
+mod sandbox;
 #[path = "all/session_index.rs"]
 mod session_index;
 #[path = "all/sessions.rs"]

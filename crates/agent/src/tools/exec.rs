@@ -1,17 +1,22 @@
-//! `exec`: run a shell command in the workspace with a timeout and an output cap. The child is
-//! killed when the timeout passes (background grandchildren it started are not tracked).
+//! `exec`: run a shell command in the workspace. In order: the exec approvals decide whether
+//! it may run ([`exec_approval`](super::exec_approval)), the sandbox decides what it can touch
+//! ([`sandbox`](super::sandbox)), and [`process_group`](super::process_group) runs it with a
+//! timeout and output caps and kills everything it started when the timeout passes or the turn
+//! is aborted. Its output is untrusted (a command can print any file or page): the loop wraps
+//! it before the model sees it.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use clawgate_wire::ToolSpec;
 use serde_json::{Value, json};
-use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::{Tool, ToolContext, ToolOutput, schema, str_arg};
+use super::exec_approval::{ApprovalRequest, Verdict, decide};
+use super::process_group::{Captured, RunEnd, run_in_group};
+use super::{Tool, ToolContext, ToolOutput, sandbox, schema, str_arg};
+use crate::untrusted::ContentOrigin;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ExecTool;
 
 #[async_trait]
@@ -21,7 +26,7 @@ impl Tool for ExecTool {
             name: "exec".into(),
             description: Some(
                 "Run a shell command (sh -c) in the workspace folder. Returns the exit code and \
-                 output."
+                 output. Commands run in a sandbox: only the workspace is writable."
                     .into(),
             ),
             parameters: schema(
@@ -36,7 +41,7 @@ impl Tool for ExecTool {
 
     async fn run(&self, args: Value, ctx: &ToolContext) -> ToolOutput {
         let command = match str_arg(&args, "command") {
-            Ok(c) => c,
+            Ok(c) => c.to_string(),
             Err(e) => return e,
         };
         let limit = ctx.settings.exec_timeout;
@@ -44,81 +49,78 @@ impl Tool for ExecTool {
             .get("timeout_seconds")
             .and_then(Value::as_u64)
             .map_or(limit, |s| Duration::from_secs(s).min(limit));
-        let cap = ctx.settings.exec_output_cap;
-        let mut child = match tokio::process::Command::new("sh")
-            .arg("-c")
-            .arg(command)
-            .current_dir(ctx.workspace.root())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
+        let workspace = ctx.workspace.root();
+        let sandboxed = ctx.settings.sandbox.mode.applies(ctx.main_session);
+        let host_path = std::env::var_os("PATH");
+        let request = ApprovalRequest {
+            command: command.clone(),
+            session_key: ctx.session_key.clone(),
+            workspace: workspace.to_path_buf(),
+            reason: String::new(),
+            sandboxed,
+        };
+        if let Verdict::Refuse(why) = decide(
+            &ctx.settings.exec_approvals,
+            request,
+            host_path.as_deref(),
+            ctx.approver.as_ref(),
+        )
+        .await
         {
-            Ok(c) => c,
-            Err(e) => return ToolOutput::error(format!("could not start sh: {e}")),
+            return ToolOutput::error(why);
+        }
+        let cmd = if sandboxed {
+            let bwrap = match sandbox::ready(&ctx.settings.sandbox, workspace).await {
+                Ok(b) => b,
+                Err(why) => return ToolOutput::error(why),
+            };
+            sandbox::sandboxed_command(&ctx.settings.sandbox, workspace, &command, &bwrap)
+        } else {
+            let mut cmd = tokio::process::Command::new("sh");
+            cmd.arg("-c").arg(&command).current_dir(workspace);
+            cmd
         };
-        let stdout = child.stdout.take();
-        let stderr = child.stderr.take();
-        let work = async {
-            let (out, err) = tokio::join!(read_capped(stdout, cap), read_capped(stderr, cap));
-            let status = child.wait().await;
-            (out, err, status)
-        };
-        match tokio::time::timeout(timeout, work).await {
-            Ok((out, err, status)) => {
-                let code = match status {
-                    Ok(s) => s
-                        .code()
-                        .map_or_else(|| "killed by a signal".to_string(), |c| c.to_string()),
-                    Err(e) => format!("unknown ({e})"),
-                };
-                let failed = !matches!(code.as_str(), "0");
+        let cap = ctx.settings.exec_output_cap;
+        let origin = ContentOrigin::new("Exec").with("Command", &command);
+        match run_in_group(cmd, timeout, cap).await {
+            RunEnd::Exited {
+                status,
+                stdout,
+                stderr,
+            } => {
+                let code = status
+                    .code()
+                    .map_or_else(|| "killed by a signal".to_string(), |c| c.to_string());
                 let mut text = format!("exit code: {code}\n");
-                text.push_str(&render(&out, cap));
-                if !err.0.is_empty() {
+                text.push_str(&render(&stdout, cap));
+                if stderr.total > 0 {
                     text.push_str("\n[stderr]\n");
-                    text.push_str(&render(&err, cap));
+                    text.push_str(&render(&stderr, cap));
                 }
                 ToolOutput {
                     content: text,
-                    is_error: failed,
+                    is_error: !status.success(),
+                    origin: Some(origin),
                 }
             }
-            Err(_) => ToolOutput::error(format!(
-                "command timed out after {} s and was killed",
+            RunEnd::TimedOut => ToolOutput::error(format!(
+                "command timed out after {} s and was killed (with every process it started)",
                 timeout.as_secs_f32()
             )),
-        }
-    }
-}
-
-/// Kept bytes and the total seen. Keeps reading past the cap so the child never blocks.
-async fn read_capped<R: AsyncRead + Unpin>(reader: Option<R>, cap: usize) -> (Vec<u8>, usize) {
-    let Some(mut reader) = reader else {
-        return (Vec::new(), 0);
-    };
-    let mut kept = Vec::new();
-    let mut total = 0usize;
-    let mut buf = [0u8; 8192];
-    loop {
-        match reader.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                total += n;
-                let room = cap.saturating_sub(kept.len());
-                kept.extend_from_slice(&buf[..n.min(room)]);
+            RunEnd::SpawnFailed(e) => {
+                let what = if sandboxed { "bwrap" } else { "sh" };
+                ToolOutput::error(format!("could not start {what}: {e}"))
             }
         }
     }
-    (kept, total)
 }
 
-fn render((kept, total): &(Vec<u8>, usize), cap: usize) -> String {
-    let mut s = String::from_utf8_lossy(kept).into_owned();
-    if *total > cap {
+fn render(captured: &Captured, cap: usize) -> String {
+    let mut s = String::from_utf8_lossy(&captured.kept).into_owned();
+    if captured.total > cap {
         s.push_str(&format!(
-            "\n[output truncated: kept {cap} of {total} bytes]"
+            "\n[output truncated: kept {cap} of {} bytes]",
+            captured.total
         ));
     }
     s

@@ -5,7 +5,7 @@ use clawgate_wire::ToolSpec;
 use serde_json::{Value, json};
 
 use super::{Tool, ToolContext, ToolOutput, schema, str_arg};
-use crate::untrusted::wrap_untrusted;
+use crate::untrusted::ContentOrigin;
 
 #[derive(Debug, Clone, Copy)]
 pub struct ReadTool;
@@ -74,11 +74,9 @@ impl Tool for ReadTool {
                 "\n[file truncated: showed the first {cap} of {total} bytes; use offset/limit]"
             ));
         }
-        if ctx.settings.untrusted_files {
-            let shown = ctx.workspace.display(&path);
-            out = wrap_untrusted(&out, "File", &[("Path", shown.as_str())], false);
-        }
-        ToolOutput::ok(out)
+        // A file may hold anything (a downloaded page, a planted instruction): untrusted.
+        let shown = ctx.workspace.display(&path);
+        ToolOutput::ok(out).from_outside(ContentOrigin::new("File").with("Path", &shown))
     }
 }
 

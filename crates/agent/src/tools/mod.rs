@@ -1,9 +1,18 @@
 //! The tool loop's tools: a small trait, the built-in set (`read`, `ls`, `write`, `edit`,
 //! `exec`, `web_fetch`) working inside a [`Workspace`], and the registry that offers only what
 //! the agent's [`ToolPolicy`](crate::policy::ToolPolicy) allows.
+//!
+//! Every result reaches the model through [`ToolOutput::for_model`]: content from outside
+//! (files, pages, command output) is wrapped as untrusted, everything else is sanitised, so no
+//! tool result can carry chat-template tokens or fake boundary markers into a prompt.
 
+pub mod command_allowlist;
 pub mod exec;
+pub mod exec_approval;
+pub mod fetch_guard;
 pub mod fs;
+pub mod process_group;
+pub mod sandbox;
 pub mod web_fetch;
 pub mod workspace;
 
@@ -15,12 +24,19 @@ use clawgate_wire::ToolSpec;
 use serde_json::Value;
 
 use crate::policy::ToolPolicy;
+use crate::untrusted::{ContentOrigin, sanitize_untrusted, wrap_origin};
+pub use exec_approval::{ExecApprovalSettings, ExecApprover};
+pub use fetch_guard::WebFetchSettings;
+pub use sandbox::SandboxSettings;
 pub use workspace::Workspace;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolOutput {
     pub content: String,
     pub is_error: bool,
+    /// Set when the content comes from outside (a file, a page, a command's output): it is
+    /// wrapped in boundary markers with this source.
+    pub origin: Option<ContentOrigin>,
 }
 
 impl ToolOutput {
@@ -28,6 +44,7 @@ impl ToolOutput {
         ToolOutput {
             content: content.into(),
             is_error: false,
+            origin: None,
         }
     }
 
@@ -35,6 +52,21 @@ impl ToolOutput {
         ToolOutput {
             content: content.into(),
             is_error: true,
+            origin: None,
+        }
+    }
+
+    /// Mark the content as coming from outside.
+    pub fn from_outside(mut self, origin: ContentOrigin) -> Self {
+        self.origin = Some(origin);
+        self
+    }
+
+    /// The text the model sees: wrapped (outside content) or sanitised (everything else).
+    pub fn for_model(&self) -> String {
+        match &self.origin {
+            Some(origin) => wrap_origin(&self.content, origin),
+            None => sanitize_untrusted(&self.content),
         }
     }
 }
@@ -51,8 +83,12 @@ pub struct ToolSettings {
     pub read_max_bytes: usize,
     pub web_fetch_max_bytes: usize,
     pub web_fetch_timeout: Duration,
-    /// Wrap `read` results as untrusted content (for workspaces holding outside material).
-    pub untrusted_files: bool,
+    /// `web_fetch`'s redirect limit and address guard (`tools.web.fetch`).
+    pub web_fetch: WebFetchSettings,
+    /// Whether `exec` may run a command (`tools.exec`, `exec-approvals.json`).
+    pub exec_approvals: ExecApprovalSettings,
+    /// What a running command can touch (`sandbox`).
+    pub sandbox: SandboxSettings,
 }
 
 impl Default for ToolSettings {
@@ -64,15 +100,47 @@ impl Default for ToolSettings {
             read_max_bytes: 256 * 1024,
             web_fetch_max_bytes: 512 * 1024,
             web_fetch_timeout: Duration::from_secs(30),
-            untrusted_files: false,
+            web_fetch: WebFetchSettings::default(),
+            exec_approvals: ExecApprovalSettings::default(),
+            sandbox: SandboxSettings::default(),
         }
     }
 }
 
-#[derive(Debug, Clone)]
+/// What a tool call runs with: the workspace and settings, and the turn's session and approver.
+#[derive(Clone)]
 pub struct ToolContext {
     pub workspace: Workspace,
     pub settings: ToolSettings,
+    /// The session the call belongs to.
+    pub session_key: String,
+    /// Whether that is the agent's main session (`sandbox.mode: "non-main"`).
+    pub main_session: bool,
+    /// Who answers exec approval questions this turn (`None`: nobody, `askFallback` applies).
+    pub approver: Option<Arc<dyn ExecApprover>>,
+}
+
+impl ToolContext {
+    pub fn new(workspace: Workspace, settings: ToolSettings) -> Self {
+        ToolContext {
+            workspace,
+            settings,
+            session_key: String::new(),
+            main_session: false,
+            approver: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for ToolContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolContext")
+            .field("workspace", &self.workspace)
+            .field("session_key", &self.session_key)
+            .field("main_session", &self.main_session)
+            .field("approver", &self.approver.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 #[async_trait]
@@ -101,15 +169,16 @@ impl ToolRegistry {
         ToolRegistry::default()
     }
 
-    /// `read`, `ls`, `write`, `edit`, `exec`, `web_fetch`.
-    pub fn builtin() -> Self {
+    /// `read`, `ls`, `write`, `edit`, `exec`, `web_fetch` (whose one HTTP client is built from
+    /// `settings`).
+    pub fn builtin(settings: &ToolSettings) -> Self {
         let mut r = ToolRegistry::default();
         r.register(Arc::new(fs::ReadTool));
         r.register(Arc::new(fs::LsTool));
         r.register(Arc::new(fs::WriteTool));
         r.register(Arc::new(fs::EditTool));
         r.register(Arc::new(exec::ExecTool));
-        r.register(Arc::new(web_fetch::WebFetchTool));
+        r.register(Arc::new(web_fetch::WebFetchTool::new(settings)));
         r
     }
 

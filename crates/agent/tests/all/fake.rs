@@ -97,6 +97,15 @@ pub fn message_text(m: &Message) -> String {
     s
 }
 
+/// The content inside an untrusted-content wrapper (the whole text, trimmed, when unwrapped).
+pub fn unwrapped(text: &str) -> String {
+    use clawgate_agent::untrusted::END_MARKER;
+    match (text.find("\n---\n"), text.rfind(END_MARKER)) {
+        (Some(start), Some(end)) if start + 5 <= end => text[start + 5..end].trim().to_string(),
+        _ => text.trim().to_string(),
+    }
+}
+
 /// All `[T<n>]` markers in `text`.
 pub fn markers(text: &str) -> Vec<u32> {
     let mut out = Vec::new();

@@ -27,7 +27,7 @@ async fn tool_loop_runs_tools_and_feeds_results_back() {
         },
         _ => Scripted::Text(format!(
             "the file says: {}",
-            crate::fake::message_text(r.messages.last().unwrap()).trim()
+            crate::fake::unwrapped(&crate::fake::message_text(r.messages.last().unwrap()))
         )),
     });
     let rt = runtime(dir.path(), fake.clone(), model("p/m", 32_000), |s| {

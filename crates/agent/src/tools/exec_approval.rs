@@ -1,0 +1,209 @@
+//! Exec approvals, after OpenClaw's `tools.exec.security` / `tools.exec.ask` and the
+//! `askFallback` and per-agent `allowlist` of its `exec-approvals.json`: whether a command may
+//! run at all (the sandbox then decides what it can touch).
+//!
+//! - `security`: `deny` refuses every command, `allowlist` runs only allowlisted ones, `full`
+//!   runs anything.
+//! - `ask`: `off` never asks, `on-miss` asks when an `allowlist` agent's command is not on the
+//!   list, `always` asks for every command.
+//! - `askFallback` (`deny` / `allowlist` / `full`): what happens when an answer is needed but
+//!   nobody can give one (a turn through the gateway, a piped chat).
+//!
+//! Asking goes through the [`ExecApprover`] the caller passes with the turn: the terminal chat
+//! asks y/n; the gateway passes none today (so the fallback applies), and its Control UI can
+//! implement the trait later. Unlike OpenClaw, which applies approvals only to commands run on
+//! the host, clawgate applies them to sandboxed commands too: the sandbox limits the damage, the
+//! approval limits what is tried.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::command_allowlist::Allowlist;
+
+/// `tools.exec.security` (and `askFallback`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExecSecurity {
+    Deny,
+    Allowlist,
+    Full,
+}
+
+impl ExecSecurity {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "deny" => Some(ExecSecurity::Deny),
+            "allowlist" => Some(ExecSecurity::Allowlist),
+            "full" => Some(ExecSecurity::Full),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecSecurity::Deny => "deny",
+            ExecSecurity::Allowlist => "allowlist",
+            ExecSecurity::Full => "full",
+        }
+    }
+}
+
+/// `tools.exec.ask`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExecAsk {
+    Off,
+    OnMiss,
+    Always,
+}
+
+impl ExecAsk {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "off" => Some(ExecAsk::Off),
+            "on-miss" => Some(ExecAsk::OnMiss),
+            "always" => Some(ExecAsk::Always),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecAsk::Off => "off",
+            ExecAsk::OnMiss => "on-miss",
+            ExecAsk::Always => "always",
+        }
+    }
+}
+
+/// The effective approval settings of one agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecApprovalSettings {
+    pub security: ExecSecurity,
+    pub ask: ExecAsk,
+    pub ask_fallback: ExecSecurity,
+    /// Executable path globs (`allowlist[].pattern`).
+    pub allowlist: Vec<String>,
+    /// Where the allowlist lives (named in refusals so the user knows what to edit).
+    pub allowlist_file: Option<PathBuf>,
+    /// For `~/` in patterns.
+    pub home: Option<PathBuf>,
+}
+
+impl Default for ExecApprovalSettings {
+    /// Ask for anything not allowlisted; refuse when nobody can answer.
+    fn default() -> Self {
+        ExecApprovalSettings {
+            security: ExecSecurity::Allowlist,
+            ask: ExecAsk::OnMiss,
+            ask_fallback: ExecSecurity::Deny,
+            allowlist: Vec::new(),
+            allowlist_file: None,
+            home: None,
+        }
+    }
+}
+
+/// What the approver is asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalRequest {
+    pub command: String,
+    /// The session the command comes from.
+    pub session_key: String,
+    pub workspace: PathBuf,
+    /// Why an answer is needed (`ask` is `always`, or what the allowlist check found).
+    pub reason: String,
+    /// Whether the command will run in the sandbox.
+    pub sandboxed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalDecision {
+    /// Run it this once.
+    Allow,
+    Deny,
+    /// Nobody can answer here: `askFallback` decides.
+    Unavailable,
+}
+
+/// Asks someone whether a command may run (the terminal chat, later the Control UI).
+#[async_trait]
+pub trait ExecApprover: Send + Sync {
+    async fn approve(&self, request: &ApprovalRequest) -> ApprovalDecision;
+}
+
+/// The outcome: run, or the tool error to return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Run,
+    Refuse(String),
+}
+
+/// Decide whether `request.command` may run.
+pub async fn decide(
+    settings: &ExecApprovalSettings,
+    request: ApprovalRequest,
+    path_env: Option<&std::ffi::OsStr>,
+    approver: Option<&Arc<dyn ExecApprover>>,
+) -> Verdict {
+    if settings.security == ExecSecurity::Deny {
+        return Verdict::Refuse(
+            "exec refused: tools.exec.security is \"deny\" for this agent".to_string(),
+        );
+    }
+    let allowlist = Allowlist::new(&settings.allowlist, settings.home.as_deref());
+    let matched = allowlist.check(&request.command, &request.workspace, path_env);
+    let needs_answer = settings.ask == ExecAsk::Always
+        || (settings.ask == ExecAsk::OnMiss
+            && settings.security == ExecSecurity::Allowlist
+            && matched.is_err());
+    if !needs_answer {
+        return match (&matched, settings.security) {
+            (_, ExecSecurity::Full) | (Ok(()), _) => Verdict::Run,
+            (Err(why), _) => Verdict::Refuse(format!(
+                "exec refused: {why} (tools.exec.security \"allowlist\", ask \"off\"). {}",
+                allow_hint(settings)
+            )),
+        };
+    }
+    let reason = match &matched {
+        _ if settings.ask == ExecAsk::Always => "tools.exec.ask is \"always\"".to_string(),
+        Err(why) => why.clone(),
+        Ok(()) => "approval required".to_string(),
+    };
+    let command = request.command.clone();
+    let request = ApprovalRequest { reason, ..request };
+    let decision = match approver {
+        Some(a) => a.approve(&request).await,
+        None => ApprovalDecision::Unavailable,
+    };
+    match decision {
+        ApprovalDecision::Allow => Verdict::Run,
+        ApprovalDecision::Deny => Verdict::Refuse(format!(
+            "exec refused: the user declined to run `{command}`"
+        )),
+        ApprovalDecision::Unavailable => match (settings.ask_fallback, &matched) {
+            (ExecSecurity::Full, _) | (ExecSecurity::Allowlist, Ok(())) => Verdict::Run,
+            _ => Verdict::Refuse(format!(
+                "exec refused: `{command}` needs approval ({}), and nobody can approve it here \
+                 (no interactive terminal, e.g. a turn through the gateway; askFallback is \"{}\"). \
+                 {} Or approve it in the terminal chat (`clawgate agent`).",
+                request.reason,
+                settings.ask_fallback.as_str(),
+                allow_hint(settings)
+            )),
+        },
+    }
+}
+
+fn allow_hint(settings: &ExecApprovalSettings) -> String {
+    let file = settings.allowlist_file.as_ref().map_or_else(
+        || "exec-approvals.json in the state dir".to_string(),
+        |p| p.display().to_string(),
+    );
+    format!(
+        "To allow it, add its executable path as a pattern to this agent's allowlist in {file} \
+         (agents.<id>.allowlist[].pattern), or set tools.exec.security to \"full\" and \
+         tools.exec.ask to \"off\"."
+    )
+}

@@ -5,6 +5,8 @@
 #[path = "all/fake.rs"]
 mod fake;
 
+#[path = "all/approvals.rs"]
+mod approvals;
 #[path = "all/crash.rs"]
 mod crash;
 #[path = "all/delivery.rs"]
@@ -27,3 +29,5 @@ mod tools;
 mod turns;
 #[path = "all/untrusted.rs"]
 mod untrusted;
+#[path = "all/web_fetch.rs"]
+mod web_fetch;

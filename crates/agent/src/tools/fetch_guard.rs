@@ -235,13 +235,13 @@ impl SsrfPolicy {
         if allowed {
             return Ok(());
         }
-        let shown = if normalize(host) == ip.to_string() {
-            format!("{host} is")
+        let what = if normalize(host) == ip.to_string() {
+            format!("it is a {range} address")
         } else {
-            format!("{host} resolves to {ip}, which is")
+            format!("it resolves to {ip}, a {range} address")
         };
         Err(Blocked(format!(
-            "web_fetch refused {shown} a {range} address{ALLOW_HINT}"
+            "web_fetch refused {host}: {what}{ALLOW_HINT}"
         )))
     }
 }
@@ -407,7 +407,8 @@ mod tests {
             .check_resolved("evil.test", &[ip("8.8.8.8"), ip("10.0.0.1")])
             .unwrap_err();
         assert!(
-            err.0.contains("evil.test resolves to 10.0.0.1"),
+            err.0
+                .contains("evil.test: it resolves to 10.0.0.1, a private"),
             "{}",
             err.0
         );

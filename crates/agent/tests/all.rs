@@ -11,6 +11,8 @@ mod approvals;
 mod crash;
 #[path = "all/delivery.rs"]
 mod delivery;
+#[path = "all/injection.rs"]
+mod injection;
 #[path = "all/long_conversation.rs"]
 mod long_conversation;
 #[path = "all/policy.rs"]

@@ -94,12 +94,27 @@ pub fn wrap_untrusted(content: &str, source: &str, meta: &[(&str, &str)], warn: 
     out
 }
 
-/// Neutralise marker look-alikes, strip special tokens and tool-call markup.
+/// Neutralise marker look-alikes, strip special tokens and tool-call markup. Repeats until
+/// nothing is found, so removing one token cannot join the pieces around it into another
+/// (`<|im_<|x|>start|>`).
 pub fn sanitize_untrusted(content: &str) -> String {
+    let mut text = content.to_string();
+    // Bounded for safety; real input settles in two or three passes.
+    for _ in 0..32 {
+        match sanitize_pass(&text) {
+            Some(next) => text = next,
+            None => break,
+        }
+    }
+    text
+}
+
+/// One pass; `None` when there was nothing to neutralise.
+fn sanitize_pass(content: &str) -> Option<String> {
     let folded = fold::fold(content);
     let spans = find_spans(&folded.chars);
     if spans.is_empty() {
-        return content.to_string();
+        return None;
     }
     let mut out = String::with_capacity(content.len());
     let mut cursor = 0usize;
@@ -113,7 +128,7 @@ pub fn sanitize_untrusted(content: &str) -> String {
         cursor = b_end;
     }
     out.push_str(&content[cursor..]);
-    out
+    Some(out)
 }
 
 /// Whole tokens (folded form) removed wherever they appear.

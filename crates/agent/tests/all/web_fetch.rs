@@ -16,13 +16,20 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A loopback HTTP server with a few routes; remembers every path it was asked for.
+/// `/payload` serves whatever `payload` holds, as plain text.
 pub struct TestServer {
     pub port: u16,
     pub seen: Arc<Mutex<Vec<String>>>,
+    pub payload: Arc<Mutex<String>>,
 }
 
-fn response(path: &str, port: u16) -> String {
+fn response(path: &str, port: u16, payload: &str) -> String {
     let (status, headers, body) = match path {
+        "/payload" => (
+            "200 OK",
+            "content-type: text/plain; charset=utf-8\r\n".to_string(),
+            payload.to_string(),
+        ),
         "/page" => (
             "200 OK",
             "content-type: text/html; charset=utf-8\r\n".to_string(),
@@ -76,21 +83,31 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let payload = Arc::new(Mutex::new(String::new()));
         let log = seen.clone();
+        let page = payload.clone();
         tokio::spawn(async move {
             while let Ok((mut sock, _)) = listener.accept().await {
                 let log = log.clone();
+                let page = page.clone();
                 tokio::spawn(async move {
                     let mut buf = vec![0u8; 4096];
                     let n = sock.read(&mut buf).await.unwrap_or(0);
                     let head = String::from_utf8_lossy(&buf[..n]).to_string();
                     let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
                     log.lock().unwrap().push(path.clone());
-                    let _ = sock.write_all(response(&path, port).as_bytes()).await;
+                    let body = page.lock().unwrap().clone();
+                    let _ = sock
+                        .write_all(response(&path, port, &body).as_bytes())
+                        .await;
                 });
             }
         });
-        TestServer { port, seen }
+        TestServer {
+            port,
+            seen,
+            payload,
+        }
     }
 
     pub fn url(&self, host: &str, path: &str) -> String {

@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod edit;
 pub mod env;
 pub mod error;
+pub mod exec_approvals;
 pub mod include;
 pub mod load;
 pub mod refs;

@@ -13,6 +13,7 @@ use crate::decode::Decoder;
 use crate::diagnostic::{Diagnostic, JsonPath};
 use crate::env::{EnvOrigin, EnvVars, read_dotenv, substitute_tree};
 use crate::error::ConfigError;
+use crate::exec_approvals::load_exec_approvals;
 use crate::include::expand_includes;
 use crate::registry::Registry;
 use crate::schema::ClawgateConfig;
@@ -206,8 +207,12 @@ pub fn load_at(opts: &LoadOptions, location: ConfigLocation) -> Result<LoadedCon
     apply_env_block(&tree, &mut env);
     substitute_tree(&mut tree, &JsonPath::root(), &env, &mut diags);
     let mut cx = Decoder::default();
-    let config = ClawgateConfig::decode_root(&tree, &mut cx);
+    let mut config = ClawgateConfig::decode_root(&tree, &mut cx);
     diags.append(&mut cx.diags);
+    // Its ignored keys are not the config's: only its diagnostics are kept.
+    let mut approvals_cx = Decoder::default();
+    config.exec_approvals = load_exec_approvals(&location.state_dir, &mut approvals_cx);
+    diags.append(&mut approvals_cx.diags);
     let mut ignored = cx.ignored;
     ignored.dedup();
     let (registry, mut reg_diags) = Registry::build_in(&config, &env, Some(&location.state_dir))?;

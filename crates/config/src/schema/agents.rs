@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::decode::{Decode, Decoder, ObjectReader, in_range, positive, string_enum};
 use crate::diagnostic::JsonPath;
+use crate::schema::agent_tools::SandboxConfig;
 use crate::schema::gateway::ToolsConfig;
 use crate::source::{Node, NodeKind, Pos};
 
@@ -223,7 +224,6 @@ const IGNORED_DEFAULTS: &[&str] = &[
     "modelPolicy",
     "modelSelectionScope",
     "heartbeat",
-    "sandbox",
     "subagents",
     "contextPruning",
     "thinkingDefault",
@@ -267,6 +267,8 @@ pub struct AgentDefaults {
     pub timeout_seconds: u64,
     pub compaction: CompactionConfig,
     pub workspace: Option<String>,
+    /// `agents.defaults.sandbox` (how `exec` is sandboxed).
+    pub sandbox: SandboxConfig,
 }
 
 impl Default for AgentDefaults {
@@ -280,6 +282,7 @@ impl Default for AgentDefaults {
             timeout_seconds: 600,
             compaction: CompactionConfig::default(),
             workspace: None,
+            sandbox: SandboxConfig::default(),
         }
     }
 }
@@ -318,6 +321,7 @@ impl Decode for AgentDefaults {
                 .unwrap_or(d.timeout_seconds),
             compaction: o.field("compaction", cx).unwrap_or_default(),
             workspace: o.field("workspace", cx),
+            sandbox: o.field("sandbox", cx).unwrap_or_default(),
         };
         o.ignore(IGNORED_DEFAULTS, cx);
         o.finish(cx);
@@ -335,6 +339,8 @@ pub struct AgentConfig {
     pub model: Option<ModelSelection>,
     pub tools: Option<ToolsConfig>,
     pub workspace: Option<String>,
+    /// The agent's own `sandbox` keys (over `agents.defaults.sandbox`).
+    pub sandbox: Option<SandboxConfig>,
 }
 
 impl Decode for AgentConfig {
@@ -348,13 +354,13 @@ impl Decode for AgentConfig {
             model: o.field("model", cx),
             tools: o.field("tools", cx),
             workspace: o.field("workspace", cx),
+            sandbox: o.field("sandbox", cx),
         };
         o.ignore(
             &[
                 "agentDir",
                 "identity",
                 "groupChat",
-                "sandbox",
                 "subagents",
                 "heartbeat",
                 "params",

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::decode::{Decode, Decoder, ObjectReader, describe, in_range, string_enum};
 use crate::diagnostic::JsonPath;
+use crate::schema::agent_tools::{ExecToolConfig, WebToolsConfig};
 use crate::schema::models::SecretInput;
 use crate::source::Node;
 
@@ -146,6 +147,12 @@ pub struct ToolsConfig {
     pub profile: Option<ToolProfile>,
     pub allow: Vec<String>,
     pub deny: Vec<String>,
+    /// `tools.exec`: approval levels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exec: Option<ExecToolConfig>,
+    /// `tools.web` (only `fetch` is read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web: Option<WebToolsConfig>,
 }
 
 impl Decode for ToolsConfig {
@@ -172,13 +179,13 @@ impl Decode for ToolsConfig {
             profile: o.field("profile", cx),
             allow: o.field_with("allow", cx, non_empty).unwrap_or_default(),
             deny: o.field_with("deny", cx, non_empty).unwrap_or_default(),
+            exec: o.field("exec", cx),
+            web: o.field("web", cx),
         };
         o.ignore(
             &[
                 "alsoAllow",
                 "byProvider",
-                "exec",
-                "web",
                 "media",
                 "links",
                 "elevated",

@@ -2,6 +2,7 @@
 //! Sections OpenClaw has and clawgate does not implement load without error and are listed
 //! once as ignored; an unknown top-level key is an error with a "did you mean" hint.
 
+pub mod agent_tools;
 pub mod agents;
 pub mod auth;
 pub mod gateway;
@@ -16,6 +17,10 @@ use crate::decode::{Decode, Decoder, ObjectReader};
 use crate::diagnostic::JsonPath;
 use crate::source::{Node, NodeKind};
 
+pub use agent_tools::{
+    ExecAskMode, ExecSecurityLevel, ExecToolConfig, SandboxConfig, SandboxModeSetting,
+    SandboxNetwork, SsrfPolicyConfig, WebFetchConfig, WebToolsConfig,
+};
 pub use agents::{
     AgentConfig, AgentDefaults, AgentsConfig, CompactionConfig, ModelPolicyEntry, ModelSelection,
 };
@@ -136,6 +141,9 @@ pub struct ClawgateConfig {
     pub auth: AuthConfig,
     pub session: SessionConfig,
     pub env: EnvConfig,
+    /// `<state>/exec-approvals.json`, loaded beside the config (not part of its file).
+    #[serde(skip)]
+    pub exec_approvals: crate::exec_approvals::ExecApprovalsFile,
 }
 
 impl ClawgateConfig {
@@ -153,6 +161,7 @@ impl ClawgateConfig {
             auth: o.field("auth", cx).unwrap_or_default(),
             session: o.field("session", cx).unwrap_or_default(),
             env: o.field("env", cx).unwrap_or_default(),
+            exec_approvals: Default::default(),
         };
         o.ignore(IGNORED_SECTIONS, cx);
         o.finish(cx);

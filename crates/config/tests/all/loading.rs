@@ -176,14 +176,14 @@ fn env_sources_never_override_a_set_variable() {
 fn openclaw_sections_are_ignored_and_listed_once() {
     let l = load_ok(
         r#"{ channels: { whatsapp: {} }, plugins: {}, hooks: {},
-             agents: { defaults: { heartbeat: { every: "30m" }, sandbox: { mode: "all" } } },
+             agents: { defaults: { heartbeat: { every: "30m" }, sandbox: { scope: "agent" } } },
              gateway: { controlUi: {} } }"#,
     );
     assert_eq!(
         l.ignored,
         [
+            "agents.defaults.sandbox.scope",
             "agents.defaults.heartbeat",
-            "agents.defaults.sandbox",
             "gateway.controlUi",
             "channels",
             "plugins",

@@ -91,6 +91,7 @@ pub fn agent_settings(
             .map(tool_layer)
             .unwrap_or_default(),
     };
+    crate::agent_tool_settings::apply(&mut settings, config, agent_id, state_dir, home);
     settings
 }
 

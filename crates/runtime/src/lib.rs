@@ -11,6 +11,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod agent_settings;
+mod agent_tool_settings;
 pub mod cooldown_schedule;
 mod embedded_engine;
 pub mod error;

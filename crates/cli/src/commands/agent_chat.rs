@@ -8,6 +8,9 @@
 //! When stdin is not a terminal, each line read from stdin is one turn (scripts, tests): no
 //! prompt and no banner, answers on stdout (`--json`: one JSON object per line), exit 1 when
 //! any turn failed, 130 when interrupted.
+//!
+//! In the interactive chat, a command that the exec approvals want confirmed is shown with
+//! `run it? [y/N]` (see `exec_prompt`); piped, nobody is asked and `askFallback` decides.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -61,6 +64,9 @@ fn classify(line: &str) -> Line {
 struct Overrides {
     model: Option<String>,
     reasoning: bool,
+    /// Exec approval questions are asked on the terminal (interactive chat; not when stdin
+    /// carries the turns).
+    ask: bool,
 }
 
 impl Overrides {
@@ -86,7 +92,12 @@ async fn turn_or_interrupt(
     printer: Option<&LivePrinter>,
     overrides: &Overrides,
 ) -> TurnEnd {
-    let options = turn_options(printer, overrides.model.as_deref(), overrides.reasoning);
+    let options = turn_options(
+        printer,
+        overrides.model.as_deref(),
+        overrides.reasoning,
+        overrides.ask,
+    );
     let turn = session.runtime.run_turn(&session.key, text, options);
     tokio::select! {
         result = turn => TurnEnd::Done(Box::new(result)),
@@ -157,11 +168,13 @@ fn start_notices(session: &AgentSession, args: &AgentArgs) {
 }
 
 pub fn run(tokio: &Runtime, session: &AgentSession, args: &AgentArgs) -> anyhow::Result<ExitCode> {
+    let interactive = std::io::stdin().is_terminal();
     let mut overrides = Overrides {
         model: args.model.clone(),
         reasoning: args.reasoning,
+        ask: interactive,
     };
-    if !std::io::stdin().is_terminal() {
+    if !interactive {
         return piped(tokio, session, args, &mut overrides);
     }
     let model = overrides
@@ -261,6 +274,7 @@ mod tests {
         let mut o = Overrides {
             model: Some("m".into()),
             reasoning: true,
+            ask: false,
         };
         o.after("/status");
         assert_eq!(o.model.as_deref(), Some("m"));

@@ -176,16 +176,21 @@ pub fn run(ctx: &Context, args: AgentArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Options for one turn; events go to `printer` unless the output is JSON.
+/// Options for one turn; events go to `printer` unless the output is JSON. `ask` lets exec
+/// approval questions be answered on the terminal (the interactive chat only).
 pub fn turn_options(
     printer: Option<&LivePrinter>,
     model: Option<&str>,
     reasoning: bool,
+    ask: bool,
 ) -> TurnOptions {
     TurnOptions {
         model_override: model.map(str::to_string),
         on_event: printer.map(LivePrinter::sink),
         reasoning: reasoning.then_some(true),
+        approver: ask.then(|| {
+            Arc::new(super::exec_prompt::TerminalApprover) as Arc<dyn clawgate_agent::ExecApprover>
+        }),
     }
 }
 
@@ -255,7 +260,13 @@ async fn one_turn(session: &AgentSession, args: &AgentArgs, message: String) -> 
     {
         eprintln!("{note}");
     }
-    let options = turn_options(printer.as_ref(), args.model.as_deref(), args.reasoning);
+    // One-shot (`-m`): no one is asked; askFallback decides.
+    let options = turn_options(
+        printer.as_ref(),
+        args.model.as_deref(),
+        args.reasoning,
+        false,
+    );
     let result = session
         .runtime
         .run_turn(&session.key, message, options)

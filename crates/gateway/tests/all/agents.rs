@@ -176,3 +176,32 @@ async fn an_oversized_session_key_is_a_bad_request() {
     let r = send("k".repeat(512)).await.unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn exec_through_the_gateway_is_refused_with_a_tool_error() {
+    use crate::support::Setup;
+    let h = Harness::with(Setup {
+        extra_root: r#"tools: { profile: "coding" },"#.into(),
+        ..Setup::default()
+    })
+    .await;
+    h.mock
+        .push_script(mock_upstream::Script::default().with_tool_call(
+            "exec",
+            serde_json::json!({ "command": "touch gateway-ran" }),
+        ));
+    let r = h
+        .post(
+            "/v1/chat/completions",
+            &Inbound::Chat.body("clawgate/main", "run it", false),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    // Nobody can answer an approval question over HTTP: the model gets the refusal as the
+    // tool result, and nothing ran.
+    let upstream = h.mock.requests().pop().unwrap();
+    let sent = upstream.body["messages"].to_string();
+    assert!(sent.contains("nobody can approve it here"), "{sent}");
+    assert!(sent.contains("exec-approvals.json"), "{sent}");
+    assert!(!h.dir.path().join("workspace/gateway-ran").exists());
+}

@@ -14,80 +14,76 @@ use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobMatcher};
 
-/// The commands of a chain (each a list of words), or why the command cannot be analysed.
-pub fn analyze(command: &str) -> Result<Vec<Vec<String>>, String> {
-    let mut segments: Vec<Vec<String>> = Vec::new();
-    let mut words: Vec<String> = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    // Whether the current word's first character was an unquoted `~` or it has unquoted globs.
-    let mut word_flags = (false, false);
-    let mut first_flags = (false, false);
-    let chars: Vec<char> = command.chars().collect();
-    let mut i = 0;
-    let end_word = |words: &mut Vec<String>,
-                    word: &mut String,
-                    in_word: &mut bool,
-                    flags: &mut (bool, bool),
-                    first: &mut (bool, bool)| {
-        if *in_word {
-            if words.is_empty() {
-                *first = *flags;
+/// The chain being split: finished commands, the current command's words, the current word.
+#[derive(Default)]
+struct Chain {
+    segments: Vec<Vec<String>>,
+    words: Vec<String>,
+    word: String,
+    in_word: bool,
+    /// The current word started with an unquoted `~` / holds an unquoted glob character.
+    tilde: bool,
+    glob: bool,
+    /// The same, for the current command's first word.
+    first_tilde: bool,
+    first_glob: bool,
+}
+
+impl Chain {
+    fn push(&mut self, c: char) {
+        self.word.push(c);
+        self.in_word = true;
+    }
+
+    fn end_word(&mut self) {
+        if self.in_word {
+            if self.words.is_empty() {
+                (self.first_tilde, self.first_glob) = (self.tilde, self.glob);
             }
-            words.push(std::mem::take(word));
-            *in_word = false;
+            self.words.push(std::mem::take(&mut self.word));
+            self.in_word = false;
         }
-        *flags = (false, false);
-    };
-    let mut end_segment = |words: &mut Vec<String>, first: &(bool, bool)| -> Result<(), String> {
-        if words.is_empty() {
+        (self.tilde, self.glob) = (false, false);
+    }
+
+    fn end_command(&mut self) -> Result<(), String> {
+        self.end_word();
+        if self.words.is_empty() {
             return Err("an empty command in the chain".into());
         }
-        if first.0 {
+        if self.first_tilde {
             return Err("`~` in the command word".into());
         }
-        if first.1 {
+        if self.first_glob {
             return Err("a glob in the command word".into());
         }
-        segments.push(std::mem::take(words));
+        self.segments.push(std::mem::take(&mut self.words));
         Ok(())
-    };
+    }
+}
+
+/// The commands of a chain (each a list of words), or why the command cannot be analysed.
+pub fn analyze(command: &str) -> Result<Vec<Vec<String>>, String> {
+    let mut chain = Chain::default();
+    let chars: Vec<char> = command.chars().collect();
+    let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
         match c {
-            ' ' | '\t' => end_word(
-                &mut words,
-                &mut word,
-                &mut in_word,
-                &mut word_flags,
-                &mut first_flags,
-            ),
+            ' ' | '\t' => chain.end_word(),
             '\n' | ';' => {
-                end_word(
-                    &mut words,
-                    &mut word,
-                    &mut in_word,
-                    &mut word_flags,
-                    &mut first_flags,
-                );
+                chain.end_word();
                 // An empty line is fine; `;` must end a command (`;;` belongs to `case`).
-                if c == ';' || !words.is_empty() {
-                    end_segment(&mut words, &first_flags)?;
+                if c == ';' || !chain.words.is_empty() {
+                    chain.end_command()?;
                 }
             }
             '&' | '|' => {
-                end_word(
-                    &mut words,
-                    &mut word,
-                    &mut in_word,
-                    &mut word_flags,
-                    &mut first_flags,
-                );
                 let doubled = chars.get(i + 1) == Some(&c);
                 if c == '&' && !doubled {
                     return Err("a background job (`&`)".into());
                 }
-                end_segment(&mut words, &first_flags)?;
+                chain.end_command()?;
                 if doubled {
                     i += 1;
                 }
@@ -96,7 +92,7 @@ pub fn analyze(command: &str) -> Result<Vec<Vec<String>>, String> {
             '(' | ')' => return Err("a subshell or function".into()),
             '`' => return Err("command substitution".into()),
             '$' => return Err("a `$` expansion".into()),
-            '#' if !in_word => {
+            '#' if !chain.in_word => {
                 while i < chars.len() && chars[i] != '\n' {
                     i += 1;
                 }
@@ -106,18 +102,15 @@ pub fn analyze(command: &str) -> Result<Vec<Vec<String>>, String> {
                 i += 1;
                 match chars.get(i) {
                     Some('\n') => {}
-                    Some(&next) => {
-                        word.push(next);
-                        in_word = true;
-                    }
+                    Some(&next) => chain.push(next),
                     None => return Err("a trailing backslash".into()),
                 }
             }
             '\'' => {
-                in_word = true;
+                chain.in_word = true;
                 i += 1;
                 while i < chars.len() && chars[i] != '\'' {
-                    word.push(chars[i]);
+                    chain.push(chars[i]);
                     i += 1;
                 }
                 if i >= chars.len() {
@@ -125,7 +118,7 @@ pub fn analyze(command: &str) -> Result<Vec<Vec<String>>, String> {
                 }
             }
             '"' => {
-                in_word = true;
+                chain.in_word = true;
                 i += 1;
                 loop {
                     match chars.get(i) {
@@ -136,45 +129,38 @@ pub fn analyze(command: &str) -> Result<Vec<Vec<String>>, String> {
                         }
                         Some('\\') if matches!(chars.get(i + 1), Some('"' | '\\' | '\n')) => {
                             if chars[i + 1] != '\n' {
-                                word.push(chars[i + 1]);
+                                chain.push(chars[i + 1]);
                             }
                             i += 2;
                             continue;
                         }
-                        Some(&other) => word.push(other),
+                        Some(&other) => chain.push(other),
                     }
                     i += 1;
                 }
             }
             _ => {
-                if !in_word && c == '~' {
-                    word_flags.0 = true;
+                if !chain.in_word && c == '~' {
+                    chain.tilde = true;
                 }
                 if matches!(c, '*' | '?' | '[') {
-                    word_flags.1 = true;
+                    chain.glob = true;
                 }
-                if c == '=' && words.is_empty() && is_name(&word) && !word_flags.1 {
+                if c == '=' && chain.words.is_empty() && is_name(&chain.word) && !chain.glob {
                     return Err("an environment assignment before the command".into());
                 }
-                word.push(c);
-                in_word = true;
+                chain.push(c);
             }
         }
         i += 1;
     }
-    end_word(
-        &mut words,
-        &mut word,
-        &mut in_word,
-        &mut word_flags,
-        &mut first_flags,
-    );
-    if !words.is_empty() {
-        end_segment(&mut words, &first_flags)?;
-    } else if segments.is_empty() {
+    chain.end_word();
+    if !chain.words.is_empty() {
+        chain.end_command()?;
+    } else if chain.segments.is_empty() {
         return Err("an empty command".into());
     }
-    Ok(segments)
+    Ok(chain.segments)
 }
 
 fn is_name(word: &str) -> bool {

@@ -26,7 +26,8 @@ impl Tool for ExecTool {
             name: "exec".into(),
             description: Some(
                 "Run a shell command (sh -c) in the workspace folder. Returns the exit code and \
-                 output. Commands run in a sandbox: only the workspace is writable."
+                 output. Commands run in a sandbox (unless the agent's config turns it off): only \
+                 the workspace is writable, there is no network by default."
                     .into(),
             ),
             parameters: schema(

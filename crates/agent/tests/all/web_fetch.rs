@@ -35,7 +35,7 @@ fn response(path: &str, port: u16, payload: &str) -> String {
             "content-type: text/html; charset=utf-8\r\n".to_string(),
             "<html><head><title>T</title><style>.x{color:red}</style>\
              <script>var secretScript = 1;</script></head><body><h1>Heading</h1>\
-             <p>First <b>para</b> &amp; more.</p><ul><li>one</li><li>two</li></ul></body></html>"
+             <p>First <b>para</b> &amp; more, <a href=\"https://example.org/x\">a link</a>.</p><ul><li>one</li><li>two</li></ul></body></html>"
                 .to_string(),
         ),
         "/secret" => (
@@ -178,6 +178,10 @@ async fn html_comes_back_as_readable_text_from_an_allowed_host() {
         "{text}"
     );
     assert!(text.contains("one") && text.contains("two"));
+    assert!(
+        text.contains("a link") && text.contains("https://example.org/x"),
+        "{text}"
+    );
     for markup in ["<h1>", "<p>", "<b>", "&amp;", "secretScript", "color:red"] {
         assert!(!text.contains(markup), "{markup} left in: {text}");
     }

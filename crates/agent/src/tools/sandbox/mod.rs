@@ -185,9 +185,10 @@ async fn probe(settings: &SandboxSettings, workspace: &Path, bwrap: &Path) -> Re
     Err(format!(
         "exec is unavailable: bubblewrap is installed but cannot start a sandbox here ({detail}). \
          It needs user namespaces (or root): check `sysctl kernel.unprivileged_userns_clone` \
-         and, on Ubuntu 24.04+, `kernel.apparmor_restrict_unprivileged_userns`; in Docker run \
-         with `--security-opt seccomp=unconfined --security-opt apparmor=unconfined`; it also \
-         needs `setpriv` and `prlimit` (util-linux). Or {OPT_OUT_HINT}"
+         and, on Ubuntu 24.04+, `kernel.apparmor_restrict_unprivileged_userns`; in Docker give \
+         the container `--cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt \
+         apparmor=unconfined`; it also needs `setpriv` and `prlimit` (util-linux). Or \
+         {OPT_OUT_HINT}"
     ))
 }
 

@@ -75,7 +75,7 @@ impl Tool for ExecTool {
                 Ok(b) => b,
                 Err(why) => return ToolOutput::error(why),
             };
-            sandbox::sandboxed_command(&ctx.settings.sandbox, workspace, &command, &bwrap)
+            sandbox::sandboxed_command(&ctx.settings.sandbox, workspace, &command, &bwrap).await
         } else {
             let mut cmd = tokio::process::Command::new("sh");
             cmd.arg("-c").arg(&command).current_dir(workspace);

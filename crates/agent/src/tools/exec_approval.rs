@@ -152,7 +152,14 @@ pub async fn decide(
         );
     }
     let allowlist = Allowlist::new(&settings.allowlist, settings.home.as_deref());
-    let matched = allowlist.check(&request.command, &request.workspace, path_env);
+    // Resolving executables looks at the file system: on the blocking pool.
+    let (command, workspace) = (request.command.clone(), request.workspace.clone());
+    let path_env = path_env.map(std::ffi::OsStr::to_os_string);
+    let matched = tokio::task::spawn_blocking(move || {
+        allowlist.check(&command, &workspace, path_env.as_deref())
+    })
+    .await
+    .unwrap_or_else(|e| Err(format!("the allowlist check failed: {e}")));
     let needs_answer = settings.ask == ExecAsk::Always
         || (settings.ask == ExecAsk::OnMiss
             && settings.security == ExecSecurity::Allowlist

@@ -87,14 +87,23 @@ impl Default for SandboxSettings {
 pub const OPT_OUT_HINT: &str = "set agents.defaults.sandbox.mode (or the agent's sandbox.mode) \
      to \"off\" to run commands without a sandbox, with clawgate's own rights";
 
-/// A `bwrap` command line ready to spawn (with `process_group` and stdio still to set).
-pub fn sandboxed_command(
+/// A `bwrap` command line ready to spawn (with `process_group` and stdio still to set). The
+/// host is looked at (which system folders exist) on the blocking pool.
+pub async fn sandboxed_command(
     settings: &SandboxSettings,
     workspace: &Path,
     command: &str,
     bwrap: &Path,
 ) -> tokio::process::Command {
-    let plan = BwrapPlan::for_host(workspace, settings.network, settings.pids_limit, is_root());
+    let (ws, network, pids) = (
+        workspace.to_path_buf(),
+        settings.network,
+        settings.pids_limit,
+    );
+    let plan =
+        tokio::task::spawn_blocking(move || BwrapPlan::for_host(&ws, network, pids, is_root()))
+            .await
+            .unwrap_or_else(|_| BwrapPlan::for_host(workspace, network, pids, is_root()));
     let mut cmd = tokio::process::Command::new(bwrap);
     cmd.args(plan.args(command));
     cmd.env_clear();
@@ -137,7 +146,12 @@ pub async fn ready(settings: &SandboxSettings, workspace: &Path) -> Result<PathB
              Linux only (macOS sandbox-exec support may come later); {OPT_OUT_HINT}"
         ));
     }
-    let Some(bwrap) = find_bwrap(settings.bwrap.as_deref()) else {
+    let configured = settings.bwrap.clone();
+    let found = tokio::task::spawn_blocking(move || find_bwrap(configured.as_deref()))
+        .await
+        .ok()
+        .flatten();
+    let Some(bwrap) = found else {
         return Err(format!(
             "exec is unavailable: the sandbox needs bubblewrap (`bwrap`), which is not \
              installed. Install it (Debian/Ubuntu: `apt install bubblewrap`, Fedora: `dnf install \
@@ -163,7 +177,7 @@ fn probe_cache() -> &'static Mutex<HashMap<ProbeKey, Result<(), String>>> {
 }
 
 async fn probe(settings: &SandboxSettings, workspace: &Path, bwrap: &Path) -> Result<(), String> {
-    let mut cmd = sandboxed_command(settings, workspace, "exit 0", bwrap);
+    let mut cmd = sandboxed_command(settings, workspace, "exit 0", bwrap).await;
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

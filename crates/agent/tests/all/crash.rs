@@ -187,7 +187,9 @@ async fn index_writer_survives_sigkill() {
             })
             .unwrap_or_default()
     };
-    let deadline = Instant::now() + Duration::from_secs(60);
+    // A liveness bound only: on a loaded 2-core machine with fsync on, 700 turns can take
+    // minutes.
+    let deadline = Instant::now() + Duration::from_secs(600);
     // Past the first fold of the journal (1,000 lines), then kill it mid-loop.
     while transcripts().len() < 700 {
         assert!(Instant::now() < deadline, "child wrote too little");

@@ -87,6 +87,43 @@ impl Decode for ModelPolicyEntry {
     }
 }
 
+/// `modelPolicy` (defaults or per agent): `allow` lists the models a session, `/model` or a
+/// request may pick: refs, aliases and `provider/*` (or `provider/prefix/*`) wildcards.
+/// `allow` absent = inherit (per agent) or no policy; `[]` = allow any.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ModelPolicy {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow: Option<Vec<String>>,
+    #[serde(skip)]
+    pub allow_pos: Vec<Pos>,
+}
+
+impl Decode for ModelPolicy {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        let mut o = ObjectReader::new(node, path, cx)?;
+        let allow_pos = match node.get("allow").map(|n| &n.kind) {
+            Some(NodeKind::Array(items)) => items.iter().map(|n| n.pos.clone()).collect(),
+            _ => Vec::new(),
+        };
+        let allow: Option<Vec<String>> = o.field("allow", cx);
+        if let Some(list) = &allow {
+            for (i, entry) in list.iter().enumerate() {
+                if entry.trim().is_empty()
+                    && let Some(pos) = allow_pos.get(i)
+                {
+                    cx.error(
+                        &path.key("allow").index(i),
+                        pos,
+                        "expected a model ref, alias or provider/* wildcard, found string \"\"",
+                    );
+                }
+            }
+        }
+        o.finish(cx);
+        Some(Self { allow, allow_pos })
+    }
+}
+
 string_enum! {
     pub enum CompactionMode { Default = "default", Safeguard = "safeguard" }
 }
@@ -220,7 +257,6 @@ const IGNORED_DEFAULTS: &[&str] = &[
     "mediaModels",
     "imageGenerationModel",
     "utilityModel",
-    "modelPolicy",
     "modelSelectionScope",
     "heartbeat",
     "sandbox",
@@ -267,6 +303,7 @@ pub struct AgentDefaults {
     pub timeout_seconds: u64,
     pub compaction: CompactionConfig,
     pub workspace: Option<String>,
+    pub model_policy: Option<ModelPolicy>,
 }
 
 impl Default for AgentDefaults {
@@ -280,6 +317,7 @@ impl Default for AgentDefaults {
             timeout_seconds: 600,
             compaction: CompactionConfig::default(),
             workspace: None,
+            model_policy: None,
         }
     }
 }
@@ -318,6 +356,7 @@ impl Decode for AgentDefaults {
                 .unwrap_or(d.timeout_seconds),
             compaction: o.field("compaction", cx).unwrap_or_default(),
             workspace: o.field("workspace", cx),
+            model_policy: o.field("modelPolicy", cx),
         };
         o.ignore(IGNORED_DEFAULTS, cx);
         o.finish(cx);
@@ -335,6 +374,7 @@ pub struct AgentConfig {
     pub model: Option<ModelSelection>,
     pub tools: Option<ToolsConfig>,
     pub workspace: Option<String>,
+    pub model_policy: Option<ModelPolicy>,
 }
 
 impl Decode for AgentConfig {
@@ -348,6 +388,7 @@ impl Decode for AgentConfig {
             model: o.field("model", cx),
             tools: o.field("tools", cx),
             workspace: o.field("workspace", cx),
+            model_policy: o.field("modelPolicy", cx),
         };
         o.ignore(
             &[
@@ -363,7 +404,6 @@ impl Decode for AgentConfig {
                 "memorySearch",
                 "thinkingDefault",
                 "reasoningDefault",
-                "modelPolicy",
             ],
             cx,
         );

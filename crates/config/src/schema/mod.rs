@@ -6,6 +6,7 @@ pub mod agents;
 pub mod auth;
 pub mod gateway;
 pub mod models;
+pub mod secrets;
 
 use std::collections::BTreeMap;
 
@@ -24,8 +25,9 @@ pub use gateway::{
 };
 pub use models::{
     ApiKind, AuthMode, CostConfig, InputKind, ModelCompat, ModelConfig, ModelsConfig, ModelsMode,
-    ProviderConfig, ProviderTimeouts, SecretInput,
+    ProviderConfig, ProviderTimeouts,
 };
+pub use secrets::{SecretInput, SecretRef, SecretSource, SecretsConfig};
 
 /// Serialises `[(key, value)]` (kept in file order) as a JSON object.
 pub(crate) fn pairs_as_map<S: serde::Serializer, T: Serialize>(
@@ -67,7 +69,6 @@ pub const IGNORED_SECTIONS: &[&str] = &[
     "media",
     "diagnostics",
     "update",
-    "secrets",
     "approvals",
     "nodeHost",
     "acp",
@@ -132,6 +133,10 @@ pub struct ClawgateConfig {
     pub tools: ToolsConfig,
     pub auth: AuthConfig,
     pub env: EnvConfig,
+    pub secrets: SecretsConfig,
+    /// `meta.migrations.modelPolicyAllowlist`: OpenClaw moved the `agents.defaults.models`
+    /// allowlist into `modelPolicy.allow` and marked the file; the map no longer restricts.
+    pub model_policy_migrated: bool,
 }
 
 impl ClawgateConfig {
@@ -148,6 +153,12 @@ impl ClawgateConfig {
             tools: o.field("tools", cx).unwrap_or_default(),
             auth: o.field("auth", cx).unwrap_or_default(),
             env: o.field("env", cx).unwrap_or_default(),
+            secrets: o.field("secrets", cx).unwrap_or_default(),
+            model_policy_migrated: node
+                .get("meta")
+                .and_then(|m| m.get("migrations"))
+                .and_then(|m| m.get("modelPolicyAllowlist"))
+                .is_some_and(|n| matches!(n.kind, NodeKind::Bool(true))),
         };
         o.ignore(IGNORED_SECTIONS, cx);
         o.finish(cx);

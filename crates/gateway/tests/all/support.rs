@@ -77,8 +77,12 @@ pub struct Setup {
     pub extra_providers: String,
     /// Extra JSON5 text inside `agents.defaults`.
     pub extra_defaults: String,
+    /// Extra JSON5 text inside `agents` (e.g. `list: [...]`).
+    pub extra_agents: String,
     /// Builds `llama-cpp` providers (a stand-in for the in-process engine).
     pub engine: Option<Arc<EngineFactory>>,
+    /// An OpenClaw state dir copied to `~/.openclaw` before loading (its auth profiles).
+    pub openclaw_home: Option<PathBuf>,
 }
 
 impl Default for Setup {
@@ -94,7 +98,9 @@ impl Default for Setup {
             auth_limits: AuthLimits::default(),
             extra_providers: String::new(),
             extra_defaults: String::new(),
+            extra_agents: String::new(),
             engine: None,
+            openclaw_home: None,
         }
     }
 }
@@ -140,8 +146,12 @@ pub fn config_text(mock: &MockServer, workspace: &std::path::Path, setup: &Setup
       workspace: "{workspace}",
       {extra_defaults}
     }},
+    {extra_agents}
   }},
   {auth}
+  // As OpenClaw 2026.9 marks a migrated file: `agents.defaults.models` above is no allowlist
+  // (tests that want one set `modelPolicy.allow`).
+  meta: {{ migrations: {{ modelPolicyAllowlist: true }} }},
 }}"#,
         chat = provider_entry("chatup", "openai-completions", &openai),
         resp = provider_entry("respup", "openai-responses", &openai),
@@ -152,6 +162,7 @@ pub fn config_text(mock: &MockServer, workspace: &std::path::Path, setup: &Setup
         fallbacks = fallbacks.join(", "),
         workspace = workspace.display(),
         extra_defaults = setup.extra_defaults,
+        extra_agents = setup.extra_agents,
     )
 }
 
@@ -199,6 +210,16 @@ impl Harness {
         let workspace = dir.path().join("workspace");
         let config_path = dir.path().join("clawgate.json");
         std::fs::write(&config_path, config_text(&mock, &workspace, &setup)).unwrap();
+        if let Some(openclaw) = &setup.openclaw_home {
+            // A copy: SQLite may touch files beside a database, the fixture stays as made.
+            let copied = std::process::Command::new("cp")
+                .arg("-R")
+                .arg(openclaw)
+                .arg(dir.path().join(".openclaw"))
+                .status()
+                .unwrap();
+            assert!(copied.success());
+        }
         let opts = load_options(dir.path(), config_path.clone());
         let initial = ServicesOptions {
             engine: setup.engine.clone(),

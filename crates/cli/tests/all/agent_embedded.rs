@@ -14,7 +14,11 @@ const DEMO_FILE: &str = "gemma-3-270m-q4_k_m.gguf";
 fn demo_model() -> PathBuf {
     if let Some(path) = std::env::var_os("CLAWGATE_DEMO_GGUF").filter(|p| !p.is_empty()) {
         let path = PathBuf::from(path);
-        assert!(path.is_file(), "CLAWGATE_DEMO_GGUF names {}, which is missing", path.display());
+        assert!(
+            path.is_file(),
+            "CLAWGATE_DEMO_GGUF names {}, which is missing",
+            path.display()
+        );
         return path;
     }
     let state = std::env::var_os("CLAWGATE_STATE_DIR")

@@ -330,3 +330,31 @@ fn an_unreadable_store_is_a_warning_not_a_failure() {
     assert!(warning.message.contains("is not valid JSON"), "{warning}");
     assert!(!warning.to_string().contains("sk-ant-leak"), "{warning}");
 }
+
+#[test]
+fn a_configured_ref_pinned_to_a_profile_without_a_key_is_a_warning() {
+    let sb = install("2026.9.6");
+    let loaded = sb
+        .load_text(
+            r#"{ agents: { defaults: { model: {
+                 primary: "anthropic/claude-opus-4-6@anthropic:backup",
+                 fallbacks: ["anthropic/claude-sonnet-4-6@anthropic:gone"] } } } }"#,
+        )
+        .unwrap();
+    let pins: Vec<String> = loaded
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("auth profile"))
+        .map(|w| format!("{} {}", w.path, w.message))
+        .collect();
+    assert_eq!(
+        pins,
+        [
+            "agents.defaults.model.fallbacks[0] auth profile \"anthropic:gone\" gives provider \
+             \"anthropic\" no key (it is not one of its OpenClaw auth profiles); this ref is used \
+             without the pin"
+        ]
+    );
+    let p = loaded.registry.provider("anthropic").unwrap();
+    assert_eq!(p.profile_key_index("anthropic:backup"), Some(1));
+}

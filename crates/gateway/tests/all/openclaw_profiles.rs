@@ -20,6 +20,10 @@ fn fixture(version: &str) -> PathBuf {
 
 /// The gateway over `version`'s store, with `anthropic` (no key in the config) at the mock.
 async fn over(version: &str) -> Harness {
+    over_with(version, &format!("anthropic/{MODEL}")).await
+}
+
+async fn over_with(version: &str, primary: &str) -> Harness {
     let mock = mock().await;
     let anthropic = format!(
         r#"anthropic: {{
@@ -32,7 +36,7 @@ async fn over(version: &str) -> Harness {
     Harness::with_mock(
         mock,
         Setup {
-            primary: format!("anthropic/{MODEL}"),
+            primary: primary.to_string(),
             extra_providers: anthropic,
             openclaw_home: Some(fixture(version)),
             ..Setup::default()
@@ -112,4 +116,12 @@ async fn the_auth_profiles_json_key_reaches_the_upstream_in_the_stored_order() {
     assert_eq!(status, 200, "{body}");
     // `models auth order set` put anthropic:backup (…ponm) first.
     assert_eq!(keys_seen(&h), ["****ponm"]);
+}
+
+#[tokio::test]
+async fn an_agent_whose_primary_pins_a_profile_uses_that_key() {
+    let h = over_with("2026.9.6", &format!("anthropic/{MODEL}@anthropic:backup")).await;
+    let (status, body) = ask(&h, "openclaw").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(keys_seen(&h), ["****onml"]);
 }

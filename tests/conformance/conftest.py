@@ -185,6 +185,8 @@ def stack():
     workspace: "{workdir / 'workspace'}",
   }} }},
   gateway: {{ auth: {{ mode: "token", token: "{TOKEN}" }} }},
+  // A migrated OpenClaw file: `agents.defaults.models` above is an alias table, no allowlist.
+  meta: {{ migrations: {{ modelPolicyAllowlist: true }} }},
 }}"""
         gateway, url = start_gateway(config, workdir)
         yield Stack(url, mock_url, STRICT)

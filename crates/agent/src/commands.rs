@@ -98,10 +98,14 @@ impl AgentRuntime {
                 } else {
                     "primary"
                 };
-                format!(
+                let mut text = format!(
                     "Model: {} ({source}); context window {} tokens.",
                     info.model_ref, budget.window
-                )
+                );
+                if let Some(models) = self.models.selectable() {
+                    text.push_str(&format!("\nAllowed models: {}.", models.join(", ")));
+                }
+                text
             }
             SlashCommand::Model(Some(name)) => {
                 if name.eq_ignore_ascii_case("default") || name.eq_ignore_ascii_case("reset") {

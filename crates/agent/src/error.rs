@@ -28,6 +28,10 @@ pub enum AgentError {
     UnknownSession(String),
     #[error("unknown model {0} (not in the model registry)")]
     UnknownModel(String),
+    /// The agent's model allowlist (or a ref's auth profile) refuses the model; the message
+    /// says which and what to do.
+    #[error("{0}")]
+    ModelNotAllowed(String),
     #[error("Model context window too small ({window} tokens). Minimum is {min}.")]
     ContextWindowTooSmall {
         model: String,

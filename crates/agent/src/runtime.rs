@@ -358,14 +358,27 @@ impl AgentRuntime {
         Ok(())
     }
 
-    /// The model a turn uses: turn override → session `/model` override → primary.
+    /// The model a turn uses: turn override → session `/model` override → primary. A turn
+    /// override the agent may not pick is an error; a stored override that is no longer
+    /// allowed (the allowlist changed) falls back to the primary, as in OpenClaw.
     pub(crate) fn model_for(
         &self,
         turn_override: Option<&str>,
         entry: &SessionEntry,
     ) -> Result<(ModelInfo, ContextBudget), AgentError> {
+        if let Some(wanted) = turn_override
+            && self.models.resolve(wanted).is_some()
+        {
+            self.models
+                .check_allowed(wanted)
+                .map_err(AgentError::ModelNotAllowed)?;
+        }
+        let stored = entry
+            .model_override
+            .as_deref()
+            .filter(|o| self.models.check_allowed(o).is_ok());
         let wanted = turn_override
-            .or(entry.model_override.as_deref())
+            .or(stored)
             .unwrap_or(&self.settings.primary_model);
         let info = match self.models.resolve(wanted) {
             Some(info) => info,

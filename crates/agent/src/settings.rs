@@ -60,10 +60,22 @@ impl AgentSettings {
     }
 }
 
-/// Model lookup for the agent: resolves a ref or alias to what the budget needs.
+/// Model lookup for the agent: resolves a ref or alias to what the budget needs, and says
+/// which models the agent may pick (its model allowlist).
 pub trait ModelDirectory: Send + Sync {
     /// `None` for a ref the registry does not know.
     fn resolve(&self, model_ref_or_alias: &str) -> Option<ModelInfo>;
+
+    /// `Err(message for the user)` when the agent may not pick this model (a ref or alias the
+    /// directory knows). The default allows every model.
+    fn check_allowed(&self, _model_ref_or_alias: &str) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// The models `/model` offers when the agent's choice is restricted; `None` = any model.
+    fn selectable(&self) -> Option<Vec<String>> {
+        None
+    }
 }
 
 /// A fixed table (tests, and embedders without a config registry).

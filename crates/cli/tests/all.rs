@@ -12,6 +12,7 @@ mod all {
     mod models_cmds;
     mod models_status;
     mod models_test_chain;
+    mod openclaw_install;
     mod readme_examples;
     mod sessions_cmds;
     mod writes;

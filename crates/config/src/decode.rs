@@ -16,6 +16,8 @@ use crate::source::{Node, NodeKind, Pos, Prop};
 pub struct Decoder {
     pub diags: Vec<Diagnostic>,
     pub ignored: Vec<String>,
+    /// Every SecretRef decoded, with where it is (resolved after decoding).
+    pub secret_refs: Vec<crate::schema::secrets::SecretSite>,
 }
 
 impl Decoder {
@@ -58,7 +60,7 @@ pub fn redact(secret: &str) -> String {
 }
 
 /// Redacts secrets in plain JSON for display: values under secret-like keys, header values and
-/// the `env` block's values.
+/// the values of every `env` map.
 pub fn redact_json(value: &mut serde_json::Value) {
     fn walk(v: &mut serde_json::Value, secret: bool) {
         match v {
@@ -66,7 +68,8 @@ pub fn redact_json(value: &mut serde_json::Value) {
             serde_json::Value::Array(items) => items.iter_mut().for_each(|i| walk(i, secret)),
             serde_json::Value::Object(map) => {
                 for (k, child) in map.iter_mut() {
-                    let inner = secret || is_secret_key(k) || k == "headers";
+                    // `env` maps (the config's block, an exec secret provider's) hold tokens.
+                    let inner = secret || is_secret_key(k) || k == "headers" || k == "env";
                     // An env-backed secret ref only names a variable: nothing to hide.
                     let is_ref = child.get("source").is_some() && child.get("id").is_some();
                     walk(child, inner && !is_ref);

@@ -23,6 +23,8 @@ pub enum EnvOrigin {
     DotEnvCwd,
     /// `<state dir>/.env`.
     DotEnvStateDir,
+    /// OpenClaw's `<state dir>/.env` (`~/.openclaw/.env`).
+    DotEnvOpenClaw,
     /// The config's `env` block.
     ConfigEnv,
 }

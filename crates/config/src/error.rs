@@ -28,6 +28,12 @@ pub enum ConfigError {
     },
     #[error("unknown provider \"{0}\"")]
     UnknownProvider(String),
+    /// OpenClaw's wording and its HTTP status (400): a model outside the agent's allowlist.
+    #[error("Model '{model}' is not allowed for agent '{agent}'.")]
+    ModelNotAllowed { model: String, agent: String },
+    /// A ref's `@profile` names no auth profile that gives its provider a key.
+    #[error("No credentials found for profile \"{profile}\" (provider {provider}).")]
+    UnknownProfile { profile: String, provider: String },
     /// The built-in catalog failed to decode (a bug in the shipped data file).
     #[error("built-in catalog is invalid: {0}")]
     Catalog(String),

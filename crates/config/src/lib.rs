@@ -11,6 +11,8 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod auth_profiles;
+pub mod auth_store;
 pub mod catalog;
 pub mod decode;
 pub mod diagnostic;
@@ -20,17 +22,25 @@ pub mod error;
 pub mod exec_approvals;
 pub mod include;
 pub mod load;
+pub mod model_policy;
+pub mod provider_keys;
 pub mod refs;
 pub mod registry;
 mod registry_build;
 pub mod resolve;
 pub mod schema;
+mod secret_exec;
+mod secret_file;
+pub mod secret_values;
 pub mod source;
 
 pub use diagnostic::{Diagnostic, Location, Severity};
 pub use env::{EnvOrigin, EnvVars};
 pub use error::ConfigError;
-pub use load::{ConfigLocation, ConfigSource, LoadOptions, LoadedConfig, load, load_at, locate};
+pub use load::{
+    ConfigLocation, ConfigSource, LoadOptions, LoadedConfig, load, load_at, locate, openclaw_dirs,
+};
+pub use provider_keys::KeyMaterial;
 pub use refs::{ModelRef, ParsedRef, normalize_provider_id, parse_ref};
 pub use registry::{
     KeySource, ModelCost, ModelEntry, ProviderEntry, Registry, RowSource, api_key_env_var,
@@ -38,3 +48,4 @@ pub use registry::{
 };
 pub use resolve::{DiscoveredRow, ModelChain, ResolvedModel, Selection};
 pub use schema::{ApiKind, ClawgateConfig, InputKind, ModelCompat};
+pub use secret_values::{Secrets, Unresolved};

@@ -2,21 +2,33 @@
 //! substitution, typed decoding and the registry, with every diagnostic collected.
 //!
 //! Lookup order: `--config PATH`, `$CLAWGATE_CONFIG`, `<state dir>/clawgate.json` (state dir:
-//! `--state-dir`, `$CLAWGATE_STATE_DIR`, default `~/.clawgate`), then an existing
-//! `~/.openclaw/openclaw.json` (read as-is, never written). No file at all is valid: defaults.
+//! `--state-dir`, `$CLAWGATE_STATE_DIR`, default `~/.clawgate`), then an existing OpenClaw
+//! config, `$OPENCLAW_CONFIG_PATH` or `<OpenClaw state dir>/openclaw.json` (OpenClaw's state
+//! dir: `$OPENCLAW_STATE_DIR`, default `~/.openclaw`; read as-is, never written). No file at
+//! all is valid: defaults.
+//!
+//! Whatever file is in effect, an OpenClaw install is read as it is (never written): its
+//! `.env` joins the environment (after `./.env` and clawgate's own, before the config's `env`
+//! block), and its auth-profile store gives hosted providers their keys (`crate::auth_store`).
+//! Secret refs to files and commands are resolved here too, once: nothing of this happens on a
+//! request path.
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::auth_store::{MAIN_AGENT_ID, OpenClawDirs, read_auth_store};
 use crate::decode::Decoder;
 use crate::diagnostic::{Diagnostic, JsonPath};
 use crate::env::{EnvOrigin, EnvVars, read_dotenv, substitute_tree};
 use crate::error::ConfigError;
 use crate::exec_approvals::load_exec_approvals;
 use crate::include::expand_includes;
+use crate::provider_keys::KeyMaterial;
 use crate::registry::Registry;
 use crate::schema::ClawgateConfig;
+use crate::secret_file::expand_home;
+use crate::secret_values::{Secrets, resolve_secrets};
 use crate::source::{Node, NodeKind, Pos, parse_file};
 
 pub const CONFIG_FILE_NAME: &str = "clawgate.json";
@@ -88,6 +100,25 @@ impl ConfigLocation {
     }
 }
 
+/// OpenClaw's directories as OpenClaw itself finds them: `$OPENCLAW_STATE_DIR` (default
+/// `~/.openclaw`) and `$OPENCLAW_AGENT_DIR` (default `<state>/agents/main/agent`), `~/`
+/// expanded.
+pub fn openclaw_dirs(opts: &LoadOptions) -> OpenClawDirs {
+    let home = opts.home.clone().unwrap_or_else(|| PathBuf::from("."));
+    let from_env = |name| {
+        opts.env
+            .non_empty(name)
+            .map(|v| expand_home(Path::new(v.trim()), Some(&home)))
+    };
+    let state_dir = from_env("OPENCLAW_STATE_DIR").unwrap_or_else(|| home.join(".openclaw"));
+    let main_agent_dir = from_env("OPENCLAW_AGENT_DIR")
+        .unwrap_or_else(|| state_dir.join("agents").join(MAIN_AGENT_ID).join("agent"));
+    OpenClawDirs {
+        state_dir,
+        main_agent_dir,
+    }
+}
+
 /// Applies the lookup order (no file is read).
 pub fn locate(opts: &LoadOptions) -> ConfigLocation {
     let home = opts.home.clone().unwrap_or_else(|| PathBuf::from("."));
@@ -112,7 +143,10 @@ pub fn locate(opts: &LoadOptions) -> ConfigLocation {
     if default_file.is_file() {
         return explicit(default_file, ConfigSource::StateDir);
     }
-    let openclaw = home.join(".openclaw").join("openclaw.json");
+    let openclaw = match opts.env.non_empty("OPENCLAW_CONFIG_PATH") {
+        Some(p) => expand_home(Path::new(p.trim()), Some(&home)),
+        None => openclaw_dirs(opts).state_dir.join("openclaw.json"),
+    };
     if openclaw.is_file() {
         return ConfigLocation {
             path: Some(openclaw),
@@ -139,6 +173,10 @@ pub struct LoadedConfig {
     /// Process env + `.env` files + the config's `env` block.
     pub env: EnvVars,
     pub registry: Registry,
+    /// The environment and the values of the config's secret refs (resolved once, at load).
+    pub secrets: Secrets,
+    /// OpenClaw's directories (its `.env` and auth-profile store are read from there).
+    pub openclaw: OpenClawDirs,
     /// Warnings (errors make `load` fail).
     pub warnings: Vec<Diagnostic>,
     /// Known OpenClaw sections/keys that clawgate ignores, as JSON paths.
@@ -173,10 +211,16 @@ pub fn load(opts: &LoadOptions) -> Result<LoadedConfig, ConfigError> {
 pub fn load_at(opts: &LoadOptions, location: ConfigLocation) -> Result<LoadedConfig, ConfigError> {
     let mut diags: Vec<Diagnostic> = Vec::new();
     let mut env = opts.env.clone();
-    for (file, origin) in [
+    let openclaw = openclaw_dirs(opts);
+    let mut dotenvs = vec![
         (opts.cwd.join(".env"), EnvOrigin::DotEnvCwd),
         (location.state_dir.join(".env"), EnvOrigin::DotEnvStateDir),
-    ] {
+    ];
+    let openclaw_dotenv = openclaw.state_dir.join(".env");
+    if !dotenvs.iter().any(|(f, _)| *f == openclaw_dotenv) {
+        dotenvs.push((openclaw_dotenv, EnvOrigin::DotEnvOpenClaw));
+    }
+    for (file, origin) in dotenvs {
         match read_dotenv(&file) {
             Ok(pairs) => env.add_missing(origin, pairs),
             Err(d) => diags.push(*d),
@@ -213,9 +257,35 @@ pub fn load_at(opts: &LoadOptions, location: ConfigLocation) -> Result<LoadedCon
     let mut approvals_cx = Decoder::default();
     config.exec_approvals = load_exec_approvals(&location.state_dir, &mut approvals_cx);
     diags.append(&mut approvals_cx.diags);
+    let decode_failed = diags.iter().any(Diagnostic::is_error);
     let mut ignored = cx.ignored;
     ignored.dedup();
-    let (registry, mut reg_diags) = Registry::build_in(&config, &env, Some(&location.state_dir))?;
+    // A config that does not decode runs no secret command.
+    let secrets = if decode_failed {
+        Secrets::from_env(env.clone())
+    } else {
+        resolve_secrets(
+            &config.secrets,
+            &cx.secret_refs,
+            &env,
+            opts.home.as_deref(),
+            &mut diags,
+        )
+    };
+    let (profiles, problems) = read_auth_store(&openclaw, &store_agent(&config), &env);
+    diags.extend(problems.into_iter().map(|p| {
+        Diagnostic::warning(format!("OpenClaw's auth-profile store: {p}"))
+            .with_hint("its profiles are left out; the config and the environment still give keys")
+    }));
+    let material = KeyMaterial {
+        secrets: secrets.clone(),
+        profiles,
+        now_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64),
+    };
+    let (registry, mut reg_diags) =
+        Registry::build_in(&config, &material, Some(&location.state_dir))?;
     diags.append(&mut reg_diags);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(fail(diags, ignored));
@@ -226,9 +296,21 @@ pub fn load_at(opts: &LoadOptions, location: ConfigLocation) -> Result<LoadedCon
         tree,
         env,
         registry,
+        secrets,
+        openclaw,
         warnings: diags,
         ignored,
     })
+}
+
+/// The OpenClaw agent whose profile store gives the keys: the config's default agent (the one
+/// marked `default`, else the first listed), else OpenClaw's `main`.
+fn store_agent(config: &ClawgateConfig) -> String {
+    let list = &config.agents.list;
+    list.iter()
+        .find(|a| a.default)
+        .or(list.first())
+        .map_or_else(|| MAIN_AGENT_ID.to_string(), |a| a.id.clone())
 }
 
 /// Adds the config's `env` block to `env` (after substituting it against what is set so far).

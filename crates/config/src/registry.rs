@@ -13,13 +13,15 @@ use std::path::PathBuf;
 
 use serde::{Serialize, Serializer};
 
+use crate::auth_profiles::SkippedProfile;
 use crate::decode::redact;
 use crate::env::EnvVars;
 use crate::refs::ModelRef;
 use crate::schema::{
     ApiKind, AuthMode, ClawgateConfig, CostConfig, InputKind, ModelCompat, ModelConfig,
-    ModelSelection, ModelsMode, ProviderConfig, ProviderTimeouts, SecretInput,
+    ModelSelection, ModelsMode, ProviderConfig, ProviderTimeouts,
 };
+use crate::secret_values::Secrets;
 
 pub const DEFAULT_CONTEXT_WINDOW: u64 = 200_000;
 pub const DEFAULT_MAX_TOKENS: u64 = 8_192;
@@ -86,6 +88,10 @@ pub enum KeySource {
     Config,
     /// A `{source: "env", id}` secret ref in the config; the variable it names.
     SecretRef(String),
+    /// A `{source: "file"|"exec", …}` secret ref in the config; its `source:provider:id`.
+    Secret(String),
+    /// A profile of OpenClaw's auth-profile store (`anthropic:manual`).
+    OpenClawProfile(String),
     /// `<PROVIDER>_API_KEY` or `<PROVIDER>_API_KEY_<n>` (used when the config gives no key).
     Env(String),
     /// One item of the `<PROVIDER>_API_KEYS` list.
@@ -109,6 +115,9 @@ pub struct ProviderEntry {
     pub key_sources: Vec<KeySource>,
     /// Env variables that secret refs named but that are not set.
     pub missing_secrets: Vec<String>,
+    /// OpenClaw auth profiles this provider's order names that give no key, and why
+    /// (expired token, wrong type, not in the store, …).
+    pub skipped_profiles: Vec<SkippedProfile>,
     pub auth: Option<AuthMode>,
     pub auth_header: bool,
     #[serde(serialize_with = "redact_headers")]
@@ -131,6 +140,13 @@ impl ProviderEntry {
     /// Where the first key (the one used first) came from; `KeySource::None` without a key.
     pub fn key_source(&self) -> KeySource {
         self.key_sources.first().cloned().unwrap_or(KeySource::None)
+    }
+
+    /// The position in `api_keys` of the key that OpenClaw auth profile `profile` gave.
+    pub fn profile_key_index(&self, profile: &str) -> Option<usize> {
+        self.key_sources
+            .iter()
+            .position(|s| matches!(s, KeySource::OpenClawProfile(id) if id == profile))
     }
 }
 
@@ -211,6 +227,8 @@ pub(crate) struct SelectionConfig {
     pub defaults: Option<ModelSelection>,
     pub image: Option<ModelSelection>,
     pub agents: Vec<(String, Option<ModelSelection>)>,
+    /// The model allowlists as written (see `crate::model_policy`).
+    pub policy: crate::model_policy::PolicyConfig,
 }
 
 /// The effective registry. Build it with [`crate::load`] or [`Registry::build`].
@@ -226,8 +244,8 @@ pub struct Registry {
     /// `embedded/gemma-3-270m` when the demo model is registered: the default primary when
     /// nothing is configured.
     pub(crate) embedded_default: Option<String>,
-    /// The loader's environment (secret refs in row headers resolve against it).
-    pub(crate) env: EnvVars,
+    /// The loader's environment and resolved secret refs (row headers resolve against them).
+    pub(crate) secrets: Secrets,
 }
 
 impl Registry {
@@ -278,7 +296,7 @@ impl Registry {
         let mut models = Vec::with_capacity(self.rows.len());
         for p in &self.providers {
             for layers in self.rows.iter().filter(|r| r.provider == p.id) {
-                models.push(compute_entry(p, layers, &self.env));
+                models.push(compute_entry(p, layers, &self.secrets));
             }
         }
         self.models = models;
@@ -359,17 +377,6 @@ pub(crate) fn overlay_provider(base: &ProviderConfig, top: &ProviderConfig) -> P
     }
 }
 
-/// A secret's value, or the env variable it names when that is unset.
-pub(crate) fn resolve_secret(secret: &SecretInput, env: &EnvVars) -> Result<String, String> {
-    match secret {
-        SecretInput::Literal(v) => Ok(v.clone()),
-        SecretInput::Env { id, .. } => env
-            .non_empty(id)
-            .map(str::to_string)
-            .ok_or_else(|| id.clone()),
-    }
-}
-
 /// The env variable a provider's single key is read from: `<PROVIDER>_API_KEY`, the id
 /// upper-cased with every other character turned into `_` (`my-box.ai` → `MY_BOX_AI_API_KEY`).
 pub fn api_key_env_var(provider: &str) -> String {
@@ -444,7 +451,7 @@ pub fn is_local_url(base_url: &str) -> bool {
 pub(crate) fn compute_entry(
     provider: &ProviderEntry,
     layers: &RowLayers,
-    env: &EnvVars,
+    secrets: &Secrets,
 ) -> ModelEntry {
     let empty = ModelConfig::bare(&layers.id);
     let merged = match (&layers.base, &layers.config) {
@@ -465,7 +472,7 @@ pub(crate) fn compute_entry(
         .headers
         .unwrap_or_default()
         .iter()
-        .filter_map(|(k, v)| resolve_secret(v, env).ok().map(|v| (k.clone(), v)))
+        .filter_map(|(k, v)| secrets.resolve(v).ok().map(|v| (k.clone(), v)))
         .collect();
     let path = merged.path.map(|p| match &provider.model_dir {
         Some(dir) if p.is_relative() => dir.join(p),
@@ -533,5 +540,6 @@ pub(crate) fn selection_from(config: &ClawgateConfig) -> SelectionConfig {
             .iter()
             .map(|a| (a.id.clone(), a.model.clone()))
             .collect(),
+        policy: crate::model_policy::PolicyConfig::from_config(config),
     }
 }

@@ -12,14 +12,16 @@ use crate::catalog::{
 use crate::diagnostic::{Diagnostic, JsonPath, closest, closest_refs};
 use crate::env::EnvVars;
 use crate::error::ConfigError;
+use crate::provider_keys::{KeyMaterial, ProviderKeys, provider_keys};
 use crate::refs::{ModelRef, parse_ref};
 use crate::registry::{
-    KeySource, ProviderEntry, Registry, RowDefaults, RowLayers, RowSource, env_keys, is_local_url,
-    overlay_provider, resolve_secret, selection_from,
+    ProviderEntry, Registry, RowDefaults, RowLayers, RowSource, is_local_url, overlay_provider,
+    selection_from,
 };
 use crate::schema::{
-    ApiKind, ClawgateConfig, ModelSelection, ModelsMode, ProviderConfig, SecretInput,
+    ApiKind, AuthConfig, ClawgateConfig, ModelSelection, ModelsMode, ProviderConfig,
 };
+use crate::secret_values::Unresolved;
 use crate::source::Pos;
 
 impl Registry {
@@ -29,22 +31,22 @@ impl Registry {
         config: &ClawgateConfig,
         env: &EnvVars,
     ) -> Result<(Self, Vec<Diagnostic>), ConfigError> {
-        Self::build_in(config, env, None)
+        Self::build_in(config, &KeyMaterial::from_env(env), None)
     }
 
-    /// [`Registry::build`] for a state dir: in merge mode, when the demo model file
-    /// (`<state dir>/models/gemma-3-270m-q4_k_m.gguf`) exists, the implicit provider
+    /// [`Registry::build`] with every key source, for a state dir: in merge mode, when the demo
+    /// model file (`<state dir>/models/gemma-3-270m-q4_k_m.gguf`) exists, the implicit provider
     /// `embedded` (`api: "llama-cpp"`) serves it as `embedded/gemma-3-270m`, and it becomes
     /// the default primary when no model is configured at all.
     pub fn build_in(
         config: &ClawgateConfig,
-        env: &EnvVars,
+        keys: &KeyMaterial,
         state_dir: Option<&Path>,
     ) -> Result<(Self, Vec<Diagnostic>), ConfigError> {
         let demo = state_dir.map(demo_model_path).filter(|path| path.is_file());
         Ok(build_with_catalog(
             config,
-            env,
+            keys,
             builtin_catalog()?,
             demo.as_deref(),
         ))
@@ -60,7 +62,7 @@ struct Layer {
 
 pub(crate) fn build_with_catalog(
     config: &ClawgateConfig,
-    env: &EnvVars,
+    keys: &KeyMaterial,
     catalog: Vec<(String, ProviderConfig)>,
     demo_model: Option<&Path>,
 ) -> (Registry, Vec<Diagnostic>) {
@@ -156,7 +158,7 @@ pub(crate) fn build_with_catalog(
 
     let providers = layers
         .iter()
-        .filter_map(|l| provider_entry(l, env, &mut diags))
+        .filter_map(|l| provider_entry(l, keys, &config.auth, &mut diags))
         .collect();
     let mut registry = Registry {
         mode,
@@ -166,16 +168,18 @@ pub(crate) fn build_with_catalog(
         aliases: Vec::new(),
         selection: selection_from(config),
         embedded_default,
-        env: env.clone(),
+        secrets: keys.secrets.clone(),
     };
     check_refs(&mut registry, config, &mut diags);
     registry.recompute();
+    crate::model_policy::check_policy(&registry, &mut diags);
     (registry, diags)
 }
 
 fn provider_entry(
     layer: &Layer,
-    env: &EnvVars,
+    material: &KeyMaterial,
+    auth: &AuthConfig,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<ProviderEntry> {
     let c = &layer.config;
@@ -213,30 +217,20 @@ fn provider_entry(
             return None;
         }
     };
-    let mut missing = Vec::new();
-    let mut keys: Vec<(String, KeySource)> = Vec::new();
-    for secret in c.api_key.iter().chain(c.api_keys.iter().flatten()) {
-        let source = match secret {
-            SecretInput::Literal(_) => KeySource::Config,
-            SecretInput::Env { id, .. } => KeySource::SecretRef(id.clone()),
-        };
-        match resolve_secret(secret, env) {
-            Ok(k) if !k.is_empty() => keys.push((k, source)),
-            Ok(_) => {}
-            Err(var) => missing.push(var),
-        }
-    }
-    if keys.is_empty() {
-        keys = env_keys(&layer.id, env);
-    }
-    let (keys, key_sources): (Vec<String>, Vec<KeySource>) = keys.into_iter().unzip();
+    let ProviderKeys {
+        keys,
+        sources: key_sources,
+        mut missing,
+        skipped: skipped_profiles,
+    } = provider_keys(&layer.id, c, material, auth);
+    let secrets = &material.secrets;
     let mut headers = BTreeMap::new();
     for (name, secret) in c.headers.iter().flatten() {
-        match resolve_secret(secret, env) {
+        match secrets.resolve(secret) {
             Ok(v) => {
                 headers.insert(name.clone(), v);
             }
-            Err(var) => missing.push(var),
+            Err(Unresolved::EnvVar(name) | Unresolved::Ref(name)) => missing.push(name),
         }
     }
     Some(ProviderEntry {
@@ -247,6 +241,7 @@ fn provider_entry(
         api_keys: keys,
         key_sources,
         missing_secrets: missing,
+        skipped_profiles,
         auth: c.auth,
         auth_header: c.auth_header.unwrap_or(false),
         headers,
@@ -383,6 +378,9 @@ fn check_refs(reg: &mut Registry, config: &ClawgateConfig, diags: &mut Vec<Diagn
     }
     for site in sites {
         let parsed = parse_ref(&site.text);
+        if let Some(profile) = &parsed.profile {
+            check_pin(reg, &parsed.text, profile, &site, diags);
+        }
         if reg
             .aliases
             .iter()
@@ -428,6 +426,47 @@ fn check_refs(reg: &mut Registry, config: &ClawgateConfig, diags: &mut Vec<Diagn
             }
         }
     }
+}
+
+/// Warns when a ref's `@profile` gives its provider no key: the ref is then routed without the
+/// pin (a request naming it is refused, see `ConfigError::UnknownProfile`).
+fn check_pin(
+    reg: &Registry,
+    text: &str,
+    profile: &str,
+    site: &RefSite,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let provider = reg
+        .aliases
+        .iter()
+        .find(|(a, _)| a.eq_ignore_ascii_case(text))
+        .map(|(_, r)| r.provider.clone())
+        .or_else(|| parse_ref(text).reference.map(|r| r.provider))
+        .or_else(|| bare_matches(reg, text).first().map(|r| r.provider.clone()));
+    let Some(entry) = provider.and_then(|p| reg.provider(&p)) else {
+        return;
+    };
+    if entry.profile_key_index(profile).is_some() {
+        return;
+    }
+    let why = entry
+        .skipped_profiles
+        .iter()
+        .find(|s| s.profile_id == profile)
+        .map_or_else(
+            || "it is not one of its OpenClaw auth profiles".to_string(),
+            |s| s.reason.clone(),
+        );
+    push(
+        diags,
+        Diagnostic::warning(format!(
+            "auth profile \"{profile}\" gives provider \"{}\" no key ({why}); this ref is \
+             used without the pin",
+            entry.id
+        )),
+        site,
+    );
 }
 
 /// Rows of configured providers whose id equals `id` (case-insensitive fallback).

@@ -8,7 +8,10 @@ mod all {
     mod includes;
     mod invalid_corpus;
     mod loading;
+    mod model_policy;
+    mod openclaw_fixtures;
     mod refs;
     mod registry;
+    mod secret_refs;
     mod valid_configs;
 }

@@ -26,6 +26,7 @@ use crate::metrics::Outcome;
 use crate::request_record::RequestRecord;
 use crate::routed::{MODEL_HEADER, fail};
 use crate::sse_body::{EventStream, StreamFailure, sse_response};
+use crate::target::{Target, model_override, parse_target};
 use clawgate_runtime::Services;
 
 /// Request header naming the session to continue.
@@ -111,6 +112,18 @@ fn closing_events(outcome: &TurnOutcome, sent_text: bool) -> Vec<Result<Event, S
     events
 }
 
+/// The turn's model, when the request names one: `x-openclaw-model`, else a `model` field that
+/// is a model ref (when a header, not the field, named the agent).
+fn turn_model(headers: &HeaderMap, request: &Request) -> Option<String> {
+    if let Some(model) = model_override(headers) {
+        return Some(model.to_string());
+    }
+    match parse_target(&request.model) {
+        Target::Model(m) if !m.is_empty() => Some(m.to_string()),
+        _ => None,
+    }
+}
+
 /// Runs the turn on a task; its delivered text arrives as `TextDelta`s, then usage and the end.
 fn turn_events(
     runtime: Arc<AgentRuntime>,
@@ -118,6 +131,7 @@ fn turn_events(
     input: TurnInput,
     id: String,
     model: String,
+    model_override: Option<String>,
 ) -> EventStream {
     let (sender, receiver) = mpsc::unbounded_channel::<AgentEvent>();
     let sink: EventSink = Arc::new(move |event| {
@@ -126,7 +140,9 @@ fn turn_events(
     let options = TurnOptions {
         on_event: Some(sink),
         reasoning: Some(false),
-        ..TurnOptions::default()
+        model_override,
+        // No one to ask through the API: `askFallback` decides (see docs/tools.md).
+        approver: None,
     };
     let turn = tokio::spawn(async move {
         let result = runtime.run_turn(&key, input, options).await;
@@ -201,13 +217,27 @@ pub(crate) async fn serve_agent(
         Ok(input) => input,
         Err(error) => return fail(dialect, &error, record),
     };
+    // The agent's model allowlist, with OpenClaw's message and status, before the turn starts.
+    let override_model = turn_model(headers, &request);
+    if let Some(wanted) = &override_model
+        && let Err(error) = services.check_agent_model(&agent_id, wanted)
+    {
+        return fail(dialect, &from_runtime_error(&error), record);
+    }
     let key = match session_key(headers, &request) {
         Ok(key) => key,
         Err(error) => return fail(dialect, &error, record),
     };
     let id = dialect.new_id();
     let mut response = if request.stream {
-        let mut events = turn_events(runtime, key, input, id.clone(), model.clone());
+        let mut events = turn_events(
+            runtime,
+            key,
+            input,
+            id.clone(),
+            model.clone(),
+            override_model,
+        );
         // Hold the answer until the first delivered text (or the turn's end): an early failure
         // is then a plain HTTP error.
         let started = events.next().await;
@@ -234,6 +264,7 @@ pub(crate) async fn serve_agent(
                 input,
                 TurnOptions {
                     reasoning: Some(false),
+                    model_override: override_model,
                     ..TurnOptions::default()
                 },
             )

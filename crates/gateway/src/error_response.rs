@@ -153,9 +153,11 @@ pub fn from_runtime_error(error: &RuntimeError) -> ApiError {
         | RuntimeError::Config(clawgate_config::ConfigError::UnknownProvider(_)) => {
             ApiError::not_found("model_not_found", message)
         }
-        RuntimeError::Config(clawgate_config::ConfigError::AmbiguousModel { .. }) => {
-            ApiError::bad_request(message)
-        }
+        RuntimeError::Config(
+            clawgate_config::ConfigError::AmbiguousModel { .. }
+            | clawgate_config::ConfigError::ModelNotAllowed { .. }
+            | clawgate_config::ConfigError::UnknownProfile { .. },
+        ) => ApiError::bad_request(message),
         RuntimeError::UnknownAgent { .. } => ApiError::not_found("model_not_found", message),
         RuntimeError::Agent { source, .. } => from_agent_error(source),
         _ => ApiError::internal(message),

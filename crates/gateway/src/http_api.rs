@@ -26,7 +26,7 @@ use crate::metrics::{CONTENT_TYPE, Outcome};
 use crate::request_record::RequestRecord;
 use crate::routed::{fail, serve_model};
 use crate::server::AppState;
-use crate::target::{Target, parse_target};
+use crate::target::{Target, request_target};
 use clawgate_runtime::Services;
 
 /// The axum app. CORS only when origins are configured.
@@ -204,7 +204,7 @@ async fn serve(
     let options = dialect.stream_options(&value);
     drop(value);
     let model = request.model.clone();
-    match parse_target(&model) {
+    match request_target(headers, &model) {
         Target::Agent(agent) => {
             serve_agent(services, dialect, agent, request, options, headers, record).await
         }

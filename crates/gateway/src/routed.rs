@@ -107,7 +107,7 @@ pub(crate) async fn serve_model(
     headers: &HeaderMap,
     mut record: RequestRecord,
 ) -> Response {
-    let route = match services.resolve_model(model) {
+    let route = match services.resolve_request_model(model) {
         Ok(route) => route,
         Err(error) => return fail(dialect, &from_runtime_error(&error), record),
     };

@@ -24,6 +24,10 @@ mod limits;
 mod metrics;
 #[path = "all/models.rs"]
 mod models;
+#[path = "all/openclaw_headers.rs"]
+mod openclaw_headers;
+#[path = "all/openclaw_profiles.rs"]
+mod openclaw_profiles;
 #[path = "all/reload.rs"]
 mod reload;
 #[path = "all/shutdown.rs"]

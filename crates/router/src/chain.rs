@@ -9,11 +9,17 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// A resolved model ref: the provider id from config and the model id that upstream knows.
+/// A resolved model ref: the provider id from config and the model id that upstream knows,
+/// and, when the caller pinned one (a ref's `@profile`), the only API key of the provider this
+/// candidate may use: a pinned candidate never rotates to another key (OpenClaw's user pins are
+/// strict; on failure the chain goes on to the next model).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CandidateRef {
     pub provider: String,
     pub model: String,
+    /// Index into the provider's keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<usize>,
 }
 
 impl CandidateRef {
@@ -21,7 +27,14 @@ impl CandidateRef {
         Self {
             provider: provider.into(),
             model: model.into(),
+            key: None,
         }
+    }
+
+    /// This candidate restricted to key `index` of its provider.
+    pub fn with_key(mut self, index: usize) -> Self {
+        self.key = Some(index);
+        self
     }
 
     /// Splits `provider/model` on the first `/` (`openrouter/moonshotai/kimi-k2` keeps the
@@ -76,8 +89,8 @@ impl CandidateChain {
         match fallbacks_override {
             Some(list) => ordered.extend(list.iter().cloned()),
             None => {
-                let foreign_request =
-                    head.provider != primary.provider && !configured_fallbacks.contains(head);
+                let foreign_request = head.provider != primary.provider
+                    && !configured_fallbacks.iter().any(|f| f.key() == head.key());
                 if !foreign_request {
                     ordered.extend(configured_fallbacks.iter().cloned());
                 }

@@ -16,7 +16,7 @@ use crate::attempt::{AttemptOutcome, AttemptRecord, RouteInfo, RouterError};
 use crate::chain::{CandidateChain, CandidateRef};
 use crate::clock::Clock;
 use crate::config::RouterConfig;
-use crate::cooldown::{Availability, Blocked, CooldownStore};
+use crate::cooldown::{Availability, Blocked, CooldownKey, CooldownStore};
 use crate::decision::{Then, decide};
 use crate::penalty::FailureRecorder;
 use crate::routed_stream::{Committed, RoutedStream, open_until_commit};
@@ -115,22 +115,17 @@ impl Router {
                 continue;
             };
             let now = self.recorder.clock.now_ms();
-            let (key_index, admission) =
-                match self
-                    .recorder
-                    .store
-                    .availability(target.id(), target.key_count, now)
-                {
-                    Availability::Ready { key_index } => (key_index, Admission::Available),
-                    Availability::Blocked { block, soonest_key } => {
-                        if position == 0 && self.probe_allowed(target.id(), &block, now) {
-                            (soonest_key, Admission::Probe)
-                        } else {
-                            attempts.push(skipped_for(candidate, &block, now));
-                            continue;
-                        }
+            let (key_index, admission) = match self.availability(candidate, target, now) {
+                Availability::Ready { key_index } => (key_index, Admission::Available),
+                Availability::Blocked { block, soonest_key } => {
+                    if position == 0 && self.probe_allowed(target.id(), &block, now) {
+                        (soonest_key, Admission::Probe)
+                    } else {
+                        attempts.push(skipped_for(candidate, &block, now));
+                        continue;
                     }
-                };
+                }
+            };
             let step = self
                 .try_candidate(
                     &request,
@@ -311,8 +306,8 @@ impl Router {
                 return Step::Stop;
             }
             let now = self.recorder.clock.now_ms();
-            let next_key = decision
-                .rotate_key
+            // A pinned key (`@profile`) is the only one this candidate may use.
+            let next_key = (decision.rotate_key && candidate.key.is_none())
                 .then(|| {
                     self.recorder
                         .store
@@ -363,9 +358,7 @@ impl Router {
                 continue;
             };
             if let Availability::Blocked { block, soonest_key } =
-                self.recorder
-                    .store
-                    .availability(target.id(), target.key_count, now)
+                self.availability(candidate, target, now)
                 && best.is_none_or(|(until, ..)| block.until < until)
             {
                 best = Some((block.until, candidate, target, soonest_key));
@@ -380,18 +373,39 @@ impl Router {
         chain
             .candidates()
             .iter()
-            .filter_map(|candidate| self.providers.get(&candidate.provider))
-            .filter_map(|target| {
-                match self
-                    .recorder
-                    .store
-                    .availability(target.id(), target.key_count, now)
-                {
+            .filter_map(|candidate| {
+                let target = self.providers.get(&candidate.provider)?;
+                match self.availability(candidate, target, now) {
                     Availability::Blocked { block, .. } => Some(block.until),
                     Availability::Ready { .. } => None,
                 }
             })
             .min()
+    }
+
+    /// Whether `candidate` can be called at `now`: with any key of its provider, or, when it
+    /// pins one, with that key only.
+    fn availability(
+        &self,
+        candidate: &CandidateRef,
+        target: &ProviderTarget,
+        now: u64,
+    ) -> Availability {
+        let store = &self.recorder.store;
+        let Some(index) = candidate.key else {
+            return store.availability(target.id(), target.key_count, now);
+        };
+        let blocks = [
+            store.blocked(&CooldownKey::provider(target.id()), now),
+            store.blocked(&CooldownKey::api_key(target.id(), index), now),
+        ];
+        match blocks.into_iter().flatten().max_by_key(|b| b.until) {
+            None => Availability::Ready { key_index: index },
+            Some(block) => Availability::Blocked {
+                block,
+                soonest_key: index,
+            },
+        }
     }
 }
 

@@ -128,15 +128,29 @@ pub fn session_policy(session: &SessionConfig) -> SessionPolicy {
     }
 }
 
-/// [`ModelDirectory`] over the config's model registry.
+/// [`ModelDirectory`] over the config's model registry, for one agent (whose model allowlist
+/// `/model` and turn overrides are held to).
 #[derive(Debug, Clone)]
 pub struct RegistryDirectory {
     registry: Arc<Registry>,
+    agent: Option<String>,
 }
 
 impl RegistryDirectory {
+    /// A directory that restricts nothing beyond the defaults' allowlist.
     pub fn new(registry: Arc<Registry>) -> Self {
-        Self { registry }
+        Self {
+            registry,
+            agent: None,
+        }
+    }
+
+    /// A directory for agent `agent`: its own `modelPolicy.allow`, else the defaults'.
+    pub fn for_agent(registry: Arc<Registry>, agent: &str) -> Self {
+        Self {
+            registry,
+            agent: Some(agent.to_string()),
+        }
     }
 }
 
@@ -146,12 +160,45 @@ impl ModelDirectory for RegistryDirectory {
         let row = &resolved.model;
         let window = Some(row.effective_context());
         let from_config = row.source == RowSource::Config || row.configured;
+        // A pinned auth profile stays on the ref, so the model client routes with that key.
+        let model_ref = match &resolved.profile {
+            Some(profile) => format!("{}@{profile}", row.reference),
+            None => row.reference.clone(),
+        };
         Some(ModelInfo {
-            model_ref: row.reference.clone(),
+            model_ref,
             context_window: if from_config { window } else { None },
             discovered_context_window: if from_config { None } else { window },
             max_tokens: u32::try_from(row.max_tokens).ok(),
             is_local: resolved.provider.is_local,
         })
+    }
+
+    fn check_allowed(&self, name: &str) -> Result<(), String> {
+        let Ok(resolved) = self.registry.resolve(name) else {
+            return Ok(());
+        };
+        if let Some(profile) = &resolved.profile
+            && resolved.provider.profile_key_index(profile).is_none()
+        {
+            return Err(format!(
+                "No credentials found for profile \"{profile}\" (provider {}).",
+                resolved.provider.id
+            ));
+        }
+        if self
+            .registry
+            .model_allowed(self.agent.as_deref(), &resolved.reference)
+        {
+            return Ok(());
+        }
+        Err(format!(
+            "Model \"{}\" is not allowed. Use /model to list available models.",
+            resolved.reference
+        ))
+    }
+
+    fn selectable(&self) -> Option<Vec<String>> {
+        self.registry.allowed_models(self.agent.as_deref())
     }
 }

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use clawgate_agent::AgentRuntime;
 use clawgate_config::schema::{GatewayAuthMode, SecretInput};
 use clawgate_config::{
-    ClawgateConfig, LoadOptions, LoadedConfig, ProviderEntry, Registry, ResolvedModel,
+    ClawgateConfig, LoadOptions, LoadedConfig, ProviderEntry, Registry, ResolvedModel, Unresolved,
 };
 use clawgate_providers::from_config::{spec_for_model, spec_from_config};
 use clawgate_providers::{
@@ -185,17 +185,12 @@ fn resolve_secret(
     secret: Option<&SecretInput>,
     loaded: &LoadedConfig,
 ) -> Result<Option<String>, UnsetSecret> {
-    match secret {
-        None => Ok(None),
-        Some(SecretInput::Literal(value)) => Ok(Some(value.clone()).filter(|v| !v.is_empty())),
-        Some(SecretInput::Env { id, .. }) => loaded
-            .env
-            .non_empty(id)
-            .map(|v| Some(v.to_string()))
-            .ok_or_else(|| UnsetSecret {
-                key,
-                var: id.clone(),
-            }),
+    let Some(secret) = secret else {
+        return Ok(None);
+    };
+    match loaded.secrets.resolve(secret) {
+        Ok(value) => Ok(Some(value).filter(|v| !v.is_empty())),
+        Err(Unresolved::EnvVar(var) | Unresolved::Ref(var)) => Err(UnsetSecret { key, var }),
     }
 }
 
@@ -243,7 +238,10 @@ impl Services {
         };
         let auth_token = gateway_token(&loaded).map(|t| t.map(|t| Arc::from(t.into_bytes())));
         let registry = Arc::new(loaded.registry.clone());
-        let routes = Arc::new(ModelRoutes::build(registry.clone())?);
+        let routes = Arc::new(ModelRoutes::build(
+            registry.clone(),
+            &default_agent(&loaded.config),
+        )?);
         let (providers, problems) = build_providers(
             &registry,
             &http_client,
@@ -387,6 +385,31 @@ impl Services {
         Ok(self.routes.resolve(model)?)
     }
 
+    /// [`Services::resolve_model`] for a routed request: held to the default agent's model
+    /// allowlist (OpenClaw's "Model '…' is not allowed for agent '…'.").
+    pub fn resolve_request_model(&self, model: &str) -> Result<Arc<ModelRoute>, RuntimeError> {
+        Ok(self.routes.resolve_allowed(model)?)
+    }
+
+    /// Whether agent `agent` may use `model` (a ref or alias); the error names why not
+    /// (unknown model, unknown profile, or outside the agent's allowlist).
+    pub fn check_agent_model(&self, agent: &str, model: &str) -> Result<(), RuntimeError> {
+        let route = self.routes.resolve(model)?;
+        let reference = clawgate_config::ModelRef {
+            provider: route.candidate.provider.clone(),
+            model: route.candidate.model.clone(),
+        };
+        if self.registry().model_allowed(Some(agent), &reference) {
+            return Ok(());
+        }
+        Err(RuntimeError::Config(
+            clawgate_config::ConfigError::ModelNotAllowed {
+                model: route.reference.to_string(),
+                agent: agent.to_string(),
+            },
+        ))
+    }
+
     /// The candidate chain for a model ref or alias.
     pub fn chain_for(
         &self,
@@ -454,7 +477,10 @@ impl Services {
         let runtime = AgentRuntime::new(
             settings,
             Arc::new(self.model_client()),
-            Arc::new(RegistryDirectory::new(self.routes.registry().clone())),
+            Arc::new(RegistryDirectory::for_agent(
+                self.routes.registry().clone(),
+                id,
+            )),
         )
         .map_err(|source| RuntimeError::Agent {
             id: id.clone(),

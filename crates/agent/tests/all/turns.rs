@@ -4,7 +4,8 @@
 use std::sync::{Arc, Mutex};
 
 use clawgate_agent::{
-    AgentError, AgentEvent, ModelCallError, ModelInfo, ToolProfile, TurnOptions, main_session_key,
+    AgentError, AgentEvent, AgentRuntime, AgentSettings, ModelCallError, ModelDirectory, ModelInfo,
+    StaticModelDirectory, ToolProfile, TurnOptions, main_session_key,
 };
 use clawgate_wire::{Event, Role, StopReason};
 
@@ -469,4 +470,87 @@ async fn empty_and_repeated_call_ids_are_made_unique() {
     let sent = fake.main_requests().pop().unwrap();
     crate::fake::assert_tool_pairs_whole(&sent);
     assert_eq!(sent.messages.last().unwrap().content.len(), 3);
+}
+
+/// A directory over two models where only `p/allowed` (and the primary) may be picked.
+struct Allowlisted(StaticModelDirectory);
+
+impl ModelDirectory for Allowlisted {
+    fn resolve(&self, name: &str) -> Option<ModelInfo> {
+        self.0.resolve(name)
+    }
+
+    fn check_allowed(&self, name: &str) -> Result<(), String> {
+        match self.resolve(name) {
+            Some(info) if info.model_ref == "p/other" => Err(format!(
+                "Model \"{}\" is not allowed. Use /model to list available models.",
+                info.model_ref
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn selectable(&self) -> Option<Vec<String>> {
+        Some(vec!["p/m".into(), "p/allowed".into()])
+    }
+}
+
+#[tokio::test]
+async fn model_command_is_held_to_the_allowlist_and_lists_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeModel::text("p/m", "ok");
+    let mut settings = AgentSettings::new(
+        "main",
+        dir.path().join("state"),
+        dir.path().join("workspace"),
+        "p/m",
+    );
+    settings.durable_store = false;
+    let models = Allowlisted(
+        StaticModelDirectory::new()
+            .with_model(model("p/m", 32_000))
+            .with_model(model("p/allowed", 32_000))
+            .with_model(model("p/other", 32_000)),
+    );
+    let rt = AgentRuntime::new(settings, fake.clone(), Arc::new(models)).unwrap();
+    let refused = rt
+        .run_turn("k", "/model p/other", TurnOptions::default())
+        .await
+        .unwrap()
+        .reply
+        .unwrap();
+    assert_eq!(
+        refused,
+        "Model not changed: Model \"p/other\" is not allowed. Use /model to list available models."
+    );
+    let shown = rt
+        .run_turn("k", "/model", TurnOptions::default())
+        .await
+        .unwrap()
+        .reply
+        .unwrap();
+    assert!(
+        shown.ends_with("\nAllowed models: p/m, p/allowed."),
+        "{shown}"
+    );
+    let set = rt
+        .run_turn("k", "/model p/allowed", TurnOptions::default())
+        .await
+        .unwrap();
+    assert!(set.reply.unwrap().contains("Model set to p/allowed"));
+    // A turn that asks for a refused model fails before any model call.
+    let calls = fake.requests().len();
+    let error = rt
+        .run_turn(
+            "k",
+            "hi",
+            TurnOptions {
+                model_override: Some("p/other".into()),
+                ..TurnOptions::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("is not allowed"), "{error}");
+    assert_eq!(fake.requests().len(), calls);
 }

@@ -96,6 +96,8 @@ pub struct KeyInfo {
     /// `env ANTHROPIC_API_KEY`, `config`, or for a missing key what to set.
     pub source: Option<String>,
     pub count: usize,
+    /// Every key in rotation order: redacted (or `placeholder`) and where it came from.
+    pub keys: Vec<(String, String)>,
 }
 
 /// A provider's cooldown, when it is blocked now.
@@ -210,7 +212,7 @@ pub async fn collect(services: &Services, args: &ModelsStatusArgs) -> StatusRepo
             row.learned = target.provider.learned();
         }
     }
-    let mut warnings = Vec::new();
+    let mut warnings = profile_warnings(&providers);
     let models = model_rows(services, &providers, &primary, &fallbacks, &mut warnings);
     let check_problems = check_primary(&primary, &providers, args.probe);
     let state_dir = &loaded.location.state_dir;
@@ -265,15 +267,38 @@ pub fn redact_key(key: &str) -> String {
     format!("{head}…{tail}")
 }
 
-/// Where the provider's first key came from, as the config crate recorded it: `config` for a
-/// literal, `env NAME` for a secret ref or the provider's env variables.
-fn key_source_text(entry: &ProviderEntry) -> String {
-    match entry.key_source() {
+/// Where a key came from, as the config crate recorded it: `config` for a literal, `env NAME`
+/// for an env secret ref or the provider's env variables, `secret exec:vault:openai` for a
+/// file or exec ref, `openclaw-profile anthropic:manual` for OpenClaw's auth-profile store.
+fn source_text(source: &KeySource) -> String {
+    match source {
         KeySource::Config | KeySource::None => "config".to_string(),
         KeySource::SecretRef(name) | KeySource::Env(name) | KeySource::EnvList(name) => {
             format!("env {name}")
         }
+        KeySource::Secret(label) => format!("secret {label}"),
+        KeySource::OpenClawProfile(id) => format!("openclaw-profile {id}"),
     }
+}
+
+fn key_source_text(entry: &ProviderEntry) -> String {
+    source_text(&entry.key_source())
+}
+
+fn key_lines(entry: &ProviderEntry) -> Vec<(String, String)> {
+    entry
+        .api_keys
+        .iter()
+        .zip(&entry.key_sources)
+        .map(|(key, source)| {
+            let shown = if Secret::new(key.clone()).is_placeholder() {
+                "placeholder".to_string()
+            } else {
+                redact_key(key)
+            };
+            (shown, source_text(source))
+        })
+        .collect()
 }
 
 pub fn key_info(entry: &ProviderEntry) -> KeyInfo {
@@ -285,6 +310,7 @@ pub fn key_info(entry: &ProviderEntry) -> KeyInfo {
                 redacted: None,
                 source: Some(format!("env {unset} is not set")),
                 count,
+                keys: Vec::new(),
             };
         }
         let state = if entry.is_local {
@@ -298,6 +324,7 @@ pub fn key_info(entry: &ProviderEntry) -> KeyInfo {
             source: (state == KeyState::Missing)
                 .then(|| format!("set {}", api_key_env_var(&entry.id))),
             count,
+            keys: Vec::new(),
         };
     };
     if Secret::new(first.clone()).is_placeholder() {
@@ -306,6 +333,7 @@ pub fn key_info(entry: &ProviderEntry) -> KeyInfo {
             redacted: None,
             source: None,
             count,
+            keys: key_lines(entry),
         };
     }
     KeyInfo {
@@ -313,6 +341,7 @@ pub fn key_info(entry: &ProviderEntry) -> KeyInfo {
         redacted: Some(redact_key(first)),
         source: Some(key_source_text(entry)),
         count,
+        keys: key_lines(entry),
     }
 }
 
@@ -338,6 +367,22 @@ fn fill_cooldowns(services: &Services, providers: &mut [ProviderRow]) {
             error_count: entries.map(|e| e.error_count).max().unwrap_or(0),
         });
     }
+}
+
+/// OpenClaw auth profiles a shown provider's order names that give it no key (an expired
+/// token, a type mismatch, …): the user would expect them to be used.
+fn profile_warnings(providers: &[ProviderRow]) -> Vec<String> {
+    providers
+        .iter()
+        .flat_map(|row| {
+            row.entry.skipped_profiles.iter().map(move |skip| {
+                format!(
+                    "{}: auth profile {} is not used: {}",
+                    row.entry.id, skip.profile_id, skip.reason
+                )
+            })
+        })
+        .collect()
 }
 
 /// Probes every shown provider that has a provider object, concurrently, with a spinner on

@@ -72,6 +72,39 @@ fn yes_no(value: Option<bool>) -> &'static str {
     }
 }
 
+/// One line per key when a provider has several or takes one from OpenClaw's profile store,
+/// so each key's source shows (redacted).
+fn print_keys(report: &StatusReport) {
+    let listed: Vec<&ProviderRow> = report
+        .providers
+        .iter()
+        .filter(|row| {
+            row.key.keys.len() > 1
+                || row
+                    .key
+                    .keys
+                    .iter()
+                    .any(|(_, source)| source.starts_with("openclaw-profile"))
+        })
+        .collect();
+    if listed.is_empty() {
+        return;
+    }
+    println!();
+    let mut keys = table(&["provider", "key", "value", "source"]);
+    for row in listed {
+        for (i, (shown, source)) in row.key.keys.iter().enumerate() {
+            keys.add_row(vec![
+                row.entry.id.clone(),
+                format!("#{i}"),
+                shown.clone(),
+                source.clone(),
+            ]);
+        }
+    }
+    println!("{keys}");
+}
+
 pub fn print_human(report: &StatusReport) {
     println!("primary    {}", report.primary);
     let fallbacks: Vec<String> = report.fallbacks.iter().map(|f| f.to_string()).collect();
@@ -105,6 +138,7 @@ pub fn print_human(report: &StatusReport) {
         providers.add_row(cells);
     }
     println!("{providers}");
+    print_keys(report);
     if report.probed && !report.models.is_empty() {
         println!();
         let mut models = table(&[
@@ -189,6 +223,10 @@ fn key_json(key: &KeyInfo) -> Value {
         "redacted": key.redacted,
         "source": key.source,
         "count": key.count,
+        "keys": key.keys.iter().map(|(shown, source)| json!({
+            "redacted": shown,
+            "source": source,
+        })).collect::<Vec<_>>(),
     })
 }
 

@@ -88,6 +88,43 @@ impl Decode for ModelPolicyEntry {
     }
 }
 
+/// `modelPolicy` (defaults or per agent): `allow` lists the models a session, `/model` or a
+/// request may pick: refs, aliases and `provider/*` (or `provider/prefix/*`) wildcards.
+/// `allow` absent = inherit (per agent) or no policy; `[]` = allow any.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ModelPolicy {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow: Option<Vec<String>>,
+    #[serde(skip)]
+    pub allow_pos: Vec<Pos>,
+}
+
+impl Decode for ModelPolicy {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        let mut o = ObjectReader::new(node, path, cx)?;
+        let allow_pos = match node.get("allow").map(|n| &n.kind) {
+            Some(NodeKind::Array(items)) => items.iter().map(|n| n.pos.clone()).collect(),
+            _ => Vec::new(),
+        };
+        let allow: Option<Vec<String>> = o.field("allow", cx);
+        if let Some(list) = &allow {
+            for (i, entry) in list.iter().enumerate() {
+                if entry.trim().is_empty()
+                    && let Some(pos) = allow_pos.get(i)
+                {
+                    cx.error(
+                        &path.key("allow").index(i),
+                        pos,
+                        "expected a model ref, alias or provider/* wildcard, found string \"\"",
+                    );
+                }
+            }
+        }
+        o.finish(cx);
+        Some(Self { allow, allow_pos })
+    }
+}
+
 string_enum! {
     pub enum CompactionMode { Default = "default", Safeguard = "safeguard" }
 }
@@ -221,7 +258,6 @@ const IGNORED_DEFAULTS: &[&str] = &[
     "mediaModels",
     "imageGenerationModel",
     "utilityModel",
-    "modelPolicy",
     "modelSelectionScope",
     "heartbeat",
     "subagents",
@@ -269,6 +305,7 @@ pub struct AgentDefaults {
     pub workspace: Option<String>,
     /// `agents.defaults.sandbox` (how `exec` is sandboxed).
     pub sandbox: SandboxConfig,
+    pub model_policy: Option<ModelPolicy>,
 }
 
 impl Default for AgentDefaults {
@@ -283,6 +320,7 @@ impl Default for AgentDefaults {
             compaction: CompactionConfig::default(),
             workspace: None,
             sandbox: SandboxConfig::default(),
+            model_policy: None,
         }
     }
 }
@@ -322,6 +360,7 @@ impl Decode for AgentDefaults {
             compaction: o.field("compaction", cx).unwrap_or_default(),
             workspace: o.field("workspace", cx),
             sandbox: o.field("sandbox", cx).unwrap_or_default(),
+            model_policy: o.field("modelPolicy", cx),
         };
         o.ignore(IGNORED_DEFAULTS, cx);
         o.finish(cx);
@@ -341,6 +380,7 @@ pub struct AgentConfig {
     pub workspace: Option<String>,
     /// The agent's own `sandbox` keys (over `agents.defaults.sandbox`).
     pub sandbox: Option<SandboxConfig>,
+    pub model_policy: Option<ModelPolicy>,
 }
 
 impl Decode for AgentConfig {
@@ -355,6 +395,7 @@ impl Decode for AgentConfig {
             tools: o.field("tools", cx),
             workspace: o.field("workspace", cx),
             sandbox: o.field("sandbox", cx),
+            model_policy: o.field("modelPolicy", cx),
         };
         o.ignore(
             &[
@@ -369,7 +410,6 @@ impl Decode for AgentConfig {
                 "memorySearch",
                 "thinkingDefault",
                 "reasoningDefault",
-                "modelPolicy",
             ],
             cx,
         );

@@ -1,8 +1,9 @@
 //! The `auth` section. clawgate implements `auth.cooldowns` (how long failed providers and keys
 //! stay out of rotation, spec §3.4) with OpenClaw's key names, plus one key of its own for the
-//! transient-failure schedule, which OpenClaw hard-codes. `auth.profiles` and `auth.order` are
-//! OpenClaw's auth-profile metadata; clawgate takes keys from the provider config and the
-//! environment instead, so they are accepted and listed as ignored.
+//! transient-failure schedule, which OpenClaw hard-codes; and OpenClaw's auth-profile metadata
+//! `auth.profiles` (which stored profiles a provider uses, and of which type) and `auth.order`
+//! (their order). The secrets themselves live in OpenClaw's profile store
+//! (`crate::auth_store`), never in the config.
 //!
 //! Unset keys stay `None`: the router's `CooldownSchedule::default()` is the one place that
 //! holds the defaults (OpenClaw's 1 min → 5 min → 25 min → 1 h; billing 5 h doubling to 24 h;
@@ -12,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::decode::{Decode, Decoder, ObjectReader, describe};
+use crate::decode::{Decode, Decoder, ObjectReader, describe, string_enum};
 use crate::diagnostic::JsonPath;
 use crate::refs::normalize_provider_id;
 use crate::source::{Node, NodeKind};
@@ -21,10 +22,87 @@ use crate::source::{Node, NodeKind};
 const MAX_HOURS: f64 = 8_760.0;
 const MAX_MINUTES: f64 = MAX_HOURS * 60.0;
 
-/// `auth` (only `cooldowns` is implemented).
+/// `auth`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AuthConfig {
     pub cooldowns: CooldownsConfig,
+    /// `auth.profiles`, in file order: profile id → metadata (no secret).
+    #[serde(serialize_with = "crate::schema::pairs_as_map")]
+    pub profiles: Vec<(String, AuthProfileConfig)>,
+    /// `auth.order`: provider id (normalised) → profile ids, first tried first.
+    pub order: BTreeMap<String, Vec<String>>,
+}
+
+string_enum! {
+    /// The credential type a configured profile must have (`auth.profiles.<id>.mode`).
+    pub enum ProfileMode { ApiKey = "api_key", AwsSdk = "aws-sdk", OAuth = "oauth", Token = "token" }
+}
+
+/// One `auth.profiles.<id>`: which provider it serves and which credential type it is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthProfileConfig {
+    /// Normalised like `models.providers` keys.
+    pub provider: String,
+    pub mode: ProfileMode,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+}
+
+impl Decode for AuthProfileConfig {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        let mut o = ObjectReader::new(node, path, cx)?;
+        let provider: Option<String> = o.required("provider", cx);
+        let mode: Option<ProfileMode> = o.required("mode", cx);
+        let p = Self {
+            provider: normalize_provider_id(&provider?),
+            mode: mode?,
+            email: o.field("email", cx),
+            display_name: o.field("displayName", cx),
+        };
+        o.finish(cx);
+        Some(p)
+    }
+}
+
+fn profiles(
+    node: &Node,
+    path: &JsonPath,
+    cx: &mut Decoder,
+) -> Option<Vec<(String, AuthProfileConfig)>> {
+    let Some(props) = node.object() else {
+        cx.expected(node, path, "an object of profile id → {provider, mode}");
+        return None;
+    };
+    let mut out = Vec::new();
+    for prop in props {
+        let child = path.key(&prop.key);
+        if prop.key.trim().is_empty() {
+            cx.error(&child, &prop.key_pos, "expected a non-empty profile id");
+            continue;
+        }
+        if let Some(p) = AuthProfileConfig::decode(&prop.value, &child, cx) {
+            out.push((prop.key.clone(), p));
+        }
+    }
+    Some(out)
+}
+
+fn order(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<BTreeMap<String, Vec<String>>> {
+    let Some(props) = node.object() else {
+        cx.expected(node, path, "an object of provider id → list of profile ids");
+        return None;
+    };
+    let mut out = BTreeMap::new();
+    for prop in props {
+        let ids: Option<Vec<String>> = Decode::decode(&prop.value, &path.key(&prop.key), cx);
+        if let Some(ids) = ids {
+            out.insert(normalize_provider_id(&prop.key), ids);
+        }
+    }
+    Some(out)
 }
 
 impl Decode for AuthConfig {
@@ -32,8 +110,9 @@ impl Decode for AuthConfig {
         let mut o = ObjectReader::new(node, path, cx)?;
         let a = Self {
             cooldowns: o.field("cooldowns", cx).unwrap_or_default(),
+            profiles: o.field_with("profiles", cx, profiles).unwrap_or_default(),
+            order: o.field_with("order", cx, order).unwrap_or_default(),
         };
-        o.ignore(&["profiles", "order"], cx);
         o.finish(cx);
         Some(a)
     }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::decode::{Decode, Decoder, ObjectReader, describe, in_range, string_enum};
 use crate::diagnostic::JsonPath;
 use crate::schema::agent_tools::{ExecToolConfig, WebToolsConfig};
-use crate::schema::models::SecretInput;
+use crate::schema::secrets::SecretInput;
 use crate::source::Node;
 
 /// `gateway.bind`: `"loopback"`, `"lan"` or an explicit IP address.

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod gateway;
 pub mod models;
 pub mod session;
+pub mod secrets;
 
 use std::collections::BTreeMap;
 
@@ -30,11 +31,12 @@ pub use gateway::{
 };
 pub use models::{
     ApiKind, AuthMode, CostConfig, InputKind, ModelCompat, ModelConfig, ModelsConfig, ModelsMode,
-    ProviderConfig, ProviderTimeouts, SecretInput,
+    ProviderConfig, ProviderTimeouts,
 };
 pub use session::{
     MaintenanceMode, ResetMode, SessionConfig, SessionMaintenanceConfig, SessionResetConfig,
 };
+pub use secrets::{SecretInput, SecretRef, SecretSource, SecretsConfig};
 
 /// Serialises `[(key, value)]` (kept in file order) as a JSON object.
 pub(crate) fn pairs_as_map<S: serde::Serializer, T: Serialize>(
@@ -75,7 +77,6 @@ pub const IGNORED_SECTIONS: &[&str] = &[
     "media",
     "diagnostics",
     "update",
-    "secrets",
     "approvals",
     "nodeHost",
     "acp",
@@ -144,6 +145,10 @@ pub struct ClawgateConfig {
     /// `<state>/exec-approvals.json`, loaded beside the config (not part of its file).
     #[serde(skip)]
     pub exec_approvals: crate::exec_approvals::ExecApprovalsFile,
+    pub secrets: SecretsConfig,
+    /// `meta.migrations.modelPolicyAllowlist`: OpenClaw moved the `agents.defaults.models`
+    /// allowlist into `modelPolicy.allow` and marked the file; the map no longer restricts.
+    pub model_policy_migrated: bool,
 }
 
 impl ClawgateConfig {
@@ -162,6 +167,12 @@ impl ClawgateConfig {
             session: o.field("session", cx).unwrap_or_default(),
             env: o.field("env", cx).unwrap_or_default(),
             exec_approvals: Default::default(),
+            secrets: o.field("secrets", cx).unwrap_or_default(),
+            model_policy_migrated: node
+                .get("meta")
+                .and_then(|m| m.get("migrations"))
+                .and_then(|m| m.get("modelPolicyAllowlist"))
+                .is_some_and(|n| matches!(n.kind, NodeKind::Bool(true))),
         };
         o.ignore(IGNORED_SECTIONS, cx);
         o.finish(cx);

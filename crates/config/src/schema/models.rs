@@ -10,7 +10,8 @@ use serde::Serialize;
 use crate::decode::{Decode, Decoder, ObjectReader, describe, in_range, positive, string_enum};
 use crate::diagnostic::JsonPath;
 use crate::refs::normalize_provider_id;
-use crate::source::{Node, NodeKind, Pos};
+use crate::schema::secrets::SecretInput;
+use crate::source::{Node, Pos};
 
 string_enum! {
     /// `models.mode`.
@@ -83,79 +84,6 @@ string_enum! {
 
 string_enum! {
     pub enum ToolCallArgumentsEncoding { HtmlEntities = "html-entities" }
-}
-
-/// A secret: a literal string or an env-backed reference `{source: "env", provider?, id}`.
-/// Serialises (and debug-prints) redacted, so a secret can never leak through `config show`
-/// or a log line.
-#[derive(Clone, PartialEq, Eq)]
-pub enum SecretInput {
-    Literal(String),
-    Env {
-        provider: Option<String>,
-        id: String,
-    },
-}
-
-impl std::fmt::Debug for SecretInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Literal(v) => write!(f, "Literal({:?})", crate::decode::redact(v)),
-            Self::Env { provider, id } => write!(f, "Env {{ provider: {provider:?}, id: {id:?} }}"),
-        }
-    }
-}
-
-impl Serialize for SecretInput {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Literal(v) => s.serialize_str(&crate::decode::redact(v)),
-            Self::Env { provider, id } => {
-                let mut v = serde_json::json!({"source": "env", "id": id});
-                if let (Some(p), Some(obj)) = (provider, v.as_object_mut()) {
-                    obj.insert("provider".into(), p.clone().into());
-                }
-                v.serialize(s)
-            }
-        }
-    }
-}
-
-impl Decode for SecretInput {
-    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
-        match &node.kind {
-            NodeKind::String(s) => Some(Self::Literal(s.clone())),
-            NodeKind::Object(_) => {
-                let mut o = ObjectReader::new(node, path, cx)?;
-                let source = o.required::<String>("source", cx);
-                let provider = o.field::<String>("provider", cx);
-                let id = o.required::<String>("id", cx);
-                let source_pos = o.node("source").map(|(n, p)| (n.pos.clone(), p));
-                o.finish(cx);
-                match source.as_deref() {
-                    Some("env") => Some(Self::Env { provider, id: id? }),
-                    Some(other) => {
-                        if let Some((pos, p)) = source_pos {
-                            cx.error(
-                                &p,
-                                &pos,
-                                format!(
-                                    "secret source \"{other}\" is not supported by clawgate \
-                                     (only \"env\")"
-                                ),
-                            );
-                        }
-                        None
-                    }
-                    None => None,
-                }
-            }
-            _ => {
-                cx.expected(node, path, "a string or {source: \"env\", id: \"VAR\"}");
-                None
-            }
-        }
-    }
 }
 
 /// Router timeouts per provider (used by the router; accepted now so configs can carry them).

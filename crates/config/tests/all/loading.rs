@@ -193,7 +193,7 @@ fn openclaw_sections_are_ignored_and_listed_once() {
 }
 
 #[test]
-fn auth_cooldowns_are_read_and_the_rest_of_auth_is_ignored() {
+fn auth_cooldowns_profiles_and_order_are_read() {
     let l = load_ok(
         r#"{ auth: {
                profiles: { "anthropic:default": { provider: "anthropic", mode: "api_key" } },
@@ -221,13 +221,15 @@ fn auth_cooldowns_are_read_and_the_rest_of_auth_is_ignored() {
     assert_eq!(c.auth_permanent_backoff_minutes, Some(15.0));
     assert_eq!(c.auth_permanent_max_minutes, Some(90.0));
     assert_eq!(c.failure_window_hours, Some(6.0));
+    assert_eq!(l.ignored, ["auth.cooldowns.overloadedBackoffMs"]);
+    let profiles = &l.config.auth.profiles;
+    assert_eq!(profiles.len(), 1);
+    assert_eq!(profiles[0].0, "anthropic:default");
+    assert_eq!(profiles[0].1.provider, "anthropic");
+    assert_eq!(profiles[0].1.mode.as_str(), "api_key");
     assert_eq!(
-        l.ignored,
-        [
-            "auth.cooldowns.overloadedBackoffMs",
-            "auth.profiles",
-            "auth.order"
-        ]
+        l.config.auth.order.get("anthropic"),
+        Some(&vec!["anthropic:default".to_string()])
     );
 }
 

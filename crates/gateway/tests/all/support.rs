@@ -79,8 +79,12 @@ pub struct Setup {
     pub extra_defaults: String,
     /// Extra JSON5 top-level sections (e.g. `session: {…},`).
     pub extra_root: String,
+    /// Extra JSON5 text inside `agents` (e.g. `list: [...]`).
+    pub extra_agents: String,
     /// Builds `llama-cpp` providers (a stand-in for the in-process engine).
     pub engine: Option<Arc<EngineFactory>>,
+    /// An OpenClaw state dir copied to `~/.openclaw` before loading (its auth profiles).
+    pub openclaw_home: Option<PathBuf>,
 }
 
 impl Default for Setup {
@@ -97,7 +101,9 @@ impl Default for Setup {
             extra_providers: String::new(),
             extra_defaults: String::new(),
             extra_root: String::new(),
+            extra_agents: String::new(),
             engine: None,
+            openclaw_home: None,
         }
     }
 }
@@ -143,9 +149,13 @@ pub fn config_text(mock: &MockServer, workspace: &std::path::Path, setup: &Setup
       workspace: "{workspace}",
       {extra_defaults}
     }},
+    {extra_agents}
   }},
   {auth}
   {extra_root}
+  // As OpenClaw 2026.9 marks a migrated file: `agents.defaults.models` above is no allowlist
+  // (tests that want one set `modelPolicy.allow`).
+  meta: {{ migrations: {{ modelPolicyAllowlist: true }} }},
 }}"#,
         chat = provider_entry("chatup", "openai-completions", &openai),
         resp = provider_entry("respup", "openai-responses", &openai),
@@ -157,6 +167,7 @@ pub fn config_text(mock: &MockServer, workspace: &std::path::Path, setup: &Setup
         workspace = workspace.display(),
         extra_defaults = setup.extra_defaults,
         extra_root = setup.extra_root,
+        extra_agents = setup.extra_agents,
     )
 }
 
@@ -204,6 +215,16 @@ impl Harness {
         let workspace = dir.path().join("workspace");
         let config_path = dir.path().join("clawgate.json");
         std::fs::write(&config_path, config_text(&mock, &workspace, &setup)).unwrap();
+        if let Some(openclaw) = &setup.openclaw_home {
+            // A copy: SQLite may touch files beside a database, the fixture stays as made.
+            let copied = std::process::Command::new("cp")
+                .arg("-R")
+                .arg(openclaw)
+                .arg(dir.path().join(".openclaw"))
+                .status()
+                .unwrap();
+            assert!(copied.success());
+        }
         let opts = load_options(dir.path(), config_path.clone());
         let initial = ServicesOptions {
             engine: setup.engine.clone(),

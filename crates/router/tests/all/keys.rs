@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use clawgate_providers::{FailureKind, ProviderError};
 use clawgate_router::{
-    AttemptOutcome, CancellationToken, CooldownKey, CooldownSchedule, CooldownStore, ProviderSet,
-    ProviderTarget, RouterConfig,
+    AttemptOutcome, CancellationToken, CandidateChain, CooldownKey, CooldownSchedule,
+    CooldownStore, ProviderSet, ProviderTarget, RouterConfig,
 };
 
 use crate::fake::*;
@@ -180,4 +180,55 @@ async fn billing_on_one_key_disables_that_key_and_uses_another() {
         .entry(&CooldownKey::api_key("hosted", 0))
         .unwrap();
     assert_eq!(entry.disabled_until, Some(T0 + 5 * 3_600_000));
+}
+
+#[tokio::test]
+async fn a_pinned_key_is_the_only_one_tried_and_its_cooldown_blocks_only_it() {
+    // `anthropic/claude@anthropic:work` pins the key that profile gave: no rotation to
+    // another key on a rate limit; the chain goes on to the next model instead.
+    let hosted = FakeProvider::new("hosted", |_, ctx| {
+        if ctx.key_index == 1 {
+            Script::FailBeforeStream(rate_limited(30))
+        } else {
+            Script::Events(answer(&format!("key {}", ctx.key_index)))
+        }
+    });
+    let fallback = FakeProvider::always("local", Script::Events(answer("fallback")));
+    let set = ProviderSet::new()
+        .with(ProviderTarget::new(hosted.clone()).with_keys(3))
+        .with(ProviderTarget::new(fallback.clone()).local(true));
+    let (router, _) = router_over(
+        set,
+        CooldownStore::in_memory(CooldownSchedule::default()),
+        RouterConfig::default(),
+    );
+    let pinned = CandidateChain::from_refs([cand("hosted/sonnet").with_key(1), cand("local/q")]);
+    let first = router
+        .call(request(), &pinned, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(first.answered_by(), &cand("local/q"));
+    let keys: Vec<Option<usize>> = first.attempts().iter().map(|a| a.key_index).collect();
+    assert_eq!(keys, [Some(1), Some(0)], "key 1, then the fallback's key");
+    drain(first).await;
+    // Key 1 now cools down: the pinned candidate is skipped without a call …
+    let second = router
+        .call(request(), &pinned, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert!(matches!(
+        second.attempts()[0].outcome,
+        AttemptOutcome::SkippedForCooldown { .. }
+    ));
+    drain(second).await;
+    // … while the provider's other keys still serve unpinned calls.
+    let unpinned = chain(&["hosted/sonnet", "local/q"]);
+    let third = router
+        .call(request(), &unpinned, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(third.info().key_index, 0);
+    assert_eq!(joined_text(&drain(third).await), "key 0");
+    let seen: Vec<usize> = hosted.calls().iter().map(|c| c.key_index).collect();
+    assert_eq!(seen, [1, 0]);
 }

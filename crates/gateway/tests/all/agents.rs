@@ -1,13 +1,23 @@
 //! Agent targets: `clawgate/<agentId>` runs an agent turn (through the router, on the mock
-//! upstream) and delivers only its final text; sessions continue by `user` or header.
+//! upstream) and delivers only its final text; sessions continue by `user` or header. The
+//! default agent offers `write` and `edit`, so these gateways have a token (see
+//! `hardening.rs` for the token-less refusal).
 
 use serde_json::Value;
 
-use crate::support::{Harness, Inbound, parse_sse, response_text, stream_text};
+use crate::support::{Harness, Inbound, Setup, parse_sse, response_text, stream_text};
+
+async fn agent_harness() -> Harness {
+    Harness::with(Setup {
+        token: Some("gw-agent-token-3456".into()),
+        ..Setup::default()
+    })
+    .await
+}
 
 #[tokio::test]
 async fn an_agent_target_runs_a_turn_and_answers_in_the_dialect() {
-    let h = Harness::start().await;
+    let h = agent_harness().await;
     let r = h
         .post(
             "/v1/chat/completions",
@@ -31,7 +41,7 @@ async fn an_agent_target_runs_a_turn_and_answers_in_the_dialect() {
 
 #[tokio::test]
 async fn agent_answers_stream_final_text_only() {
-    let h = Harness::start().await;
+    let h = agent_harness().await;
     h.mock
         .push_script(mock_upstream::Script::default().with_reasoning("secret thoughts"));
     let r = h
@@ -62,7 +72,7 @@ async fn agent_answers_stream_final_text_only() {
 
 #[tokio::test]
 async fn the_user_field_continues_one_session() {
-    let h = Harness::start().await;
+    let h = agent_harness().await;
     for prompt in ["first message", "second message"] {
         let mut body = Inbound::Chat.body("agent:main", prompt, false);
         body["user"] = "alice".into();
@@ -91,6 +101,7 @@ async fn the_user_field_continues_one_session() {
     let r = h
         .http
         .post(h.url("/v1/chat/completions"))
+        .bearer_auth(h.token.as_deref().unwrap())
         .header("x-clawgate-session-key", "http:user:alice")
         .json(&Inbound::Chat.body("clawgate/main", "fourth message", false))
         .send()

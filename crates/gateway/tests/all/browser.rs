@@ -170,6 +170,13 @@ async fn the_gateways_own_origin_and_allowed_origins_are_served() {
     .await;
     let port = h.gateway.local_addr().port();
     let body = Inbound::Chat.body(&format!("chatup/{MODEL}"), "hi", false);
+    let from = |origin: &str| {
+        h.http
+            .post(h.url("/v1/chat/completions"))
+            .header("origin", origin)
+            .json(&body)
+            .send()
+    };
     // The web UI at `/` of the gateway itself: same scheme, host and port.
     let own = format!("http://127.0.0.1:{port}");
     for origin in [
@@ -177,14 +184,7 @@ async fn the_gateways_own_origin_and_allowed_origins_are_served() {
         "https://app.example.com",
         "http://tools.example:8080",
     ] {
-        let r = h
-            .http
-            .post(h.url("/v1/chat/completions"))
-            .header("origin", origin)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let r = from(origin).await.unwrap();
         assert_eq!(r.status(), 200, "{origin}");
         if origin != own {
             assert_eq!(r.headers()["access-control-allow-origin"], origin);
@@ -196,15 +196,7 @@ async fn the_gateways_own_origin_and_allowed_origins_are_served() {
         "null",
         "https://app.example.com.evil.example",
     ] {
-        let r = h
-            .http
-            .post(h.url("/v1/chat/completions"))
-            .header("origin", origin)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 403, "{origin}");
+        assert_eq!(from(origin).await.unwrap().status(), 403, "{origin}");
     }
 }
 

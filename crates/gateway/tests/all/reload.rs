@@ -141,14 +141,14 @@ async fn a_reload_that_drops_the_token_is_refused_unless_auth_is_turned_off_in_w
     let error = h.gateway.reload().unwrap_err();
     assert!(matches!(error, GatewayError::ReloadDropsAuth), "{error:?}");
     assert!(error.to_string().contains("gateway.auth.mode"), "{error}");
-    let anonymous = h
-        .http
-        .post(h.url("/v1/chat/completions"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(anonymous.status(), 401, "the token is still required");
+    let anonymous = || {
+        h.http
+            .post(h.url("/v1/chat/completions"))
+            .json(&body)
+            .send()
+    };
+    let status = anonymous().await.unwrap().status();
+    assert_eq!(status, 401, "the token is still required");
 
     // Turning auth off in writing is a deliberate change: accepted.
     let setup = Setup {
@@ -157,14 +157,7 @@ async fn a_reload_that_drops_the_token_is_refused_unless_auth_is_turned_off_in_w
     };
     std::fs::write(&h.config_path, config_text(&h.mock, &workspace, &setup)).unwrap();
     h.gateway.reload().unwrap();
-    let anonymous = h
-        .http
-        .post(h.url("/v1/chat/completions"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(anonymous.status(), 200);
+    assert_eq!(anonymous().await.unwrap().status(), 200);
 }
 
 #[tokio::test]

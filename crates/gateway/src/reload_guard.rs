@@ -10,9 +10,9 @@
 
 use clawgate_config::schema::GatewayAuthMode;
 use clawgate_config::source::NodeKind;
+use clawgate_runtime::Services;
 
 use crate::error::GatewayError;
-use crate::services::Services;
 
 /// True when the file writes `models.providers` as an object with no entries.
 fn providers_emptied_explicitly(next: &Services) -> bool {

@@ -120,8 +120,8 @@ async fn the_user_field_continues_one_session() {
 /// and the transcripts bounded instead of growing with every request.
 #[tokio::test]
 async fn header_less_requests_do_not_grow_the_session_state_without_bound() {
-    use crate::support::Setup;
     let h = Harness::with(Setup {
+        token: Some("gw-agent-token-3456".into()),
         extra_root: r#"session: { maintenance: { mode: "enforce", maxEntries: 3 } },"#.into(),
         ..Setup::default()
     })
@@ -170,10 +170,11 @@ async fn header_less_requests_do_not_grow_the_session_state_without_bound() {
 /// A session key longer than 512 bytes is a 400 in the dialect's shape; 512 bytes is fine.
 #[tokio::test]
 async fn an_oversized_session_key_is_a_bad_request() {
-    let h = Harness::start().await;
+    let h = agent_harness().await;
     let send = |key: String| {
         h.http
             .post(h.url("/v1/chat/completions"))
+            .bearer_auth(h.token.as_deref().unwrap())
             .header("x-clawgate-session-key", key)
             .json(&Inbound::Chat.body("clawgate/main", "hi", false))
             .send()

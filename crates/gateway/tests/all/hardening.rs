@@ -47,7 +47,7 @@ async fn agents_with_exec_or_write_need_the_token_even_on_loopback() {
 #[tokio::test]
 async fn an_agent_narrowed_to_read_only_tools_runs_without_a_token() {
     let h = Harness::with(Setup {
-        extra_top: r#"tools: { deny: ["exec", "write", "edit"] },"#.into(),
+        extra_root: r#"tools: { deny: ["exec", "write", "edit"] },"#.into(),
         ..Setup::default()
     })
     .await;

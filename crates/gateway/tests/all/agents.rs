@@ -191,8 +191,8 @@ async fn an_oversized_session_key_is_a_bad_request() {
 
 #[tokio::test]
 async fn exec_through_the_gateway_is_refused_with_a_tool_error() {
-    use crate::support::Setup;
     let h = Harness::with(Setup {
+        token: Some("gw-agent-token-3456".into()),
         extra_root: r#"tools: { profile: "coding" },"#.into(),
         ..Setup::default()
     })

@@ -18,6 +18,7 @@ use crate::agent_turn::{self, TurnFigures};
 use crate::client::{Dialect, Target};
 use crate::engine::{self, EngineFigures};
 use crate::failover::{self, DeadCount, HungFigures, Mocks, RefusedFigures};
+use crate::large_bodies::{self, BodyFigures};
 use crate::latency::{self, Phase};
 use crate::memory::{self, MemoryFigures};
 use crate::peers::{ClawgateProcess, Launch, LitellmProcess, MockProcess, Programs};
@@ -51,6 +52,7 @@ pub struct Results {
     pub streaming_litellm: Option<StreamingRounds>,
     pub sweeps: Vec<Sweep>,
     pub memory: Vec<MemoryFigures>,
+    pub bodies: Option<BodyFigures>,
     pub throughput: Vec<Frontier>,
     pub engine: Option<EngineFigures>,
     pub rows: Vec<Row>,
@@ -73,6 +75,7 @@ impl Results {
             streaming_litellm: None,
             sweeps: Vec::new(),
             memory: Vec::new(),
+            bodies: None,
             throughput: Vec::new(),
             engine: None,
             rows: Vec::new(),
@@ -234,17 +237,22 @@ fn run_streaming(stage: &Stage, args: &Args, results: &mut Results) -> anyhow::R
     Ok(())
 }
 
+/// A fresh gateway with both of its providers on `mock`.
+fn fresh_gateway(programs: &Programs, mock: &MockProcess) -> anyhow::Result<ClawgateProcess> {
+    ClawgateProcess::start(
+        programs.clawgate()?,
+        &mock.url,
+        &mock.url,
+        &Launch::default(),
+        Duration::from_millis(5),
+    )
+}
+
 fn run_memory(programs: &Programs, args: &Args, results: &mut Results) -> anyhow::Result<()> {
     let mock = MockProcess::streaming(programs.mock()?, 50, None)?;
     let limit = Duration::from_secs(90);
     {
-        let gateway = ClawgateProcess::start(
-            programs.clawgate()?,
-            &mock.url,
-            &mock.url,
-            &Launch::default(),
-            Duration::from_millis(5),
-        )?;
+        let gateway = fresh_gateway(programs, &mock)?;
         let target = Target::new(
             "clawgate",
             &gateway.base_url(),
@@ -273,6 +281,20 @@ fn run_memory(programs: &Programs, args: &Args, results: &mut Results) -> anyhow
             limit,
         ))??);
     }
+    Ok(())
+}
+
+fn run_bodies(programs: &Programs, args: &Args, results: &mut Results) -> anyhow::Result<()> {
+    let mock = MockProcess::fast(programs.mock()?, None)?;
+    let gateway = fresh_gateway(programs, &mock)?;
+    let url = format!("{}/v1/chat/completions", gateway.base_url());
+    results.bodies = Some(block_on_both_cores(large_bodies::measure(
+        gateway.process.pid(),
+        &url,
+        "fast/mock-model",
+        args.body_clients,
+        args.body_mib,
+    ))??);
     Ok(())
 }
 
@@ -452,6 +474,7 @@ pub fn run_all(groups: &[Group], programs: &Programs, args: &Args, results: &mut
                 }
             }
             Group::Memory => run_memory(programs, args, results),
+            Group::Bodies => run_bodies(programs, args, results),
             Group::Throughput => run_throughput(programs, args, results),
             Group::Engine => run_engine(args, results),
         };

@@ -12,6 +12,7 @@ mod client;
 mod engine;
 mod failover;
 mod groups;
+mod large_bodies;
 mod latency;
 mod memory;
 mod peers;
@@ -46,6 +47,8 @@ pub enum Group {
     Streaming,
     /// RSS idle, under 1,000 open streams, after.
     Memory,
+    /// RSS idle, under 16 concurrent 20 MiB request bodies, 2 s after.
+    Bodies,
     /// Fixed-rate throughput frontier, gateway pinned to one core.
     Throughput,
     /// The embedded engine vs. the llama.cpp server (needs --features llama).
@@ -85,6 +88,12 @@ pub struct Args {
     /// Open streams for the memory figure.
     #[arg(long, default_value_t = 1_000)]
     pub memory_streams: usize,
+    /// Concurrent clients for the large-body figure.
+    #[arg(long, default_value_t = 16)]
+    pub body_clients: usize,
+    /// Size of each of their bodies, in MiB (the gateway's default limit is 20 MiB).
+    #[arg(long, default_value_t = 20)]
+    pub body_mib: usize,
     /// Starts per process for the start-up figure.
     #[arg(long, default_value_t = 5)]
     pub startup_runs: usize,

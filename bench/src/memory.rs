@@ -30,13 +30,13 @@ pub struct MemoryFigures {
 }
 
 /// Samples `pid`'s RSS every 25 ms until stopped.
-struct Sampler {
+pub(crate) struct Sampler {
     stop: Arc<AtomicBool>,
     thread: std::thread::JoinHandle<Vec<(u64, u64)>>,
 }
 
 impl Sampler {
-    fn start(pid: u32) -> Self {
+    pub(crate) fn start(pid: u32) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::spawn(move || {
@@ -51,7 +51,7 @@ impl Sampler {
         Self { stop, thread }
     }
 
-    fn finish(self) -> Vec<(u64, u64)> {
+    pub(crate) fn finish(self) -> Vec<(u64, u64)> {
         self.stop.store(true, Ordering::Relaxed);
         self.thread.join().unwrap_or_default()
     }

@@ -237,6 +237,27 @@ fn memory_rows(r: &Results, rows: &mut Vec<Row>) {
     }
 }
 
+fn body_rows(r: &Results, rows: &mut Vec<Row>) {
+    let Some(b) = &r.bodies else { return };
+    rows.push(heading(&format!(
+        "memory under large request bodies ({} clients × {:.0} MiB at once: {})",
+        b.clients,
+        b.body_bytes as f64 / (1024.0 * 1024.0),
+        b.describe_statuses()
+    )));
+    rows.push(Row::new("RSS idle").clawgate(mb(b.idle_kb)));
+    rows.push(Row::new("RSS peak during the load").clawgate(mb(b.peak_kb)));
+    rows.push(
+        Row::new("RSS 2 s after the load")
+            .clawgate(mb(b.after_kb))
+            .target("back to idle")
+            .gap(format!(
+                "{} above idle",
+                mb(b.after_kb.saturating_sub(b.idle_kb))
+            )),
+    );
+}
+
 fn startup_rows(r: &Results, rows: &mut Vec<Row>) {
     let find = |label: &str| r.startup.iter().find(|s| s.label == label);
     let Some(ours) = find("clawgate") else { return };
@@ -388,6 +409,7 @@ pub fn build(r: &Results) -> Vec<Row> {
     throughput_rows(r, &mut rows);
     streaming_rows(r, &mut rows);
     memory_rows(r, &mut rows);
+    body_rows(r, &mut rows);
     startup_rows(r, &mut rows);
     failover_rows(r, &mut rows);
     agent_rows(r, &mut rows);

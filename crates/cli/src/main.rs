@@ -2,9 +2,27 @@
 //! behaviour lives in the library crates; this file is the command enum and the dispatch.
 //!
 //! Exit codes: 0 ok, 1 invalid config or the operation failed, 2 usage (clap's own errors).
+//!
+//! The global allocator is jemalloc with background purging: glibc's malloc kept the memory of
+//! large freed buffers (16 concurrent 20 MiB bodies left ~250 MB resident for good), and
+//! mimalloc only purges on later allocation activity in the freeing thread (~300 MB left 2 s
+//! after); jemalloc's background thread hands dirty pages back after a second whatever the
+//! program does (15 MB, idle 12 MB). Measured with `bench/run --only bodies`
+//! (`bench/README.md`).
 
 mod commands;
 mod output;
+
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's start-up options (read by the allocator before `main`): background threads give
+/// dirty pages back after `dirty_decay_ms` whether or not the program allocates again.
+// The symbol is how jemalloc takes options compiled into a program (tikv-jemallocator's
+// documented way); nothing else in the process defines it.
+#[allow(non_upper_case_globals, unsafe_code)]
+#[unsafe(export_name = "_rjem_malloc_conf")]
+pub static malloc_conf: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
 
 use std::path::PathBuf;
 use std::process::ExitCode;

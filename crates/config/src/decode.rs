@@ -61,6 +61,77 @@ pub fn redact(secret: &str) -> String {
 
 /// Redacts secrets in plain JSON for display: values under secret-like keys, header values and
 /// the values of every `env` map.
+/// Query parameter names whose values are credentials (`?key=`, `api_key`, `access_token`,
+/// `sig`, a signed URL's `signature`, …), compared case-insensitively with `-` as `_`.
+fn is_secret_query_param(name: &str) -> bool {
+    let n = name.to_ascii_lowercase().replace('-', "_");
+    matches!(n.as_str(), "key" | "sig" | "code" | "pass" | "pwd" | "auth")
+        || n.ends_with("key")
+        || [
+            "token",
+            "secret",
+            "password",
+            "passwd",
+            "signature",
+            "credential",
+            "auth",
+        ]
+        .iter()
+        .any(|s| n.contains(s))
+}
+
+/// A URL for display: credentials in the user-info part (`https://user:***@host`, or `***@`
+/// for a lone user name, which is often a token) and the values of secret-looking query
+/// parameters (`?key=***`) masked; everything else exactly as written. Works on the text (no
+/// URL normalisation), so it also masks what a half-valid URL holds.
+pub fn redact_url(text: &str) -> String {
+    const MASK: &str = "***";
+    let query_at = text.find(['?', '#']).unwrap_or(text.len());
+    let (before_query, rest) = text.split_at(query_at);
+    let mut out = String::with_capacity(text.len());
+    // User-info ends at an `@` before the query and starts after the last `/` before it (after
+    // `scheme://` in a well-formed URL; also right for a mistyped `https//user:pass@h`).
+    match before_query.find('@') {
+        Some(at) => {
+            let start = before_query[..at].rfind('/').map_or(0, |slash| slash + 1);
+            let userinfo = &before_query[start..at];
+            out.push_str(&before_query[..start]);
+            if let Some((user, _)) = userinfo.split_once(':') {
+                out.push_str(user);
+                out.push(':');
+            }
+            if !userinfo.is_empty() {
+                out.push_str(MASK);
+            }
+            out.push_str(&before_query[at..]);
+        }
+        None => out.push_str(before_query),
+    }
+    let Some(query_and_fragment) = rest.strip_prefix('?') else {
+        out.push_str(rest);
+        return out;
+    };
+    out.push('?');
+    let query_end = query_and_fragment
+        .find('#')
+        .unwrap_or(query_and_fragment.len());
+    let (query, fragment) = query_and_fragment.split_at(query_end);
+    let masked: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value)) if !value.is_empty() && is_secret_query_param(name) => {
+                format!("{name}={MASK}")
+            }
+            _ => pair.to_string(),
+        })
+        .collect();
+    out.push_str(&masked.join("&"));
+    out.push_str(fragment);
+    out
+}
+
+/// Redacts secrets in plain JSON for display: values under secret-like keys, header values,
+/// the `env` block's values, and credentials inside `baseUrl`s.
 pub fn redact_json(value: &mut serde_json::Value) {
     fn walk(v: &mut serde_json::Value, secret: bool) {
         match v {
@@ -68,6 +139,14 @@ pub fn redact_json(value: &mut serde_json::Value) {
             serde_json::Value::Array(items) => items.iter_mut().for_each(|i| walk(i, secret)),
             serde_json::Value::Object(map) => {
                 for (k, child) in map.iter_mut() {
+                    // `env` maps (the config's block, an exec secret provider's) hold tokens.
+                    if k == "baseUrl"
+                        && !secret
+                        && let serde_json::Value::String(url) = child
+                    {
+                        *url = redact_url(url);
+                        continue;
+                    }
                     // `env` maps (the config's block, an exec secret provider's) hold tokens.
                     let inner = secret || is_secret_key(k) || k == "headers" || k == "env";
                     // An env-backed secret ref only names a variable: nothing to hide.
@@ -90,8 +169,13 @@ pub fn describe(node: &Node, path: &JsonPath) -> String {
     match &node.kind {
         NodeKind::Null => "null".into(),
         NodeKind::Bool(b) => b.to_string(),
+        // A numeric token is still a token: never echo it.
+        NodeKind::Number { .. } if secret => "a number (redacted)".into(),
         NodeKind::Number { raw, .. } => format!("number {raw}"),
         NodeKind::String(s) if secret => format!("string \"{}\"", redact(s)),
+        NodeKind::String(s) if path.last_key() == "baseUrl" => {
+            format!("string {}", serde_json::Value::String(redact_url(s)))
+        }
         NodeKind::String(s) => {
             let shown: String = s.chars().take(60).collect();
             let ellipsis = if s.chars().count() > 60 { "…" } else { "" };
@@ -425,5 +509,49 @@ mod tests {
             assert!(is_secret_key(k), "{k}");
         }
         assert!(!is_secret_key("baseUrl"));
+    }
+
+    #[test]
+    fn urls_show_without_credentials_or_secret_query_values() {
+        for (input, shown) in [
+            (
+                "https://user:hunter2pass@h.example/v1",
+                "https://user:***@h.example/v1",
+            ),
+            (
+                "https://ghp_tokenvalue@h.example/v1",
+                "https://***@h.example/v1",
+            ),
+            (
+                "https://h.example/v1?key=AIzaSecret&api-version=2024-06-01",
+                "https://h.example/v1?key=***&api-version=2024-06-01",
+            ),
+            (
+                "https://h.example/v1?api_key=a&access_token=b&sig=c&X-Amz-Signature=d#frag",
+                "https://h.example/v1?api_key=***&access_token=***&sig=***&X-Amz-Signature=***#frag",
+            ),
+            ("http://127.0.0.1:8000/v1", "http://127.0.0.1:8000/v1"),
+            ("http://h?mode=fast", "http://h?mode=fast"),
+            ("not a url://x:y@z", "not a url://x:***@z"),
+            ("https//user:pw@x?key=k", "https//user:***@x?key=***"),
+            ("https://h/v1#frag?key=k", "https://h/v1#frag?key=k"),
+        ] {
+            assert_eq!(redact_url(input), shown, "{input}");
+        }
+    }
+
+    #[test]
+    fn redacted_json_masks_base_url_credentials() {
+        let mut tree = serde_json::json!({
+            "models": { "providers": { "p": {
+                "baseUrl": "https://u:pw12345@h/v1?token=abc",
+                "headers": { "api-key": "azure-key-value-123" },
+            }}}
+        });
+        redact_json(&mut tree);
+        let text = tree.to_string();
+        assert!(!text.contains("pw12345") && !text.contains("abc"), "{text}");
+        assert!(!text.contains("azure-key-value-123"), "{text}");
+        assert!(text.contains("https://u:***@h/v1?token=***"), "{text}");
     }
 }

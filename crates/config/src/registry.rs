@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use serde::{Serialize, Serializer};
 
 use crate::auth_profiles::SkippedProfile;
-use crate::decode::redact;
+use crate::decode::{redact, redact_url};
 use crate::env::EnvVars;
 use crate::refs::ModelRef;
 use crate::schema::{
@@ -56,6 +56,10 @@ fn redact_keys<S: Serializer>(keys: &[String], s: S) -> Result<S::Ok, S::Error> 
         .map(|k| redact(k))
         .collect::<Vec<_>>()
         .serialize(s)
+}
+
+fn redact_base_url<S: Serializer>(url: &str, s: S) -> Result<S::Ok, S::Error> {
+    redact_url(url).serialize(s)
 }
 
 fn redact_headers<S: Serializer>(h: &BTreeMap<String, String>, s: S) -> Result<S::Ok, S::Error> {
@@ -105,7 +109,9 @@ pub enum KeySource {
 #[serde(rename_all = "camelCase")]
 pub struct ProviderEntry {
     pub id: String,
-    /// Empty only for an in-process `llama-cpp` provider.
+    /// Empty only for an in-process `llama-cpp` provider. Serialised (and debug-printed)
+    /// with credentials masked (`redact_url`).
+    #[serde(serialize_with = "redact_base_url")]
     pub base_url: String,
     pub api: ApiKind,
     /// Resolved keys, in rotation order (config first; env only when config gives none).

@@ -135,8 +135,9 @@ pub fn json5_options() -> ParseOptions {
     }
 }
 
-/// Parses one file's text into a positioned tree. `None` text means an empty document (an empty
-/// file is accepted as `{}`).
+/// Parses one file's text into a positioned tree. A file with no value at all (0 bytes, only
+/// whitespace or comments) is an error: it is what a crashed editor or a `>` typo leaves, and
+/// reading it as `{}` would silently drop the gateway token and every provider.
 pub fn parse_text(path: &Path, text: &str) -> Result<Node, Box<Diagnostic>> {
     let file: Arc<Path> = Arc::from(path);
     let parsed = jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &json5_options())
@@ -158,13 +159,19 @@ pub fn parse_text(path: &Path, text: &str) -> Result<Node, Box<Diagnostic>> {
         line: 1,
         col: 1,
     };
-    Ok(match parsed.value {
-        Some(value) => convert(value, &lines, &file),
-        None => Node {
-            kind: NodeKind::Object(Vec::new()),
-            pos: pos0,
-        },
-    })
+    match parsed.value {
+        Some(value) => Ok(convert(value, &lines, &file)),
+        None => Err(Box::new(
+            Diagnostic::error(format!(
+                "{} is empty (no JSON5 value, only whitespace or comments)",
+                path.file_name()
+                    .map_or(path.as_os_str(), |n| n)
+                    .to_string_lossy()
+            ))
+            .at("", pos0.location())
+            .with_hint("write `{}` for a config with every default"),
+        )),
+    }
 }
 
 /// Reads and parses a file.
@@ -309,8 +316,13 @@ mod tests {
     }
 
     #[test]
-    fn empty_file_is_an_empty_object() {
-        let node = parse_text(Path::new("f.json5"), "  // nothing\n").unwrap();
+    fn an_empty_file_is_an_error_naming_it() {
+        for text in ["", "  \n\t", "  // nothing\n", "/* all gone */"] {
+            let err = parse_text(Path::new("f.json5"), text).unwrap_err();
+            assert!(err.message.contains("f.json5 is empty"), "{}", err.message);
+            assert_eq!(err.location.as_ref().unwrap().line, 1);
+        }
+        let node = parse_text(Path::new("f.json5"), "{}").unwrap();
         assert_eq!(node.to_json(), serde_json::json!({}));
     }
 }

@@ -20,8 +20,9 @@ use clawgate_wire::{
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
+use crate::auth::require_token_for;
 use crate::dialect::{ApiError, Dialect, StreamOptions};
-use crate::error_response::{from_agent_error, from_runtime_error};
+use crate::error_response::{from_agent_error, from_runtime_error, internal_error};
 use crate::metrics::Outcome;
 use crate::request_record::RequestRecord;
 use crate::routed::{MODEL_HEADER, fail};
@@ -41,11 +42,22 @@ pub const AGENT_HEADER: &str = "x-clawgate-agent";
 /// `session.maintenance` bounds how many such rows are kept). A key longer than
 /// [`MAX_SESSION_KEY_BYTES`] is a 400, not a silently truncated or replaced key.
 fn session_key(headers: &HeaderMap, request: &Request) -> Result<String, ApiError> {
-    let header = [SESSION_HEADER, OPENCLAW_SESSION_HEADER]
-        .iter()
-        .find_map(|name| headers.get(*name)?.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty());
+    let mut header = None;
+    for name in [SESSION_HEADER, OPENCLAW_SESSION_HEADER] {
+        let Some(value) = headers.get(name) else {
+            continue;
+        };
+        // Dropping a key that is not text would start a fresh session silently.
+        let Ok(text) = std::str::from_utf8(value.as_bytes()) else {
+            return Err(ApiError::bad_request(format!(
+                "the {name} header is not UTF-8 text"
+            )));
+        };
+        if !text.trim().is_empty() {
+            header = Some(text.trim());
+            break;
+        }
+    }
     let key = match (header, request.user.as_deref().map(str::trim)) {
         (Some(key), _) => key.to_string(),
         (None, Some(user)) if !user.is_empty() => format!("http:user:{user}"),
@@ -83,14 +95,16 @@ fn turn_input(request: &Request) -> Result<TurnInput, ApiError> {
     Ok(TurnInput::Blocks(last.content.clone()))
 }
 
+/// A failed turn as a stream's error event: the same message and code as the HTTP error
+/// would carry (an internal failure's details stay in the log).
 fn agent_failure(error: &clawgate_agent::AgentError) -> StreamFailure {
+    let api = from_agent_error(error);
     let code = match error {
-        clawgate_agent::AgentError::ContextOverflow { .. } => "context_length_exceeded",
         clawgate_agent::AgentError::Aborted => "aborted",
-        _ => "server_error",
+        _ => api.code,
     };
     StreamFailure {
-        message: error.to_string(),
+        message: api.message,
         code,
     }
 }
@@ -183,10 +197,13 @@ fn turn_events(
             match result {
                 Ok(Ok(outcome)) => items.extend(closing_events(&outcome, sent_text)),
                 Ok(Err(error)) => items.push(Err(agent_failure(&error))),
-                Err(join) => items.push(Err(StreamFailure {
-                    message: format!("agent turn failed: {join}"),
-                    code: "server_error",
-                })),
+                Err(join) => {
+                    let api = internal_error(&format!("agent turn failed: {join}"));
+                    items.push(Err(StreamFailure {
+                        message: api.message,
+                        code: api.code,
+                    }))
+                }
             }
             Some((items, (receiver, None, sent_text)))
         },
@@ -213,6 +230,11 @@ pub(crate) async fn serve_agent(
     let agent_id = runtime.settings().agent_id.clone();
     let model = format!("clawgate/{agent_id}");
     record.set_model(Arc::from(model.as_str()), ModelCost::default(), false);
+    let token_configured = matches!(services.auth_token(), Ok(Some(_)));
+    if let Err(error) = require_token_for(&agent_id, &runtime.offered_tools(), token_configured) {
+        tracing::warn!(agent = %agent_id, "refused a token-less turn of an agent with exec/write tools");
+        return fail(dialect, &error, record);
+    }
     let input = match turn_input(&request) {
         Ok(input) => input,
         Err(error) => return fail(dialect, &error, record),

@@ -2,7 +2,9 @@
 //! `x-api-key`, compared in constant time (`subtle`, so the comparison does not leak how many
 //! leading bytes matched), and a per-address lockout after repeated failures (429 with
 //! `Retry-After`, even for a right token, until it expires). Time comes from the router's
-//! injected [`Clock`], so tests drive it without sleeping.
+//! injected [`Clock`], so tests drive it without sleeping. Also the rule that an agent able to
+//! change the machine (`exec`, `write`, `edit`) is never served without a token, loopback or
+//! not ([`require_token_for`]).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -33,6 +35,40 @@ impl Default for AuthLimits {
             lockout: Duration::from_secs(60),
         }
     }
+}
+
+/// Tools that change the machine: an agent offering any of them needs the gateway token.
+pub const HOST_CHANGING_TOOLS: &[&str] = &["exec", "write", "edit"];
+
+/// Refuses a turn of agent `agent_id` (offering `tools`) on a gateway with no token when the
+/// agent can run commands or write files: on loopback any local process (or a web page that
+/// got past the browser guard) could otherwise use them.
+pub fn require_token_for(
+    agent_id: &str,
+    tools: &[String],
+    token_configured: bool,
+) -> Result<(), crate::dialect::ApiError> {
+    if token_configured {
+        return Ok(());
+    }
+    let risky: Vec<&str> = tools
+        .iter()
+        .map(String::as_str)
+        .filter(|t| HOST_CHANGING_TOOLS.contains(t))
+        .collect();
+    if risky.is_empty() {
+        return Ok(());
+    }
+    Err(crate::dialect::ApiError::forbidden(
+        "token_required",
+        format!(
+            "agent \"{agent_id}\" can change this machine (tools: {}), so the gateway serves it \
+             only with a token, even on loopback: set gateway.auth.token (or \
+             CLAWGATE_GATEWAY_TOKEN) and send it as `Authorization: Bearer <token>`, or narrow \
+             the agent's tools (e.g. tools.deny: [\"exec\", \"write\", \"edit\"])",
+            risky.join(", ")
+        ),
+    ))
 }
 
 /// What a request presented.
@@ -203,6 +239,23 @@ mod tests {
             AuthCheck::Missing
         );
         assert_eq!(check(b"s3cret", &HeaderMap::new()), AuthCheck::Missing);
+    }
+
+    #[test]
+    fn host_changing_tools_need_a_token() {
+        let tools = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let refused =
+            require_token_for("main", &tools(&["read", "exec", "write"]), false).unwrap_err();
+        assert_eq!(refused.status, 403);
+        assert!(
+            refused.message.contains("exec, write"),
+            "{}",
+            refused.message
+        );
+        assert!(refused.message.contains("gateway.auth.token"));
+        assert!(require_token_for("main", &tools(&["read", "edit"]), false).is_err());
+        assert!(require_token_for("main", &tools(&["read", "ls", "web_fetch"]), false).is_ok());
+        assert!(require_token_for("main", &tools(&["exec"]), true).is_ok());
     }
 
     #[test]

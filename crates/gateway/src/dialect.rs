@@ -33,6 +33,19 @@ fn unix_now() -> u64 {
 }
 
 impl Dialect {
+    /// The dialect whose error shape an answer on `path` takes: `/v1/messages…` is Anthropic,
+    /// `/v1/responses…` Responses, everything else OpenAI's chat shape. Used for refusals made
+    /// before a handler runs (the HTTP layer, the browser guard), which only know the path.
+    pub fn for_path(path: &str) -> Dialect {
+        if path.starts_with("/v1/messages") {
+            Dialect::Anthropic
+        } else if path.starts_with("/v1/responses") {
+            Dialect::OpenAiResponses
+        } else {
+            Dialect::OpenAiChat
+        }
+    }
+
     /// Short stable name, used as the `route` metrics label.
     pub fn route(self) -> &'static str {
         match self {
@@ -188,6 +201,57 @@ impl ApiError {
             "authentication_error",
             message,
         )
+    }
+
+    /// 403: the request may not do this (a cross-site page, a Host name not served here, a
+    /// token-less call to an agent that can change files).
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(403, "permission_error", code, "permission_error", message)
+    }
+
+    pub fn method_not_allowed(message: impl Into<String>) -> Self {
+        Self::new(
+            405,
+            "invalid_request_error",
+            "method_not_allowed",
+            "invalid_request_error",
+            message,
+        )
+    }
+
+    pub fn unsupported_media_type(message: impl Into<String>) -> Self {
+        Self::new(
+            415,
+            "invalid_request_error",
+            "unsupported_media_type",
+            "invalid_request_error",
+            message,
+        )
+    }
+
+    pub fn header_too_large(message: impl Into<String>) -> Self {
+        Self::new(
+            431,
+            "invalid_request_error",
+            "request_header_fields_too_large",
+            "invalid_request_error",
+            message,
+        )
+    }
+
+    /// Any other status the HTTP stack answered with on its own.
+    pub fn http_status(status: u16, message: impl Into<String>) -> Self {
+        if status >= 500 {
+            Self::new(status, "server_error", "server_error", "api_error", message)
+        } else {
+            Self::new(
+                status,
+                "invalid_request_error",
+                "invalid_request",
+                "invalid_request_error",
+                message,
+            )
+        }
     }
 
     pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {

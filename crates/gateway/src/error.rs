@@ -26,6 +26,18 @@ pub enum GatewayError {
     },
     #[error("this gateway was started without a config loader, so it cannot reload")]
     NoReloader,
+    #[error(
+        "the new config has no gateway token or password, which would turn authentication \
+         off: keep gateway.auth.token, or write gateway.auth.mode: \"none\" to turn it off on \
+         purpose"
+    )]
+    ReloadDropsAuth,
+    #[error(
+        "the new config has no providers under models.providers (the running one has {count}), \
+         which would send every call to a built-in default: restore them, or write \
+         models: {{ providers: {{}} }} to remove them on purpose"
+    )]
+    ReloadDropsProviders { count: usize },
 }
 
 impl From<ConfigError> for GatewayError {

@@ -33,6 +33,17 @@ pub fn error_response(dialect: Dialect, error: &ApiError) -> Response {
     response
 }
 
+/// A 500 whose details (an I/O error naming a file under the state dir, a panic) go to the
+/// log under a fresh request id; the client gets the id and a generic message, never a path of
+/// the gateway's machine.
+pub fn internal_error(detail: &str) -> ApiError {
+    let id = format!("req_{}", uuid::Uuid::new_v4().simple());
+    tracing::error!(request_id = %id, "internal error: {detail}");
+    ApiError::internal(format!(
+        "internal error in the gateway (request id {id}; the gateway log has the details)"
+    ))
+}
+
 fn seconds_until(epoch_ms: u64, now_ms: u64) -> u64 {
     epoch_ms.saturating_sub(now_ms).div_ceil(1000).max(1)
 }
@@ -141,7 +152,7 @@ pub fn from_agent_error(error: &AgentError) -> ApiError {
         AgentError::Model(_) | AgentError::Aborted => {
             ApiError::bad_gateway("upstream_error", message)
         }
-        _ => ApiError::internal(message),
+        _ => internal_error(&message),
     }
 }
 
@@ -160,6 +171,6 @@ pub fn from_runtime_error(error: &RuntimeError) -> ApiError {
         ) => ApiError::bad_request(message),
         RuntimeError::UnknownAgent { .. } => ApiError::not_found("model_not_found", message),
         RuntimeError::Agent { source, .. } => from_agent_error(source),
-        _ => ApiError::internal(message),
+        _ => internal_error(&message),
     }
 }

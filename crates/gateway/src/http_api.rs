@@ -1,7 +1,9 @@
-//! The route table and the thin HTTP handlers: read the body within the limit, parse it once,
-//! decode it with the inbound dialect's codec, authenticate, and hand off to the routed-call
-//! or agent-turn path under the per-request timeout. Also `/v1/models`, `/healthz`, `/readyz`
-//! and `/metrics`.
+//! The route table and the thin HTTP handlers: check the content type, authenticate, read the
+//! body within the in-flight budget, parse it once, decode it with the inbound dialect's codec,
+//! and hand off to the routed-call or agent-turn path under the per-request timeout. Also
+//! `/v1/models`, `/healthz`, `/readyz` and `/metrics`. The layers around the routes (outermost
+//! first): HTTP-layer refusals in the dialect's shape (`http_layer`), the Host and Origin
+//! checks (`browser_guard`), CORS, and the body size limit (tower-http).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,15 +15,18 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use bytes::{Bytes, BytesMut};
-use futures::StreamExt;
+use bytes::Bytes;
 use serde_json::{Value, json};
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::agent_turn::serve_agent;
 use crate::auth::{AuthCheck, check};
+use crate::body_budget::read_body;
+use crate::browser_guard::{cors_allows, guard};
 use crate::dialect::{ApiError, Dialect};
 use crate::error_response::error_response;
+use crate::http_layer::shape_layer_errors;
 use crate::metrics::{CONTENT_TYPE, Outcome};
 use crate::request_record::RequestRecord;
 use crate::routed::{fail, serve_model};
@@ -29,9 +34,19 @@ use crate::server::AppState;
 use crate::target::{Target, request_target};
 use clawgate_runtime::Services;
 
-/// The axum app. CORS only when origins are configured.
-pub(crate) fn app(state: Arc<AppState>, cors_origins: &[String]) -> Router {
-    let router = Router::new()
+/// The axum app with its layers (see the module docs).
+pub(crate) fn app(state: Arc<AppState>) -> Router {
+    let cors_state = state.clone();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            origin
+                .to_str()
+                .is_ok_and(|origin| cors_allows(&cors_state, origin))
+        }))
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers(Any)
+        .expose_headers(Any);
+    Router::new()
         .route("/v1/chat/completions", post(chat_completions))
         .route("/v1/responses", post(responses))
         .route("/v1/messages", post(messages))
@@ -40,26 +55,25 @@ pub(crate) fn app(state: Arc<AppState>, cors_origins: &[String]) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .fallback(not_found)
-        .with_state(state);
-    if cors_origins.is_empty() {
-        return router;
-    }
-    let origins: Vec<HeaderValue> = cors_origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
-    let allow = if cors_origins.iter().any(|o| o == "*") {
-        AllowOrigin::any()
-    } else {
-        AllowOrigin::list(origins)
-    };
-    router.layer(
-        CorsLayer::new()
-            .allow_origin(allow)
-            .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-            .allow_headers(Any)
-            .expose_headers(Any),
-    )
+        .layer(RequestBodyLimitLayer::new(state.limits.max_body_bytes))
+        .layer(cors)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            shape_layer_errors,
+        ))
+        .with_state(state)
+}
+
+/// True for `Content-Type: application/json` (any parameters, any case). Browsers can send
+/// `text/plain`, form types or no type at all cross-site without a CORS preflight; requiring
+/// JSON makes a page's request need one.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
 /// Checks the gateway token (when one is configured) and the per-address lockout.
@@ -108,45 +122,6 @@ fn authorize(
     }
 }
 
-/// Reads the body, refusing it past `limit` bytes. A one-chunk body is not copied.
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    let too_large = || ApiError::too_large(format!("request body exceeds {limit} bytes"));
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let mut stream = body.into_data_stream();
-    let mut first: Option<Bytes> = None;
-    let mut joined: Option<BytesMut> = None;
-    let mut total = 0usize;
-    while let Some(chunk) = stream.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::bad_request(format!("could not read the body: {e}")))?;
-        total += chunk.len();
-        if total > limit {
-            return Err(too_large());
-        }
-        match (&mut first, &mut joined) {
-            (None, None) => first = Some(chunk),
-            (Some(head), None) => {
-                let mut buffer = BytesMut::with_capacity(declared.unwrap_or(total));
-                buffer.extend_from_slice(head);
-                buffer.extend_from_slice(&chunk);
-                joined = Some(buffer);
-            }
-            (_, Some(buffer)) => buffer.extend_from_slice(&chunk),
-        }
-    }
-    Ok(match (first, joined) {
-        (_, Some(buffer)) => buffer.freeze(),
-        (Some(head), None) => head,
-        (None, None) => Bytes::new(),
-    })
-}
-
 async fn generate(
     state: Arc<AppState>,
     dialect: Dialect,
@@ -155,6 +130,12 @@ async fn generate(
     body: Body,
 ) -> Response {
     let record = RequestRecord::start(state.metrics.clone(), dialect.route(), Instant::now());
+    if !is_json(&headers) {
+        let error = ApiError::unsupported_media_type(
+            "send the body as JSON with `Content-Type: application/json`",
+        );
+        return fail(dialect, &error, record);
+    }
     let services = state.services.load_full();
     if let Err(error) = authorize(&state, &services, peer, &headers) {
         record.finish(if error.status == 429 {
@@ -186,11 +167,16 @@ async fn serve(
     body: Body,
     record: RequestRecord,
 ) -> Response {
-    let bytes = match read_body(headers, body, state.limits.max_body_bytes).await {
-        Ok(bytes) => bytes,
+    let limit = state.limits.max_body_bytes;
+    // Held until this request is answered: everything made from the body lives until then.
+    let (bytes, _reservation) = match read_body(headers, body, limit, &state.body_budget).await {
+        Ok(read) => read,
         Err(error) => return fail(dialect, &error, record),
     };
-    let value: Value = match serde_json::from_slice(&bytes) {
+    // One parse of the bytes, which are dropped at once; the tree is dropped after decoding.
+    let parsed = serde_json::from_slice::<Value>(&bytes);
+    drop(bytes);
+    let value = match parsed {
         Ok(value) => value,
         Err(e) => {
             let error = ApiError::bad_request(format!("the request body is not valid JSON: {e}"));
@@ -203,6 +189,12 @@ async fn serve(
     };
     let options = dialect.stream_options(&value);
     drop(value);
+    if request.messages.is_empty() {
+        let error = ApiError::bad_request(
+            "the conversation is empty: send at least one user message (`messages` / `input`)",
+        );
+        return fail(dialect, &error, record);
+    }
     let model = request.model.clone();
     match request_target(headers, &model) {
         Target::Agent(agent) => {
@@ -326,9 +318,9 @@ async fn metrics(
         .into_response()
 }
 
-async fn not_found() -> Response {
+async fn not_found(uri: axum::http::Uri) -> Response {
     error_response(
-        Dialect::OpenAiChat,
+        Dialect::for_path(uri.path()),
         &ApiError::not_found("not_found", "no such endpoint"),
     )
 }

@@ -12,13 +12,18 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod accept_log;
 mod agent_turn;
 pub mod auth;
+mod body_budget;
+mod browser_guard;
 pub mod dialect;
 pub mod error;
 pub mod error_response;
 mod http_api;
+mod http_layer;
 pub mod metrics;
+mod reload_guard;
 mod request_record;
 mod routed;
 mod server;

@@ -21,17 +21,26 @@ use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
+use crate::accept_log::AcceptErrorLog;
 use crate::auth::{AuthFailures, AuthLimits};
+use crate::body_budget::BodyBudget;
+use crate::browser_guard::normalize_origin;
 use crate::error::GatewayError;
 use crate::http_api::app;
 use crate::metrics::GatewayMetrics;
+use crate::reload_guard::check_reload;
 use clawgate_runtime::Services;
 
 /// Limits applied to every request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestLimits {
     pub max_body_bytes: usize,
-    /// Read buffer for a request head (hyper answers 431 past it); at least 8 KiB.
+    /// Request bodies held at once, across all requests (see `body_budget`); never less than
+    /// `max_body_bytes`.
+    pub body_budget_bytes: usize,
+    /// How long a request waits for room in that budget before its 503.
+    pub body_budget_wait: Duration,
+    /// Largest request head (request line and headers), answered with 431 past it.
     pub max_header_bytes: usize,
     pub max_headers: usize,
     /// Time to read a request head.
@@ -46,6 +55,8 @@ impl Default for RequestLimits {
     fn default() -> Self {
         Self {
             max_body_bytes: 20 * 1024 * 1024,
+            body_budget_bytes: 64 * 1024 * 1024,
+            body_budget_wait: Duration::from_secs(10),
             max_header_bytes: 64 * 1024,
             max_headers: 100,
             header_read_timeout: Duration::from_secs(30),
@@ -61,7 +72,8 @@ pub struct GatewayOptions {
     pub addr: SocketAddr,
     pub limits: RequestLimits,
     pub auth_limits: AuthLimits,
-    /// Origins allowed by CORS (`*` for any); empty = no CORS headers at all.
+    /// Origins allowed by CORS besides `gateway.controlUi.allowedOrigins` (`*` for any).
+    /// Browser requests from any other origin than the gateway's own are refused.
     pub cors_origins: Vec<String>,
     /// Clock for the auth lockout.
     pub clock: Arc<dyn Clock>,
@@ -115,6 +127,11 @@ pub(crate) struct AppState {
     pub metrics: Arc<GatewayMetrics>,
     pub auth_failures: AuthFailures,
     pub limits: RequestLimits,
+    pub body_budget: BodyBudget,
+    /// Listening on a loopback address: the `Host` check applies (see `browser_guard`).
+    pub loopback_bind: bool,
+    /// `--cors-origin` values (the config's `allowedOrigins` are read from the services).
+    pub cors_origins: Vec<String>,
     /// Parent of every routed call's cancel token: cancelled when the shutdown grace is over.
     pub streams: CancellationToken,
 }
@@ -172,11 +189,24 @@ impl Gateway {
             metrics: Arc::new(GatewayMetrics::new()),
             auth_failures: AuthFailures::new(options.auth_limits, options.clock.clone()),
             limits: options.limits,
+            body_budget: BodyBudget::new(
+                options
+                    .limits
+                    .body_budget_bytes
+                    .max(options.limits.max_body_bytes),
+                options.limits.body_budget_wait,
+            ),
+            loopback_bind: addr.ip().is_loopback(),
+            cors_origins: options
+                .cors_origins
+                .iter()
+                .map(|o| normalize_origin(o))
+                .collect(),
             streams: CancellationToken::new(),
         });
         let shutdown = CancellationToken::new();
         let connections = TaskTracker::new();
-        let router = app(state.clone(), &options.cors_origins);
+        let router = app(state.clone());
         let accept_task = tokio::spawn(accept_loop(
             listener,
             router,
@@ -208,8 +238,9 @@ impl Gateway {
         &self.state.metrics
     }
 
-    /// Swaps in services built by the loader. On any error (bad config, or a config that
-    /// would leave a non-loopback listener without a token) the old services stay in effect
+    /// Swaps in services built by the loader. On any error (bad config, a config that would
+    /// leave a non-loopback listener without a token, or one that drops the gateway's auth or
+    /// every provider without saying so; see `reload_guard`) the old services stay in effect
     /// and the error is logged and returned. Open connections are not touched.
     pub fn reload(&self) -> Result<(), GatewayError> {
         let Some(loader) = &self.loader else {
@@ -218,6 +249,7 @@ impl Gateway {
         let current = self.state.services.load_full();
         let result = loader(&current).and_then(|services| {
             check_bind(self.addr, &services)?;
+            check_reload(&current, &services)?;
             Ok(services)
         });
         match result {
@@ -313,13 +345,18 @@ async fn accept_loop(
     shutdown: CancellationToken,
     connections: TaskTracker,
 ) {
+    // The exact head limit (with a dialect-shaped 431) is `http_layer`'s; hyper's own cap is
+    // the backstop for heads far past it, and its read buffer must not hit first.
+    let hard_cap = limits.max_header_bytes.saturating_mul(2).max(8192);
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(limits.max_header_bytes.max(8192))
+        .max_header_size(hard_cap)
+        .max_buf_size(hard_cap + 16 * 1024)
         .max_headers(limits.max_headers)
         .keep_alive(true);
+    let mut accept_errors = AcceptErrorLog::new(Duration::from_secs(1));
     loop {
         let accepted = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -328,8 +365,18 @@ async fn accept_loop(
         let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(error) => {
-                // Out of file descriptors and the like: back off instead of spinning.
-                tracing::warn!("accept failed: {error}");
+                // Out of file descriptors and the like: back off instead of spinning, and log
+                // once a second at most (with how many were not logged).
+                if let Some(suppressed) = accept_errors.record(std::time::Instant::now()) {
+                    if suppressed > 0 {
+                        tracing::warn!(
+                            suppressed,
+                            "accept failed: {error} ({suppressed} more since the last report)"
+                        );
+                    } else {
+                        tracing::warn!("accept failed: {error}");
+                    }
+                }
                 tokio::time::sleep(Duration::from_millis(5)).await;
                 continue;
             }

@@ -10,6 +10,8 @@ mod support;
 mod agents;
 #[path = "all/auth.rs"]
 mod auth;
+#[path = "all/browser.rs"]
+mod browser;
 #[path = "all/cooldown_config.rs"]
 mod cooldown_config;
 #[path = "all/dialects.rs"]
@@ -18,6 +20,8 @@ mod dialects;
 mod errors;
 #[path = "all/fallback.rs"]
 mod fallback;
+#[path = "all/hardening.rs"]
+mod hardening;
 #[path = "all/limits.rs"]
 mod limits;
 #[path = "all/metrics.rs"]

@@ -67,7 +67,7 @@ fn check_base_url(spec: &ProviderSpec) -> Result<(), ProviderBuildError> {
     } else {
         Err(ProviderBuildError::InvalidBaseUrl {
             provider: spec.id.clone(),
-            base_url: spec.base_url.clone(),
+            base_url: clawgate_config::decode::redact_url(&spec.base_url),
         })
     }
 }

@@ -9,6 +9,7 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
+use clawgate_config::decode::redact_url;
 use clawgate_wire::WireError;
 use regex::Regex;
 use serde_json::Value;
@@ -365,9 +366,13 @@ pub fn classify_transport_error(err: &reqwest::Error, keys: &[Secret]) -> Provid
         }
         source = e.source();
     }
-    let text = chain.join(": ").to_lowercase();
-    let kind = transport_kind(err.is_timeout(), io_kind, &text);
-    let message = safe_message(&chain.join(": "), keys);
+    let mut text = chain.join(": ");
+    // reqwest names the URL; a base URL may carry credentials (`user:pass@`, `?key=`).
+    if let Some(url) = err.url() {
+        text = text.replace(url.as_str(), &redact_url(url.as_str()));
+    }
+    let kind = transport_kind(err.is_timeout(), io_kind, &text.to_lowercase());
+    let message = safe_message(&text, keys);
     ProviderError::new(kind, message)
 }
 

@@ -19,9 +19,24 @@ fn trimmed(base: &str) -> &str {
     base.trim().trim_end_matches('/')
 }
 
-fn or_default<'a>(base: &'a str, default: &'a str) -> &'a str {
-    let t = trimmed(base);
-    if t.is_empty() { default } else { t }
+/// `(base without its query, "?query" or "")`: a path is appended before the query, so
+/// `https://h/v1?key=x` + `/chat/completions` is `https://h/v1/chat/completions?key=x`. A
+/// fragment is never sent, so it is dropped.
+fn split_query(base: &str) -> (&str, &str) {
+    let base = base.trim();
+    let base = base.split_once('#').map_or(base, |(before, _)| before);
+    match base.find('?') {
+        Some(q) => (trimmed(&base[..q]), &base[q..]),
+        None => (trimmed(base), ""),
+    }
+}
+
+/// `{base}{path}` with the base's query (if any) kept at the end; `default` when `base` is
+/// empty.
+fn join(base: &str, default: &str, path: &str) -> String {
+    let (root, query) = split_query(base);
+    let root = if root.is_empty() { default } else { root };
+    format!("{root}{path}{query}")
 }
 
 fn strip_v1(base: &str) -> &str {
@@ -30,38 +45,51 @@ fn strip_v1(base: &str) -> &str {
 
 /// `POST {base}/chat/completions`.
 pub fn chat_completions_url(base: &str) -> String {
-    format!("{}/chat/completions", or_default(base, OPENAI_DEFAULT_BASE))
+    join(base, OPENAI_DEFAULT_BASE, "/chat/completions")
 }
 
 /// `POST {base}/responses`.
 pub fn responses_url(base: &str) -> String {
-    format!("{}/responses", or_default(base, OPENAI_DEFAULT_BASE))
+    join(base, OPENAI_DEFAULT_BASE, "/responses")
 }
 
 /// `GET {base}/models` (OpenAI-compatible discovery).
 pub fn openai_models_url(base: &str) -> String {
-    format!("{}/models", or_default(base, OPENAI_DEFAULT_BASE))
+    join(base, OPENAI_DEFAULT_BASE, "/models")
 }
 
-/// Anthropic root without `/v1`: OpenClaw's base URLs omit it, but a pasted `…/v1` must not
-/// become `/v1/v1/messages`.
-fn anthropic_root(base: &str) -> &str {
-    strip_v1(or_default(base, ANTHROPIC_DEFAULT_BASE))
+/// `{root}/v1{path}` for Anthropic: OpenClaw's base URLs omit `/v1`, but a pasted `…/v1` must
+/// not become `/v1/v1/messages`.
+fn anthropic_url(base: &str, path: &str) -> String {
+    let (root, query) = split_query(base);
+    let root = strip_v1(if root.is_empty() {
+        ANTHROPIC_DEFAULT_BASE
+    } else {
+        root
+    });
+    format!("{root}/v1{path}{query}")
 }
 
 /// `POST {root}/v1/messages`.
 pub fn anthropic_messages_url(base: &str) -> String {
-    format!("{}/v1/messages", anthropic_root(base))
+    anthropic_url(base, "/messages")
 }
 
 /// `GET {root}/v1/models`.
 pub fn anthropic_models_url(base: &str) -> String {
-    format!("{}/v1/models", anthropic_root(base))
+    anthropic_url(base, "/models")
 }
 
-/// Ollama's native root: base without trailing `/` and without a trailing `/v1`.
-pub fn ollama_root(base: &str) -> String {
-    strip_v1(or_default(base, OLLAMA_DEFAULT_BASE)).to_string()
+/// `{root}{path}` on Ollama's native root: the base without a trailing `/` or `/v1` (its
+/// query kept at the end).
+pub fn ollama_url(base: &str, path: &str) -> String {
+    let (root, query) = split_query(base);
+    let root = strip_v1(if root.is_empty() {
+        OLLAMA_DEFAULT_BASE
+    } else {
+        root
+    });
+    format!("{root}{path}{query}")
 }
 
 /// `scheme://host:port` of a base URL (LM Studio's native API lives at the origin).
@@ -147,16 +175,47 @@ mod tests {
     }
 
     #[test]
-    fn ollama_root_drops_trailing_v1() {
+    fn ollama_urls_drop_trailing_v1() {
         assert_eq!(
-            ollama_root("http://127.0.0.1:11434/v1/"),
-            "http://127.0.0.1:11434"
+            ollama_url("http://127.0.0.1:11434/v1/", "/api/chat"),
+            "http://127.0.0.1:11434/api/chat"
         );
         assert_eq!(
-            ollama_root("http://127.0.0.1:11434"),
-            "http://127.0.0.1:11434"
+            ollama_url("http://127.0.0.1:11434", "/api/tags"),
+            "http://127.0.0.1:11434/api/tags"
         );
-        assert_eq!(ollama_root(""), OLLAMA_DEFAULT_BASE);
+        assert_eq!(
+            ollama_url("", "/api/chat"),
+            format!("{OLLAMA_DEFAULT_BASE}/api/chat")
+        );
+    }
+
+    #[test]
+    fn paths_go_before_the_query_of_a_base_url() {
+        assert_eq!(
+            chat_completions_url("https://h/v1?key=x"),
+            "https://h/v1/chat/completions?key=x"
+        );
+        assert_eq!(
+            chat_completions_url("https://h/v1/?key=x&api-version=2024-06-01#frag"),
+            "https://h/v1/chat/completions?key=x&api-version=2024-06-01"
+        );
+        assert_eq!(
+            responses_url("https://h/v1?key=x"),
+            "https://h/v1/responses?key=x"
+        );
+        assert_eq!(
+            openai_models_url("https://h/v1?k=1"),
+            "https://h/v1/models?k=1"
+        );
+        assert_eq!(
+            anthropic_messages_url("https://h/v1?key=x"),
+            "https://h/v1/messages?key=x"
+        );
+        assert_eq!(
+            ollama_url("http://h:11434/v1?key=x", "/api/chat"),
+            "http://h:11434/api/chat?key=x"
+        );
     }
 
     #[test]

@@ -109,11 +109,11 @@ pub async fn send(
     ctx: &CallContext,
     keys: &[Secret],
 ) -> Result<reqwest::Response, Refusal> {
-    let builder = client
-        .reqwest()
-        .post(&call.url)
-        .headers(call.headers)
-        .json(&call.body);
+    let PreparedCall { url, headers, body } = call;
+    let builder = client.reqwest().post(&url).headers(headers).json(&body);
+    // The builder holds the serialised bytes now; the tree is a second copy of a request that
+    // may be many MiB, for the whole upstream call otherwise.
+    drop(body);
     let wait = match (ctx.connect_timeout, ctx.header_timeout) {
         (None, None) => None,
         (a, b) => Some(a.unwrap_or_default() + b.unwrap_or_default()),

@@ -212,6 +212,29 @@ impl ProviderSpec {
         }
         self.keys.get(index % self.keys.len())
     }
+
+    /// Everything of this provider that must never show in an error or a log: its keys, the
+    /// values of its own and its model rows' extra `headers` (Azure's `api-key`, a proxy's
+    /// token), and the credentials written into its base URL (user-info, query values). An
+    /// upstream may echo any of them; [`crate::secret::redact_secrets`] scrubs them.
+    pub fn secrets(&self) -> Vec<Secret> {
+        let mut secrets = self.keys.clone();
+        let headers = self
+            .headers
+            .values()
+            .chain(self.models.iter().flat_map(|m| m.headers.values()));
+        secrets.extend(headers.map(|v| Secret::new(v.trim())));
+        if let Ok(url) = reqwest::Url::parse(self.base_url.trim()) {
+            secrets.extend(url.password().map(Secret::new));
+            if !url.username().is_empty() {
+                secrets.push(Secret::new(url.username()));
+            }
+            secrets.extend(url.query_pairs().map(|(_, v)| Secret::new(v.into_owned())));
+        }
+        secrets.retain(|s| !s.is_empty());
+        secrets.dedup();
+        secrets
+    }
 }
 
 impl ModelInfo {

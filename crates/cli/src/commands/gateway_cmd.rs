@@ -34,12 +34,17 @@ pub struct GatewayArgs {
     /// Log format on stderr (`RUST_LOG` sets the level; default info).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// Allow browsers from this origin (repeatable; `*` for any). Default: no CORS headers.
+    /// Allow web pages from this origin (repeatable; `*` for any), besides
+    /// gateway.controlUi.allowedOrigins. Other pages are refused.
     #[arg(long = "cors-origin", value_name = "ORIGIN")]
     pub cors_origins: Vec<String>,
     /// Largest request body, in bytes.
     #[arg(long, default_value_t = 20 * 1024 * 1024, value_name = "BYTES")]
     pub max_body_bytes: usize,
+    /// Request bodies held at once across all requests, in bytes (at least --max-body-bytes);
+    /// past it requests wait up to 10 s, then get 503.
+    #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
+    pub max_inflight_body_bytes: usize,
     /// Seconds until an answer must start (the whole answer when not streamed).
     #[arg(long, default_value_t = 600, value_name = "SECS")]
     pub request_timeout: u64,
@@ -109,6 +114,7 @@ pub fn run(ctx: &Context, args: GatewayArgs) -> anyhow::Result<ExitCode> {
         options.cors_origins = args.cors_origins;
         options.limits = RequestLimits {
             max_body_bytes: args.max_body_bytes,
+            body_budget_bytes: args.max_inflight_body_bytes,
             request_timeout: Duration::from_secs(args.request_timeout.max(1)),
             ..RequestLimits::default()
         };

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
+use clawgate_config::decode::redact_url;
 use clawgate_config::{ConfigError, LoadedConfig, ModelEntry, parse_ref};
 use serde_json::{Value, json};
 
@@ -254,7 +255,7 @@ fn list(loaded: &LoadedConfig, all: bool, as_json: bool) -> anyhow::Result<ExitC
         let sel = reg.selection(None);
         let providers: Vec<Value> = empty_providers
             .iter()
-            .map(|p| json!({"id": p.id, "baseUrl": p.base_url, "api": p.api, "source": p.source, "models": 0}))
+            .map(|p| json!({"id": p.id, "baseUrl": redact_url(&p.base_url), "api": p.api, "source": p.source, "models": 0}))
             .collect();
         print_json(&json!({
             "primary": sel.primary,

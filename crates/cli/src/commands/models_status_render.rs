@@ -4,6 +4,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use clawgate_config::decode::redact_url;
 use clawgate_providers::LearnedBehaviour;
 use clawgate_router::clock::human_duration;
 use serde_json::{Value, json};
@@ -128,7 +129,7 @@ pub fn print_human(report: &StatusReport) {
             row.entry.id.clone(),
             row.role.name().unwrap_or("").to_string(),
             row.entry.api.as_str().to_string(),
-            row.entry.base_url.clone(),
+            redact_url(&row.entry.base_url),
             key_text(&row.key),
             cooldown_text(&row.cooldown),
         ];
@@ -265,7 +266,7 @@ fn provider_json(row: &ProviderRow) -> Value {
         "id": row.entry.id,
         "role": row.role.name(),
         "api": row.entry.api.as_str(),
-        "baseUrl": row.entry.base_url,
+        "baseUrl": redact_url(&row.entry.base_url),
         "local": row.entry.is_local,
         "configured": row.entry.configured,
         "problem": row.problem,

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use clawgate_config::decode::redact_url;
 use clawgate_config::{LoadedConfig, ResolvedModel};
 use clawgate_providers::{CallContext, FailureKind, ProviderError};
 use clawgate_runtime::{Services, ServicesOptions, engine_factory};
@@ -192,7 +193,7 @@ pub fn report_json(resolved: &ResolvedModel, report: &CallReport) -> Value {
         "ref": resolved.reference.key(),
         "provider": resolved.provider.id,
         "api": resolved.model.api.as_str(),
-        "baseUrl": resolved.provider.base_url,
+        "baseUrl": redact_url(&resolved.provider.base_url),
         "ok": !report.failed(),
         "text": report.text,
         "reasoning": report.reasoning,

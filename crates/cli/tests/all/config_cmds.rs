@@ -204,3 +204,55 @@ fn show_redacts_secrets_in_every_form() {
     assert_eq!(v["config"]["gateway"]["port"], 18789);
     assert_eq!(v["selection"]["primary"], "local/m");
 }
+
+#[test]
+fn show_and_status_mask_credentials_in_a_base_url() {
+    let cli = Cli::new();
+    let cfg = cli.write(
+        "cfg/clawgate.json",
+        r#"{ models: { providers: { box: {
+               baseUrl: "https://admin:hunter2-pass@box.example/v1?key=AIzaQuerySecret&api-version=1",
+               api: "openai-completions", models: [{ id: "m" }] } } },
+             agents: { defaults: { model: "box/m" } } }"#,
+    );
+    let cfg = cfg.to_str().unwrap();
+    for args in [
+        vec!["--config", cfg, "config", "show"],
+        vec!["--config", cfg, "config", "show", "--json"],
+        vec!["--config", cfg, "config", "show", "--resolved", "--json"],
+        vec!["--config", cfg, "models", "list", "--json"],
+        vec!["--config", cfg, "models", "status"],
+        vec!["--config", cfg, "models", "status", "--json"],
+    ] {
+        let r = cli.run(&args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        for secret in ["hunter2-pass", "AIzaQuerySecret"] {
+            assert!(
+                !r.stdout.contains(secret),
+                "{args:?} leaked {secret}:\n{}",
+                r.stdout
+            );
+        }
+    }
+    let v = cli
+        .run(&["--config", cfg, "config", "show", "--json"])
+        .json();
+    assert_eq!(
+        v["models"]["providers"]["box"]["baseUrl"],
+        "https://admin:***@box.example/v1?key=***&api-version=1"
+    );
+}
+
+#[test]
+fn an_empty_config_file_is_invalid_and_named() {
+    let cli = Cli::new();
+    for text in ["", "   \n", "// nothing left\n"] {
+        let cfg = cli.write("cfg/clawgate.json", text);
+        let cfg = cfg.to_str().unwrap();
+        let r = cli.run(&["--config", cfg, "config", "validate"]);
+        assert_eq!(r.code, 1, "{text:?}: {}", r.stdout);
+        assert!(r.stderr.contains("clawgate.json is empty"), "{}", r.stderr);
+        let r = cli.run(&["--config", cfg, "models", "list"]);
+        assert_eq!(r.code, 1, "every command refuses it: {}", r.stdout);
+    }
+}

@@ -7,7 +7,7 @@ use crate::decode::{Decode, Decoder, ObjectReader, describe, in_range, string_en
 use crate::diagnostic::JsonPath;
 use crate::schema::agent_tools::{ExecToolConfig, WebToolsConfig};
 use crate::schema::secrets::SecretInput;
-use crate::source::Node;
+use crate::source::{Node, NodeKind};
 
 /// `gateway.bind`: `"loopback"`, `"lan"` or an explicit IP address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,11 +86,121 @@ impl Decode for GatewayAuth {
     }
 }
 
+/// `gateway.controlUi`: only `allowedOrigins` is implemented (the browser origins the gateway
+/// answers, CORS included); the rest of OpenClaw's Control UI keys are accepted and ignored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ControlUiConfig {
+    #[serde(rename = "allowedOrigins")]
+    pub allowed_origins: Vec<String>,
+}
+
+/// One `allowedOrigins` entry: `*`, or an origin `scheme://host[:port]` (http or https, no
+/// path, query or credentials), kept lower-cased and without a trailing `/`.
+fn decode_origin(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<String> {
+    let text = String::decode(node, path, cx)?;
+    let trimmed = text.trim().trim_end_matches('/');
+    if trimmed == "*" {
+        return Some(trimmed.to_string());
+    }
+    let origin = url::Url::parse(trimmed).ok().filter(|u| {
+        matches!(u.scheme(), "http" | "https")
+            && u.host_str().is_some()
+            && u.path() == "/"
+            && u.query().is_none()
+            && u.username().is_empty()
+            && u.password().is_none()
+            && !trimmed.ends_with('#')
+    });
+    match origin {
+        Some(url) => Some(url.origin().ascii_serialization()),
+        None => {
+            cx.expected(
+                node,
+                path,
+                "an origin like \"https://app.example.com\" (scheme://host[:port], no path) or \"*\"",
+            );
+            None
+        }
+    }
+}
+
+/// One `allowedHosts` entry: a host name or address, optionally with `:port`.
+fn decode_host(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<String> {
+    let text = String::decode(node, path, cx)?;
+    let host = text.trim().to_ascii_lowercase();
+    let valid = !host.is_empty()
+        && !host.contains("://")
+        && !host.contains(['/', '?', '#', '@', ' '])
+        && url::Url::parse(&format!("http://{host}/")).is_ok_and(|u| u.host_str().is_some());
+    if valid {
+        Some(host)
+    } else {
+        cx.expected(
+            node,
+            path,
+            "a host name like \"clawgate.example.com\" or \"clawgate.example.com:8443\"",
+        );
+        None
+    }
+}
+
+fn list_of(
+    decode_one: fn(&Node, &JsonPath, &mut Decoder) -> Option<String>,
+) -> impl Fn(&Node, &JsonPath, &mut Decoder) -> Option<Vec<String>> {
+    move |node, path, cx| {
+        let NodeKind::Array(items) = &node.kind else {
+            cx.expected(node, path, "an array");
+            return None;
+        };
+        let decoded: Vec<Option<String>> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| decode_one(item, &path.index(i), cx))
+            .collect();
+        decoded.into_iter().collect()
+    }
+}
+
+impl Decode for ControlUiConfig {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        let mut o = ObjectReader::new(node, path, cx)?;
+        let c = Self {
+            allowed_origins: o
+                .field_with("allowedOrigins", cx, list_of(decode_origin))
+                .unwrap_or_default(),
+        };
+        o.ignore(
+            &[
+                "enabled",
+                "basePath",
+                "root",
+                "toolTitles",
+                "embedSandbox",
+                "allowExternalEmbedUrls",
+                "automaticallyFetchFavicons",
+                "chatMessageMaxWidth",
+                "dangerouslyAllowHostHeaderOriginFallback",
+                "allowInsecureAuth",
+                "dangerouslyDisableDeviceAuth",
+            ],
+            cx,
+        );
+        o.finish(cx);
+        Some(c)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GatewayConfig {
     pub port: u16,
     pub bind: GatewayBind,
     pub auth: GatewayAuth,
+    #[serde(rename = "controlUi")]
+    pub control_ui: ControlUiConfig,
+    /// clawgate's key: `Host` names accepted besides the loopback ones (a reverse proxy's
+    /// public name). Checked on a loopback bind, and on any bind once set.
+    #[serde(rename = "allowedHosts")]
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for GatewayConfig {
@@ -99,6 +209,8 @@ impl Default for GatewayConfig {
             port: 18_789,
             bind: GatewayBind::Loopback,
             auth: GatewayAuth::default(),
+            control_ui: ControlUiConfig::default(),
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -113,11 +225,14 @@ impl Decode for GatewayConfig {
                 .map_or(d.port, |v| v as u16),
             bind: o.field("bind", cx).unwrap_or(d.bind),
             auth: o.field("auth", cx).unwrap_or_default(),
+            control_ui: o.field("controlUi", cx).unwrap_or_default(),
+            allowed_hosts: o
+                .field_with("allowedHosts", cx, list_of(decode_host))
+                .unwrap_or_default(),
         };
         o.ignore(
             &[
                 "mode",
-                "controlUi",
                 "remote",
                 "reload",
                 "tls",

@@ -7,8 +7,8 @@ pub mod agents;
 pub mod auth;
 pub mod gateway;
 pub mod models;
-pub mod session;
 pub mod secrets;
+pub mod session;
 
 use std::collections::BTreeMap;
 
@@ -33,10 +33,10 @@ pub use models::{
     ApiKind, AuthMode, CostConfig, InputKind, ModelCompat, ModelConfig, ModelsConfig, ModelsMode,
     ProviderConfig, ProviderTimeouts,
 };
+pub use secrets::{SecretInput, SecretRef, SecretSource, SecretsConfig};
 pub use session::{
     MaintenanceMode, ResetMode, SessionConfig, SessionMaintenanceConfig, SessionResetConfig,
 };
-pub use secrets::{SecretInput, SecretRef, SecretSource, SecretsConfig};
 
 /// Serialises `[(key, value)]` (kept in file order) as a JSON object.
 pub(crate) fn pairs_as_map<S: serde::Serializer, T: Serialize>(

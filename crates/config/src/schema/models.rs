@@ -314,10 +314,16 @@ fn decode_api(o: &mut ObjectReader<'_>, cx: &mut Decoder) -> Option<ApiKind> {
     Some(api)
 }
 
+fn serialize_base_url<S: serde::Serializer>(url: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    url.as_deref().map(crate::decode::redact_url).serialize(s)
+}
+
 /// One `models.providers.<id>` entry as written in the file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderConfig {
+    /// Serialised with credentials masked (`config show --resolved`).
+    #[serde(serialize_with = "serialize_base_url")]
     pub base_url: Option<String>,
     pub api_key: Option<SecretInput>,
     pub api_keys: Option<Vec<SecretInput>>,

@@ -177,14 +177,20 @@ fn openclaw_sections_are_ignored_and_listed_once() {
     let l = load_ok(
         r#"{ channels: { whatsapp: {} }, plugins: {}, hooks: {},
              agents: { defaults: { heartbeat: { every: "30m" }, sandbox: { scope: "agent" } } },
-             gateway: { controlUi: {} } }"#,
+             gateway: { controlUi: { basePath: "/ui", allowedOrigins: ["https://App.example.com/"] },
+                        allowedHosts: ["Proxy.Example:8443"] } }"#,
     );
+    assert_eq!(
+        l.config.gateway.control_ui.allowed_origins,
+        ["https://app.example.com"]
+    );
+    assert_eq!(l.config.gateway.allowed_hosts, ["proxy.example:8443"]);
     assert_eq!(
         l.ignored,
         [
             "agents.defaults.sandbox.scope",
             "agents.defaults.heartbeat",
-            "gateway.controlUi",
+            "gateway.controlUi.basePath",
             "channels",
             "plugins",
             "hooks"

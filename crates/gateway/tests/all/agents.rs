@@ -1,13 +1,23 @@
 //! Agent targets: `clawgate/<agentId>` runs an agent turn (through the router, on the mock
-//! upstream) and delivers only its final text; sessions continue by `user` or header.
+//! upstream) and delivers only its final text; sessions continue by `user` or header. The
+//! default agent offers `write` and `edit`, so these gateways have a token (see
+//! `hardening.rs` for the token-less refusal).
 
 use serde_json::Value;
 
-use crate::support::{Harness, Inbound, parse_sse, response_text, stream_text};
+use crate::support::{Harness, Inbound, Setup, parse_sse, response_text, stream_text};
+
+async fn agent_harness() -> Harness {
+    Harness::with(Setup {
+        token: Some("gw-agent-token-3456".into()),
+        ..Setup::default()
+    })
+    .await
+}
 
 #[tokio::test]
 async fn an_agent_target_runs_a_turn_and_answers_in_the_dialect() {
-    let h = Harness::start().await;
+    let h = agent_harness().await;
     let r = h
         .post(
             "/v1/chat/completions",
@@ -31,7 +41,7 @@ async fn an_agent_target_runs_a_turn_and_answers_in_the_dialect() {
 
 #[tokio::test]
 async fn agent_answers_stream_final_text_only() {
-    let h = Harness::start().await;
+    let h = agent_harness().await;
     h.mock
         .push_script(mock_upstream::Script::default().with_reasoning("secret thoughts"));
     let r = h
@@ -62,7 +72,7 @@ async fn agent_answers_stream_final_text_only() {
 
 #[tokio::test]
 async fn the_user_field_continues_one_session() {
-    let h = Harness::start().await;
+    let h = agent_harness().await;
     for prompt in ["first message", "second message"] {
         let mut body = Inbound::Chat.body("agent:main", prompt, false);
         body["user"] = "alice".into();
@@ -91,6 +101,7 @@ async fn the_user_field_continues_one_session() {
     let r = h
         .http
         .post(h.url("/v1/chat/completions"))
+        .bearer_auth(h.token.as_deref().unwrap())
         .header("x-clawgate-session-key", "http:user:alice")
         .json(&Inbound::Chat.body("clawgate/main", "fourth message", false))
         .send()
@@ -109,8 +120,8 @@ async fn the_user_field_continues_one_session() {
 /// and the transcripts bounded instead of growing with every request.
 #[tokio::test]
 async fn header_less_requests_do_not_grow_the_session_state_without_bound() {
-    use crate::support::Setup;
     let h = Harness::with(Setup {
+        token: Some("gw-agent-token-3456".into()),
         extra_root: r#"session: { maintenance: { mode: "enforce", maxEntries: 3 } },"#.into(),
         ..Setup::default()
     })
@@ -159,10 +170,11 @@ async fn header_less_requests_do_not_grow_the_session_state_without_bound() {
 /// A session key longer than 512 bytes is a 400 in the dialect's shape; 512 bytes is fine.
 #[tokio::test]
 async fn an_oversized_session_key_is_a_bad_request() {
-    let h = Harness::start().await;
+    let h = agent_harness().await;
     let send = |key: String| {
         h.http
             .post(h.url("/v1/chat/completions"))
+            .bearer_auth(h.token.as_deref().unwrap())
             .header("x-clawgate-session-key", key)
             .json(&Inbound::Chat.body("clawgate/main", "hi", false))
             .send()
@@ -179,8 +191,8 @@ async fn an_oversized_session_key_is_a_bad_request() {
 
 #[tokio::test]
 async fn exec_through_the_gateway_is_refused_with_a_tool_error() {
-    use crate::support::Setup;
     let h = Harness::with(Setup {
+        token: Some("gw-agent-token-3456".into()),
         extra_root: r#"tools: { profile: "coding" },"#.into(),
         ..Setup::default()
     })

@@ -9,6 +9,9 @@ use crate::support::{Harness, Inbound, MODEL, Setup};
 
 async fn post(h: &Harness, body: &Value, headers: &[(&str, &str)]) -> reqwest::Response {
     let mut request = h.http.post(h.url("/v1/chat/completions")).json(body);
+    if let Some(token) = &h.token {
+        request = request.bearer_auth(token);
+    }
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -46,6 +49,8 @@ async fn x_openclaw_agent_id_wins_over_the_model_field() {
     let h = Harness::with(Setup {
         extra_agents: r#"list: [{ id: "main" }, { id: "ops", model: "respup/mock-model" }],"#
             .into(),
+        // Agents with write tools need the token, even on loopback.
+        token: Some("t0ken".into()),
         ..Setup::default()
     })
     .await;
@@ -85,6 +90,7 @@ async fn x_openclaw_agent_id_wins_over_the_model_field() {
 async fn restricted() -> Harness {
     Harness::with(Setup {
         extra_defaults: r#"modelPolicy: { allow: ["chatup/*"] },"#.into(),
+        token: Some("t0ken".into()),
         ..Setup::default()
     })
     .await

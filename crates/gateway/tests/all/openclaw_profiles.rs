@@ -39,6 +39,8 @@ async fn over_with(version: &str, primary: &str) -> Harness {
             primary: primary.to_string(),
             extra_providers: anthropic,
             openclaw_home: Some(fixture(version)),
+            // Agent turns (the default agent has write tools) need the token.
+            token: Some("t0ken".into()),
             ..Setup::default()
         },
     )

@@ -1,8 +1,10 @@
 //! Config reload (what SIGHUP does): a good new config is swapped in without dropping an open
-//! stream; a bad one is refused and the running config kept.
+//! stream; a bad one is refused and the running config kept, and so is one that would drop the
+//! gateway's auth or every provider without saying so in writing.
 
 use std::sync::Arc;
 
+use clawgate_gateway::GatewayError;
 use clawgate_providers::{ApiKind, EngineFactory, HttpClient, ProviderSpec, build_provider};
 use mock_upstream::Script;
 
@@ -118,4 +120,71 @@ async fn a_reload_keeps_the_in_process_engine() {
         assert_eq!(headers["x-clawgate-model"], "engine/tiny");
         h.gateway.reload().unwrap();
     }
+}
+
+#[tokio::test]
+async fn a_reload_that_drops_the_token_is_refused_unless_auth_is_turned_off_in_writing() {
+    let token = "gw-reload-token-7777";
+    let h = Harness::with(Setup {
+        token: Some(token.into()),
+        ..Setup::default()
+    })
+    .await;
+    let workspace = h.dir.path().join("workspace");
+    let body = Inbound::Chat.body(&format!("chatup/{MODEL}"), "hi", false);
+    // The same config without its token (a lost `gateway` section).
+    std::fs::write(
+        &h.config_path,
+        config_text(&h.mock, &workspace, &Setup::default()),
+    )
+    .unwrap();
+    let error = h.gateway.reload().unwrap_err();
+    assert!(matches!(error, GatewayError::ReloadDropsAuth), "{error:?}");
+    assert!(error.to_string().contains("gateway.auth.mode"), "{error}");
+    let anonymous = || {
+        h.http
+            .post(h.url("/v1/chat/completions"))
+            .json(&body)
+            .send()
+    };
+    let status = anonymous().await.unwrap().status();
+    assert_eq!(status, 401, "the token is still required");
+
+    // Turning auth off in writing is a deliberate change: accepted.
+    let setup = Setup {
+        extra_gateway: r#"auth: { mode: "none" },"#.into(),
+        ..Setup::default()
+    };
+    std::fs::write(&h.config_path, config_text(&h.mock, &workspace, &setup)).unwrap();
+    h.gateway.reload().unwrap();
+    assert_eq!(anonymous().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn a_reload_that_drops_every_provider_is_refused_unless_written_out() {
+    let h = Harness::start().await;
+    let body = Inbound::Chat.body("fast", "still here", false);
+    // A file cut down to `{}`: valid JSON5, but every provider would be gone.
+    for text in ["{}", "{ agents: { defaults: { workspace: \"ws\" } } }"] {
+        std::fs::write(&h.config_path, text).unwrap();
+        let error = h.gateway.reload().unwrap_err();
+        assert!(
+            matches!(error, GatewayError::ReloadDropsProviders { count: 4 }),
+            "{text}: {error:?}"
+        );
+        assert!(error.to_string().contains("providers: {}"), "{error}");
+        assert_eq!(h.post("/v1/chat/completions", &body).await.status(), 200);
+    }
+    // A truncated (empty) file is a config error naming the file.
+    std::fs::write(&h.config_path, "").unwrap();
+    let error = h.gateway.reload().unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("is empty"), "{text}");
+    assert!(text.contains("clawgate.json"), "{text}");
+    assert_eq!(h.post("/v1/chat/completions", &body).await.status(), 200);
+
+    // Written out, the removal is deliberate and goes through.
+    std::fs::write(&h.config_path, "{ models: { providers: {} } }").unwrap();
+    h.gateway.reload().unwrap();
+    assert!(h.gateway.services().config().models.providers.is_empty());
 }

@@ -81,6 +81,10 @@ pub struct Setup {
     pub extra_root: String,
     /// Extra JSON5 text inside `agents` (e.g. `list: [...]`).
     pub extra_agents: String,
+    /// Extra JSON5 text inside `gateway` (besides `auth`).
+    pub extra_gateway: String,
+    /// `GatewayOptions::cors_origins` (the `--cors-origin` flag).
+    pub cors_origins: Vec<String>,
     /// Builds `llama-cpp` providers (a stand-in for the in-process engine).
     pub engine: Option<Arc<EngineFactory>>,
     /// An OpenClaw state dir copied to `~/.openclaw` before loading (its auth profiles).
@@ -102,6 +106,8 @@ impl Default for Setup {
             extra_defaults: String::new(),
             extra_root: String::new(),
             extra_agents: String::new(),
+            extra_gateway: String::new(),
+            cors_origins: Vec::new(),
             engine: None,
             openclaw_home: None,
         }
@@ -127,7 +133,7 @@ pub fn config_text(mock: &MockServer, workspace: &std::path::Path, setup: &Setup
     let root = mock.base_url();
     let fallbacks: Vec<String> = setup.fallbacks.iter().map(|f| format!("\"{f}\"")).collect();
     let auth = match &setup.token {
-        Some(token) => format!(r#"gateway: {{ auth: {{ mode: "token", token: "{token}" }} }},"#),
+        Some(token) => format!(r#"auth: {{ mode: "token", token: "{token}" }},"#),
         None => String::new(),
     };
     format!(
@@ -151,7 +157,7 @@ pub fn config_text(mock: &MockServer, workspace: &std::path::Path, setup: &Setup
     }},
     {extra_agents}
   }},
-  {auth}
+  gateway: {{ {auth} {extra_gateway} }},
   {extra_root}
   // As OpenClaw 2026.9 marks a migrated file: `agents.defaults.models` above is no allowlist
   // (tests that want one set `modelPolicy.allow`).
@@ -168,6 +174,7 @@ pub fn config_text(mock: &MockServer, workspace: &std::path::Path, setup: &Setup
         extra_defaults = setup.extra_defaults,
         extra_root = setup.extra_root,
         extra_agents = setup.extra_agents,
+        extra_gateway = setup.extra_gateway,
     )
 }
 
@@ -240,6 +247,7 @@ impl Harness {
         let mut options = GatewayOptions::new(SocketAddr::from(([127, 0, 0, 1], 0)));
         options.limits = setup.limits;
         options.auth_limits = setup.auth_limits;
+        options.cors_origins = setup.cors_origins.clone();
         let gateway = Gateway::start(services, Some(loader), options)
             .await
             .unwrap();
@@ -373,4 +381,88 @@ pub fn stream_text(inbound: Inbound, events: &[SseEvent]) -> String {
         }
     }
     text
+}
+
+/// A response read off a raw socket.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl RawResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
+    }
+
+    /// A header's value (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    }
+}
+
+/// Sends `request` (a whole HTTP/1.1 request, bytes as given) on a fresh connection and reads
+/// the answer up to the end of its `Content-Length` body (the client controls every byte, which
+/// reqwest does not let it do for `Host` or the exact head size).
+pub async fn raw_request(addr: SocketAddr, request: &[u8]) -> RawResponse {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_string();
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    let (n, v) = l.split_once(':')?;
+                    n.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + length {
+                let status = head
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
+                let body = String::from_utf8_lossy(&buf[end + 4..end + 4 + length]).to_string();
+                return RawResponse { status, head, body };
+            }
+        }
+        let n = tokio::time::timeout(Duration::from_secs(20), stream.read(&mut chunk))
+            .await
+            .expect("answer within 20 s")
+            .unwrap_or(0);
+        assert!(
+            n > 0,
+            "connection closed before a full answer: {:?}",
+            String::from_utf8_lossy(&buf)
+        );
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// A JSON POST as raw bytes, with `Host: host` and any extra header lines.
+pub fn raw_post(path: &str, host: &str, extra: &[(&str, &str)], body: &Value) -> Vec<u8> {
+    let body = body.to_string();
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (name, value) in extra {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body.as_bytes());
+    bytes
 }

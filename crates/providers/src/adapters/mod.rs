@@ -43,7 +43,9 @@ pub const DISCOVERY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct AdapterCore {
     pub spec: Arc<ProviderSpec>,
     pub client: HttpClient,
-    pub keys: Arc<[Secret]>,
+    /// What error messages are scrubbed of (`ProviderSpec::secrets`: keys, header values,
+    /// base-URL credentials).
+    pub secrets: Arc<[Secret]>,
     pub learned: Arc<Learned>,
 }
 
@@ -76,7 +78,7 @@ fn without_tools(mut request: Request) -> Request {
 impl AdapterCore {
     pub fn new(spec: &ProviderSpec, client: &HttpClient) -> Self {
         Self {
-            keys: spec.keys.clone().into(),
+            secrets: spec.secrets().into(),
             spec: Arc::new(spec.clone()),
             client: client.clone(),
             learned: Arc::new(Learned::default()),
@@ -192,8 +194,8 @@ impl AdapterCore {
             headers: call.headers,
             body: call.body,
         };
-        let response = send(&self.client, prepared, ctx, &self.keys).await?;
-        Ok(response_events(response, decoding, self.keys.clone()).await?)
+        let response = send(&self.client, prepared, ctx, &self.secrets).await?;
+        Ok(response_events(response, decoding, self.secrets.clone()).await?)
     }
 
     /// GET a JSON document with the discovery timeout.
@@ -248,26 +250,29 @@ impl AdapterCore {
         let response = request
             .send()
             .await
-            .map_err(|e| classify_transport_error(&e, &self.keys))?;
+            .map_err(|e| classify_transport_error(&e, &self.secrets))?;
         let status = response.status();
         let retry_after = parse_retry_after_headers(response.headers());
         let text = response
             .text()
             .await
-            .map_err(|e| classify_transport_error(&e, &self.keys))?;
+            .map_err(|e| classify_transport_error(&e, &self.secrets))?;
         if !status.is_success() {
             return Err(classify_http_error(
                 status.as_u16(),
                 retry_after,
                 &text,
-                &self.keys,
+                &self.secrets,
             ));
         }
         serde_json::from_str(&text).map_err(|e| {
             let head: String = text.chars().take(200).collect();
             ProviderError::new(
                 FailureKind::ServerError,
-                safe_message(&format!("model list is not JSON ({e}): {head}"), &self.keys),
+                safe_message(
+                    &format!("model list is not JSON ({e}): {head}"),
+                    &self.secrets,
+                ),
             )
             .with_status(status.as_u16())
         })

@@ -16,7 +16,7 @@ use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
 use crate::compat::{ollama_think, resolve_encode_options};
 use crate::discovery::{apply_ollama_show, ollama_model, parse_ollama_tags};
-use crate::endpoint::ollama_root;
+use crate::endpoint::ollama_url;
 use crate::http_call::{insert_bearer, static_headers};
 use crate::secret::Secret;
 use crate::spec::ApiKind;
@@ -55,7 +55,7 @@ impl OllamaProvider {
         options.think = ollama_think(spec, request);
         DialectCall {
             api: ApiKind::Ollama,
-            url: format!("{}/api/chat", ollama_root(&spec.base_url)),
+            url: ollama_url(&spec.base_url, "/api/chat"),
             headers: self.headers(&request.model, self.core.key(ctx)),
             body: ollama::encode_request(request, &options),
             framing: Framing::Ndjson,
@@ -82,14 +82,14 @@ impl Provider for OllamaProvider {
     }
 
     async fn list_models(&self) -> Result<Vec<DiscoveredModel>, ProviderError> {
-        let root = ollama_root(&self.core.spec.base_url);
+        let base = &self.core.spec.base_url;
         let headers = self.headers("", self.core.first_key());
         let tags = self
             .core
-            .get_json(&format!("{root}/api/tags"), headers.clone())
+            .get_json(&ollama_url(base, "/api/tags"), headers.clone())
             .await?;
         let names = parse_ollama_tags(&tags);
-        let show_url = format!("{root}/api/show");
+        let show_url = ollama_url(base, "/api/show");
         let models = futures::stream::iter(names)
             .map(|name| {
                 let headers = headers.clone();

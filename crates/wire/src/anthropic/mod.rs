@@ -92,7 +92,16 @@ pub(crate) fn error_type(code: &str) -> String {
             "invalid_request_error".to_owned()
         }
         "model_not_found" => "not_found_error".to_owned(),
-        other if other.ends_with("_error") => other.to_owned(),
+        "permission" | "forbidden" => "permission_error".to_owned(),
+        // Only the types Anthropic documents pass through (`server_error` is OpenAI's).
+        known @ ("invalid_request_error"
+        | "authentication_error"
+        | "permission_error"
+        | "not_found_error"
+        | "request_too_large"
+        | "rate_limit_error"
+        | "api_error"
+        | "overloaded_error") => known.to_owned(),
         _ => "api_error".to_owned(),
     }
 }

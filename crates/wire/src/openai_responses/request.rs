@@ -203,6 +203,9 @@ pub fn decode_request(body: &Value) -> Result<Request> {
 }
 
 fn decode_item(item: &At<'_>, request: &mut Request) -> Result<()> {
+    if !item.value.is_object() {
+        return Err(item.malformed("expected an input item (an object such as a message)"));
+    }
     let kind = item.kind().unwrap_or(if item.get("role").is_some() {
         "message"
     } else {

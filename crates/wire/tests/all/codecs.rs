@@ -217,6 +217,39 @@ fn responses_decode_string_input_and_easy_messages() {
 }
 
 #[test]
+fn responses_input_items_that_are_not_objects_are_refused_with_their_path() {
+    let body = json!({ "model": "m", "input": [null, 1, "x"] });
+    match openai_responses::decode_request(&body) {
+        Err(WireError::Malformed { path, .. }) => assert_eq!(path, "$.input[0]"),
+        other => panic!("expected a malformed error, got {other:?}"),
+    }
+    let body = json!({ "model": "m", "input": [{ "role": "user", "content": "q" }, "x"] });
+    match openai_responses::decode_request(&body) {
+        Err(WireError::Malformed { path, .. }) => assert_eq!(path, "$.input[1]"),
+        other => panic!("expected a malformed error, got {other:?}"),
+    }
+}
+
+#[test]
+fn anthropic_stream_errors_use_anthropic_error_types() {
+    use clawgate_wire::StreamEncoder;
+    for (code, expected) in [
+        ("server_error", "api_error"),
+        ("timeout", "api_error"),
+        ("overloaded", "overloaded_error"),
+        ("rate_limit_exceeded", "rate_limit_error"),
+        ("context_length_exceeded", "invalid_request_error"),
+        ("overloaded_error", "overloaded_error"),
+        ("made_up_error", "api_error"),
+    ] {
+        let mut encoder = anthropic::Encoder::new("msg_1", "m");
+        let frames = encoder.fail("boom", code);
+        let data: serde_json::Value = serde_json::from_str(&frames[0].data).expect("json");
+        assert_eq!(data["error"]["type"], expected, "{code}");
+    }
+}
+
+#[test]
 fn ollama_options_and_think() {
     let mut request = sample();
     request.reasoning = Some(ReasoningEffort::Low);

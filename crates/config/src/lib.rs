@@ -26,6 +26,7 @@ mod registry_build;
 pub mod resolve;
 pub mod schema;
 pub mod source;
+pub mod validation;
 
 pub use diagnostic::{Diagnostic, Location, Severity};
 pub use env::{EnvOrigin, EnvVars};
@@ -38,3 +39,4 @@ pub use registry::{
 };
 pub use resolve::{DiscoveredRow, ModelChain, ResolvedModel, Selection};
 pub use schema::{ApiKind, ClawgateConfig, InputKind, ModelCompat};
+pub use validation::{ValidationReport, validate};

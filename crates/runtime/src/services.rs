@@ -225,6 +225,15 @@ fn gateway_token(loaded: &LoadedConfig) -> Result<Option<String>, UnsetSecret> {
         .map(str::to_string))
 }
 
+/// The token clients must present to the gateway of `loaded` (`None`: no auth configured), as
+/// [`Services::auth_token`] resolves it, without building services (`clawgate dashboard`).
+pub fn configured_gateway_token(loaded: &LoadedConfig) -> Result<Option<String>, RuntimeError> {
+    gateway_token(loaded).map_err(|unset| RuntimeError::MissingToken {
+        key: unset.key,
+        var: unset.var,
+    })
+}
+
 impl Services {
     /// Loads the config (lookup order of `clawgate_config::load`) and builds services on it.
     pub fn load(opts: &LoadOptions, options: ServicesOptions) -> Result<Self, RuntimeError> {

@@ -1,7 +1,8 @@
 //! The route table and the thin HTTP handlers: read the body within the limit, parse it once,
 //! decode it with the inbound dialect's codec, authenticate, and hand off to the routed-call
 //! or agent-turn path under the per-request timeout. Also `/v1/models`, `/healthz`, `/readyz`
-//! and `/metrics`.
+//! and `/metrics`; the Control UI's page and JSON endpoints are merged in from `control_ui`
+//! and `control_api`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -39,6 +40,8 @@ pub(crate) fn app(state: Arc<AppState>, cors_origins: &[String]) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .merge(crate::control_api::routes())
+        .merge(crate::control_ui::routes())
         .fallback(not_found)
         .with_state(state);
     if cors_origins.is_empty() {
@@ -63,7 +66,7 @@ pub(crate) fn app(state: Arc<AppState>, cors_origins: &[String]) -> Router {
 }
 
 /// Checks the gateway token (when one is configured) and the per-address lockout.
-fn authorize(
+pub(crate) fn authorize(
     state: &AppState,
     services: &Services,
     peer: SocketAddr,
@@ -154,9 +157,16 @@ async fn generate(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let record = RequestRecord::start(state.metrics.clone(), dialect.route(), Instant::now());
+    let mut record = RequestRecord::start(
+        state.metrics.clone(),
+        state.requests.clone(),
+        dialect.route(),
+        Instant::now(),
+    );
+    let request_id = HeaderValue::from_str(&record.id()).ok();
     let services = state.services.load_full();
     if let Err(error) = authorize(&state, &services, peer, &headers) {
+        record.set_error(&error);
         record.finish(if error.status == 429 {
             Outcome::RateLimited
         } else {
@@ -166,7 +176,7 @@ async fn generate(
     }
     let timeout = state.limits.request_timeout;
     let serving = serve(&state, &services, dialect, &headers, body, record);
-    match tokio::time::timeout(timeout, serving).await {
+    let mut response = match tokio::time::timeout(timeout, serving).await {
         Ok(response) => response,
         Err(_) => error_response(
             dialect,
@@ -175,8 +185,16 @@ async fn generate(
                 timeout.as_secs()
             )),
         ),
+    };
+    if let Some(id) = request_id {
+        response.headers_mut().insert(REQUEST_ID_HEADER, id);
     }
+    response
 }
+
+/// Response header: the id of the request in the recent-requests log
+/// (`GET /clawgate/v1/requests/{id}`).
+pub const REQUEST_ID_HEADER: &str = "x-clawgate-request-id";
 
 async fn serve(
     state: &Arc<AppState>,

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use axum::extract::ConnectInfo;
+use clawgate_config::LoadOptions;
 use clawgate_config::schema::GatewayBind;
 use clawgate_router::{CancellationToken, Clock, SystemClock};
 use hyper::body::Incoming;
@@ -25,6 +26,7 @@ use crate::auth::{AuthFailures, AuthLimits};
 use crate::error::GatewayError;
 use crate::http_api::app;
 use crate::metrics::GatewayMetrics;
+use crate::request_log::RequestLog;
 use clawgate_runtime::Services;
 
 /// Limits applied to every request.
@@ -65,6 +67,11 @@ pub struct GatewayOptions {
     pub cors_origins: Vec<String>,
     /// Clock for the auth lockout.
     pub clock: Arc<dyn Clock>,
+    /// How the config was located and loaded: the Control UI's config view validates the file
+    /// on disk with them. `None`: it shows the running config only.
+    pub config_options: Option<LoadOptions>,
+    /// Finished requests kept for the Control UI's Requests view.
+    pub request_log_capacity: usize,
 }
 
 impl GatewayOptions {
@@ -75,6 +82,8 @@ impl GatewayOptions {
             auth_limits: AuthLimits::default(),
             cors_origins: Vec::new(),
             clock: Arc::new(SystemClock),
+            config_options: None,
+            request_log_capacity: crate::request_log::DEFAULT_CAPACITY,
         }
     }
 }
@@ -117,6 +126,11 @@ pub(crate) struct AppState {
     pub limits: RequestLimits,
     /// Parent of every routed call's cancel token: cancelled when the shutdown grace is over.
     pub streams: CancellationToken,
+    /// The recent requests (Control UI).
+    pub requests: Arc<RequestLog>,
+    /// The address listened on (a loopback one makes the Control UI check `Host`).
+    pub addr: SocketAddr,
+    pub config_options: Option<LoadOptions>,
 }
 
 /// A running gateway.
@@ -173,6 +187,9 @@ impl Gateway {
             auth_failures: AuthFailures::new(options.auth_limits, options.clock.clone()),
             limits: options.limits,
             streams: CancellationToken::new(),
+            requests: Arc::new(RequestLog::new(options.request_log_capacity)),
+            addr,
+            config_options: options.config_options.clone(),
         });
         let shutdown = CancellationToken::new();
         let connections = TaskTracker::new();
@@ -206,6 +223,11 @@ impl Gateway {
 
     pub fn metrics(&self) -> &Arc<GatewayMetrics> {
         &self.state.metrics
+    }
+
+    /// The recent requests (what `GET /clawgate/v1/requests` shows).
+    pub fn requests(&self) -> &Arc<RequestLog> {
+        &self.state.requests
     }
 
     /// Swaps in services built by the loader. On any error (bad config, or a config that

@@ -10,6 +10,10 @@ mod support;
 mod agents;
 #[path = "all/auth.rs"]
 mod auth;
+#[path = "all/control_api.rs"]
+mod control_api;
+#[path = "all/control_page.rs"]
+mod control_page;
 #[path = "all/cooldown_config.rs"]
 mod cooldown_config;
 #[path = "all/dialects.rs"]
@@ -28,6 +32,8 @@ mod models;
 mod reload;
 #[path = "all/shutdown.rs"]
 mod shutdown;
+#[path = "all/stream_events.rs"]
+mod stream_events;
 #[path = "all/streams.rs"]
 mod streams;
 #[path = "all/tools.rs"]

@@ -210,6 +210,7 @@ impl Harness {
             ..ServicesOptions::default()
         };
         let services = Services::load(&opts, initial).unwrap();
+        let config_options = opts.clone();
         let loader: ServicesLoader = Arc::new(move |current: &Services| {
             Ok(Services::load(
                 &opts,
@@ -219,6 +220,7 @@ impl Harness {
         let mut options = GatewayOptions::new(SocketAddr::from(([127, 0, 0, 1], 0)));
         options.limits = setup.limits;
         options.auth_limits = setup.auth_limits;
+        options.config_options = Some(config_options);
         let gateway = Gateway::start(services, Some(loader), options)
             .await
             .unwrap();
@@ -246,6 +248,32 @@ impl Harness {
             request = request.bearer_auth(token);
         }
         request.send().await.unwrap()
+    }
+
+    /// POST with the harness token and extra headers.
+    pub async fn post_with(
+        &self,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self.http.post(self.url(path)).json(body);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// GET a JSON endpoint with the harness token; asserts 200.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path).await;
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, 200, "{path}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"))
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

@@ -48,7 +48,7 @@ pub struct GatewayArgs {
     pub workers: Option<usize>,
 }
 
-fn parse_bind(text: &str) -> Result<GatewayBind, String> {
+pub(crate) fn parse_bind(text: &str) -> Result<GatewayBind, String> {
     match text {
         "loopback" => Ok(GatewayBind::Loopback),
         "lan" => Ok(GatewayBind::Lan),
@@ -106,6 +106,7 @@ pub fn run(ctx: &Context, args: GatewayArgs) -> anyhow::Result<ExitCode> {
             )?)
         });
         let mut options = GatewayOptions::new(addr);
+        options.config_options = Some(ctx.opts.clone());
         options.cors_origins = args.cors_origins;
         options.limits = RequestLimits {
             max_body_bytes: args.max_body_bytes,

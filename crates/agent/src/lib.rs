@@ -34,7 +34,9 @@ pub use commands::SlashCommand;
 pub use compaction::{CompactionSettings, CompactionTrigger, SUMMARY_PROMPT};
 pub use delivery::{Delivered, DeliveryFilter, FilteredAnswer};
 pub use error::AgentError;
-pub use model_client::{EventStream, FallbackInfo, ModelCallError, ModelClient, ModelReply};
+pub use model_client::{
+    EventStream, FailedAttempt, FallbackInfo, ModelCallError, ModelClient, ModelReply,
+};
 pub use policy::{ToolLayerConfig, ToolPolicy, ToolPolicyConfig, ToolProfile};
 pub use runtime::{
     AgentEvent, AgentRuntime, EventSink, ToolCallRecord, TurnInput, TurnOptions, TurnOutcome,

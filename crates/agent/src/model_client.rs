@@ -40,12 +40,28 @@ impl std::fmt::Debug for ModelReply {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FallbackInfo {
     /// The model ref that was asked for.
     pub primary: String,
     /// Why it did not answer (short, e.g. `network refused`, `rate_limit`).
     pub reason: String,
+    /// Every candidate tried or skipped before the one that answered, in order: the attempt
+    /// record as the implementation reports it (surfaces show it to say what failed, and how).
+    pub failed: Vec<FailedAttempt>,
+}
+
+/// One candidate that did not answer a call that a fallback then answered.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FailedAttempt {
+    /// `provider/model`.
+    pub model_ref: String,
+    /// Short kind: `network`, `timeout`, `rate_limit`, `cooldown:<kind>`, ...
+    pub reason: String,
+    /// What happened, for people: `connection refused (network)`, `cooling down for 42s (rate_limit)`.
+    pub detail: String,
+    /// Time spent on it (zero when it was skipped).
+    pub latency_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

@@ -42,6 +42,7 @@ mod tests {
         let info = FallbackInfo {
             primary: "ollama/qwen3".into(),
             reason: "network refused".into(),
+            ..FallbackInfo::default()
         };
         let mut told = None;
         let first = fallback_notice(&mut told, "anthropic/claude", Some(&info));

@@ -13,7 +13,7 @@ use crate::budget::{ContextBudget, ModelInfo, TokenEstimator};
 use crate::clock::{Clock, SystemClock};
 use crate::compaction::{CompactionTrigger, Summarizer, choose_cut};
 use crate::error::AgentError;
-use crate::model_client::ModelClient;
+use crate::model_client::{FallbackInfo, ModelClient};
 use crate::policy::ToolPolicy;
 use crate::session::{
     CompactionRecord, FileSessions, OpenSession, SessionBackend, SessionEntry, SessionStore,
@@ -57,6 +57,15 @@ pub enum AgentEvent {
         id: String,
         name: String,
         is_error: bool,
+        /// What the tool returned (as the model sees it, after shortening).
+        output: String,
+    },
+    /// A model call committed (before its text streams): which model answers this part of the
+    /// turn, and the attempt record when a fallback answers (sent for every model call, not
+    /// de-duplicated like the fallback notice).
+    Answered {
+        model_ref: String,
+        fallback: Option<FallbackInfo>,
     },
     /// One-line operational notice (fallback, tool profile, compaction).
     Notice(String),
@@ -393,6 +402,15 @@ impl AgentRuntime {
         };
         let budget = ContextBudget::resolve(&info, &self.settings.budget)?;
         Ok((info, budget))
+    }
+
+    /// The model a session's next turn uses and the context budget that follows from it (the
+    /// window its context meter is measured against).
+    pub fn session_model(
+        &self,
+        entry: &SessionEntry,
+    ) -> Result<(ModelInfo, ContextBudget), AgentError> {
+        self.model_for(None, entry)
     }
 
     pub(crate) fn store(&self) -> &SessionStore {

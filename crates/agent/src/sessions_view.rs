@@ -12,7 +12,10 @@ use crate::session::{
     EntryBody, LoadedTranscript, SessionEntry, SessionStore, entry_transcript_path, load_transcript,
 };
 
-#[derive(Debug, Clone, PartialEq)]
+/// One row of a session list; serialised in camelCase (`sessions list --json`, the gateway's
+/// `GET /clawgate/v1/sessions`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SessionSummary {
     pub key: String,
     pub session_id: String,
@@ -29,6 +32,20 @@ pub struct SessionView {
     pub entry: SessionEntry,
     pub transcript_path: PathBuf,
     pub transcript: LoadedTranscript,
+}
+
+impl SessionView {
+    /// The model of the newest assistant message on the active branch.
+    pub fn last_model(&self) -> Option<String> {
+        self.transcript
+            .active_branch()
+            .iter()
+            .rev()
+            .find_map(|e| match &e.body {
+                EntryBody::Message(m) if m.role == Role::Assistant => m.model.clone(),
+                _ => None,
+            })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -240,6 +240,7 @@ impl AgentRuntime {
                     id: id.clone(),
                     name: name.clone(),
                     is_error: output.is_error,
+                    output: output.content.clone(),
                 });
                 state.outcome.tool_calls.push(ToolCallRecord {
                     id: id.clone(),
@@ -481,6 +482,10 @@ impl AgentRuntime {
             other => CallFailure::Other(AgentError::Model(other)),
         };
         let mut reply = self.client.call(request).await.map_err(fail)?;
+        state.emit(AgentEvent::Answered {
+            model_ref: reply.model_ref.clone(),
+            fallback: reply.fallback.clone(),
+        });
         let mut splitter = ReasoningTagSplitter::new();
         let mut collector = EventCollector::new();
         let mut filter = DeliveryFilter::new(state.reasoning_on);

@@ -31,6 +31,7 @@ use clap::{Parser, Subcommand};
 
 use commands::agent_cmd::AgentArgs;
 use commands::config_cmd::ConfigCommand;
+use commands::dashboard_cmd::DashboardArgs;
 use commands::gateway_cmd::GatewayArgs;
 use commands::models_cmd::ModelsCommand;
 use commands::sessions_cmd::SessionsCommand;
@@ -66,7 +67,10 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
-    /// Serve the OpenAI and Anthropic APIs in front of the configured models and agents.
+    /// Print (and on a desktop open) the gateway's Control UI URL, with the token.
+    #[command(after_help = "Example:\n  clawgate dashboard --no-open")]
+    Dashboard(DashboardArgs),
+    /// Serve the OpenAI and Anthropic APIs (and the Control UI at /) in front of the configured models and agents.
     #[command(after_help = "Example:\n  clawgate gateway --port 18789 --log-format json")]
     Gateway(GatewayArgs),
     /// List models and change the primary model, aliases and fallbacks.
@@ -89,6 +93,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Agent(args) => commands::agent_cmd::run(&ctx, args),
         Command::Config { command } => commands::config_cmd::run(&ctx, command),
+        Command::Dashboard(args) => commands::dashboard_cmd::run(&ctx, args),
         Command::Models { command } => commands::models_cmd::run(&ctx, command),
         Command::Gateway(args) => commands::gateway_cmd::run(&ctx, args),
         Command::Sessions { command } => commands::sessions_cmd::run(&ctx, command),

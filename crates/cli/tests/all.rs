@@ -7,6 +7,7 @@ mod all {
     #[cfg(feature = "embedded")]
     mod agent_embedded;
     mod config_cmds;
+    mod dashboard_cmd;
     mod failover_support;
     pub mod harness;
     mod models_cmds;

@@ -33,6 +33,7 @@ mod secret_exec;
 mod secret_file;
 pub mod secret_values;
 pub mod source;
+pub mod validation;
 
 pub use diagnostic::{Diagnostic, Location, Severity};
 pub use env::{EnvOrigin, EnvVars};
@@ -49,3 +50,4 @@ pub use registry::{
 pub use resolve::{DiscoveredRow, ModelChain, ResolvedModel, Selection};
 pub use schema::{ApiKind, ClawgateConfig, InputKind, ModelCompat};
 pub use secret_values::{Secrets, Unresolved};
+pub use validation::{ValidationReport, validate};

@@ -4,29 +4,41 @@
 //! filter lets through is sent: final answer text, no reasoning, no tool traffic. Streaming
 //! waits for the first delivered text (or the end of the turn) before answering, so a turn that
 //! fails early is an ordinary HTTP error, like a routed call before its commit.
+//!
+//! A client that asked for clawgate's own stream frames (`x-clawgate-events: on`, the Control
+//! UI) also gets the turn's tool calls and results, notices, compactions, the model of each
+//! answer with its attempt record, and reasoning when the session's reasoning display is on.
+//! A client that goes away mid-stream cancels the turn and the upstream call with it.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use clawgate_agent::{
-    AgentEvent, AgentRuntime, EventSink, MAX_SESSION_KEY_BYTES, TurnInput, TurnOptions, TurnOutcome,
+    AgentError, AgentEvent, AgentRuntime, EventSink, MAX_SESSION_KEY_BYTES, TurnInput, TurnOptions,
+    TurnOutcome,
 };
 use clawgate_config::ModelCost;
 use clawgate_wire::{
     ContentBlock, Event, Request, Response as CanonicalResponse, Role, StopReason,
 };
 use futures::StreamExt;
+use serde_json::json;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
-use crate::auth::require_token_for;
+use crate::auth::{host_changing_tools, token_required};
 use crate::dialect::{ApiError, Dialect, StreamOptions};
 use crate::error_response::{from_agent_error, from_runtime_error, internal_error};
+use crate::http_api::authorize_privileged;
 use crate::metrics::Outcome;
+use crate::request_log::{self, AttemptView, FallbackView, SharedEntry};
 use crate::request_record::RequestRecord;
 use crate::routed::{MODEL_HEADER, fail};
-use crate::sse_body::{EventStream, StreamFailure, sse_response};
+use crate::server::AppState;
+use crate::sse_body::{EventStream, StreamFailure, StreamItem, events_requested, sse_response};
 use crate::target::{Target, model_override, parse_target};
 use clawgate_runtime::Services;
 
@@ -110,19 +122,22 @@ fn agent_failure(error: &clawgate_agent::AgentError) -> StreamFailure {
 }
 
 /// Canonical events of a finished turn after the deltas already sent.
-fn closing_events(outcome: &TurnOutcome, sent_text: bool) -> Vec<Result<Event, StreamFailure>> {
+fn closing_events(
+    outcome: &TurnOutcome,
+    sent_text: bool,
+) -> Vec<Result<StreamItem, StreamFailure>> {
     let mut events = Vec::new();
     if !sent_text && let Some(reply) = outcome.reply.as_ref().filter(|r| !r.is_empty()) {
-        events.push(Ok(Event::TextDelta {
+        events.push(Ok(StreamItem::Event(Event::TextDelta {
             text: reply.clone(),
-        }));
+        })));
     }
-    events.push(Ok(Event::Usage {
+    events.push(Ok(StreamItem::Event(Event::Usage {
         usage: outcome.usage,
-    }));
-    events.push(Ok(Event::Finished {
+    })));
+    events.push(Ok(StreamItem::Event(Event::Finished {
         stop_reason: StopReason::Stop,
-    }));
+    })));
     events
 }
 
@@ -138,61 +153,171 @@ fn turn_model(headers: &HeaderMap, request: &Request) -> Option<String> {
     }
 }
 
-/// Runs the turn on a task; its delivered text arrives as `TextDelta`s, then usage and the end.
+/// Tool output sent in a `tool_result` frame is cut here (the model saw all of it).
+const TOOL_OUTPUT_FRAME_CAP: usize = 64 * 1024;
+
+fn capped(text: &str, cap: usize) -> (String, bool) {
+    if text.len() <= cap {
+        return (text.to_string(), false);
+    }
+    let mut end = cap;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (text[..end].to_string(), true)
+}
+
+/// What one agent event becomes on the wire: answer text always; with clawgate's frames on,
+/// reasoning (only produced when the session's reasoning display is on) and the turn's tool
+/// calls, results, notices, compactions and model answers. `None`: nothing to send.
+fn stream_item(event: AgentEvent, extensions: bool) -> Option<StreamItem> {
+    if let AgentEvent::Text(text) = event {
+        return (!text.is_empty()).then_some(StreamItem::Event(Event::TextDelta { text }));
+    }
+    if !extensions {
+        return None;
+    }
+    let value = match event {
+        AgentEvent::Text(_) => return None,
+        AgentEvent::Reasoning(text) => {
+            return (!text.is_empty()).then_some(StreamItem::Event(Event::ReasoningDelta { text }));
+        }
+        AgentEvent::ToolCall {
+            id,
+            name,
+            arguments,
+        } => json!({ "type": "tool_call", "id": id, "name": name, "arguments": arguments }),
+        AgentEvent::ToolResult {
+            id,
+            name,
+            is_error,
+            output,
+        } => {
+            let (output, truncated) = capped(&output, TOOL_OUTPUT_FRAME_CAP);
+            json!({
+                "type": "tool_result", "id": id, "name": name, "isError": is_error,
+                "output": output, "truncated": truncated,
+            })
+        }
+        AgentEvent::Notice(text) => json!({ "type": "notice", "text": text }),
+        AgentEvent::Compacted {
+            trigger,
+            tokens_before,
+        } => json!({
+            "type": "compacted", "trigger": trigger.name(), "tokensBefore": tokens_before,
+        }),
+        AgentEvent::Answered {
+            model_ref,
+            fallback,
+        } => json!({
+            "type": "route",
+            "requested": fallback.as_ref().map_or(model_ref.as_str(), |f| f.primary.as_str()),
+            "model": model_ref,
+            "fallback": fallback.as_ref().map(|f| json!({ "requested": f.primary, "reason": f.reason })),
+            "attempts": AttemptView::from_agent_answer(&model_ref, fallback.as_ref()),
+        }),
+    };
+    Some(StreamItem::Extension(value))
+}
+
+/// Books one committed model answer of the turn in the request's log entry.
+fn note_answer(entry: &SharedEntry, event: &AgentEvent) {
+    let AgentEvent::Answered {
+        model_ref,
+        fallback,
+    } = event
+    else {
+        return;
+    };
+    let mut entry = request_log::lock(entry);
+    entry.answered = Some(model_ref.clone());
+    entry
+        .attempts
+        .extend(AttemptView::from_agent_answer(model_ref, fallback.as_ref()));
+    if let Some(f) = fallback {
+        entry.fallback = Some(FallbackView {
+            requested: f.primary.clone(),
+            reason: f.reason.clone(),
+        });
+    }
+}
+
+/// The turn's options: its events go to `sink` (and into the request's log entry). Reasoning
+/// is delivered only to clients that asked for clawgate's frames (then the session's own
+/// setting decides); other clients get the final text only.
+fn turn_options(
+    sink: Option<EventSink>,
+    entry: SharedEntry,
+    extensions: bool,
+    model_override: Option<String>,
+) -> TurnOptions {
+    let on_event: EventSink = Arc::new(move |event| {
+        note_answer(&entry, &event);
+        if let Some(sink) = &sink {
+            sink(event);
+        }
+    });
+    TurnOptions {
+        on_event: Some(on_event),
+        reasoning: if extensions { None } else { Some(false) },
+        model_override,
+        // No one to ask through the API: `askFallback` decides (see docs/tools.md).
+        approver: None,
+    }
+}
+
+/// Runs the turn on a task; its delivered items arrive as they happen, then usage and the end.
+/// Dropping the stream (the client went away, or pressed stop) cancels the turn: the running
+/// model call is dropped, which closes its upstream connection, and the session is released.
 fn turn_events(
     runtime: Arc<AgentRuntime>,
     key: String,
     input: TurnInput,
-    id: String,
-    model: String,
+    started: Event,
+    entry: SharedEntry,
+    extensions: bool,
     model_override: Option<String>,
 ) -> EventStream {
-    let (sender, receiver) = mpsc::unbounded_channel::<AgentEvent>();
+    let (sender, receiver) = mpsc::unbounded_channel::<StreamItem>();
     let sink: EventSink = Arc::new(move |event| {
-        let _ = sender.send(event);
+        if let Some(item) = stream_item(event, extensions) {
+            let _ = sender.send(item);
+        }
     });
-    let options = TurnOptions {
-        on_event: Some(sink),
-        reasoning: Some(false),
-        model_override,
-        // No one to ask through the API: `askFallback` decides (see docs/tools.md).
-        approver: None,
-    };
+    let options = turn_options(Some(sink), entry, extensions, model_override);
+    let cancel = CancellationToken::new();
+    let stop = cancel.clone();
     let turn = tokio::spawn(async move {
-        let result = runtime.run_turn(&key, input, options).await;
+        let result = tokio::select! {
+            result = runtime.run_turn(&key, input, options) => result,
+            _ = stop.cancelled() => Err(AgentError::Aborted),
+        };
         runtime.close_session(&key).await;
         result
     });
-    let started = futures::stream::iter([Ok(Event::Started { id, model })]);
+    let started = futures::stream::iter([Ok(StreamItem::Event(started))]);
+    let state = (receiver, Some(turn), false, cancel.drop_guard());
     let deltas = futures::stream::unfold(
-        (receiver, Some(turn), false),
-        |(mut receiver, turn, mut sent_text)| async move {
+        state,
+        |(mut receiver, turn, mut sent_text, guard)| async move {
             let mut turn = turn?;
-            let result = loop {
-                tokio::select! {
-                    biased;
-                    event = receiver.recv() => match event {
-                        Some(AgentEvent::Text(text)) if !text.is_empty() => {
-                            sent_text = true;
-                            let item = vec![Ok(Event::TextDelta { text })];
-                            return Some((item, (receiver, Some(turn), sent_text)));
-                        }
-                        Some(_) => {}
-                        // The sink was dropped: only the turn's result is left.
-                        None => break (&mut turn).await,
-                    },
-                    result = &mut turn => break result,
-                }
+            let result = tokio::select! {
+                biased;
+                item = receiver.recv() => match item {
+                    Some(item) => {
+                        sent_text |= matches!(item, StreamItem::Event(Event::TextDelta { .. }));
+                        return Some((vec![Ok(item)], (receiver, Some(turn), sent_text, guard)));
+                    }
+                    // The sink was dropped: only the turn's result is left.
+                    None => (&mut turn).await,
+                },
+                result = &mut turn => result,
             };
-            // Text sent just before the turn ended is still queued.
+            // Items sent just before the turn ended are still queued.
             let mut items = Vec::new();
-            while let Ok(event) = receiver.try_recv() {
-                if let AgentEvent::Text(text) = event
-                    && !text.is_empty()
-                {
-                    sent_text = true;
-                    items.push(Ok(Event::TextDelta { text }));
-                }
+            while let Ok(item) = receiver.try_recv() {
+                sent_text |= matches!(item, StreamItem::Event(Event::TextDelta { .. }));
+                items.push(Ok(item));
             }
             match result {
                 Ok(Ok(outcome)) => items.extend(closing_events(&outcome, sent_text)),
@@ -205,16 +330,40 @@ fn turn_events(
                     }))
                 }
             }
-            Some((items, (receiver, None, sent_text)))
+            Some((items, (receiver, None, sent_text, guard)))
         },
     )
     .flat_map(futures::stream::iter);
     started.chain(deltas).boxed()
 }
 
+/// A turn of an agent that can change this machine needs the gateway token even where plain
+/// model calls do not: the configured one (already checked for every route), else the
+/// gateway's own; with `mode: "none"` such a turn is refused.
+fn guard_tool_agent(
+    state: &AppState,
+    services: &Services,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    agent_id: &str,
+    runtime: &AgentRuntime,
+) -> Result<(), ApiError> {
+    let tools = runtime.offered_tools();
+    let risky = host_changing_tools(&tools);
+    if risky.is_empty() || matches!(services.auth_token(), Ok(Some(_))) {
+        return Ok(());
+    }
+    match authorize_privileged(state, services, peer, headers)? {
+        true => Ok(()),
+        false => Err(token_required(agent_id, &risky)),
+    }
+}
+
 /// Serves one agent turn.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn serve_agent(
+    state: &AppState,
+    peer: SocketAddr,
     services: &Services,
     dialect: Dialect,
     agent: Option<&str>,
@@ -223,6 +372,7 @@ pub(crate) async fn serve_agent(
     headers: &HeaderMap,
     mut record: RequestRecord,
 ) -> Response {
+    record.set_asked(&request.model, request.stream);
     let runtime = match services.agent(agent) {
         Ok(runtime) => runtime,
         Err(error) => return fail(dialect, &from_runtime_error(&error), record),
@@ -230,9 +380,8 @@ pub(crate) async fn serve_agent(
     let agent_id = runtime.settings().agent_id.clone();
     let model = format!("clawgate/{agent_id}");
     record.set_model(Arc::from(model.as_str()), ModelCost::default(), false);
-    let token_configured = matches!(services.auth_token(), Ok(Some(_)));
-    if let Err(error) = require_token_for(&agent_id, &runtime.offered_tools(), token_configured) {
-        tracing::warn!(agent = %agent_id, "refused a token-less turn of an agent with exec/write tools");
+    if let Err(error) = guard_tool_agent(state, services, peer, headers, &agent_id, &runtime) {
+        tracing::warn!(agent = %agent_id, "refused a turn of an agent with exec/write tools: {}", error.message);
         return fail(dialect, &error, record);
     }
     let input = match turn_input(&request) {
@@ -250,17 +399,24 @@ pub(crate) async fn serve_agent(
         Ok(key) => key,
         Err(error) => return fail(dialect, &error, record),
     };
+    record.set_agent(&agent_id, &key);
     let id = dialect.new_id();
+    let extensions = events_requested(headers);
     let mut response = if request.stream {
+        let started = Event::Started {
+            id: id.clone(),
+            model: model.clone(),
+        };
         let mut events = turn_events(
             runtime,
             key,
             input,
-            id.clone(),
-            model.clone(),
+            started,
+            record.entry(),
+            extensions,
             override_model,
         );
-        // Hold the answer until the first delivered text (or the turn's end): an early failure
+        // Hold the answer until the first delivered item (or the turn's end): an early failure
         // is then a plain HTTP error.
         let started = events.next().await;
         let first = events.next().await;
@@ -272,11 +428,17 @@ pub(crate) async fn serve_agent(
             first => {
                 let replay = futures::stream::iter(started.into_iter().chain(first));
                 let options = StreamOptions {
-                    reasoning: false,
+                    reasoning: extensions,
                     ..options
                 };
                 let encoder = dialect.stream_encoder(&id, &model, options);
-                sse_response(replay.chain(events).boxed(), encoder, record, None)
+                sse_response(
+                    replay.chain(events).boxed(),
+                    encoder,
+                    record,
+                    None,
+                    extensions,
+                )
             }
         }
     } else {
@@ -284,11 +446,7 @@ pub(crate) async fn serve_agent(
             .run_turn(
                 &key,
                 input,
-                TurnOptions {
-                    reasoning: Some(false),
-                    model_override: override_model,
-                    ..TurnOptions::default()
-                },
+                turn_options(None, record.entry(), false, override_model),
             )
             .await;
         runtime.close_session(&key).await;

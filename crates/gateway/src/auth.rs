@@ -4,7 +4,7 @@
 //! `Retry-After`, even for a right token, until it expires). Time comes from the router's
 //! injected [`Clock`], so tests drive it without sleeping. Also the rule that an agent able to
 //! change the machine (`exec`, `write`, `edit`) is never served without a token, loopback or
-//! not ([`require_token_for`]).
+//! not ([`host_changing_tools`], [`token_required`]).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -40,35 +40,31 @@ impl Default for AuthLimits {
 /// Tools that change the machine: an agent offering any of them needs the gateway token.
 pub const HOST_CHANGING_TOOLS: &[&str] = &["exec", "write", "edit"];
 
-/// Refuses a turn of agent `agent_id` (offering `tools`) on a gateway with no token when the
-/// agent can run commands or write files: on loopback any local process (or a web page that
-/// got past the browser guard) could otherwise use them.
-pub fn require_token_for(
-    agent_id: &str,
-    tools: &[String],
-    token_configured: bool,
-) -> Result<(), crate::dialect::ApiError> {
-    if token_configured {
-        return Ok(());
-    }
-    let risky: Vec<&str> = tools
+/// The tools of `tools` that can change this machine (a turn of an agent offering any of them
+/// needs the gateway token, even on loopback).
+pub fn host_changing_tools(tools: &[String]) -> Vec<&str> {
+    tools
         .iter()
         .map(String::as_str)
         .filter(|t| HOST_CHANGING_TOOLS.contains(t))
-        .collect();
-    if risky.is_empty() {
-        return Ok(());
-    }
-    Err(crate::dialect::ApiError::forbidden(
+        .collect()
+}
+
+/// The refusal of such a turn on a gateway whose config turned auth off (`mode: "none"`): on
+/// loopback any local process (or a web page that got past the browser guard) could
+/// otherwise use those tools.
+pub fn token_required(agent_id: &str, risky: &[&str]) -> crate::dialect::ApiError {
+    crate::dialect::ApiError::forbidden(
         "token_required",
         format!(
             "agent \"{agent_id}\" can change this machine (tools: {}), so the gateway serves it \
-             only with a token, even on loopback: set gateway.auth.token (or \
-             CLAWGATE_GATEWAY_TOKEN) and send it as `Authorization: Bearer <token>`, or narrow \
-             the agent's tools (e.g. tools.deny: [\"exec\", \"write\", \"edit\"])",
+             only with a token, even on loopback, and gateway.auth.mode is \"none\": set \
+             gateway.auth.token (or CLAWGATE_GATEWAY_TOKEN), or remove mode \"none\" so the \
+             gateway uses its own token, and send it as `Authorization: Bearer <token>`; or \
+             narrow the agent's tools (e.g. tools.deny: [\"exec\", \"write\", \"edit\"])",
             risky.join(", ")
         ),
-    ))
+    )
 }
 
 /// What a request presented.
@@ -244,8 +240,13 @@ mod tests {
     #[test]
     fn host_changing_tools_need_a_token() {
         let tools = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
-        let refused =
-            require_token_for("main", &tools(&["read", "exec", "write"]), false).unwrap_err();
+        assert_eq!(
+            host_changing_tools(&tools(&["read", "exec", "write"])),
+            vec!["exec", "write"]
+        );
+        assert_eq!(host_changing_tools(&tools(&["read", "edit"])), vec!["edit"]);
+        assert!(host_changing_tools(&tools(&["read", "ls", "web_fetch"])).is_empty());
+        let refused = token_required("main", &["exec", "write"]);
         assert_eq!(refused.status, 403);
         assert!(
             refused.message.contains("exec, write"),
@@ -253,9 +254,6 @@ mod tests {
             refused.message
         );
         assert!(refused.message.contains("gateway.auth.token"));
-        assert!(require_token_for("main", &tools(&["read", "edit"]), false).is_err());
-        assert!(require_token_for("main", &tools(&["read", "ls", "web_fetch"]), false).is_ok());
-        assert!(require_token_for("main", &tools(&["exec"]), true).is_ok());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The route table and the thin HTTP handlers: check the content type, authenticate, read the
 //! body within the in-flight budget, parse it once, decode it with the inbound dialect's codec,
 //! and hand off to the routed-call or agent-turn path under the per-request timeout. Also
-//! `/v1/models`, `/healthz`, `/readyz` and `/metrics`. The layers around the routes (outermost
+//! `/v1/models`, `/healthz`, `/readyz` and `/metrics`; the Control UI's page and JSON endpoints
+//! are merged in from `control_ui` and `control_api`. The layers around the routes (outermost
 //! first): HTTP-layer refusals in the dialect's shape (`http_layer`), the Host and Origin
 //! checks (`browser_guard`), CORS, and the body size limit (tower-http).
 
@@ -54,6 +55,8 @@ pub(crate) fn app(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .merge(crate::control_api::routes())
+        .merge(crate::control_ui::routes())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(state.limits.max_body_bytes))
         .layer(cors)
@@ -76,19 +79,45 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// Checks the gateway token (when one is configured) and the per-address lockout.
-fn authorize(
+/// Checks the configured gateway token (every route needs it when there is one) and the
+/// per-address lockout.
+pub(crate) fn authorize(
     state: &AppState,
     services: &Services,
     peer: SocketAddr,
     headers: &HeaderMap,
 ) -> Result<(), ApiError> {
-    let expected = match services.auth_token() {
-        Ok(Some(token)) => token,
-        Ok(None) => return Ok(()),
+    match services.auth_token() {
+        Ok(Some(token)) => check_token(state, token, peer, headers),
+        Ok(None) => Ok(()),
         // Start and reload refuse such services; should one get here, refuse, never serve open.
-        Err(error) => return Err(ApiError::unavailable(error.to_string())),
-    };
+        Err(error) => Err(ApiError::unavailable(error.to_string())),
+    }
+}
+
+/// Checks the token that guards what can change this machine or show its state (agents with
+/// `exec`/`write`/`edit`, the Control UI's API): the configured one, else the gateway's own
+/// (`<state>/gateway-token`). `Ok(false)`: there is none (`gateway.auth.mode: "none"`).
+pub(crate) fn authorize_privileged(
+    state: &AppState,
+    services: &Services,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+) -> Result<bool, ApiError> {
+    match services.privileged_token() {
+        Ok(Some(token)) => check_token(state, token, peer, headers).map(|()| true),
+        Ok(None) => Ok(false),
+        Err(error) => Err(ApiError::unavailable(error.to_string())),
+    }
+}
+
+/// `expected` against the request's credential, with the per-address lockout.
+fn check_token(
+    state: &AppState,
+    expected: &[u8],
+    peer: SocketAddr,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
     let ip = peer.ip();
     if let Some(seconds) = state.auth_failures.locked_out(ip) {
         return Err(ApiError::rate_limited(
@@ -107,7 +136,9 @@ fn authorize(
             let locked = state.auth_failures.record_failure(ip);
             let message = match failed {
                 AuthCheck::Missing => {
-                    "missing gateway token: send `Authorization: Bearer <token>` or `x-api-key`"
+                    "missing gateway token: send `Authorization: Bearer <token>` or `x-api-key` \
+                     (a gateway with no gateway.auth.token keeps its own in the file \
+                     `gateway-token` in clawgate's state directory; `clawgate dashboard` prints it)"
                 }
                 _ => "invalid gateway token",
             };
@@ -129,7 +160,13 @@ async fn generate(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let record = RequestRecord::start(state.metrics.clone(), dialect.route(), Instant::now());
+    let mut record = RequestRecord::start(
+        state.metrics.clone(),
+        state.requests.clone(),
+        dialect.route(),
+        Instant::now(),
+    );
+    let request_id = HeaderValue::from_str(&record.id()).ok();
     if !is_json(&headers) {
         let error = ApiError::unsupported_media_type(
             "send the body as JSON with `Content-Type: application/json`",
@@ -138,6 +175,7 @@ async fn generate(
     }
     let services = state.services.load_full();
     if let Err(error) = authorize(&state, &services, peer, &headers) {
+        record.set_error(&error);
         record.finish(if error.status == 429 {
             Outcome::RateLimited
         } else {
@@ -146,8 +184,8 @@ async fn generate(
         return error_response(dialect, &error);
     }
     let timeout = state.limits.request_timeout;
-    let serving = serve(&state, &services, dialect, &headers, body, record);
-    match tokio::time::timeout(timeout, serving).await {
+    let serving = serve(&state, peer, &services, dialect, &headers, body, record);
+    let mut response = match tokio::time::timeout(timeout, serving).await {
         Ok(response) => response,
         Err(_) => error_response(
             dialect,
@@ -156,11 +194,20 @@ async fn generate(
                 timeout.as_secs()
             )),
         ),
+    };
+    if let Some(id) = request_id {
+        response.headers_mut().insert(REQUEST_ID_HEADER, id);
     }
+    response
 }
+
+/// Response header: the id of the request in the recent-requests log
+/// (`GET /clawgate/v1/requests/{id}`).
+pub const REQUEST_ID_HEADER: &str = "x-clawgate-request-id";
 
 async fn serve(
     state: &Arc<AppState>,
+    peer: SocketAddr,
     services: &Services,
     dialect: Dialect,
     headers: &HeaderMap,
@@ -198,7 +245,10 @@ async fn serve(
     let model = request.model.clone();
     match request_target(headers, &model) {
         Target::Agent(agent) => {
-            serve_agent(services, dialect, agent, request, options, headers, record).await
+            serve_agent(
+                state, peer, services, dialect, agent, request, options, headers, record,
+            )
+            .await
         }
         Target::Model(model) => {
             serve_model(

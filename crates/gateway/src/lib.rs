@@ -8,7 +8,8 @@
 //! Entry points: [`Gateway::start`] (bind and serve the `clawgate_runtime::Services` one config
 //! was assembled into), [`Gateway::reload`],
 //! [`Gateway::shutdown`] / [`Gateway::run_until_signal`]. The user-facing description is
-//! `docs/gateway.md`.
+//! `docs/gateway.md`. The Control UI (a page at `/`, its assets in `ui/` compiled in, and JSON
+//! endpoints under `/clawgate/v1/`) is described in `docs/control-ui.md`.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -17,6 +18,9 @@ mod agent_turn;
 pub mod auth;
 mod body_budget;
 mod browser_guard;
+mod control_api;
+mod control_sessions;
+mod control_ui;
 pub mod dialect;
 pub mod error;
 pub mod error_response;
@@ -24,6 +28,7 @@ mod http_api;
 mod http_layer;
 pub mod metrics;
 mod reload_guard;
+pub mod request_log;
 mod request_record;
 mod routed;
 mod server;
@@ -34,8 +39,9 @@ pub use agent_turn::{AGENT_HEADER, SESSION_HEADER};
 pub use auth::AuthLimits;
 pub use dialect::Dialect;
 pub use error::GatewayError;
-pub use http_api::model_list;
+pub use http_api::{REQUEST_ID_HEADER, model_list};
 pub use metrics::GatewayMetrics;
 pub use routed::{FALLBACK_HEADER, FALLBACK_REASON_HEADER, FALLBACKS_REQUEST_HEADER, MODEL_HEADER};
 pub use server::{Gateway, GatewayOptions, RequestLimits, ServicesLoader, listen_addr};
+pub use sse_body::{EVENT_NAME, EVENTS_HEADER};
 pub use target::{Target, parse_target};

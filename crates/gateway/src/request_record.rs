@@ -1,7 +1,8 @@
 //! The bookkeeping of one request, completed exactly once: when the handler returns a full
 //! answer, when a stream ends, or when a streamed body is dropped mid-way (the client left),
-//! which a `Drop` impl catches. Holds what metrics need: route, answering model, its cost,
-//! start time, upstream wait, usage, outcome.
+//! which a `Drop` impl catches. Holds what metrics need (route, answering model, its cost,
+//! start time, upstream wait, usage, outcome) and the request's entry in the recent-requests
+//! log (model asked for, attempts, fallback, error), moved to the finished ring on completion.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,13 +10,17 @@ use std::time::{Duration, Instant};
 use clawgate_config::ModelCost;
 use clawgate_wire::Usage;
 
+use crate::dialect::ApiError;
 use crate::metrics::{GatewayMetrics, Outcome};
+use crate::request_log::{AttemptView, FallbackView, RequestLog, SharedEntry, TokenCounts, lock};
 
 /// Model label for requests that never resolved to a model.
 pub const UNRESOLVED_MODEL: &str = "unresolved";
 
 pub struct RequestRecord {
     metrics: Arc<GatewayMetrics>,
+    log: Arc<RequestLog>,
+    entry: SharedEntry,
     route: &'static str,
     model: Arc<str>,
     cost: ModelCost,
@@ -38,10 +43,18 @@ impl std::fmt::Debug for RequestRecord {
 }
 
 impl RequestRecord {
-    pub fn start(metrics: Arc<GatewayMetrics>, route: &'static str, started: Instant) -> Self {
+    pub fn start(
+        metrics: Arc<GatewayMetrics>,
+        log: Arc<RequestLog>,
+        route: &'static str,
+        started: Instant,
+    ) -> Self {
         metrics.in_flight().inc();
+        let entry = log.start(route);
         Self {
             metrics,
+            log,
+            entry,
             route,
             model: Arc::from(UNRESOLVED_MODEL),
             cost: ModelCost::default(),
@@ -70,6 +83,51 @@ impl RequestRecord {
 
     pub fn set_outcome(&mut self, outcome: Outcome) {
         self.outcome = Some(outcome);
+    }
+
+    /// The request id (the `x-clawgate-request-id` header).
+    pub fn id(&self) -> String {
+        lock(&self.entry).id.clone()
+    }
+
+    /// The request's entry in the recent-requests log, for updates from elsewhere (an agent
+    /// turn's event sink).
+    pub fn entry(&self) -> SharedEntry {
+        self.entry.clone()
+    }
+
+    /// What the client asked for.
+    pub fn set_asked(&mut self, model: &str, stream: bool) {
+        let mut entry = lock(&self.entry);
+        entry.asked = Some(model.to_string());
+        entry.stream = stream;
+    }
+
+    /// An agent turn: which agent, on which session.
+    pub fn set_agent(&mut self, agent: &str, session: &str) {
+        let mut entry = lock(&self.entry);
+        entry.agent = Some(agent.to_string());
+        entry.session = Some(session.to_string());
+    }
+
+    /// A routed call's attempts, and who answered (when one did).
+    pub fn set_route(
+        &mut self,
+        answered: Option<&str>,
+        fallback: Option<FallbackView>,
+        attempts: Vec<AttemptView>,
+    ) {
+        let mut entry = lock(&self.entry);
+        entry.answered = answered.map(str::to_string);
+        entry.fallback = fallback;
+        entry.attempts = attempts;
+    }
+
+    /// The error the client was answered with.
+    pub fn set_error(&mut self, error: &ApiError) {
+        let mut entry = lock(&self.entry);
+        entry.status = Some(error.status);
+        entry.error = Some(error.message.clone());
     }
 
     /// Completes the record now.
@@ -102,6 +160,15 @@ impl Drop for RequestRecord {
         if let Some(usage) = &self.usage {
             self.metrics.usage(&self.model, usage, &self.cost);
         }
+        {
+            let mut entry = lock(&self.entry);
+            entry.latency_ms = Some(total.as_millis() as u64);
+            entry.outcome = Some(outcome.label());
+            if let Some(usage) = self.usage {
+                entry.tokens = TokenCounts::from(usage);
+            }
+        }
+        self.log.finish(&self.entry);
         self.metrics.in_flight().dec();
     }
 }

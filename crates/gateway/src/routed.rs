@@ -16,15 +16,17 @@ use clawgate_router::{CancellationToken, RoutedStream};
 use clawgate_wire::Request;
 use clawgate_wire::collect::EventCollector;
 use futures::StreamExt;
+use serde_json::{Value, json};
 
 use crate::dialect::{ApiError, Dialect, StreamOptions};
 use crate::error_response::{
     error_response, from_router_error, from_runtime_error, stream_error_code,
 };
 use crate::metrics::Outcome;
+use crate::request_log::{AttemptView, FallbackView};
 use crate::request_record::RequestRecord;
 use crate::server::AppState;
-use crate::sse_body::{StreamFailure, sse_response};
+use crate::sse_body::{StreamFailure, StreamItem, events_requested, sse_response};
 use clawgate_runtime::Services;
 use clawgate_runtime::model_client::fallback_reason;
 use clawgate_runtime::{FallbackMode, ModelRoute};
@@ -73,7 +75,8 @@ fn outcome_for(error: &ApiError) -> Outcome {
 }
 
 /// Error response, with the request booked under `outcome`.
-pub(crate) fn fail(dialect: Dialect, error: &ApiError, record: RequestRecord) -> Response {
+pub(crate) fn fail(dialect: Dialect, error: &ApiError, mut record: RequestRecord) -> Response {
+    record.set_error(error);
     record.finish(outcome_for(error));
     error_response(dialect, error)
 }
@@ -107,6 +110,7 @@ pub(crate) async fn serve_model(
     headers: &HeaderMap,
     mut record: RequestRecord,
 ) -> Response {
+    record.set_asked(model, request.stream);
     let route = match services.resolve_request_model(model) {
         Ok(route) => route,
         Err(error) => return fail(dialect, &from_runtime_error(&error), record),
@@ -123,6 +127,12 @@ pub(crate) async fn serve_model(
     let stream = match result {
         Ok(stream) => stream,
         Err(error) => {
+            let attempts = error
+                .attempts()
+                .iter()
+                .map(AttemptView::from_record)
+                .collect();
+            record.set_route(None, None, attempts);
             let now = services.router().clock().now_ms();
             let api = from_router_error(&error, now);
             tracing::warn!(model = %route.reference, status = api.status, "model call failed: {error}");
@@ -139,13 +149,46 @@ pub(crate) async fn serve_model(
     };
     record.set_model(answered.reference.clone(), answered.cost, true);
     let reason = fallback_reason(stream.info());
+    let fallback = reason.as_ref().map(|reason| FallbackView {
+        requested: route.reference.to_string(),
+        reason: reason.clone(),
+    });
+    let attempts: Vec<AttemptView> = stream
+        .info()
+        .attempts
+        .iter()
+        .map(AttemptView::from_record)
+        .collect();
+    record.set_route(
+        Some(&answered.reference),
+        fallback.clone(),
+        attempts.clone(),
+    );
     if let Some(reason) = &reason {
         state.metrics.fallback(reason);
         tracing::info!(requested = %route.reference, answered = %answered.reference, reason, "answered by a fallback");
     }
     let id = dialect.new_id();
     let mut response = if stream_requested {
-        stream_answer(dialect, &id, &answered, stream, options, record, cancel)
+        let route_event = events_requested(headers).then(|| {
+            json!({
+                "type": "route",
+                "requested": route.reference.as_ref(),
+                "model": answered.reference.as_ref(),
+                "fallback": fallback,
+                "attempts": attempts,
+            })
+        });
+        stream_answer(
+            dialect,
+            &id,
+            &answered,
+            stream,
+            options,
+            record,
+            cancel,
+            route_event,
+        )
     } else {
         collect_answer(dialect, &id, &answered, stream, record).await
     };
@@ -157,6 +200,8 @@ pub(crate) async fn serve_model(
     response
 }
 
+/// `route_event`: clawgate's `route` frame, sent first when the client asked for its frames.
+#[allow(clippy::too_many_arguments)]
 fn stream_answer(
     dialect: Dialect,
     id: &str,
@@ -165,10 +210,21 @@ fn stream_answer(
     options: StreamOptions,
     record: RequestRecord,
     cancel: CancellationToken,
+    route_event: Option<Value>,
 ) -> Response {
     let encoder = dialect.stream_encoder(id, &answered.reference, options);
-    let events = stream.map(|item| item.map_err(failure)).boxed();
-    sse_response(events, encoder, record, Some(cancel.drop_guard()))
+    let extensions = route_event.is_some();
+    let head = futures::stream::iter(route_event.map(|v| Ok(StreamItem::Extension(v))));
+    let events = head
+        .chain(stream.map(|item| item.map(StreamItem::Event).map_err(failure)))
+        .boxed();
+    sse_response(
+        events,
+        encoder,
+        record,
+        Some(cancel.drop_guard()),
+        extensions,
+    )
 }
 
 async fn collect_answer(

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use axum::extract::ConnectInfo;
+use clawgate_config::LoadOptions;
 use clawgate_config::schema::GatewayBind;
 use clawgate_router::{CancellationToken, Clock, SystemClock};
 use hyper::body::Incoming;
@@ -29,6 +30,7 @@ use crate::error::GatewayError;
 use crate::http_api::app;
 use crate::metrics::GatewayMetrics;
 use crate::reload_guard::check_reload;
+use crate::request_log::RequestLog;
 use clawgate_runtime::Services;
 
 /// Limits applied to every request.
@@ -77,6 +79,11 @@ pub struct GatewayOptions {
     pub cors_origins: Vec<String>,
     /// Clock for the auth lockout.
     pub clock: Arc<dyn Clock>,
+    /// How the config was located and loaded: the Control UI's config view validates the file
+    /// on disk with them. `None`: it shows the running config only.
+    pub config_options: Option<LoadOptions>,
+    /// Finished requests kept for the Control UI's Requests view.
+    pub request_log_capacity: usize,
 }
 
 impl GatewayOptions {
@@ -87,6 +94,8 @@ impl GatewayOptions {
             auth_limits: AuthLimits::default(),
             cors_origins: Vec::new(),
             clock: Arc::new(SystemClock),
+            config_options: None,
+            request_log_capacity: crate::request_log::DEFAULT_CAPACITY,
         }
     }
 }
@@ -134,6 +143,11 @@ pub(crate) struct AppState {
     pub cors_origins: Vec<String>,
     /// Parent of every routed call's cancel token: cancelled when the shutdown grace is over.
     pub streams: CancellationToken,
+    /// The recent requests (Control UI).
+    pub requests: Arc<RequestLog>,
+    /// The address listened on (a loopback one makes the Control UI check `Host`).
+    pub addr: SocketAddr,
+    pub config_options: Option<LoadOptions>,
 }
 
 /// A running gateway.
@@ -155,9 +169,11 @@ impl std::fmt::Debug for Gateway {
 }
 
 /// Refuses a gateway token naming an unset variable, and a non-loopback listen address unless
-/// clients must present a token.
+/// clients must present a token on every route. Reads (or makes) the gateway's own token when
+/// the config names none, so the request path never touches its file.
 fn check_bind(addr: SocketAddr, services: &Services) -> Result<(), GatewayError> {
     let token = services.auth_token()?;
+    services.generated_token()?;
     if addr.ip().is_loopback() || token.is_some() {
         Ok(())
     } else {
@@ -203,6 +219,9 @@ impl Gateway {
                 .map(|o| normalize_origin(o))
                 .collect(),
             streams: CancellationToken::new(),
+            requests: Arc::new(RequestLog::new(options.request_log_capacity)),
+            addr,
+            config_options: options.config_options.clone(),
         });
         let shutdown = CancellationToken::new();
         let connections = TaskTracker::new();
@@ -236,6 +255,11 @@ impl Gateway {
 
     pub fn metrics(&self) -> &Arc<GatewayMetrics> {
         &self.state.metrics
+    }
+
+    /// The recent requests (what `GET /clawgate/v1/requests` shows).
+    pub fn requests(&self) -> &Arc<RequestLog> {
+        &self.state.requests
     }
 
     /// Swaps in services built by the loader. On any error (bad config, a config that would

@@ -4,6 +4,11 @@
 //! never a silent cut. Time spent waiting for the next event is booked as upstream time.
 //! Dropping the body (the client went away) drops the `DropGuard`, which cancels the routed
 //! call so the upstream request is aborted too.
+//!
+//! With the `x-clawgate-events: on` request header, the stream also carries clawgate's own
+//! frames, `event: clawgate` with a JSON object whose `type` says what it is (`route`,
+//! `tool_call`, `tool_result`, `notice`, `compacted`, and `done` right before the dialect's
+//! end frames, with the request id and usage). Without it they are never produced.
 
 use std::convert::Infallible;
 use std::time::Instant;
@@ -13,9 +18,10 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use bytes::Bytes;
 use clawgate_wire::sse::write_frame;
-use clawgate_wire::{Event, Frame, StreamEncoder};
+use clawgate_wire::{Event, Frame, StreamEncoder, Usage};
 use futures::StreamExt;
 use futures::stream::BoxStream;
+use serde_json::{Value, json};
 use tokio_util::sync::DropGuard;
 
 use crate::metrics::Outcome;
@@ -29,13 +35,37 @@ pub struct StreamFailure {
     pub code: &'static str,
 }
 
-pub type EventStream = BoxStream<'static, Result<Event, StreamFailure>>;
+/// Request header that turns clawgate's own stream frames on (`on`, `1`, `true`).
+pub const EVENTS_HEADER: &str = "x-clawgate-events";
+/// The SSE event name of clawgate's own frames.
+pub const EVENT_NAME: &str = "clawgate";
+
+/// Whether the client asked for clawgate's own frames.
+pub fn events_requested(headers: &axum::http::HeaderMap) -> bool {
+    headers.get(EVENTS_HEADER).is_some_and(|v| {
+        let v = v.as_bytes();
+        v.eq_ignore_ascii_case(b"on") || v == b"1" || v.eq_ignore_ascii_case(b"true")
+    })
+}
+
+/// One item of a response stream: a canonical event, or one of clawgate's own frames.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamItem {
+    Event(Event),
+    /// A JSON object with a `type`; sent as `event: clawgate`.
+    Extension(Value),
+}
+
+pub type EventStream = BoxStream<'static, Result<StreamItem, StreamFailure>>;
 
 struct SseState {
     events: EventStream,
     encoder: Box<dyn StreamEncoder>,
     record: RequestRecord,
     done: bool,
+    /// Send `Extension` items and the `done` frame (the client asked for them).
+    extensions: bool,
+    usage: Option<Usage>,
     _cancel_on_drop: Option<DropGuard>,
 }
 
@@ -54,11 +84,25 @@ impl SseState {
             let next = self.events.next().await;
             self.record.add_upstream(waiting.elapsed());
             match next {
-                Some(Ok(event)) => {
+                Some(Ok(StreamItem::Extension(value))) => {
+                    if self.extensions {
+                        push_frames(&mut out, vec![extension_frame(&value)]);
+                    }
+                }
+                Some(Ok(StreamItem::Event(event))) => {
                     if let Event::Usage { usage } = &event {
                         self.record.set_usage(*usage);
+                        self.usage = Some(*usage);
                     }
                     let finished = matches!(event, Event::Finished { .. });
+                    if finished && self.extensions {
+                        let done = json!({
+                            "type": "done",
+                            "requestId": self.record.id(),
+                            "usage": self.usage,
+                        });
+                        push_frames(&mut out, vec![extension_frame(&done)]);
+                    }
                     push_frames(&mut out, self.encoder.encode(&event));
                     if finished {
                         push_frames(&mut out, self.encoder.finish());
@@ -94,19 +138,30 @@ impl SseState {
     }
 }
 
+/// `event: clawgate` with the object as data.
+fn extension_frame(value: &Value) -> Frame {
+    Frame {
+        event: Some(EVENT_NAME.to_string()),
+        data: value.to_string(),
+    }
+}
+
 /// An SSE response streaming `events` through `encoder`. `record` is completed (metrics) when
-/// the stream ends or the body is dropped.
+/// the stream ends or the body is dropped. `extensions`: send clawgate's own frames.
 pub fn sse_response(
     events: EventStream,
     encoder: Box<dyn StreamEncoder>,
     record: RequestRecord,
     cancel_on_drop: Option<DropGuard>,
+    extensions: bool,
 ) -> Response {
     let state = SseState {
         events,
         encoder,
         record,
         done: false,
+        extensions,
+        usage: None,
         _cancel_on_drop: cancel_on_drop,
     };
     let body = futures::stream::unfold(state, |mut state| async move {

@@ -12,6 +12,10 @@ mod agents;
 mod auth;
 #[path = "all/browser.rs"]
 mod browser;
+#[path = "all/control_api.rs"]
+mod control_api;
+#[path = "all/control_page.rs"]
+mod control_page;
 #[path = "all/cooldown_config.rs"]
 mod cooldown_config;
 #[path = "all/dialects.rs"]
@@ -36,6 +40,8 @@ mod openclaw_profiles;
 mod reload;
 #[path = "all/shutdown.rs"]
 mod shutdown;
+#[path = "all/stream_events.rs"]
+mod stream_events;
 #[path = "all/streams.rs"]
 mod streams;
 #[path = "all/tools.rs"]

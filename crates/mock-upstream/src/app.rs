@@ -21,6 +21,7 @@ use crate::errors::{ErrorReply, status_fault};
 use crate::generate::generate;
 use crate::inbound::Dialect;
 use crate::log::{RecordedRequest, RequestLog};
+use crate::paced::StreamCounters;
 use crate::script::{Fault, Plan, Script};
 use crate::server::ConnectionHandle;
 use crate::{control, models};
@@ -37,6 +38,8 @@ pub(crate) struct Shared {
     pub log: RequestLog,
     pub connections: Arc<AtomicU64>,
     pub requests: AtomicU64,
+    /// How streamed answers ended (to the end, or abandoned by the client).
+    pub streams: Arc<StreamCounters>,
     seq: AtomicU64,
 }
 
@@ -50,6 +53,7 @@ impl Shared {
             log,
             connections: Arc::new(AtomicU64::new(0)),
             requests: AtomicU64::new(0),
+            streams: Arc::new(StreamCounters::default()),
             seq: AtomicU64::new(0),
         }
     }

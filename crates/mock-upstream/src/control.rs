@@ -1,7 +1,7 @@
 //! The HTTP control API under `/__mock/`, for tests that drive the mock as a separate
 //! process: queue scripts for the next requests (`POST /__mock/script`, body: one script or
 //! a list, `?times=N` repeats each), clear them, read or clear the request log, read the
-//! counters. Control requests are not logged and never take scripts.
+//! counters (connections, requests, streamed answers completed and abandoned by the client). Control requests are not logged and never take scripts.
 
 use std::sync::Arc;
 
@@ -74,6 +74,8 @@ pub(crate) async fn stats(State(shared): State<Arc<Shared>>) -> Response {
             "connections": shared.connections.load(Ordering::Relaxed),
             "requests": shared.requests.load(Ordering::Relaxed),
             "queued_scripts": shared.queued_scripts(),
+            "streams_completed": shared.streams.completed.load(Ordering::Relaxed),
+            "streams_abandoned": shared.streams.abandoned.load(Ordering::Relaxed),
         }),
     )
 }

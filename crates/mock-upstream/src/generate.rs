@@ -21,7 +21,7 @@ use crate::errors::{
     status_fault,
 };
 use crate::inbound::InboundRequest;
-use crate::paced::{StreamEnd, paced_body};
+use crate::paced::{StreamCounters, StreamEnd, paced_body};
 use crate::script::{Fault, OverflowServer, Plan};
 use crate::server::ConnectionHandle;
 
@@ -95,7 +95,8 @@ pub(crate) async fn generate(
         _ => {}
     }
     if stream {
-        streamed(dialect, &plan, &answer, include_usage, conn)
+        let counters = shared.streams.clone();
+        streamed(dialect, &plan, &answer, include_usage, conn, counters)
     } else {
         non_streamed(dialect, &plan, &answer, conn).await
     }
@@ -135,7 +136,13 @@ fn overflow_response(
             let ticks: Vec<Bytes> = t.head.into_iter().chain(t.body).chain(t.tail).collect();
             sse_response(
                 d,
-                paced_body(ticks, plan.ttft, plan.chunk_interval, StreamEnd::Close),
+                paced_body(
+                    ticks,
+                    plan.ttft,
+                    plan.chunk_interval,
+                    StreamEnd::Close,
+                    None,
+                ),
             )
         }
         // llama.cpp's server: a 200 whose first event is the error.
@@ -149,7 +156,13 @@ fn overflow_response(
             let ticks: Vec<Bytes> = t.finish().head.into_iter().collect();
             sse_response(
                 d,
-                paced_body(ticks, plan.ttft, plan.chunk_interval, StreamEnd::Close),
+                paced_body(
+                    ticks,
+                    plan.ttft,
+                    plan.chunk_interval,
+                    StreamEnd::Close,
+                    None,
+                ),
             )
         }
         _ => error_response(&overflow(server, d, limit, requested)),
@@ -169,6 +182,7 @@ fn streamed(
     answer: &Answer,
     include_usage: bool,
     conn: ConnectionHandle,
+    counters: Arc<StreamCounters>,
 ) -> Response {
     let t = dialect::stream(d, answer, plan, include_usage);
     let mut ticks = Vec::with_capacity(2 + t.body.len() + t.tail.len());
@@ -196,7 +210,8 @@ fn streamed(
             StreamEnd::Close
         }
     };
-    sse_response(d, paced_body(ticks, plan.ttft, plan.chunk_interval, end))
+    let body = paced_body(ticks, plan.ttft, plan.chunk_interval, end, Some(counters));
+    sse_response(d, body)
 }
 
 /// A JSON answer. Stream faults cut the body in half: the first half is the "first chunk".
@@ -226,7 +241,7 @@ async fn non_streamed(
             return with_content_type(r, dialect::content_type(d, false));
         }
     };
-    let body = paced_body(vec![half()], generation, Duration::ZERO, end);
+    let body = paced_body(vec![half()], generation, Duration::ZERO, end, None);
     let mut r = with_content_type(Response::new(body), dialect::content_type(d, false));
     *r.status_mut() = StatusCode::OK;
     r

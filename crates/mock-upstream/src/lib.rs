@@ -155,6 +155,16 @@ impl MockServer {
         self.shared.requests.load(Ordering::Relaxed)
     }
 
+    /// Streamed answers sent to their end so far.
+    pub fn streams_completed(&self) -> u64 {
+        self.shared.streams.completed.load(Ordering::Relaxed)
+    }
+
+    /// Streamed answers whose client went away before their end (the connection closed).
+    pub fn streams_abandoned(&self) -> u64 {
+        self.shared.streams.abandoned.load(Ordering::Relaxed)
+    }
+
     /// Stops accepting, drops every open connection and waits for the listener to close.
     pub async fn shutdown(mut self) {
         self.cancel.cancel();

@@ -1,9 +1,13 @@
 //! A response body that sends prepared ticks on a schedule (TTFT before the first, a fixed
 //! interval between the others) and then ends the way the fault asks: a clean end, a stall
 //! that never finishes, or a reset of the connection. Zero delays skip the timer entirely,
-//! so the default (0 ms) mock adds no sleeps to a benchmark.
+//! so the default (0 ms) mock adds no sleeps to a benchmark. Streamed answers are counted as
+//! they end: sent to the end, or abandoned by the client (its connection closed mid-stream),
+//! which is how a test proves that cancelling a request downstream reached this upstream.
 
 use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -23,7 +27,43 @@ pub enum StreamEnd {
     Reset(ConnectionHandle),
 }
 
+/// How streamed answers ended, for `GET /__mock/stats`.
+#[derive(Debug, Default)]
+pub struct StreamCounters {
+    /// Bodies sent to their end (or cut by the mock's own fault).
+    pub completed: AtomicU64,
+    /// Bodies dropped before their end: the client went away mid-stream.
+    pub abandoned: AtomicU64,
+}
+
+/// Counts its body once, when the body is dropped.
+struct EndGuard {
+    counters: Option<Arc<StreamCounters>>,
+    ended: bool,
+}
+
+impl EndGuard {
+    /// The body reached its end (or the mock cut it on purpose).
+    fn ended(&mut self) {
+        self.ended = true;
+    }
+}
+
+impl Drop for EndGuard {
+    fn drop(&mut self) {
+        if let Some(counters) = &self.counters {
+            let counter = if self.ended {
+                &counters.completed
+            } else {
+                &counters.abandoned
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 struct State {
+    guard: EndGuard,
     ticks: std::vec::IntoIter<Bytes>,
     /// When the next tick is due; `None` until the first tick (due `ttft` after the start).
     due: Option<Instant>,
@@ -32,9 +72,19 @@ struct State {
     end: Option<StreamEnd>,
 }
 
-/// The body.
-pub fn paced_body(ticks: Vec<Bytes>, ttft: Duration, interval: Duration, end: StreamEnd) -> Body {
+/// The body; `counters` (when given) learn how it ended.
+pub fn paced_body(
+    ticks: Vec<Bytes>,
+    ttft: Duration,
+    interval: Duration,
+    end: StreamEnd,
+    counters: Option<Arc<StreamCounters>>,
+) -> Body {
     let state = State {
+        guard: EndGuard {
+            counters,
+            ended: false,
+        },
         ticks: ticks.into_iter(),
         due: None,
         ttft,
@@ -60,12 +110,16 @@ pub fn paced_body(ticks: Vec<Bytes>, ttft: Duration, interval: Duration, end: St
                 Some((Ok::<Bytes, Infallible>(tick), st))
             }
             None => match st.end.take() {
-                Some(StreamEnd::Close) | None => None,
+                Some(StreamEnd::Close) | None => {
+                    st.guard.ended();
+                    None
+                }
                 Some(StreamEnd::Hang) => {
                     std::future::pending::<()>().await;
                     None
                 }
                 Some(StreamEnd::Reset(conn)) => {
+                    st.guard.ended();
                     // Give hyper a moment to put the last tick on the wire before the RST.
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     conn.reset();

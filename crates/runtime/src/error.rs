@@ -24,6 +24,8 @@ pub enum RuntimeError {
          the gateway"
     )]
     MissingToken { key: &'static str, var: String },
+    #[error("the gateway's own token: {0}")]
+    GatewayToken(String),
 }
 
 /// A config error with its diagnostics spelled out (the enum's own text only counts them).

@@ -15,7 +15,11 @@ mod agent_tool_settings;
 pub mod cooldown_schedule;
 mod embedded_engine;
 pub mod error;
+pub mod gateway_token;
 pub mod model_client;
+pub mod model_listing;
+pub mod model_status;
+pub mod model_status_json;
 pub mod provider_timeouts;
 pub mod routes;
 pub mod services;
@@ -25,4 +29,6 @@ pub use embedded_engine::engine_factory;
 pub use error::RuntimeError;
 pub use model_client::RouterModelClient;
 pub use routes::{FallbackMode, ModelRoute, ModelRoutes};
-pub use services::{ProviderHook, ProviderProblem, Services, ServicesOptions};
+pub use services::{
+    ProviderHook, ProviderProblem, Services, ServicesOptions, privileged_gateway_token,
+};

@@ -5,9 +5,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use clawgate_agent::{FallbackInfo, ModelCallError, ModelClient, ModelReply};
+use clawgate_agent::{FailedAttempt, FallbackInfo, ModelCallError, ModelClient, ModelReply};
 use clawgate_providers::{FailureKind, ProviderError};
-use clawgate_router::{AttemptOutcome, CancellationToken, RouteInfo, Router, RouterError};
+use clawgate_router::{
+    AttemptOutcome, AttemptRecord, CancellationToken, RouteInfo, Router, RouterError,
+};
 use clawgate_wire::Request;
 use futures::StreamExt;
 
@@ -63,6 +65,17 @@ pub fn call_error_from_provider(error: &ProviderError) -> ModelCallError {
     }
 }
 
+/// What one attempt came to, in a few words: `ok`, the failure kind (`timeout`, `network`,
+/// ...), `cooldown:<kind>` for a candidate skipped while cooling down, `provider_unavailable`.
+pub fn attempt_reason(attempt: &AttemptRecord) -> String {
+    match &attempt.outcome {
+        AttemptOutcome::Failed { kind, .. } => kind.name().to_string(),
+        AttemptOutcome::SkippedForCooldown { reason, .. } => format!("cooldown:{reason}"),
+        AttemptOutcome::SkippedUnknownProvider => "provider_unavailable".to_string(),
+        AttemptOutcome::Ok => "ok".to_string(),
+    }
+}
+
 /// Why the requested model did not answer, in a few words (`timeout`, `rate_limit`, ...).
 pub fn fallback_reason(info: &RouteInfo) -> Option<String> {
     if !info.fallback {
@@ -72,14 +85,31 @@ pub fn fallback_reason(info: &RouteInfo) -> Option<String> {
         .attempts
         .iter()
         .find(|attempt| attempt.candidate == info.requested)
-        .map(|attempt| match &attempt.outcome {
-            AttemptOutcome::Failed { kind, .. } => kind.name().to_string(),
-            AttemptOutcome::SkippedForCooldown { reason, .. } => format!("cooldown:{reason}"),
-            AttemptOutcome::SkippedUnknownProvider => "provider_unavailable".to_string(),
-            AttemptOutcome::Ok => "ok".to_string(),
-        })
+        .map(attempt_reason)
         .unwrap_or_else(|| "unavailable".to_string());
     Some(reason)
+}
+
+/// The agent's view of a fallback: what was asked for, why it did not answer, and every
+/// attempt before the one that did.
+pub fn fallback_info(info: &RouteInfo) -> Option<FallbackInfo> {
+    let reason = fallback_reason(info)?;
+    let failed = info
+        .attempts
+        .iter()
+        .filter(|attempt| !matches!(attempt.outcome, AttemptOutcome::Ok))
+        .map(|attempt| FailedAttempt {
+            model_ref: attempt.candidate.key(),
+            reason: attempt_reason(attempt),
+            detail: attempt.detail(),
+            latency_ms: attempt.latency.as_millis() as u64,
+        })
+        .collect();
+    Some(FallbackInfo {
+        primary: info.requested.key(),
+        reason,
+        failed,
+    })
 }
 
 #[async_trait]
@@ -95,10 +125,7 @@ impl ModelClient for RouterModelClient {
             .await
             .map_err(|e| call_error_from_router(&e))?;
         let info = stream.info().clone();
-        let fallback = fallback_reason(&info).map(|reason| FallbackInfo {
-            primary: info.requested.key(),
-            reason,
-        });
+        let fallback = fallback_info(&info);
         let events = stream
             .map(|item| item.map_err(|e| call_error_from_provider(&e)))
             .boxed();

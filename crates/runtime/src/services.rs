@@ -110,6 +110,10 @@ pub struct Services {
     http_client: HttpClient,
     problems: Vec<ProviderProblem>,
     auth_token: Result<Option<Arc<[u8]>>, UnsetSecret>,
+    /// The token in `<state>/gateway-token` when the config names none (see
+    /// [`Services::generated_token`]); read or made on first use, which the gateway makes at
+    /// start and reload, never on the request path.
+    generated_token: std::sync::OnceLock<Result<Arc<[u8]>, String>>,
     cooldown_schedule: CooldownSchedule,
     /// Kept so a reload (`ServicesOptions::reusing`) can build `llama-cpp` providers again.
     engine: Option<Arc<EngineFactory>>,
@@ -220,6 +224,23 @@ fn gateway_token(loaded: &LoadedConfig) -> Result<Option<String>, UnsetSecret> {
         .map(str::to_string))
 }
 
+/// The token that opens the Control UI and tool agents on the gateway of `loaded`, as
+/// [`Services::privileged_token`] resolves it, without building services (`clawgate
+/// dashboard`): the configured one, else the gateway's own from the state dir (made now when
+/// the gateway has not started yet, so both agree); `None` only with `mode: "none"`.
+pub fn privileged_gateway_token(loaded: &LoadedConfig) -> Result<Option<String>, RuntimeError> {
+    let configured = gateway_token(loaded).map_err(|unset| RuntimeError::MissingToken {
+        key: unset.key,
+        var: unset.var,
+    })?;
+    if configured.is_some() || loaded.config.gateway.auth.mode == GatewayAuthMode::None {
+        return Ok(configured);
+    }
+    crate::gateway_token::load_or_create(&loaded.location.state_dir)
+        .map(Some)
+        .map_err(RuntimeError::GatewayToken)
+}
+
 impl Services {
     /// Loads the config (lookup order of `clawgate_config::load`) and builds services on it.
     pub fn load(opts: &LoadOptions, options: ServicesOptions) -> Result<Self, RuntimeError> {
@@ -280,6 +301,7 @@ impl Services {
             http_client,
             problems,
             auth_token,
+            generated_token: std::sync::OnceLock::new(),
             cooldown_schedule: schedule,
             engine: options.engine,
             provider_hook: options.provider_hook,
@@ -372,6 +394,40 @@ impl Services {
                 key: unset.key,
                 var: unset.var.clone(),
             }),
+        }
+    }
+
+    /// True when the config names no gateway secret and its auth mode is not `none`: the
+    /// gateway then serves with its own token (`<state>/gateway-token`), which guards what can
+    /// change this machine or show its state (agents with `exec`/`write`/`edit`, the Control
+    /// UI's API) while plain model calls stay token-less on loopback.
+    pub fn uses_generated_token(&self) -> bool {
+        matches!(self.auth_token, Ok(None))
+            && self.loaded.config.gateway.auth.mode != GatewayAuthMode::None
+    }
+
+    /// The gateway's own token (`None` when the config names one, or says `mode: "none"`).
+    /// Reads or makes `<state>/gateway-token` on the first call.
+    pub fn generated_token(&self) -> Result<Option<&[u8]>, RuntimeError> {
+        if !self.uses_generated_token() {
+            return Ok(None);
+        }
+        let token = self.generated_token.get_or_init(|| {
+            crate::gateway_token::load_or_create(&self.loaded.location.state_dir)
+                .map(|t| Arc::from(t.into_bytes()))
+        });
+        match token {
+            Ok(token) => Ok(Some(token)),
+            Err(message) => Err(RuntimeError::GatewayToken(message.clone())),
+        }
+    }
+
+    /// The token that guards agents able to change this machine and the Control UI's API: the
+    /// configured one, else the gateway's own; `None` only with `gateway.auth.mode: "none"`.
+    pub fn privileged_token(&self) -> Result<Option<&[u8]>, RuntimeError> {
+        match self.auth_token()? {
+            Some(token) => Ok(Some(token)),
+            None => self.generated_token(),
         }
     }
 

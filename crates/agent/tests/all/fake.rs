@@ -165,6 +165,7 @@ impl FakeModel {
                 FallbackInfo {
                     primary: primary.to_string(),
                     reason: reason.to_string(),
+                    ..FallbackInfo::default()
                 },
             )
         });

@@ -52,14 +52,20 @@ async fn tool_loop_runs_tools_and_feeds_results_back() {
     assert!(sent[0].tools.iter().any(|t| t.name == "read"));
     assert_eq!(last_role(&sent[1]), Role::Tool);
     let events = events.lock().unwrap();
-    assert!(matches!(events[0], AgentEvent::ToolCall { .. }));
-    assert!(matches!(
-        events[1],
+    assert!(
+        matches!(&events[0], AgentEvent::Answered { model_ref, fallback: None } if model_ref == "p/m")
+    );
+    assert!(matches!(events[1], AgentEvent::ToolCall { .. }));
+    match &events[2] {
         AgentEvent::ToolResult {
-            is_error: false,
-            ..
+            is_error, output, ..
+        } => {
+            assert!(!is_error);
+            assert!(output.contains("alpha file"), "{output}");
         }
-    ));
+        other => panic!("expected the tool result, got {other:?}"),
+    }
+    assert!(matches!(events[3], AgentEvent::Answered { .. }));
     let streamed: String = events
         .iter()
         .filter_map(|e| match e {

@@ -103,7 +103,7 @@ impl LivePrinter {
                 is_error: true,
                 ..
             } => self.notice(&format!("⚙ {name} failed")),
-            AgentEvent::ToolResult { .. } => {}
+            AgentEvent::ToolResult { .. } | AgentEvent::Answered { .. } => {}
         }
     }
 }

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use clawgate_config::decode::redact_json;
-use clawgate_config::{ConfigError, load};
+use clawgate_config::{ValidationReport, load};
 use serde_json::json;
 
 use super::{Context, report_load_error};
@@ -39,30 +39,11 @@ pub fn run(ctx: &Context, command: ConfigCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn validate(ctx: &Context, as_json: bool) -> anyhow::Result<ExitCode> {
-    let location = clawgate_config::locate(&ctx.opts);
     let result = load(&ctx.opts);
     if as_json {
-        let (valid, diagnostics, ignored) = match &result {
-            Ok(l) => (true, l.warnings.clone(), l.ignored.clone()),
-            Err(ConfigError::Invalid {
-                diagnostics,
-                ignored,
-                ..
-            }) => (false, diagnostics.clone(), ignored.clone()),
-            Err(other) => (
-                false,
-                vec![clawgate_config::Diagnostic::error(other.to_string())],
-                Vec::new(),
-            ),
-        };
-        print_json(&json!({
-            "valid": valid,
-            "config": location.path,
-            "source": location.source,
-            "diagnostics": diagnostics,
-            "ignored": ignored,
-        }))?;
-        return Ok(if valid {
+        let report = ValidationReport::of(&ctx.opts, &result);
+        print_json(&serde_json::to_value(&report)?)?;
+        return Ok(if report.valid {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)

@@ -53,7 +53,7 @@ pub struct GatewayArgs {
     pub workers: Option<usize>,
 }
 
-fn parse_bind(text: &str) -> Result<GatewayBind, String> {
+pub(crate) fn parse_bind(text: &str) -> Result<GatewayBind, String> {
     match text {
         "loopback" => Ok(GatewayBind::Loopback),
         "lan" => Ok(GatewayBind::Lan),
@@ -111,6 +111,7 @@ pub fn run(ctx: &Context, args: GatewayArgs) -> anyhow::Result<ExitCode> {
             )?)
         });
         let mut options = GatewayOptions::new(addr);
+        options.config_options = Some(ctx.opts.clone());
         options.cors_origins = args.cors_origins;
         options.limits = RequestLimits {
             max_body_bytes: args.max_body_bytes,
@@ -132,6 +133,19 @@ pub fn run(ctx: &Context, args: GatewayArgs) -> anyhow::Result<ExitCode> {
             gateway.local_addr()
         )?;
         stdout.flush()?;
+        let services = gateway.services();
+        if services.uses_generated_token() {
+            // Never the token itself: logs are kept and shared; the file is owner-only.
+            eprintln!(
+                "note: no gateway.auth.token is set, so agents with exec/write/edit and the \
+                 Control UI need the gateway's own token, kept in {} (`clawgate dashboard` \
+                 prints the page's link with it)",
+                clawgate_runtime::gateway_token::gateway_token_path(
+                    &services.loaded().location.state_dir
+                )
+                .display()
+            );
+        }
         gateway.run_until_signal().await?;
         Ok(ExitCode::SUCCESS)
     })

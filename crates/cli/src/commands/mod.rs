@@ -5,6 +5,7 @@ mod agent_chat;
 pub mod agent_cmd;
 mod agent_output;
 pub mod config_cmd;
+pub mod dashboard_cmd;
 mod exec_prompt;
 pub mod gateway_cmd;
 pub mod models_cmd;

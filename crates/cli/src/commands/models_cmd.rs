@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use clawgate_config::decode::redact_url;
-use clawgate_config::{ConfigError, LoadedConfig, ModelEntry, parse_ref};
+use clawgate_config::{ConfigError, LoadedConfig, parse_ref};
+use clawgate_runtime::model_listing::ModelListing;
 use serde_json::{Value, json};
 
 use super::Context;
@@ -194,75 +194,10 @@ fn canonical(loaded: &LoadedConfig, input: &str) -> Option<String> {
     }
 }
 
-fn roles(loaded: &LoadedConfig) -> Vec<(String, String)> {
-    let sel = loaded.registry.selection(None);
-    let mut out = Vec::new();
-    if let Ok(r) = loaded.registry.resolve(&sel.primary) {
-        out.push((r.reference.key(), "primary".to_string()));
-    }
-    for (i, f) in sel.fallbacks.iter().enumerate() {
-        if let Ok(r) = loaded.registry.resolve(f) {
-            out.push((r.reference.key(), format!("fallback {}", i + 1)));
-        }
-    }
-    out
-}
-
 fn list(loaded: &LoadedConfig, all: bool, as_json: bool) -> anyhow::Result<ExitCode> {
-    let reg = &loaded.registry;
-    let roles = roles(loaded);
-    let role_of = |m: &ModelEntry| -> Vec<String> {
-        roles
-            .iter()
-            .filter(|(r, _)| *r == m.reference)
-            .map(|(_, role)| role.clone())
-            .collect()
-    };
-    let mut rows: Vec<&ModelEntry> = reg
-        .models()
-        .iter()
-        .filter(|m| all || m.configured || !role_of(m).is_empty())
-        .collect();
-    // Primary first, then fallbacks in order, then the rest in registry order.
-    let rank = |m: &ModelEntry| {
-        roles
-            .iter()
-            .position(|(r, _)| *r == m.reference)
-            .unwrap_or(usize::MAX)
-    };
-    rows.sort_by_key(|m| rank(m));
-    let empty_providers: Vec<_> = reg
-        .providers()
-        .iter()
-        .filter(|p| all && !reg.models().iter().any(|m| m.provider == p.id))
-        .collect();
+    let listing = ModelListing::build(loaded, all);
     if as_json {
-        let models: Vec<Value> = rows
-            .iter()
-            .map(|m| {
-                let mut v = serde_json::to_value(m).unwrap_or(Value::Null);
-                if let Some(obj) = v.as_object_mut() {
-                    obj.insert("alias".into(), json!(reg.alias_of(&m.model_ref())));
-                    obj.insert("roles".into(), json!(role_of(m)));
-                    obj.insert(
-                        "local".into(),
-                        json!(reg.provider(&m.provider).is_some_and(|p| p.is_local)),
-                    );
-                }
-                v
-            })
-            .collect();
-        let sel = reg.selection(None);
-        let providers: Vec<Value> = empty_providers
-            .iter()
-            .map(|p| json!({"id": p.id, "baseUrl": redact_url(&p.base_url), "api": p.api, "source": p.source, "models": 0}))
-            .collect();
-        print_json(&json!({
-            "primary": sel.primary,
-            "fallbacks": sel.fallbacks,
-            "models": models,
-            "providersWithoutModels": providers,
-        }))?;
+        print_json(&listing.to_json())?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut t = table(&[
@@ -276,7 +211,8 @@ fn list(loaded: &LoadedConfig, all: bool, as_json: bool) -> anyhow::Result<ExitC
         "source",
         "role",
     ]);
-    for m in &rows {
+    for listed in &listing.models {
+        let m = &listed.entry;
         let ctx = match m.context_tokens {
             Some(ct) if ct < m.context_window => {
                 format!("{} ({} used)", tokens(m.context_window), tokens(ct))
@@ -295,7 +231,7 @@ fn list(loaded: &LoadedConfig, all: bool, as_json: bool) -> anyhow::Result<ExitC
         };
         t.add_row(vec![
             m.reference.clone(),
-            reg.alias_of(&m.model_ref()).unwrap_or("").to_string(),
+            listed.alias.clone().unwrap_or_default(),
             api,
             ctx,
             tokens(m.max_tokens),
@@ -306,10 +242,10 @@ fn list(loaded: &LoadedConfig, all: bool, as_json: bool) -> anyhow::Result<ExitC
                 .join("+"),
             format!("{}/{}", price(m.cost.input), price(m.cost.output)),
             source,
-            role_of(m).join(", "),
+            listed.roles.join(", "),
         ]);
     }
-    for p in &empty_providers {
+    for p in &listing.providers_without_models {
         t.add_row(vec![
             format!("{}/*", p.id),
             String::new(),

@@ -1,16 +1,13 @@
-//! How `models status` prints its report: a provider table and (after a probe) a model table
-//! for people, with warnings and the check verdict underneath; or one JSON object whose shape
-//! is stable for scripts (camelCase keys, `null` for "not known", times in epoch ms).
+//! How `models status` prints its report for people: a provider table and (after a probe) a
+//! model table, with warnings and the check verdict underneath. The JSON shape is
+//! `clawgate_runtime::model_status_json`.
 
-use std::time::{Duration, UNIX_EPOCH};
-
+use crate::output::{table, tokens};
 use clawgate_config::decode::redact_url;
 use clawgate_providers::LearnedBehaviour;
 use clawgate_router::clock::human_duration;
-use serde_json::{Value, json};
-
-use super::models_status::{CooldownInfo, KeyInfo, KeyState, ModelRow, ProviderRow, StatusReport};
-use crate::output::{table, tokens};
+use clawgate_runtime::model_status::{CooldownInfo, KeyInfo, KeyState, ProviderRow, StatusReport};
+use clawgate_runtime::model_status_json::utc;
 
 fn key_text(key: &KeyInfo) -> String {
     let mut text = match (key.state, &key.redacted) {
@@ -24,10 +21,6 @@ fn key_text(key: &KeyInfo) -> String {
         text.push_str(&format!(" +{} more", key.count - 1));
     }
     text
-}
-
-fn utc(epoch_ms: u64) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(epoch_ms)).to_string()
 }
 
 fn cooldown_text(cooldown: &Option<CooldownInfo>) -> String {
@@ -216,98 +209,6 @@ pub fn learned_lines(learned: &LearnedBehaviour) -> Vec<String> {
         ));
     }
     lines
-}
-
-fn key_json(key: &KeyInfo) -> Value {
-    json!({
-        "state": key.state.name(),
-        "redacted": key.redacted,
-        "source": key.source,
-        "count": key.count,
-        "keys": key.keys.iter().map(|(shown, source)| json!({
-            "redacted": shown,
-            "source": source,
-        })).collect::<Vec<_>>(),
-    })
-}
-
-fn cooldown_json(cooldown: &Option<CooldownInfo>) -> Value {
-    match cooldown {
-        None => Value::Null,
-        Some(c) => json!({
-            "until": c.until,
-            "untilUtc": utc(c.until),
-            "remainingMs": c.remaining.as_millis() as u64,
-            "reason": c.reason,
-            "disabled": c.disabled,
-            "errorCount": c.error_count,
-        }),
-    }
-}
-
-fn probe_json(row: &ProviderRow) -> Value {
-    match &row.probe {
-        None => Value::Null,
-        Some(p) => json!({
-            "reachable": p.reachable,
-            "latencyMs": p.latency.as_millis() as u64,
-            "models": p.models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
-            "error": p.error.as_ref().map(|e| json!({
-                "kind": e.kind.name(),
-                "message": e.message,
-                "status": e.status,
-            })),
-        }),
-    }
-}
-
-fn provider_json(row: &ProviderRow) -> Value {
-    json!({
-        "id": row.entry.id,
-        "role": row.role.name(),
-        "api": row.entry.api.as_str(),
-        "baseUrl": redact_url(&row.entry.base_url),
-        "local": row.entry.is_local,
-        "configured": row.entry.configured,
-        "problem": row.problem,
-        "key": key_json(&row.key),
-        "cooldown": cooldown_json(&row.cooldown),
-        "probe": probe_json(row),
-        "learned": if row.learned.is_empty() {
-            Value::Null
-        } else {
-            serde_json::to_value(&row.learned).unwrap_or(Value::Null)
-        },
-    })
-}
-
-fn model_json(row: &ModelRow) -> Value {
-    json!({
-        "ref": row.model.reference,
-        "role": row.role.name(),
-        "contextWindow": row.model.context_window,
-        "served": row.served,
-        "loaded": row.loaded,
-        "serverContextWindow": row.server_context,
-    })
-}
-
-/// The `--json` object.
-pub fn status_json(report: &StatusReport) -> Value {
-    json!({
-        "primary": report.primary.to_string(),
-        "fallbacks": report.fallbacks.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
-        "cooldownFile": report.cooldown_file,
-        "cooldownWarning": report.cooldown_warning,
-        "probed": report.probed,
-        "providers": report.providers.iter().map(provider_json).collect::<Vec<_>>(),
-        "models": report.models.iter().map(model_json).collect::<Vec<_>>(),
-        "warnings": report.warnings,
-        "check": {
-            "ok": report.check_problems.is_empty(),
-            "problems": report.check_problems,
-        },
-    })
 }
 
 #[cfg(test)]

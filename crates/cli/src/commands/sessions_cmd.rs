@@ -12,7 +12,6 @@ use clap::{Subcommand, ValueEnum};
 use clawgate_agent::session::EntryBody;
 use clawgate_agent::{AgentError, ExportFormat, SessionStore, SessionView};
 use clawgate_runtime::{MAIN_AGENT, default_agent};
-use clawgate_wire::Role;
 use serde_json::{Value, json};
 
 use super::Context;
@@ -92,30 +91,11 @@ fn time(ms: u64) -> String {
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
 }
 
-/// The model of the newest assistant message in the transcript.
-fn last_model(view: &SessionView) -> Option<String> {
-    view.transcript
-        .active_branch()
-        .iter()
-        .rev()
-        .find_map(|e| match &e.body {
-            EntryBody::Message(m) if m.role == Role::Assistant => m.model.clone(),
-            _ => None,
-        })
-}
-
 fn summary_json(view: Option<&SessionView>, s: &clawgate_agent::SessionSummary) -> Value {
-    json!({
-        "key": s.key,
-        "sessionId": s.session_id,
-        "modelOverride": s.model_override,
-        "lastModel": view.and_then(last_model),
-        "totalTokens": s.total_tokens,
-        "contextTokens": s.context_tokens,
-        "compactionCount": s.compaction_count,
-        "updatedAt": s.updated_at,
-        "updated": time(s.updated_at),
-    })
+    let mut row = serde_json::to_value(s).unwrap_or_else(|_| json!({}));
+    row["lastModel"] = json!(view.and_then(SessionView::last_model));
+    row["updated"] = json!(time(s.updated_at));
+    row
 }
 
 fn list(store: &SessionStore, agent: &str, as_json: bool) -> anyhow::Result<ExitCode> {
@@ -147,7 +127,10 @@ fn list(store: &SessionStore, agent: &str, as_json: bool) -> anyhow::Result<Exit
         "UPDATED",
     ]);
     for (s, view) in sessions.iter().zip(&views) {
-        let model = match (&s.model_override, view.as_ref().and_then(last_model)) {
+        let model = match (
+            &s.model_override,
+            view.as_ref().and_then(SessionView::last_model),
+        ) {
             (Some(o), _) => format!("{o} (/model)"),
             (None, Some(last)) => last,
             (None, None) => "-".into(),
@@ -180,14 +163,14 @@ fn show(store: &SessionStore, view: &SessionView, as_json: bool) -> anyhow::Resu
             "sessionId": e.session_id,
             "transcriptPath": view.transcript_path,
             "entry": e,
-            "lastModel": last_model(view),
+            "lastModel": view.last_model(),
             "header": view.transcript.header,
             "entries": branch.iter().map(|x| x.to_json()).collect::<Vec<_>>(),
             "warnings": view.transcript.warnings,
         }))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let model = match (&e.model_override, last_model(view)) {
+    let model = match (&e.model_override, view.last_model()) {
         (Some(o), last) => format!(
             "{o} (set with /model; last answer from {})",
             last.as_deref().unwrap_or("-")

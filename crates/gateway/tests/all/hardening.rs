@@ -20,7 +20,51 @@ fn model() -> String {
 
 #[tokio::test]
 async fn agents_with_exec_or_write_need_the_token_even_on_loopback() {
+    // No token configured: the gateway made its own, and a tool agent needs it.
     let h = Harness::start().await;
+    let generated = h.token.clone().expect("the gateway's own token");
+    let on_disk = std::fs::read_to_string(h.dir.path().join("state/gateway-token")).unwrap();
+    assert_eq!(
+        on_disk.trim(),
+        generated,
+        "the token lives in <state>/gateway-token"
+    );
+    let body = Inbound::Messages.body("clawgate/main", "hi", false);
+    let r = h
+        .http
+        .post(h.url("/v1/messages"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let refused: Value = r.json().await.unwrap();
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(message.contains("gateway-token"), "{message}");
+    assert!(h.mock.requests().is_empty(), "the turn never started");
+    // With the gateway's own token the same turn runs.
+    let r = h.post("/v1/messages", &body).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    // A routed model call has no tools of the gateway's: still token-less on loopback.
+    let r = h
+        .http
+        .post(h.url("/v1/chat/completions"))
+        .json(&Inbound::Chat.body(&model(), "hi", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn auth_mode_none_refuses_agents_that_can_change_the_machine() {
+    let h = Harness::with(Setup {
+        extra_gateway: r#"auth: { mode: "none" },"#.into(),
+        ..Setup::default()
+    })
+    .await;
+    assert!(h.token.is_none(), "mode none: no token at all");
+    assert!(!h.dir.path().join("state/gateway-token").exists());
     let r = h
         .post(
             "/v1/messages",
@@ -34,14 +78,6 @@ async fn agents_with_exec_or_write_need_the_token_even_on_loopback() {
     assert!(message.contains("gateway.auth.token"), "{message}");
     assert!(message.contains("write"), "{message}");
     assert!(h.mock.requests().is_empty(), "the turn never started");
-    // A routed model call has no tools of the gateway's: still token-less on loopback.
-    let r = h
-        .post(
-            "/v1/chat/completions",
-            &Inbound::Chat.body(&model(), "hi", false),
-        )
-        .await;
-    assert_eq!(r.status(), 200);
 }
 
 #[tokio::test]

@@ -238,6 +238,7 @@ impl Harness {
             ..ServicesOptions::default()
         };
         let services = Services::load(&opts, initial).unwrap();
+        let config_options = opts.clone();
         let loader: ServicesLoader = Arc::new(move |current: &Services| {
             Ok(Services::load(
                 &opts,
@@ -248,9 +249,17 @@ impl Harness {
         options.limits = setup.limits;
         options.auth_limits = setup.auth_limits;
         options.cors_origins = setup.cors_origins.clone();
+        options.config_options = Some(config_options);
         let gateway = Gateway::start(services, Some(loader), options)
             .await
             .unwrap();
+        // The configured token, else the gateway's own (what a user reads from
+        // `<state>/gateway-token` or `clawgate dashboard`); `None` only with mode "none".
+        let token = setup.token.or_else(|| {
+            let services = gateway.services();
+            let generated = services.generated_token().unwrap();
+            generated.map(|t| String::from_utf8(t.to_vec()).unwrap())
+        });
         Harness {
             mock,
             gateway,
@@ -260,7 +269,7 @@ impl Harness {
                 .timeout(Duration::from_secs(20))
                 .build()
                 .unwrap(),
-            token: setup.token,
+            token,
         }
     }
 
@@ -275,6 +284,32 @@ impl Harness {
             request = request.bearer_auth(token);
         }
         request.send().await.unwrap()
+    }
+
+    /// POST with the harness token and extra headers.
+    pub async fn post_with(
+        &self,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self.http.post(self.url(path)).json(body);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// GET a JSON endpoint with the harness token; asserts 200.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path).await;
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, 200, "{path}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"))
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

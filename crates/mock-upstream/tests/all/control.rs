@@ -209,3 +209,29 @@ async fn many_servers_start_side_by_side() {
     let (status, _) = post_json(&servers[19], "/api/chat", &ollama(false)).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn streams_are_counted_as_completed_or_abandoned_by_the_client() {
+    let mock = MockServer::start(MockConfig::default()).await;
+    let done = post(&mock, "/v1/chat/completions", &chat(true)).await;
+    done.text().await.unwrap();
+    // A slow stream the client leaves after its first chunk.
+    let slow = Script {
+        chunks: Some(50),
+        chunk_interval_ms: Some(100),
+        ..Script::default()
+    };
+    mock.push_script(slow);
+    let mut left = post(&mock, "/v1/chat/completions", &chat(true)).await;
+    assert!(left.chunk().await.unwrap().is_some());
+    drop(left);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while mock.streams_abandoned() == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(mock.streams_abandoned(), 1);
+    assert_eq!(mock.streams_completed(), 1);
+    let (_, stats) = get_json(&mock, "/__mock/stats").await;
+    assert_eq!(stats["streams_completed"], 1);
+    assert_eq!(stats["streams_abandoned"], 1);
+}

@@ -5,7 +5,9 @@
 pub mod agents;
 pub mod auth;
 pub mod gateway;
+pub mod key_paths;
 pub mod models;
+pub mod params;
 pub mod session;
 
 use std::collections::BTreeMap;
@@ -27,6 +29,7 @@ pub use models::{
     ApiKind, AuthMode, CostConfig, InputKind, ModelCompat, ModelConfig, ModelsConfig, ModelsMode,
     ProviderConfig, ProviderTimeouts, SecretInput,
 };
+pub use params::ModelParams;
 pub use session::{
     MaintenanceMode, ResetMode, SessionConfig, SessionMaintenanceConfig, SessionResetConfig,
 };

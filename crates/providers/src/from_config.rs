@@ -217,6 +217,38 @@ mod tests {
     }
 
     #[test]
+    fn model_params_are_laid_over_the_providers() {
+        let reg = registry(
+            r#"{ models: { mode: "replace", providers: { local: {
+                baseUrl: "http://127.0.0.1:8011/v1", api: "openai-completions",
+                params: { temperature: 0.1, top_k: 20, provider: { order: ["a"], sort: "price" } },
+                models: [{ id: "m" }, { id: "other" }] } } },
+              agents: { defaults: { models: { "local/m": { params: {
+                temperature: 0.7, provider: { order: ["b"] } } } } } } }"#,
+        );
+        let specs = specs_from_registry(&reg);
+        let Some(spec) = specs
+            .iter()
+            .find_map(|(id, s)| (id == "local").then(|| s.as_ref().ok()).flatten())
+        else {
+            panic!("no local spec in {specs:?}");
+        };
+        let m = spec.params_for("m");
+        assert_eq!(m.temperature, Some(0.7));
+        assert_eq!(m.top_k, Some(20));
+        assert_eq!(
+            m.provider
+                .as_ref()
+                .and_then(|p| p.get("sort"))
+                .and_then(|v| v.as_str()),
+            Some("price"),
+            "routing objects merge key by key"
+        );
+        assert_eq!(spec.params_for("other").temperature, Some(0.1));
+        assert_eq!(spec.params_for("unlisted").top_k, Some(20));
+    }
+
+    #[test]
     fn unsupported_apis_are_an_error() {
         assert!(matches!(
             api_from_config("g", ConfigApi::GoogleGenerativeAi),

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod all {
+    mod docs_schema;
     mod embedded_default;
     pub mod harness;
     mod includes;

@@ -15,7 +15,7 @@ use clawgate_config::{ApiKind as ConfigApi, ModelCompat, ModelEntry, ProviderEnt
 use crate::build::ProviderBuildError;
 use crate::secret::Secret;
 use crate::spec::{
-    ApiKind, CompatFlags, MaxTokensField, ModelInfo, ModelParams, ProviderSpec, ThinkingFormat,
+    ApiKind, CompatFlags, MaxTokensField, ModelInfo, ProviderSpec, ThinkingFormat,
     ToolCallArgumentsEncoding, ToolSchemaProfile,
 };
 
@@ -116,7 +116,7 @@ fn base_spec(provider: &ProviderEntry, api: ApiKind) -> ProviderSpec {
     spec.auth_header = provider.auth_header;
     spec.inject_num_ctx_for_openai_compat = provider.inject_num_ctx_for_openai_compat;
     spec.model_dir = provider.model_dir.clone();
-    spec.params = provider.params.clone().unwrap_or_else(ModelParams::default);
+    spec.params = provider.params.clone().unwrap_or_default();
     spec
 }
 

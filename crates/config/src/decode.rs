@@ -18,6 +18,19 @@ pub struct Decoder {
     pub ignored: Vec<String>,
     /// Every SecretRef decoded, with where it is (resolved after decoding).
     pub secret_refs: Vec<crate::schema::secrets::SecretSite>,
+    /// When set, every key a section knows is recorded here, present in the file or not (see
+    /// [`crate::schema::key_paths`]): the schema's key list comes from the decoders themselves.
+    pub schema_keys: Option<Vec<SchemaKey>>,
+}
+
+/// One key a section's decoder knows, as recorded by [`Decoder::schema_keys`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaKey {
+    /// The object the key belongs to (a concrete path of the decoded document).
+    pub object: String,
+    pub key: &'static str,
+    /// Accepted and listed as ignored (`ObjectReader::ignore`), not implemented.
+    pub ignored: bool,
 }
 
 impl Decoder {
@@ -34,6 +47,17 @@ impl Decoder {
     pub fn expected(&mut self, node: &Node, path: &JsonPath, what: &str) {
         let found = describe(node, path);
         self.error(path, &node.pos, format!("expected {what}, found {found}"));
+    }
+
+    /// Records that the object at `object` knows `key` (only while recording the schema).
+    pub fn record_key(&mut self, object: &JsonPath, key: &'static str, ignored: bool) {
+        if let Some(keys) = &mut self.schema_keys {
+            keys.push(SchemaKey {
+                object: object.as_str().to_string(),
+                key,
+                ignored,
+            });
+        }
     }
 }
 
@@ -361,6 +385,7 @@ pub struct ObjectReader<'n> {
     pos: Pos,
     path: JsonPath,
     known: Vec<&'static str>,
+    ignored: Vec<&'static str>,
     used: Vec<bool>,
 }
 
@@ -375,6 +400,7 @@ impl<'n> ObjectReader<'n> {
             pos: node.pos.clone(),
             path: path.clone(),
             known: Vec::new(),
+            ignored: Vec::new(),
             used: vec![false; props.len()],
         })
     }
@@ -427,14 +453,38 @@ impl<'n> ObjectReader<'n> {
     /// Keys OpenClaw knows in this section that clawgate does not implement: accepted, noted.
     pub fn ignore(&mut self, keys: &[&'static str], cx: &mut Decoder) {
         for key in keys {
+            self.ignored.push(key);
             if self.node(key).is_some() {
                 cx.ignored.push(self.path.key(key).as_str().to_string());
             }
         }
     }
 
+    /// Records the keys this section knows (schema recording only).
+    fn record(&self, cx: &mut Decoder) {
+        if cx.schema_keys.is_none() {
+            return;
+        }
+        for key in &self.known {
+            cx.record_key(&self.path, key, self.ignored.contains(key));
+        }
+    }
+
+    /// For open sections (`params`): every key not asked for is accepted and listed as
+    /// ignored instead of being an error.
+    pub fn finish_ignoring_rest(self, cx: &mut Decoder) {
+        self.record(cx);
+        for (prop, used) in self.props.iter().zip(&self.used) {
+            if !*used {
+                cx.ignored
+                    .push(self.path.key(&prop.key).as_str().to_string());
+            }
+        }
+    }
+
     /// Every key not asked for is an error with the closest known key as a hint.
     pub fn finish(self, cx: &mut Decoder) {
+        self.record(cx);
         for (prop, used) in self.props.iter().zip(&self.used) {
             if *used {
                 continue;

@@ -131,7 +131,7 @@ pub struct ProviderEntry {
     pub timeout_seconds: Option<u64>,
     pub timeouts: ProviderTimeouts,
     pub inject_num_ctx_for_openai_compat: bool,
-    pub params: Option<serde_json::Value>,
+    pub params: Option<crate::schema::ModelParams>,
     pub model_dir: Option<PathBuf>,
     /// Loopback or private-network base URL (or in-process).
     pub is_local: bool,
@@ -192,6 +192,10 @@ pub struct ModelEntry {
     #[serde(serialize_with = "redact_headers")]
     pub headers: BTreeMap<String, String>,
     pub compat: ModelCompat,
+    /// `agents.defaults.models["<this ref>"].params` (the provider's `params` are separate:
+    /// [`ProviderEntry::params`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params: Option<crate::schema::ModelParams>,
     pub path: Option<PathBuf>,
     pub source: RowSource,
     /// Declared or referenced by the config.
@@ -252,6 +256,8 @@ pub struct Registry {
     pub(crate) embedded_default: Option<String>,
     /// The loader's environment and resolved secret refs (row headers resolve against them).
     pub(crate) secrets: Secrets,
+    /// `agents.defaults.models[ref].params`, by ref.
+    pub(crate) model_params: Vec<(ModelRef, crate::schema::ModelParams)>,
 }
 
 impl Registry {
@@ -302,7 +308,13 @@ impl Registry {
         let mut models = Vec::with_capacity(self.rows.len());
         for p in &self.providers {
             for layers in self.rows.iter().filter(|r| r.provider == p.id) {
-                models.push(compute_entry(p, layers, &self.secrets));
+                let mut entry = compute_entry(p, layers, &self.secrets);
+                entry.params = self
+                    .model_params
+                    .iter()
+                    .find(|(r, _)| r.provider == entry.provider && r.model == entry.id)
+                    .map(|(_, params)| params.clone());
+                models.push(entry);
             }
         }
         self.models = models;
@@ -375,7 +387,10 @@ pub(crate) fn overlay_provider(base: &ProviderConfig, top: &ProviderConfig) -> P
         context_window: top.context_window.or(base.context_window),
         context_tokens: top.context_tokens.or(base.context_tokens),
         max_tokens: top.max_tokens.or(base.max_tokens),
-        params: top.params.clone().or_else(|| base.params.clone()),
+        params: match (&base.params, &top.params) {
+            (Some(b), Some(t)) => Some(b.overlaid_by(t)),
+            (b, t) => t.clone().or_else(|| b.clone()),
+        },
         model_dir: top.model_dir.clone().or_else(|| base.model_dir.clone()),
         models: None,
         pos: top.pos.clone().or_else(|| base.pos.clone()),
@@ -509,6 +524,7 @@ pub(crate) fn compute_entry(
             .unwrap_or(DEFAULT_MAX_TOKENS),
         headers,
         compat: merged.compat.unwrap_or_default(),
+        params: None,
         path,
         source,
         configured: layers.config.is_some() || layers.referenced,

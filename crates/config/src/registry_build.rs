@@ -169,6 +169,7 @@ pub(crate) fn build_with_catalog(
         selection: selection_from(config),
         embedded_default,
         secrets: keys.secrets.clone(),
+        model_params: Vec::new(),
     };
     check_refs(&mut registry, config, &mut diags);
     registry.recompute();
@@ -319,10 +320,21 @@ fn check_refs(reg: &mut Registry, config: &ClawgateConfig, diags: &mut Vec<Diagn
             if reg.provider(&reference.provider).is_none() {
                 unknown_provider(reg, &reference, &site, diags);
             }
+            if entry.params.is_some() {
+                let d = Diagnostic::warning(format!(
+                    "params under \"{key}\" apply to no model (params are matched by exact \
+                     model ref); put provider-wide params under models.providers.{}.params",
+                    reference.provider
+                ));
+                push(diags, d, &site);
+            }
             continue;
         }
         if !ensure_row(reg, &reference, &site, diags) {
             continue;
+        }
+        if let Some(params) = &entry.params {
+            reg.model_params.push((reference.clone(), params.clone()));
         }
         if let Some(alias) = &entry.alias {
             let alias_site = RefSite {

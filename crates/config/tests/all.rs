@@ -3,6 +3,7 @@
 
 mod all {
     mod agent_tools;
+    mod docs_schema;
     mod embedded_default;
     pub mod harness;
     mod includes;

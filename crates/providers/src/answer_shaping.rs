@@ -3,13 +3,15 @@
 //! `ReasoningTagSplitter`, with the request's tool names so a harmony call becomes a tool
 //! call), tool-call ids made unique in the conversation (`tool_call_ids`), and an orphan
 //! `</think>` remembered for the model (`learned`) so its next answers are held until the
-//! tag. One place, so no dialect can skip a step.
+//! tag, and HTML-escaped tool-call arguments decoded for servers that send them so
+//! (`compat.toolCallArgumentsEncoding`). One place, so no dialect can skip a step.
 
 use std::sync::Arc;
 
 use clawgate_wire::Event;
 use clawgate_wire::reasoning_tags::{ReasoningTagSplitter, SplitterOptions};
 
+use crate::html_entity_arguments::ArgumentsDecoder;
 use crate::learned::Learned;
 use crate::tool_call_ids::ToolCallIds;
 
@@ -27,6 +29,8 @@ pub struct ShapingOptions {
     pub ids: ToolCallIds,
     /// Where to remember an orphan `</think>`, and for which model.
     pub learn: Option<(Arc<Learned>, String)>,
+    /// Decode HTML entities in tool-call arguments.
+    pub html_entity_arguments: bool,
 }
 
 /// Shapes one answer's events.
@@ -35,6 +39,7 @@ pub struct AnswerShaper {
     splitter: ReasoningTagSplitter,
     ids: ToolCallIds,
     learn: Option<(Arc<Learned>, String)>,
+    arguments: Option<ArgumentsDecoder>,
 }
 
 impl AnswerShaper {
@@ -43,17 +48,23 @@ impl AnswerShaper {
             splitter: ReasoningTagSplitter::with_options(options.splitter),
             ids: options.ids,
             learn: options.learn,
+            arguments: options
+                .html_entity_arguments
+                .then(ArgumentsDecoder::default),
         }
     }
 
     /// The events `event` becomes (`Finished` first resolves whatever was held).
     pub fn push(&mut self, event: &Event) -> Vec<Event> {
-        let events: Vec<Event> = self
+        let mut events: Vec<Event> = self
             .splitter
             .push(event)
             .into_iter()
             .map(|e| self.ids.event(e))
             .collect();
+        if let Some(decoder) = &mut self.arguments {
+            events = events.into_iter().flat_map(|e| decoder.push(e)).collect();
+        }
         if self.splitter.saw_orphan_close()
             && let Some((learned, model)) = self.learn.take()
         {
@@ -78,6 +89,7 @@ mod tests {
             splitter: SplitterOptions::default(),
             ids,
             learn: Some((learned.clone(), "m".into())),
+            html_entity_arguments: false,
         });
         let mut events = shaper.push(&Event::TextDelta {
             text: "plan</think>Answer".into(),

@@ -15,12 +15,22 @@
 //! | assistant `content` beside `tool_calls` | `null` on api.openai.com; `""` elsewhere (llama-cpp-python answers `null` with a 500 validation error) |
 //! | Ollama via `/v1` | `options.num_ctx` = context window (provider id `ollama` or port 11434; `injectNumCtxForOpenAICompat`) |
 //! | Ollama `think` | model marked `reasoning`: `true`, or the request's effort as a level for gpt-oss; marked not reasoning: `false`; a model with no row: the request's effort, else unset |
+//! | tools `strict: false` (`supportsStrictMode`) | api.openai.com only (OpenClaw forces it off for other endpoints: some reject the field) |
+//!
+//! Also here, on the canonical request: `supportedReasoningEfforts` (an effort the model does
+//! not list moves to the nearest listed one), tool schemas (`tool_schema`), and on the
+//! Anthropic body: `requiresOpenAiAnthropicToolPayload` (tools and `tool_choice` in OpenAI's
+//! shape, for Anthropic-compatible endpoints that want them so). The chat-only history and
+//! thinking flags are in `chat_compat`; `params` in `request_params`.
 
-use clawgate_wire::{EncodeOptions, Request, Think};
-use serde_json::Value;
+use clawgate_wire::{EncodeOptions, ReasoningEffort, Request, Think};
+use serde_json::{Value, json};
 
+use crate::chat_compat::{effort_name, mapped_effort};
 use crate::endpoint::{is_local, is_openai_native};
-use crate::spec::{ApiKind, MaxTokensField, ProviderSpec};
+use crate::request_params;
+use crate::spec::{ApiKind, CompatFlags, MaxTokensField, ProviderSpec};
+use crate::tool_schema::SchemaRewrite;
 
 /// Fields only OpenAI's own API accepts; other servers may reject them.
 const OPENAI_ONLY_FIELDS: &[&str] = &[
@@ -47,9 +57,8 @@ pub fn resolve_encode_options(spec: &ProviderSpec, model: &str) -> EncodeOptions
         None => native,
     };
     let num_ctx = match spec.api {
-        ApiKind::Ollama => spec
-            .model(model)
-            .and_then(|m| m.context_window)
+        ApiKind::Ollama => request_params::num_ctx(spec.params_for(model))
+            .or_else(|| spec.model(model).and_then(|m| m.context_window))
             .map(|w| u32::try_from(w).unwrap_or(u32::MAX)),
         _ => None,
     };
@@ -68,11 +77,13 @@ pub fn resolve_encode_options(spec: &ProviderSpec, model: &str) -> EncodeOptions
     }
 }
 
-/// The request as it should be sent to this provider: output cap filled from the model row,
-/// fields the model does not support removed.
+/// The request as it should be sent to this provider: unset fields filled from `params`, the
+/// output cap from the model row, fields the model does not support removed, the effort moved
+/// to one the model lists, tool schemas cleaned.
 pub fn prepare_request(spec: &ProviderSpec, mut request: Request) -> Request {
     let compat = spec.compat_for(&request.model);
     let info = spec.model(&request.model);
+    request_params::fill_request(spec.params_for(&request.model), &mut request);
     if request.max_tokens.is_none() {
         request.max_tokens = info.and_then(|m| m.max_tokens);
     }
@@ -85,11 +96,50 @@ pub fn prepare_request(spec: &ProviderSpec, mut request: Request) -> Request {
     if compat.supports_reasoning_effort == Some(false) {
         request.reasoning = None;
     }
+    if let (Some(effort), Some(listed)) = (request.reasoning, &compat.supported_reasoning_efforts) {
+        request.reasoning = nearest_effort(effort, listed);
+    }
     if compat.supports_tools == Some(false) {
         request.tools.clear();
         request.tool_choice = clawgate_wire::ToolChoice::Auto;
     }
+    if let Some(rewrite) = SchemaRewrite::from_compat(&compat) {
+        for tool in &mut request.tools {
+            rewrite.apply(&mut tool.parameters);
+        }
+    }
     request
+}
+
+/// Effort levels from least to most.
+const EFFORTS: [ReasoningEffort; 4] = [
+    ReasoningEffort::Minimal,
+    ReasoningEffort::Low,
+    ReasoningEffort::Medium,
+    ReasoningEffort::High,
+];
+
+/// `effort` if listed, else the nearest listed level below it, else the nearest above;
+/// `None` when the list names no effort level (`["none"]`). `xhigh` and `max` count as `high`.
+pub fn nearest_effort(effort: ReasoningEffort, listed: &[String]) -> Option<ReasoningEffort> {
+    let supported: Vec<ReasoningEffort> = EFFORTS
+        .into_iter()
+        .filter(|level| {
+            listed.iter().any(|name| {
+                let name = name.trim().to_ascii_lowercase();
+                name == effort_name(*level)
+                    || (*level == ReasoningEffort::High && matches!(name.as_str(), "xhigh" | "max"))
+            })
+        })
+        .collect();
+    let rank = |e: ReasoningEffort| EFFORTS.iter().position(|l| *l == e).unwrap_or(0);
+    let wanted = rank(effort);
+    supported
+        .iter()
+        .copied()
+        .filter(|l| rank(*l) <= wanted)
+        .max_by_key(|l| rank(*l))
+        .or_else(|| supported.iter().copied().min_by_key(|l| rank(*l)))
 }
 
 /// Ollama's `think` for this request. Sent whenever the model's row says whether it
@@ -123,8 +173,18 @@ pub fn adjust_openai_body(
         return;
     };
     let native = is_openai_native(&spec.base_url);
+    let compat = spec.compat_for(model);
+    if compat.supports_strict_mode.unwrap_or(native) {
+        mark_tools_not_strict(api, obj);
+    }
+    if api == ApiKind::OpenAiResponses
+        && let Some(effort) = obj.get_mut("reasoning").and_then(|r| r.get_mut("effort"))
+        && let Some(sent) = effort.as_str()
+    {
+        *effort = Value::from(mapped_effort(&compat, sent));
+    }
     if native {
-        if spec.compat_for(model).supports_store.unwrap_or(true) {
+        if compat.supports_store.unwrap_or(true) {
             obj.insert("store".into(), Value::Bool(false));
         } else {
             obj.remove("store");
@@ -160,7 +220,8 @@ pub fn adjust_openai_body(
         }
         if spec.inject_num_ctx_for_openai_compat
             && is_ollama_server(spec)
-            && let Some(window) = spec.model(model).and_then(|m| m.context_window)
+            && let Some(window) = request_params::num_ctx(spec.params_for(model))
+                .or_else(|| spec.model(model).and_then(|m| m.context_window))
         {
             let options = obj
                 .entry("options".to_string())
@@ -172,9 +233,66 @@ pub fn adjust_openai_body(
     }
 }
 
+/// `strict: false` on every tool definition (OpenAI's schema for non-strict function tools).
+fn mark_tools_not_strict(api: ApiKind, obj: &mut serde_json::Map<String, Value>) {
+    let Some(Value::Array(tools)) = obj.get_mut("tools") else {
+        return;
+    };
+    for tool in tools {
+        let target = match api {
+            ApiKind::OpenAiCompletions => tool.get_mut("function"),
+            _ => Some(tool),
+        };
+        if let Some(Value::Object(def)) = target {
+            def.entry("strict").or_insert(Value::Bool(false));
+        }
+    }
+}
+
+/// `requiresOpenAiAnthropicToolPayload` on an Anthropic body: tools as OpenAI function tools
+/// and `tool_choice` as OpenAI's string modes, as OpenClaw sends them to Anthropic-compatible
+/// endpoints that expect that shape (Kimi's coding endpoint).
+pub fn adjust_anthropic_body(compat: &CompatFlags, body: &mut Value) {
+    if compat.requires_open_ai_anthropic_tool_payload != Some(true) {
+        return;
+    }
+    let Some(obj) = body.as_object_mut() else {
+        return;
+    };
+    if let Some(Value::Array(tools)) = obj.get_mut("tools") {
+        for tool in tools.iter_mut() {
+            let mut function = serde_json::Map::new();
+            function.insert("name".into(), tool["name"].clone());
+            if let Some(description) = tool.get("description") {
+                function.insert("description".into(), description.clone());
+            }
+            let parameters = tool
+                .get("input_schema")
+                .cloned()
+                .unwrap_or_else(|| json!({"type": "object", "properties": {}}));
+            function.insert("parameters".into(), parameters);
+            *tool = json!({"type": "function", "function": function});
+        }
+    }
+    if let Some(choice) = obj.get_mut("tool_choice") {
+        let mode = match choice["type"].as_str() {
+            Some("auto") => Some(Value::from("auto")),
+            Some("none") => Some(Value::from("none")),
+            Some("any" | "required") => Some(Value::from("required")),
+            Some("tool") => choice["name"]
+                .as_str()
+                .map(|name| json!({"type": "function", "function": {"name": name}})),
+            _ => None,
+        };
+        if let Some(mode) = mode {
+            *choice = mode;
+        }
+    }
+}
+
 /// An Ollama server behind an OpenAI-compatible base URL: provider id `ollama` or Ollama's
 /// default port.
-fn is_ollama_server(spec: &ProviderSpec) -> bool {
+pub(crate) fn is_ollama_server(spec: &ProviderSpec) -> bool {
     spec.id == "ollama"
         || reqwest::Url::parse(spec.base_url.trim()).is_ok_and(|u| u.port() == Some(11434))
 }

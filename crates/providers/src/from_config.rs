@@ -5,12 +5,19 @@
 //! part of [`spec_from_config`]'s spec; build those with [`spec_for_model`] (same provider id,
 //! the row's api, only that row).
 
-use clawgate_config::schema::models::MaxTokensField as ConfigMaxTokensField;
+use clawgate_config::schema::models::{
+    MaxTokensField as ConfigMaxTokensField, ThinkingFormat as ConfigThinkingFormat,
+    ToolCallArgumentsEncoding as ConfigArgumentsEncoding,
+    ToolSchemaProfile as ConfigToolSchemaProfile,
+};
 use clawgate_config::{ApiKind as ConfigApi, ModelCompat, ModelEntry, ProviderEntry, Registry};
 
 use crate::build::ProviderBuildError;
 use crate::secret::Secret;
-use crate::spec::{ApiKind, CompatFlags, MaxTokensField, ModelInfo, ProviderSpec};
+use crate::spec::{
+    ApiKind, CompatFlags, MaxTokensField, ModelInfo, ProviderSpec, ThinkingFormat,
+    ToolCallArgumentsEncoding, ToolSchemaProfile,
+};
 
 /// The config api as this crate's, or an error for apis clawgate does not implement.
 pub fn api_from_config(provider: &str, api: ConfigApi) -> Result<ApiKind, ProviderBuildError> {
@@ -29,7 +36,8 @@ pub fn api_from_config(provider: &str, api: ConfigApi) -> Result<ApiKind, Provid
     })
 }
 
-/// The compat flags that change what goes on the wire.
+/// The compat flags that change what goes on the wire (every flag the schema reads: the ones
+/// it only lists as ignored are not in [`ModelCompat`]).
 pub fn compat_from_config(compat: &ModelCompat) -> CompatFlags {
     CompatFlags {
         max_tokens_field: compat.max_tokens_field.map(|f| match f {
@@ -44,12 +52,47 @@ pub fn compat_from_config(compat: &ModelCompat) -> CompatFlags {
         supports_instructions: compat.supports_instructions,
         supports_reasoning_effort: compat.supports_reasoning_effort,
         supports_temperature: compat.supports_temperature,
+        supports_strict_mode: compat.supports_strict_mode,
+        thinking_format: compat.thinking_format.map(|f| match f {
+            ConfigThinkingFormat::OpenAi => ThinkingFormat::OpenAi,
+            ConfigThinkingFormat::OpenRouter => ThinkingFormat::OpenRouter,
+            ConfigThinkingFormat::Zai => ThinkingFormat::Zai,
+            ConfigThinkingFormat::Qwen => ThinkingFormat::Qwen,
+            ConfigThinkingFormat::QwenChatTemplate => ThinkingFormat::QwenChatTemplate,
+            ConfigThinkingFormat::Together => ThinkingFormat::Together,
+            ConfigThinkingFormat::DeepSeek => ThinkingFormat::DeepSeek,
+        }),
+        reasoning_effort_map: compat.reasoning_effort_map.clone(),
+        supported_reasoning_efforts: compat.supported_reasoning_efforts.clone(),
+        requires_tool_result_name: compat.requires_tool_result_name,
+        requires_assistant_after_tool_result: compat.requires_assistant_after_tool_result,
+        requires_thinking_as_text: compat.requires_thinking_as_text,
+        requires_reasoning_content_on_assistant_messages: compat
+            .requires_reasoning_content_on_assistant_messages,
+        strict_message_keys: compat.strict_message_keys,
+        requires_mistral_tool_ids: compat.requires_mistral_tool_ids,
+        requires_open_ai_anthropic_tool_payload: compat.requires_open_ai_anthropic_tool_payload,
+        tool_schema_profile: compat.tool_schema_profile.map(|p| match p {
+            ConfigToolSchemaProfile::LlamaCpp => ToolSchemaProfile::LlamaCpp,
+            ConfigToolSchemaProfile::Gemini => ToolSchemaProfile::Gemini,
+            ConfigToolSchemaProfile::Xai => ToolSchemaProfile::Xai,
+        }),
+        unsupported_tool_schema_keywords: compat.unsupported_tool_schema_keywords.clone(),
+        tool_call_arguments_encoding: compat.tool_call_arguments_encoding.map(|e| match e {
+            ConfigArgumentsEncoding::HtmlEntities => ToolCallArgumentsEncoding::HtmlEntities,
+        }),
     }
 }
 
 /// One registry row as [`ModelInfo`]. The context window is the row's native window (Ollama's
-/// `num_ctx` and the empty-answer overflow rule both need what the server runs with).
-pub fn model_from_config(model: &ModelEntry) -> ModelInfo {
+/// `num_ctx` and the empty-answer overflow rule both need what the server runs with). Its
+/// params are the provider's with the model's on top.
+pub fn model_from_config(provider: &ProviderEntry, model: &ModelEntry) -> ModelInfo {
+    let base = provider.params.clone().unwrap_or_default();
+    let params = match &model.params {
+        Some(own) => base.overlaid_by(own),
+        None => base,
+    };
     ModelInfo {
         id: model.id.clone(),
         context_window: Some(model.context_window),
@@ -57,6 +100,7 @@ pub fn model_from_config(model: &ModelEntry) -> ModelInfo {
         reasoning: model.reasoning,
         headers: model.headers.clone(),
         compat: compat_from_config(&model.compat),
+        params,
         path: model.path.clone(),
     }
 }
@@ -72,6 +116,7 @@ fn base_spec(provider: &ProviderEntry, api: ApiKind) -> ProviderSpec {
     spec.auth_header = provider.auth_header;
     spec.inject_num_ctx_for_openai_compat = provider.inject_num_ctx_for_openai_compat;
     spec.model_dir = provider.model_dir.clone();
+    spec.params = provider.params.clone().unwrap_or_default();
     spec
 }
 
@@ -85,7 +130,7 @@ pub fn spec_from_config<'a>(
     spec.models = models
         .into_iter()
         .filter(|m| m.api == provider.api)
-        .map(model_from_config)
+        .map(|m| model_from_config(provider, m))
         .collect();
     Ok(spec)
 }
@@ -97,7 +142,7 @@ pub fn spec_for_model(
 ) -> Result<ProviderSpec, ProviderBuildError> {
     let api = api_from_config(&provider.id, model.api)?;
     let mut spec = base_spec(provider, api);
-    spec.models = vec![model_from_config(model)];
+    spec.models = vec![model_from_config(provider, model)];
     Ok(spec)
 }
 
@@ -169,6 +214,38 @@ mod tests {
             gemma.and_then(|m| m.compat.max_tokens_field),
             Some(MaxTokensField::MaxTokens)
         );
+    }
+
+    #[test]
+    fn model_params_are_laid_over_the_providers() {
+        let reg = registry(
+            r#"{ models: { mode: "replace", providers: { local: {
+                baseUrl: "http://127.0.0.1:8011/v1", api: "openai-completions",
+                params: { temperature: 0.1, top_k: 20, provider: { order: ["a"], sort: "price" } },
+                models: [{ id: "m" }, { id: "other" }] } } },
+              agents: { defaults: { models: { "local/m": { params: {
+                temperature: 0.7, provider: { order: ["b"] } } } } } } }"#,
+        );
+        let specs = specs_from_registry(&reg);
+        let Some(spec) = specs
+            .iter()
+            .find_map(|(id, s)| (id == "local").then(|| s.as_ref().ok()).flatten())
+        else {
+            panic!("no local spec in {specs:?}");
+        };
+        let m = spec.params_for("m");
+        assert_eq!(m.temperature, Some(0.7));
+        assert_eq!(m.top_k, Some(20));
+        assert_eq!(
+            m.provider
+                .as_ref()
+                .and_then(|p| p.get("sort"))
+                .and_then(|v| v.as_str()),
+            Some("price"),
+            "routing objects merge key by key"
+        );
+        assert_eq!(spec.params_for("other").temperature, Some(0.1));
+        assert_eq!(spec.params_for("unlisted").top_k, Some(20));
     }
 
     #[test]

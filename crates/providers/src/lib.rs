@@ -15,6 +15,7 @@ pub mod answer_guard;
 pub mod answer_shaping;
 pub mod body_events;
 pub mod build;
+pub mod chat_compat;
 pub mod classify;
 pub mod classify_table;
 pub mod compat;
@@ -22,13 +23,18 @@ pub mod discovery;
 pub mod endpoint;
 pub mod failure;
 pub mod from_config;
+pub mod html_entity_arguments;
 pub mod http_call;
 pub mod http_client;
 pub mod learned;
+pub mod mistral_tool_ids;
 pub mod provider;
+pub mod request_params;
 pub mod secret;
 pub mod spec;
 pub mod tool_call_ids;
+pub mod tool_schema;
+pub mod upstream_body;
 
 pub use answer_guard::{OverflowHint, estimate_prompt_tokens};
 pub use build::{EngineFactory, ProviderBuildError, build_provider, build_provider_with_engine};
@@ -41,4 +47,7 @@ pub use http_client::HttpClient;
 pub use learned::LearnedBehaviour;
 pub use provider::{CallContext, DiscoveredModel, EventStream, Provider};
 pub use secret::{Secret, redact_secrets};
-pub use spec::{ApiKind, CompatFlags, MaxTokensField, ModelInfo, ProviderSpec};
+pub use spec::{
+    ApiKind, CompatFlags, MaxTokensField, ModelInfo, ModelParams, ProviderSpec, ThinkingFormat,
+    ToolCallArgumentsEncoding, ToolSchemaProfile,
+};

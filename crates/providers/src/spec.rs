@@ -3,11 +3,14 @@
 //! this crate never depends on how config is loaded or merged.
 //!
 //! Compat flags keep OpenClaw's names (serde `camelCase`) and are all optional: `None` means
-//! "use the per-server default" (see `compat::resolve_encode_options`).
+//! "use the per-server default" (see `compat::resolve_encode_options`). Request parameters are
+//! the config schema's plain [`ModelParams`] (one definition of the keys; applied by
+//! `request_params`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub use clawgate_config::schema::ModelParams;
 use serde::{Deserialize, Serialize};
 
 use crate::secret::Secret;
@@ -68,6 +71,51 @@ pub enum MaxTokensField {
     MaxCompletionTokens,
 }
 
+/// `compat.thinkingFormat`: how a chat-completions server is told to think (models marked
+/// `reasoning` only; see `chat_compat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ThinkingFormat {
+    /// `reasoning_effort` (the default).
+    #[serde(rename = "openai")]
+    OpenAi,
+    /// `reasoning: {effort}` (`{effort: "none"}` when the request asks for none).
+    #[serde(rename = "openrouter")]
+    OpenRouter,
+    /// Top-level `enable_thinking` (Z.AI).
+    Zai,
+    /// Top-level `enable_thinking` (Qwen on DashScope-style servers).
+    Qwen,
+    /// `chat_template_kwargs.enable_thinking` (Qwen on vLLM, SGLang, llama.cpp).
+    QwenChatTemplate,
+    /// `reasoning: {enabled}` (+ `reasoning_effort`).
+    Together,
+    /// `thinking: {type: "enabled" | "disabled"}` (+ `reasoning_effort`).
+    #[serde(rename = "deepseek")]
+    DeepSeek,
+}
+
+/// `compat.toolSchemaProfile`: a known set of JSON-Schema rewrites for a server family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ToolSchemaProfile {
+    /// llama.cpp's grammar compiler: no `pattern`, no `maxLength` of 2000 or more.
+    #[serde(rename = "llamacpp")]
+    LlamaCpp,
+    /// Gemini's OpenAPI subset.
+    Gemini,
+    /// xAI: no length, item-count or contains-count bounds.
+    Xai,
+}
+
+/// `compat.toolCallArgumentsEncoding`: how a server encodes strings in tool-call arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ToolCallArgumentsEncoding {
+    /// `&quot;`, `&amp;`, `&#39;`, … inside argument strings (Grok): decoded.
+    HtmlEntities,
+}
+
 /// OpenClaw's `compat` flags that change what goes on the wire. `None` = server default.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -90,6 +138,36 @@ pub struct CompatFlags {
     pub supports_reasoning_effort: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supports_temperature: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supports_strict_mode: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking_format: Option<ThinkingFormat>,
+    /// Effort level (`minimal` … `xhigh`, `off`) → the value the server expects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_effort_map: Option<BTreeMap<String, String>>,
+    /// The effort levels the model takes; others are moved to the nearest one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supported_reasoning_efforts: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_tool_result_name: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_assistant_after_tool_result: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_thinking_as_text: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_reasoning_content_on_assistant_messages: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strict_message_keys: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_mistral_tool_ids: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_open_ai_anthropic_tool_payload: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_schema_profile: Option<ToolSchemaProfile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsupported_tool_schema_keywords: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_arguments_encoding: Option<ToolCallArgumentsEncoding>,
 }
 
 impl CompatFlags {
@@ -114,6 +192,43 @@ impl CompatFlags {
                 .supports_reasoning_effort
                 .or(self.supports_reasoning_effort),
             supports_temperature: other.supports_temperature.or(self.supports_temperature),
+            supports_strict_mode: other.supports_strict_mode.or(self.supports_strict_mode),
+            thinking_format: other.thinking_format.or(self.thinking_format),
+            reasoning_effort_map: other
+                .reasoning_effort_map
+                .clone()
+                .or_else(|| self.reasoning_effort_map.clone()),
+            supported_reasoning_efforts: other
+                .supported_reasoning_efforts
+                .clone()
+                .or_else(|| self.supported_reasoning_efforts.clone()),
+            requires_tool_result_name: other
+                .requires_tool_result_name
+                .or(self.requires_tool_result_name),
+            requires_assistant_after_tool_result: other
+                .requires_assistant_after_tool_result
+                .or(self.requires_assistant_after_tool_result),
+            requires_thinking_as_text: other
+                .requires_thinking_as_text
+                .or(self.requires_thinking_as_text),
+            requires_reasoning_content_on_assistant_messages: other
+                .requires_reasoning_content_on_assistant_messages
+                .or(self.requires_reasoning_content_on_assistant_messages),
+            strict_message_keys: other.strict_message_keys.or(self.strict_message_keys),
+            requires_mistral_tool_ids: other
+                .requires_mistral_tool_ids
+                .or(self.requires_mistral_tool_ids),
+            requires_open_ai_anthropic_tool_payload: other
+                .requires_open_ai_anthropic_tool_payload
+                .or(self.requires_open_ai_anthropic_tool_payload),
+            tool_schema_profile: other.tool_schema_profile.or(self.tool_schema_profile),
+            unsupported_tool_schema_keywords: other
+                .unsupported_tool_schema_keywords
+                .clone()
+                .or_else(|| self.unsupported_tool_schema_keywords.clone()),
+            tool_call_arguments_encoding: other
+                .tool_call_arguments_encoding
+                .or(self.tool_call_arguments_encoding),
         }
     }
 }
@@ -136,6 +251,10 @@ pub struct ModelInfo {
     /// Per-model compat overrides (win over the provider's, flag by flag).
     #[serde(default)]
     pub compat: CompatFlags,
+    /// Request parameters for this model: the provider's `params` with the model's
+    /// (`agents.defaults.models[ref].params`) on top.
+    #[serde(default, skip_serializing_if = "ModelParams::is_empty")]
+    pub params: ModelParams,
     /// GGUF file of an in-process (`llama-cpp`) model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<PathBuf>,
@@ -158,6 +277,8 @@ pub struct ProviderSpec {
     /// header (Anthropic `x-api-key`).
     pub auth_header: bool,
     pub compat: CompatFlags,
+    /// The provider's `params`, for models without a row (a row's own include them).
+    pub params: ModelParams,
     /// OpenClaw `injectNumCtxForOpenAICompat` (default true): an Ollama server reached through
     /// `openai-completions` gets `options.num_ctx` = the model's context window.
     pub inject_num_ctx_for_openai_compat: bool,
@@ -177,6 +298,7 @@ impl ProviderSpec {
             headers: BTreeMap::new(),
             auth_header: false,
             compat: CompatFlags::default(),
+            params: ModelParams::default(),
             inject_num_ctx_for_openai_compat: true,
             model_dir: None,
             models: Vec::new(),
@@ -203,6 +325,11 @@ impl ProviderSpec {
             Some(m) => self.compat.overridden_by(&m.compat),
             None => self.compat.clone(),
         }
+    }
+
+    /// The request parameters for `model`: its row's, else the provider's.
+    pub fn params_for(&self, model: &str) -> &ModelParams {
+        self.model(model).map_or(&self.params, |m| &m.params)
     }
 
     /// The key for an attempt; wraps around when `index` is past the end.

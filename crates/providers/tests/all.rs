@@ -19,6 +19,8 @@ mod local_recovery;
 mod ollama;
 #[path = "all/overflow.rs"]
 mod overflow;
+#[path = "all/params.rs"]
+mod params;
 #[path = "all/recorded.rs"]
 mod recorded;
 #[path = "all/responses.rs"]

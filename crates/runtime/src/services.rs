@@ -157,6 +157,7 @@ fn build_providers(
                 continue;
             }
         };
+        warn_unused_params(&spec);
         let built = match hook.and_then(|hook| hook(&spec, entry)) {
             Some(result) => result,
             None => build_provider_with_engine(&spec, client, engine).map_err(|e| e.to_string()),
@@ -175,6 +176,24 @@ fn build_providers(
         }
     }
     (set, problems)
+}
+
+/// `params` keys a provider's dialect does not use are listed once at start (they have no
+/// effect; see `clawgate_providers::request_params`).
+fn warn_unused_params(spec: &clawgate_providers::ProviderSpec) {
+    use clawgate_providers::request_params::unused_keys;
+    for model in &spec.models {
+        let unused = unused_keys(spec, spec.api, &model.params);
+        if !unused.is_empty() {
+            tracing::warn!(
+                provider = %spec.id,
+                model = %model.id,
+                "params not used by api {}: {} (ignored)",
+                spec.api,
+                unused.join(", ")
+            );
+        }
+    }
 }
 
 /// A gateway secret that names an env variable which is not set.

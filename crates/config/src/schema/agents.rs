@@ -66,7 +66,7 @@ pub struct ModelPolicyEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub params: Option<serde_json::Value>,
+    pub params: Option<crate::schema::params::ModelParams>,
     #[serde(skip)]
     pub key_pos: Option<Pos>,
     #[serde(skip)]

@@ -6,8 +6,10 @@ pub mod agent_tools;
 pub mod agents;
 pub mod auth;
 pub mod gateway;
+pub mod key_paths;
 pub mod models;
 pub mod secrets;
+pub mod params;
 pub mod session;
 
 use std::collections::BTreeMap;
@@ -34,6 +36,7 @@ pub use models::{
     ProviderConfig, ProviderTimeouts,
 };
 pub use secrets::{SecretInput, SecretRef, SecretSource, SecretsConfig};
+pub use params::ModelParams;
 pub use session::{
     MaintenanceMode, ResetMode, SessionConfig, SessionMaintenanceConfig, SessionResetConfig,
 };

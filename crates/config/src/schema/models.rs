@@ -147,7 +147,8 @@ impl Decode for CostConfig {
     }
 }
 
-/// Per-model wire quirks (OpenClaw's `compat` flag names).
+/// Per-model wire quirks (OpenClaw's `compat` flag names). What each does on the wire is the
+/// providers crate's (`clawgate_providers::compat`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[allow(clippy::struct_excessive_bools)]
@@ -198,12 +199,6 @@ pub struct ModelCompat {
     pub unsupported_tool_schema_keywords: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_call_arguments_encoding: Option<ToolCallArgumentsEncoding>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub native_web_search_tool: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub append_only_runtime_context: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub visible_reasoning_detail_types: Option<Vec<String>>,
 }
 
 impl Decode for ModelCompat {
@@ -235,10 +230,18 @@ impl Decode for ModelCompat {
             tool_schema_profile: o.field("toolSchemaProfile", cx),
             unsupported_tool_schema_keywords: o.field("unsupportedToolSchemaKeywords", cx),
             tool_call_arguments_encoding: o.field("toolCallArgumentsEncoding", cx),
-            native_web_search_tool: o.field("nativeWebSearchTool", cx),
-            append_only_runtime_context: o.field("appendOnlyRuntimeContext", cx),
-            visible_reasoning_detail_types: o.field("visibleReasoningDetailTypes", cx),
         };
+        // OpenClaw agent-runtime hints with nothing to act on in clawgate: no built-in
+        // web_search tool to hide, no runtime-context injection, no OpenRouter
+        // `reasoning_details` rendering.
+        o.ignore(
+            &[
+                "nativeWebSearchTool",
+                "appendOnlyRuntimeContext",
+                "visibleReasoningDetailTypes",
+            ],
+            cx,
+        );
         o.finish(cx);
         Some(c)
     }
@@ -337,7 +340,7 @@ pub struct ProviderConfig {
     pub context_window: Option<u64>,
     pub context_tokens: Option<u64>,
     pub max_tokens: Option<u64>,
-    pub params: Option<serde_json::Value>,
+    pub params: Option<crate::schema::params::ModelParams>,
     /// llama-cpp: where GGUF files live.
     pub model_dir: Option<PathBuf>,
     pub models: Option<Vec<ModelConfig>>,

@@ -9,12 +9,12 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
-use crate::compat::resolve_encode_options;
 use crate::discovery::parse_anthropic_models;
 use crate::endpoint::{anthropic_messages_url, anthropic_models_url};
 use crate::http_call::{insert_bearer, secret_header, static_headers};
 use crate::secret::Secret;
 use crate::spec::ApiKind;
+use crate::upstream_body::encode_upstream;
 use crate::{
     CallContext, DiscoveredModel, EventStream, HttpClient, LearnedBehaviour, Provider,
     ProviderError, ProviderSpec,
@@ -55,12 +55,11 @@ impl AnthropicProvider {
 
     fn dialect_call(&self, request: &Request, ctx: &CallContext) -> DialectCall {
         let spec = &self.core.spec;
-        let options = resolve_encode_options(spec, &request.model);
         DialectCall {
             api: ApiKind::AnthropicMessages,
             url: anthropic_messages_url(&spec.base_url),
             headers: self.headers(&request.model, self.core.key(ctx)),
-            body: anthropic::encode_request(request, &options),
+            body: encode_upstream(spec, ApiKind::AnthropicMessages, request),
             framing: Framing::Sse,
             decoder: Box::new(anthropic::Decoder::new()),
             decode_response: anthropic::decode_response,

@@ -29,6 +29,7 @@ use crate::compat::prepare_request;
 use crate::endpoint::is_local;
 use crate::http_call::{Decoding, PreparedCall, Refusal, response_events, send};
 use crate::learned::Learned;
+use crate::mistral_tool_ids::mistral_request_ids;
 use crate::secret::Secret;
 use crate::spec::{ApiKind, ProviderSpec};
 use crate::tool_call_ids::{ToolCallIds, unique_request_ids};
@@ -90,6 +91,14 @@ impl AdapterCore {
     pub fn prepare(&self, request: Request) -> Request {
         let mut request = prepare_request(&self.spec, request);
         unique_request_ids(&mut request);
+        if self
+            .spec
+            .compat_for(&request.model)
+            .requires_mistral_tool_ids
+            == Some(true)
+        {
+            mistral_request_ids(&mut request);
+        }
         if self.learned.without_tools(&request.model) && may_drop_tools(&request) {
             request = without_tools(request);
         }
@@ -157,6 +166,11 @@ impl AdapterCore {
             },
             ids: ToolCallIds::from_request(request),
             learn: (!lead).then(|| (self.learned.clone(), request.model.clone())),
+            html_entity_arguments: self
+                .spec
+                .compat_for(&request.model)
+                .tool_call_arguments_encoding
+                == Some(crate::spec::ToolCallArgumentsEncoding::HtmlEntities),
         }
     }
 

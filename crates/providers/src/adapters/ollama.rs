@@ -14,12 +14,12 @@ use serde_json::json;
 
 use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
-use crate::compat::{ollama_think, resolve_encode_options};
 use crate::discovery::{apply_ollama_show, ollama_model, parse_ollama_tags};
 use crate::endpoint::ollama_url;
 use crate::http_call::{insert_bearer, static_headers};
 use crate::secret::Secret;
 use crate::spec::ApiKind;
+use crate::upstream_body::encode_upstream;
 use crate::{
     CallContext, DiscoveredModel, EventStream, HttpClient, LearnedBehaviour, Provider,
     ProviderError, ProviderSpec,
@@ -51,13 +51,11 @@ impl OllamaProvider {
 
     fn dialect_call(&self, request: &Request, ctx: &CallContext) -> DialectCall {
         let spec = &self.core.spec;
-        let mut options = resolve_encode_options(spec, &request.model);
-        options.think = ollama_think(spec, request);
         DialectCall {
             api: ApiKind::Ollama,
             url: ollama_url(&spec.base_url, "/api/chat"),
             headers: self.headers(&request.model, self.core.key(ctx)),
-            body: ollama::encode_request(request, &options),
+            body: encode_upstream(spec, ApiKind::Ollama, request),
             framing: Framing::Ndjson,
             decoder: Box::new(ollama::Decoder::new()),
             decode_response: ollama::decode_response,

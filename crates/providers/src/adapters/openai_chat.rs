@@ -11,11 +11,11 @@ use clawgate_wire::{Request, openai_chat};
 
 use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
-use crate::compat::{adjust_openai_body, resolve_encode_options};
 use crate::discovery::{parse_lmstudio_models, parse_openai_models};
 use crate::endpoint::{chat_completions_url, is_local, openai_models_url, origin};
 use crate::http_call::{insert_bearer, static_headers};
 use crate::spec::ApiKind;
+use crate::upstream_body::encode_upstream;
 use crate::{
     CallContext, DiscoveredModel, EventStream, HttpClient, LearnedBehaviour, Provider,
     ProviderError, ProviderSpec,
@@ -47,15 +47,7 @@ pub(crate) fn bearer_headers(core: &AdapterCore) -> reqwest::header::HeaderMap {
 /// A chat-completions call of `request` on `core`'s server (also the Responses bridge).
 pub(crate) fn chat_call(core: &AdapterCore, request: &Request, ctx: &CallContext) -> DialectCall {
     let spec = &core.spec;
-    let options = resolve_encode_options(spec, &request.model);
-    let mut body = openai_chat::encode_request(request, &options);
-    adjust_openai_body(
-        spec,
-        ApiKind::OpenAiCompletions,
-        &request.model,
-        &options,
-        &mut body,
-    );
+    let body = encode_upstream(spec, ApiKind::OpenAiCompletions, request);
     let mut headers = static_headers(spec, &request.model);
     if let Some(key) = core.key(ctx) {
         insert_bearer(&mut headers, key);

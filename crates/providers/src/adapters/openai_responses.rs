@@ -20,10 +20,10 @@ use super::openai_chat::{bearer_headers, chat_call, list_openai_compatible};
 use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
 use crate::classify::is_missing_endpoint;
-use crate::compat::{adjust_openai_body, resolve_encode_options};
 use crate::endpoint::responses_url;
 use crate::http_call::{insert_bearer, static_headers};
 use crate::spec::ApiKind;
+use crate::upstream_body::encode_upstream;
 use crate::{
     CallContext, DiscoveredModel, EventStream, HttpClient, LearnedBehaviour, Provider,
     ProviderError, ProviderSpec,
@@ -44,15 +44,7 @@ impl OpenAiResponsesProvider {
 
     fn dialect_call(&self, request: &Request, ctx: &CallContext) -> DialectCall {
         let spec = &self.core.spec;
-        let options = resolve_encode_options(spec, &request.model);
-        let mut body = openai_responses::encode_request(request, &options);
-        adjust_openai_body(
-            spec,
-            ApiKind::OpenAiResponses,
-            &request.model,
-            &options,
-            &mut body,
-        );
+        let body = encode_upstream(spec, ApiKind::OpenAiResponses, request);
         let mut headers = static_headers(spec, &request.model);
         if let Some(key) = self.core.key(ctx) {
             insert_bearer(&mut headers, key);

@@ -20,6 +20,7 @@ use crate::errors::{
     CONTEXT_SIZE_EXCEEDED, bad_request, default_overflow_server, overflow, quirk_refusal,
     status_fault,
 };
+use crate::held_faults;
 use crate::inbound::InboundRequest;
 use crate::paced::{StreamEnd, paced_body};
 use crate::script::{Fault, OverflowServer, Plan};
@@ -62,7 +63,9 @@ pub(crate) async fn generate(
     if plan.fault.is_none() && shared.config.strict_models && listed.is_none() {
         plan.fault = Some(Fault::ModelNotFound);
     }
-    let answer = Answer::build(&plan, &request, shared.next_seq(), unix_now());
+    held_faults::prepare(&mut plan);
+    let mut answer = Answer::build(&plan, &request, shared.next_seq(), unix_now());
+    held_faults::shape(&plan, &mut answer);
     let stream = request.stream;
     let include_usage = request.include_usage;
     let context_limit = plan
@@ -170,9 +173,9 @@ fn streamed(
     include_usage: bool,
     conn: ConnectionHandle,
 ) -> Response {
-    let t = dialect::stream(d, answer, plan, include_usage);
+    let mut t = dialect::stream(d, answer, plan, include_usage);
     let mut ticks = Vec::with_capacity(2 + t.body.len() + t.tail.len());
-    ticks.extend(t.head);
+    ticks.extend(t.head.take());
     let end = match plan.fault {
         Some(Fault::TruncatedStream) => {
             ticks.extend(t.body);
@@ -190,6 +193,9 @@ fn streamed(
             ticks.extend(t.tail);
             StreamEnd::Close
         }
+        Some(fault @ (Fault::ThinkingThenError | Fault::ToolCallDiffError)) => {
+            held_faults::cut(fault, d, answer, plan, t, &mut ticks)
+        }
         _ => {
             ticks.extend(t.body);
             ticks.extend(t.tail);
@@ -206,7 +212,7 @@ async fn non_streamed(
     answer: &Answer,
     conn: ConnectionHandle,
 ) -> Response {
-    if plan.fault == Some(Fault::ErrorInStream)
+    if (plan.fault == Some(Fault::ErrorInStream) || held_faults::fails_whole(plan))
         && let Some(reply) = status_fault(d, Fault::Status500, &answer.model, 0)
     {
         return error_response(&reply);

@@ -47,6 +47,9 @@ pub struct RequestLimits {
     pub header_read_timeout: Duration,
     /// Time until the response starts (a whole non-streamed answer; a stream's commit).
     pub request_timeout: Duration,
+    /// While the router holds a streamed answer back (reasoning, an unfinished tool call):
+    /// after this long the response starts with keep-alives, one per interval, until it commits.
+    pub keep_alive_interval: Duration,
     /// On shutdown, how long in-flight responses may take before their streams are cancelled.
     pub shutdown_grace: Duration,
 }
@@ -61,6 +64,7 @@ impl Default for RequestLimits {
             max_headers: 100,
             header_read_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(600),
+            keep_alive_interval: Duration::from_secs(15),
             shutdown_grace: Duration::from_secs(30),
         }
     }

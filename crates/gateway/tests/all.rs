@@ -22,6 +22,8 @@ mod errors;
 mod fallback;
 #[path = "all/hardening.rs"]
 mod hardening;
+#[path = "all/held_answers.rs"]
+mod held_answers;
 #[path = "all/limits.rs"]
 mod limits;
 #[path = "all/metrics.rs"]

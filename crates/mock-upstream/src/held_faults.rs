@@ -15,7 +15,8 @@ use crate::script::{Fault, Plan, ToolCallScript};
 use crate::ticks::{StreamTicks, Ticks};
 
 /// The reasoning a thinking-only answer carries when the script gives none.
-pub const DEFAULT_REASONING: &str = "mock reasoning: the user asked something, let me think it over";
+pub const DEFAULT_REASONING: &str =
+    "mock reasoning: the user asked something, let me think it over";
 
 /// llama.cpp's error when its streaming tool-call parser changes its mind mid-stream.
 pub const LLAMA_DIFF_ERROR: &str = "Invalid diff: now finding less tool calls!";

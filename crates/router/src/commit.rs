@@ -87,8 +87,8 @@ impl CommitRule {
         };
         self.held_bytes += held;
         self.held_events += 1;
-        let over = self.held_bytes > self.limits.max_bytes
-            || self.held_events > self.limits.max_events;
+        let over =
+            self.held_bytes > self.limits.max_bytes || self.held_events > self.limits.max_events;
         if over {
             tracing::debug!(
                 bytes = self.held_bytes,

@@ -60,7 +60,8 @@ pub(crate) async fn open_until_commit(
     let first_deadline = (started + timeouts.first_event).min(total_deadline);
     let rule = &mut rule;
     let opening = async {
-        let Ok(opened) = tokio::time::timeout_at(first_deadline, provider.stream(request, ctx)).await
+        let Ok(opened) =
+            tokio::time::timeout_at(first_deadline, provider.stream(request, ctx)).await
         else {
             return Err(no_content_within(timeouts));
         };

@@ -35,12 +35,11 @@ async fn thinking_then_empty_is_only_thinking_and_a_normal_end() {
     let (_, _, text) = stream_text(&mock, "/v1/chat/completions", &chat(true)).await;
     let events = parse_sse(&text);
     assert!(
-        events
-            .iter()
-            .filter(|e| e.data != "[DONE]")
-            .all(|e| e.json()["choices"][0]["delta"]["content"]
+        events.iter().filter(|e| e.data != "[DONE]").all(|e| {
+            e.json()["choices"][0]["delta"]["content"]
                 .as_str()
-                .is_none_or(str::is_empty)),
+                .is_none_or(str::is_empty)
+        }),
         "{text}"
     );
     assert_eq!(events.last().unwrap().data, "[DONE]");
@@ -79,7 +78,10 @@ async fn tool_call_diff_error_breaks_the_call_with_llama_cpp_wording() {
     let last = events.last().unwrap().json();
     assert_eq!(last["error"]["message"], LLAMA_DIFF_ERROR);
     assert_eq!(last["error"]["code"], 500);
-    assert!(!text.contains("[DONE]"), "llama.cpp ends the body after the error");
+    assert!(
+        !text.contains("[DONE]"),
+        "llama.cpp ends the body after the error"
+    );
     let arguments: String = events[..events.len() - 1]
         .iter()
         .filter_map(|e| {

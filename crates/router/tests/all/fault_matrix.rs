@@ -228,7 +228,10 @@ fn check_tool_call_answered(
     ensure(shape_ok, || format!("attempts {steps:?}"))?;
     let tries = if first_failure.is_some() { 2 } else { 1 };
     ensure(seen.primary_requests == tries, || {
-        format!("primary saw {} requests, want {tries}", seen.primary_requests)
+        format!(
+            "primary saw {} requests, want {tries}",
+            seen.primary_requests
+        )
     })?;
     ensure(seen.fallback_requests == 0, || {
         format!("fallback saw {} requests", seen.fallback_requests)
@@ -246,7 +249,9 @@ fn check_tool_call_answered(
             _ => None,
         })
         .collect();
-    ensure(starts == 1, || format!("{starts} tool calls: {:?}", seen.items))?;
+    ensure(starts == 1, || {
+        format!("{starts} tool calls: {:?}", seen.items)
+    })?;
     ensure(
         serde_json::from_str::<serde_json::Value>(&arguments).is_ok(),
         || format!("arguments are not whole JSON: {arguments:?}"),

@@ -67,7 +67,10 @@ async fn reasoning_then_an_empty_end_or_an_error_fails_over() {
         );
         let items = drain(stream).await;
         assert_eq!(joined_text(&items), "rescued");
-        assert!(!has_reasoning(&items), "the failed model's reasoning leaked");
+        assert!(
+            !has_reasoning(&items),
+            "the failed model's reasoning leaked"
+        );
     }
 }
 
@@ -106,7 +109,11 @@ async fn held_reasoning_is_forwarded_in_order_once_the_answer_starts() {
         .call(request(), &chain(&["local/q"]), &CancellationToken::new())
         .await
         .unwrap();
-    let items: Vec<Event> = drain(stream).await.into_iter().map(Result::unwrap).collect();
+    let items: Vec<Event> = drain(stream)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     assert_eq!(items, events);
 }
 
@@ -362,8 +369,16 @@ async fn a_stream_broken_mid_tool_call_is_asked_again_without_streaming() {
     assert_eq!(json["without_stream"], true);
     let streamed: Vec<bool> = local.calls().iter().map(|c| c.stream).collect();
     assert_eq!(streamed, [true, false]);
-    let items: Vec<Event> = drain(stream).await.into_iter().map(Result::unwrap).collect();
-    assert_eq!(items, whole_tool_call(), "no partial arguments before the call");
+    let items: Vec<Event> = drain(stream)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        items,
+        whole_tool_call(),
+        "no partial arguments before the call"
+    );
     assert_eq!(hosted.call_count(), 0);
 }
 
@@ -438,5 +453,9 @@ async fn no_unstreamed_retry_when_retries_are_off_or_nothing_was_streamed() {
         .await
         .unwrap();
     assert_eq!(stream.answered_by(), &cand("hosted/s"));
-    assert_eq!(local.call_count(), 1, "a non-streamed call is not asked again");
+    assert_eq!(
+        local.call_count(),
+        1,
+        "a non-streamed call is not asked again"
+    );
 }

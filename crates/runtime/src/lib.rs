@@ -17,6 +17,7 @@ mod embedded_engine;
 pub mod error;
 pub mod model_client;
 pub mod provider_timeouts;
+pub mod reasoning_stream;
 pub mod routes;
 pub mod services;
 

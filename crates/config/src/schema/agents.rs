@@ -60,6 +60,13 @@ impl Decode for ModelSelection {
     }
 }
 
+string_enum! {
+    /// `params.reasoningStream` of a model: how its reasoning travels before the answer
+    /// starts (`hold`: held back with the uncommitted stream, so a model that only reasons and
+    /// then fails still fails over; `immediate`: forwarded at once, committing the stream).
+    pub enum ReasoningStreamMode { Hold = "hold", Immediate = "immediate" }
+}
+
 /// `agents.defaults.models["provider/model"]`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ModelPolicyEntry {
@@ -67,6 +74,9 @@ pub struct ModelPolicyEntry {
     pub alias: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub params: Option<serde_json::Value>,
+    /// `params.reasoningStream`, checked (it stays in `params` too).
+    #[serde(skip)]
+    pub reasoning_stream: Option<ReasoningStreamMode>,
     #[serde(skip)]
     pub key_pos: Option<Pos>,
     #[serde(skip)]
@@ -76,9 +86,17 @@ pub struct ModelPolicyEntry {
 impl Decode for ModelPolicyEntry {
     fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
         let mut o = ObjectReader::new(node, path, cx)?;
+        let reasoning_stream = node
+            .get("params")
+            .and_then(|params| params.get("reasoningStream"))
+            .and_then(|mode| {
+                let at = path.key("params").key("reasoningStream");
+                ReasoningStreamMode::decode(mode, &at, cx)
+            });
         let e = Self {
             alias: o.field("alias", cx),
             params: o.field("params", cx),
+            reasoning_stream,
             key_pos: None,
             alias_pos: node.get("alias").map(|n| n.pos.clone()),
         };

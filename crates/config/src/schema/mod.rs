@@ -24,6 +24,7 @@ pub use agent_tools::{
 };
 pub use agents::{
     AgentConfig, AgentDefaults, AgentsConfig, CompactionConfig, ModelPolicyEntry, ModelSelection,
+    ReasoningStreamMode,
 };
 pub use auth::{AuthConfig, CooldownsConfig};
 pub use gateway::{

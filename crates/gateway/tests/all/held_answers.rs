@@ -222,6 +222,47 @@ async fn immediate_reasoning_commits_the_stream_at_its_reasoning() {
     );
 }
 
+#[tokio::test]
+async fn a_model_configured_for_immediate_reasoning_commits_at_its_reasoning() {
+    let h = Harness::with(Setup {
+        extra_model_entries: format!(
+            r#""ollup/{MODEL}": {{ params: {{ reasoningStream: "immediate" }} }},"#
+        ),
+        ..ollama_primary(NO_KEEP_ALIVE)
+    })
+    .await;
+    let body = Inbound::Chat.body(&format!("ollup/{MODEL}"), "hi", true);
+    h.mock.push_script(Script::fault(Fault::ThinkingThenError));
+    let r = post_with(&h, Inbound::Chat, &body, None).await;
+    assert_eq!(
+        header(&r, "x-clawgate-model").as_deref(),
+        Some("ollup/mock-model")
+    );
+    let text = r.text().await.unwrap();
+    assert_eq!(stream_reasoning(Inbound::Chat, &text), DEFAULT_REASONING);
+    assert!(text.contains("\"error\""), "{text}");
+    forget_failures(&h, "ollup");
+    // The request's own choice wins over the model's.
+    h.mock.push_script(Script::fault(Fault::ThinkingThenError));
+    let r = post_with(
+        &h,
+        Inbound::Chat,
+        &body,
+        Some(("x-clawgate-reasoning-stream", "hold")),
+    )
+    .await;
+    assert_eq!(
+        header(&r, "x-clawgate-model").as_deref(),
+        Some("chatup/mock-model")
+    );
+    let text = r.text().await.unwrap();
+    assert_eq!(
+        stream_text(Inbound::Chat, &parse_sse(&text)),
+        FALLBACK_ANSWER
+    );
+    assert_eq!(stream_reasoning(Inbound::Chat, &text), "");
+}
+
 /// Reasoning in 6 pieces 100 ms apart before the answer (or before an error).
 fn slow_reasoning(fault: Option<Fault>) -> Script {
     Script {

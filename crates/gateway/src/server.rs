@@ -25,6 +25,7 @@ use crate::accept_log::AcceptErrorLog;
 use crate::auth::{AuthFailures, AuthLimits};
 use crate::body_budget::BodyBudget;
 use crate::browser_guard::normalize_origin;
+use crate::discovered::spawn_discovery;
 use crate::error::GatewayError;
 use crate::http_api::app;
 use crate::metrics::GatewayMetrics;
@@ -138,6 +139,8 @@ pub(crate) struct AppState {
     pub cors_origins: Vec<String>,
     /// Parent of every routed call's cancel token: cancelled when the shutdown grace is over.
     pub streams: CancellationToken,
+    /// Rounds of background discovery finished (start, then one per reload).
+    pub discovery_rounds: tokio::sync::watch::Sender<u64>,
 }
 
 /// A running gateway.
@@ -207,7 +210,9 @@ impl Gateway {
                 .map(|o| normalize_origin(o))
                 .collect(),
             streams: CancellationToken::new(),
+            discovery_rounds: tokio::sync::watch::Sender::new(0),
         });
+        spawn_discovery(&state);
         let shutdown = CancellationToken::new();
         let connections = TaskTracker::new();
         let router = app(state.clone());
@@ -242,6 +247,12 @@ impl Gateway {
         &self.state.metrics
     }
 
+    /// The number of finished background discovery rounds (one after start, one per reload);
+    /// `wait_for` on it waits for discovered models to be merged in.
+    pub fn discovery_rounds(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.state.discovery_rounds.subscribe()
+    }
+
     /// Swaps in services built by the loader. On any error (bad config, a config that would
     /// leave a non-loopback listener without a token, or one that drops the gateway's auth or
     /// every provider without saying so; see `reload_guard`) the old services stay in effect
@@ -261,6 +272,7 @@ impl Gateway {
                 self.state.services.store(Arc::new(services));
                 self.state.metrics.reload(true);
                 tracing::info!("config reloaded");
+                spawn_discovery(&self.state);
                 Ok(())
             }
             Err(error) => {

@@ -16,6 +16,8 @@ mod browser;
 mod cooldown_config;
 #[path = "all/dialects.rs"]
 mod dialects;
+#[path = "all/discovery.rs"]
+mod discovery;
 #[path = "all/errors.rs"]
 mod errors;
 #[path = "all/fallback.rs"]

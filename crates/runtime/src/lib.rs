@@ -13,6 +13,7 @@
 pub mod agent_settings;
 mod agent_tool_settings;
 pub mod cooldown_schedule;
+pub mod discovery;
 mod embedded_engine;
 pub mod error;
 pub mod model_client;

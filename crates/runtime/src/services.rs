@@ -297,6 +297,18 @@ impl Services {
         &self.loaded
     }
 
+    /// Services on `loaded` (this config with a changed registry: discovered rows) that keep
+    /// these services' HTTP client, cooldown store, engine, provider hook and router settings.
+    pub fn rebuild(&self, loaded: LoadedConfig) -> Result<Services, RuntimeError> {
+        let options = ServicesOptions {
+            provider_hook: self.provider_hook.clone(),
+            router_config: self.router.config().clone(),
+            ..ServicesOptions::default()
+        }
+        .reusing(self);
+        Services::build(loaded, options)
+    }
+
     pub fn config(&self) -> &ClawgateConfig {
         &self.loaded.config
     }

@@ -6,20 +6,27 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use clawgate_config::decode::redact_url;
-use clawgate_config::{ConfigError, LoadedConfig, ModelEntry, parse_ref};
+use clawgate_config::{ConfigError, LoadedConfig, ModelEntry, RowSource, parse_ref};
 use serde_json::{Value, json};
 
 use super::Context;
+use super::models_discover::{self, ProbeOutcome, unreachable_notes};
 use crate::output::{price, print_json, print_table, table, tokens};
 
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
     /// List models: configured ones and the primary/fallbacks (--all: the whole registry).
-    #[command(after_help = "Example:\n  clawgate models list --all --json")]
+    #[command(
+        after_help = "Example:\n  clawgate models list --all --json\n  clawgate models list --probe"
+    )]
     List {
         /// Include every catalog row and the implicit local providers.
         #[arg(long)]
         all: bool,
+        /// Ask the providers marked for discovery (the local servers) which models they serve
+        /// (5 s each) and list those too, with the source `discovered`.
+        #[arg(long)]
+        probe: bool,
         #[arg(long)]
         json: bool,
     },
@@ -129,7 +136,13 @@ pub fn run(ctx: &Context, command: ModelsCommand) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     match command {
-        ModelsCommand::List { all, json } => list(&loaded, all, json),
+        ModelsCommand::List { all, probe, json } => {
+            if !probe {
+                return list(&loaded, all, json, None);
+            }
+            let outcome = models_discover::probe(&loaded)?;
+            list(&outcome.loaded, all, json, Some(&outcome))
+        }
         ModelsCommand::Set { model, write } => {
             let Some(reference) = canonical(&loaded, &model) else {
                 return Ok(ExitCode::from(1));
@@ -208,7 +221,13 @@ fn roles(loaded: &LoadedConfig) -> Vec<(String, String)> {
     out
 }
 
-fn list(loaded: &LoadedConfig, all: bool, as_json: bool) -> anyhow::Result<ExitCode> {
+/// `probe`: what discovery found (`loaded` then has the discovered rows, which are listed).
+fn list(
+    loaded: &LoadedConfig,
+    all: bool,
+    as_json: bool,
+    probe: Option<&ProbeOutcome>,
+) -> anyhow::Result<ExitCode> {
     let reg = &loaded.registry;
     let roles = roles(loaded);
     let role_of = |m: &ModelEntry| -> Vec<String> {
@@ -221,7 +240,11 @@ fn list(loaded: &LoadedConfig, all: bool, as_json: bool) -> anyhow::Result<ExitC
     let mut rows: Vec<&ModelEntry> = reg
         .models()
         .iter()
-        .filter(|m| all || m.configured || !role_of(m).is_empty())
+        .filter(|m| {
+            all || m.configured
+                || !role_of(m).is_empty()
+                || (probe.is_some() && m.source == RowSource::Discovered)
+        })
         .collect();
     // Primary first, then fallbacks in order, then the rest in registry order.
     let rank = |m: &ModelEntry| {
@@ -257,13 +280,26 @@ fn list(loaded: &LoadedConfig, all: bool, as_json: bool) -> anyhow::Result<ExitC
             .iter()
             .map(|p| json!({"id": p.id, "baseUrl": redact_url(&p.base_url), "api": p.api, "source": p.source, "models": 0}))
             .collect();
-        print_json(&json!({
+        let mut out = json!({
             "primary": sel.primary,
             "fallbacks": sel.fallbacks,
             "models": models,
             "providersWithoutModels": providers,
-        }))?;
+        });
+        if let Some(probe) = probe {
+            out["discovery"] = json!(probe.probes);
+            out["warnings"] = json!(probe.warnings);
+        }
+        print_json(&out)?;
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(probe) = probe {
+        for note in unreachable_notes(probe) {
+            eprintln!("note: {note}");
+        }
+        for warning in &probe.warnings {
+            eprintln!("warning: {warning}");
+        }
     }
     let mut t = table(&[
         "ref",

@@ -20,6 +20,7 @@ use clap::Args;
 use clawgate_config::{KeySource, LoadedConfig, ModelEntry, ProviderEntry, api_key_env_var};
 use clawgate_providers::{DiscoveredModel, LearnedBehaviour, Secret};
 use clawgate_router::{CandidateRef, ProbeResult, probe_all, provider_status};
+use clawgate_runtime::discovery::context_warning;
 use clawgate_runtime::{Services, ServicesOptions};
 
 use super::models_status_render::{print_human, status_json};
@@ -498,13 +499,10 @@ fn apply_probe(row: &mut ModelRow, probe: &ProbeResult, warnings: &mut Vec<Strin
     };
     row.loaded = found.loaded;
     row.server_context = found.context_window;
-    let configured = row.model.context_window;
     if let Some(server) = found.context_window
-        && server < configured
+        && let Some(warning) = context_warning(&row.model, server)
     {
-        warnings.push(format!(
-            "{reference}: server reports context {server}, config says {configured} — set contextWindow: {server}"
-        ));
+        warnings.push(warning);
     }
 }
 

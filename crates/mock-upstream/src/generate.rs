@@ -64,8 +64,7 @@ pub(crate) async fn generate(
         plan.fault = Some(Fault::ModelNotFound);
     }
     held_faults::prepare(&mut plan);
-    let mut answer = Answer::build(&plan, &request, shared.next_seq(), unix_now());
-    held_faults::shape(&plan, &mut answer);
+    let answer = Answer::build(&plan, &request, shared.next_seq(), unix_now());
     let stream = request.stream;
     let include_usage = request.include_usage;
     let context_limit = plan
@@ -193,9 +192,7 @@ fn streamed(
             ticks.extend(t.tail);
             StreamEnd::Close
         }
-        Some(fault @ (Fault::ThinkingThenError | Fault::ToolCallDiffError)) => {
-            held_faults::cut(fault, d, answer, plan, t, &mut ticks)
-        }
+        Some(Fault::ToolCallDiffError) => held_faults::cut(d, answer, plan, t, &mut ticks),
         _ => {
             ticks.extend(t.body);
             ticks.extend(t.tail);
@@ -212,7 +209,7 @@ async fn non_streamed(
     answer: &Answer,
     conn: ConnectionHandle,
 ) -> Response {
-    if (plan.fault == Some(Fault::ErrorInStream) || held_faults::fails_whole(plan))
+    if plan.fault == Some(Fault::ErrorInStream)
         && let Some(reply) = status_fault(d, Fault::Status500, &answer.model, 0)
     {
         return error_response(&reply);

@@ -50,7 +50,7 @@ use tokio_util::sync::CancellationToken;
 pub use app::SCRIPT_HEADER;
 pub use config::{DEFAULT_MODEL, MockConfig, MockModel};
 pub use errors::{MID_STREAM_MESSAGE, MockError};
-pub use held_faults::{DEFAULT_REASONING, LLAMA_DIFF_ERROR};
+pub use held_faults::LLAMA_DIFF_ERROR;
 pub use inbound::Dialect;
 pub use log::RecordedRequest;
 pub use script::{DEFAULT_CHUNKS, Fault, OverflowServer, Quirk, Script, ToolCallScript};

@@ -102,11 +102,6 @@ pub enum Fault {
     TruncatedStream,
     /// Context-window overflow in `overflow_server`'s wording (and its stream behaviour).
     ContextOverflow,
-    /// Only reasoning, then a normal finish with no answer text (Ollama thinking models asked
-    /// without `think`).
-    ThinkingThenEmpty,
-    /// Only reasoning, then the dialect's error event (not streamed: a 500).
-    ThinkingThenError,
     /// Streamed: a tool call and the first half of its argument pieces, then llama.cpp's
     /// `Invalid diff: now finding less tool calls!` error (chat; the dialect's own error event
     /// elsewhere). Not streamed: the whole answer. Answers with a tool call even when the
@@ -116,7 +111,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, for `--help` and for tests that walk them all.
-    pub const ALL: [Fault; 19] = [
+    pub const ALL: [Fault; 17] = [
         Fault::Reset,
         Fault::Close,
         Fault::HangBeforeHeaders,
@@ -133,8 +128,6 @@ impl Fault {
         Fault::MalformedSse,
         Fault::TruncatedStream,
         Fault::ContextOverflow,
-        Fault::ThinkingThenEmpty,
-        Fault::ThinkingThenError,
         Fault::ToolCallDiffError,
     ];
 }

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use mock_upstream::{DEFAULT_REASONING, Fault, Script};
+use mock_upstream::{Fault, Quirk, Script};
 use serde_json::{Value, json};
 
 use crate::support::{
@@ -18,6 +18,19 @@ use crate::support::{
 use crate::tools::{call_of, streamed_call_of, with_tools};
 
 const FALLBACK_ANSWER: &str = "mock answer to: hi";
+/// The reasoning of [`thinking_only`] answers.
+const THOUGHT: &str = "deep thought";
+
+/// Only reasoning (Ollama streaming `thinking` when it was not told `think`), in one piece;
+/// with `fails`, an error right after it (not streamed: a 500).
+fn thinking_only(fails: bool) -> Script {
+    Script {
+        reasoning: Some(THOUGHT.into()),
+        chunks: Some(1),
+        fault: fails.then_some(Fault::ErrorInStream),
+        ..Script::default().with_quirk(Quirk::ThinkingOnly)
+    }
+}
 
 /// An Ollama primary (thinking models) with the chat upstream as its fallback.
 fn ollama_primary(keep_alive: Duration) -> Setup {
@@ -109,11 +122,11 @@ fn streamed_model(inbound: Inbound, body: &str) -> String {
 #[tokio::test]
 async fn a_thinking_only_answer_that_ends_empty_or_fails_is_answered_by_the_fallback() {
     let h = Harness::with(ollama_primary(NO_KEEP_ALIVE)).await;
-    for fault in [Fault::ThinkingThenEmpty, Fault::ThinkingThenError] {
+    for fails in [false, true] {
         for inbound in INBOUNDS {
             for stream in [false, true] {
-                let case = format!("{fault} {inbound:?} stream={stream}");
-                h.mock.push_script(Script::fault(fault));
+                let case = format!("fails={fails} {inbound:?} stream={stream}");
+                h.mock.push_script(thinking_only(fails));
                 let r = post_with(
                     &h,
                     inbound,
@@ -139,7 +152,7 @@ async fn a_thinking_only_answer_that_ends_empty_or_fails_is_answered_by_the_fall
                     "{case}"
                 );
                 assert!(
-                    !body.contains("mock reasoning"),
+                    !body.contains(THOUGHT),
                     "{case}: the failed model's reasoning reached the client: {body}"
                 );
                 forget_failures(&h, "ollup");
@@ -153,7 +166,7 @@ async fn immediate_reasoning_commits_the_stream_at_its_reasoning() {
     let h = Harness::with(ollama_primary(NO_KEEP_ALIVE)).await;
     for inbound in INBOUNDS {
         let case = format!("{inbound:?}");
-        h.mock.push_script(Script::fault(Fault::ThinkingThenError));
+        h.mock.push_script(thinking_only(true));
         let body = inbound.body(&format!("ollup/{MODEL}"), "hi", true);
         let r = post_with(
             &h,
@@ -169,11 +182,7 @@ async fn immediate_reasoning_commits_the_stream_at_its_reasoning() {
             "{case}"
         );
         let text = r.text().await.unwrap();
-        assert_eq!(
-            stream_reasoning(inbound, &text),
-            DEFAULT_REASONING,
-            "{case}: {text}"
-        );
+        assert_eq!(stream_reasoning(inbound, &text), THOUGHT, "{case}: {text}");
         assert_eq!(
             stream_text(inbound, &parse_sse(&text)),
             "",
@@ -193,7 +202,7 @@ async fn immediate_reasoning_commits_the_stream_at_its_reasoning() {
         forget_failures(&h, "ollup");
     }
     // `hold` is the default; an unknown choice is refused.
-    h.mock.push_script(Script::fault(Fault::ThinkingThenError));
+    h.mock.push_script(thinking_only(true));
     let body = Inbound::Chat.body(&format!("ollup/{MODEL}"), "hi", true);
     let r = post_with(
         &h,
@@ -232,18 +241,18 @@ async fn a_model_configured_for_immediate_reasoning_commits_at_its_reasoning() {
     })
     .await;
     let body = Inbound::Chat.body(&format!("ollup/{MODEL}"), "hi", true);
-    h.mock.push_script(Script::fault(Fault::ThinkingThenError));
+    h.mock.push_script(thinking_only(true));
     let r = post_with(&h, Inbound::Chat, &body, None).await;
     assert_eq!(
         header(&r, "x-clawgate-model").as_deref(),
         Some("ollup/mock-model")
     );
     let text = r.text().await.unwrap();
-    assert_eq!(stream_reasoning(Inbound::Chat, &text), DEFAULT_REASONING);
+    assert_eq!(stream_reasoning(Inbound::Chat, &text), THOUGHT);
     assert!(text.contains("\"error\""), "{text}");
     forget_failures(&h, "ollup");
     // The request's own choice wins over the model's.
-    h.mock.push_script(Script::fault(Fault::ThinkingThenError));
+    h.mock.push_script(thinking_only(true));
     let r = post_with(
         &h,
         Inbound::Chat,
@@ -263,14 +272,22 @@ async fn a_model_configured_for_immediate_reasoning_commits_at_its_reasoning() {
     assert_eq!(stream_reasoning(Inbound::Chat, &text), "");
 }
 
-/// Reasoning in 6 pieces 100 ms apart before the answer (or before an error).
-fn slow_reasoning(fault: Option<Fault>) -> Script {
-    Script {
+/// Reasoning in 6 pieces 100 ms apart, then the answer; with `fails`, only reasoning and an
+/// error 100 ms after its first piece.
+fn slow_reasoning(fails: bool) -> Script {
+    let script = Script {
         reasoning: Some("step one, step two, step three".into()),
         chunks: Some(6),
         chunk_interval_ms: Some(100),
-        fault,
         ..Script::default()
+    };
+    if fails {
+        Script {
+            fault: Some(Fault::ErrorInStream),
+            ..script.with_quirk(Quirk::ThinkingOnly)
+        }
+    } else {
+        script
     }
 }
 
@@ -286,7 +303,7 @@ async fn a_long_hold_sends_keep_alives_then_the_answer() {
     let h = Harness::with(ollama_primary(Duration::from_millis(20))).await;
     for inbound in INBOUNDS {
         let case = format!("{inbound:?}");
-        h.mock.push_script(slow_reasoning(None));
+        h.mock.push_script(slow_reasoning(false));
         let body = inbound.body(&format!("ollup/{MODEL}"), "hi", true);
         let r = post_with(&h, inbound, &body, None).await;
         assert_eq!(r.status(), 200, "{case}");
@@ -322,7 +339,7 @@ async fn a_long_hold_sends_keep_alives_then_the_answer() {
         );
     }
     // Not streamed: nothing to keep alive, the answer comes whole with its headers.
-    h.mock.push_script(slow_reasoning(None));
+    h.mock.push_script(slow_reasoning(false));
     let r = post_with(
         &h,
         Inbound::Chat,
@@ -346,8 +363,7 @@ async fn a_held_stream_that_fails_after_keep_alives_is_answered_by_the_fallback_
     let h = Harness::with(ollama_primary(Duration::from_millis(20))).await;
     for inbound in INBOUNDS {
         let case = format!("{inbound:?}");
-        h.mock
-            .push_script(slow_reasoning(Some(Fault::ThinkingThenError)));
+        h.mock.push_script(slow_reasoning(true));
         let body = inbound.body(&format!("ollup/{MODEL}"), "hi", true);
         let r = post_with(&h, inbound, &body, None).await;
         assert_eq!(r.status(), 200, "{case}");
@@ -363,8 +379,9 @@ async fn a_held_stream_that_fails_after_keep_alives_is_answered_by_the_fallback_
             FALLBACK_ANSWER,
             "{case}"
         );
-        assert!(
-            !text.contains("step one"),
+        assert_eq!(
+            stream_reasoning(inbound, &text),
+            "",
             "{case}: the failed model's reasoning leaked"
         );
         forget_failures(&h, "ollup");
@@ -378,8 +395,7 @@ async fn a_held_stream_nobody_answers_ends_with_the_dialect_error() {
     let h = Harness::with(setup).await;
     for inbound in INBOUNDS {
         let case = format!("{inbound:?}");
-        h.mock
-            .push_script(slow_reasoning(Some(Fault::ThinkingThenError)));
+        h.mock.push_script(slow_reasoning(true));
         let body = inbound.body(&format!("ollup/{MODEL}"), "hi", true);
         let r = post_with(&h, inbound, &body, Some(("x-clawgate-fallbacks", "none"))).await;
         let text = r.text().await.unwrap();
@@ -392,7 +408,7 @@ async fn a_held_stream_nobody_answers_ends_with_the_dialect_error() {
         };
         assert!(failed, "{case}: {text}");
         assert_eq!(stream_text(inbound, &events), "", "{case}");
-        assert!(!text.contains("step one"), "{case}");
+        assert_eq!(stream_reasoning(inbound, &text), "", "{case}");
         forget_failures(&h, "ollup");
     }
 }

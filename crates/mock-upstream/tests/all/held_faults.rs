@@ -1,66 +1,35 @@
-//! The faults in the part of an answer a router holds back: a thinking-only answer that ends
-//! empty or with an error, and a tool call broken mid-stream with llama.cpp's wording (whole
-//! when not streamed).
+//! What a router holds back, broken: a thinking-only answer cut by an error (the
+//! `thinking_only` quirk with `error_in_stream`), and a tool call broken mid-stream with
+//! llama.cpp's wording (whole when not streamed).
 
 use mock_upstream::{
-    DEFAULT_REASONING, Fault, LLAMA_DIFF_ERROR, MID_STREAM_MESSAGE, MockConfig, MockServer, Script,
+    Fault, LLAMA_DIFF_ERROR, MID_STREAM_MESSAGE, MockConfig, MockServer, Quirk, Script,
 };
 use serde_json::json;
 
 use crate::support::*;
 
 #[tokio::test]
-async fn thinking_then_empty_is_only_thinking_and_a_normal_end() {
-    let mock = MockServer::start(MockConfig::default().fault(Fault::ThinkingThenEmpty)).await;
-    let (status, ct, text) = stream_text(&mock, "/api/chat", &ollama(true)).await;
-    assert_eq!((status, ct.as_str()), (200, "application/x-ndjson"));
-    let lines = parse_ndjson(&text);
-    let (last, pieces) = lines.split_last().unwrap();
-    assert!(!pieces.is_empty());
-    let thinking: String = pieces
-        .iter()
-        .map(|l| {
-            assert_eq!(l["message"]["content"], "", "{l}");
-            l["message"]["thinking"].as_str().unwrap()
-        })
-        .collect();
-    assert_eq!(thinking, DEFAULT_REASONING);
-    assert_eq!(last["done"], true);
-    assert_eq!(last["message"]["content"], "");
-
-    let (_, body) = post_json(&mock, "/api/chat", &ollama(false)).await;
-    assert_eq!(body["message"]["content"], "");
-    assert_eq!(body["message"]["thinking"], DEFAULT_REASONING);
-
-    let (_, _, text) = stream_text(&mock, "/v1/chat/completions", &chat(true)).await;
-    let events = parse_sse(&text);
-    assert!(
-        events.iter().filter(|e| e.data != "[DONE]").all(|e| {
-            e.json()["choices"][0]["delta"]["content"]
-                .as_str()
-                .is_none_or(str::is_empty)
-        }),
-        "{text}"
-    );
-    assert_eq!(events.last().unwrap().data, "[DONE]");
-}
-
-#[tokio::test]
-async fn thinking_then_error_ends_the_reasoning_with_an_error() {
+async fn thinking_only_with_error_in_stream_fails_after_its_first_reasoning_piece() {
     let mock = MockServer::start(MockConfig::default()).await;
-    mock.push_script(Script::fault(Fault::ThinkingThenError).with_reasoning("deep thought"));
+    let script = Script {
+        reasoning: Some("deep thought".into()),
+        ..Script::fault(Fault::ErrorInStream).with_quirk(Quirk::ThinkingOnly)
+    };
+    mock.push_script(script.clone());
     let (_, _, text) = stream_text(&mock, "/api/chat", &ollama(true)).await;
     let lines = parse_ndjson(&text);
     let (last, pieces) = lines.split_last().unwrap();
-    let thinking: String = pieces
-        .iter()
-        .map(|l| l["message"]["thinking"].as_str().unwrap())
-        .collect();
-    assert_eq!(thinking, "deep thought");
+    assert_eq!(pieces.len(), 1, "{text}");
+    assert_eq!(pieces[0]["message"]["content"], "");
+    assert!(
+        pieces[0]["message"]["thinking"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
     assert_eq!(last["error"], MID_STREAM_MESSAGE);
-    assert!(lines.iter().all(|l| l["done"] != true));
 
-    mock.push_script(Script::fault(Fault::ThinkingThenError));
+    mock.push_script(script);
     let (status, _) = post_json(&mock, "/api/chat", &ollama(false)).await;
     assert_eq!(status, 500);
 }

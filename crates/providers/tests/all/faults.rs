@@ -39,13 +39,9 @@ fn expected(api: ApiKind, fault: Fault, stream: bool) -> Option<FailureKind> {
         Fault::MalformedSse if stream => FailureKind::ServerError,
         Fault::MalformedSse | Fault::TruncatedStream if !stream => FailureKind::Truncated,
         Fault::TruncatedStream => FailureKind::Truncated,
-        Fault::ThinkingThenEmpty => FailureKind::EmptyResponse,
-        Fault::ThinkingThenError | Fault::ToolCallDiffError
-            if stream && api == ApiKind::AnthropicMessages =>
-        {
+        Fault::ToolCallDiffError if stream && api == ApiKind::AnthropicMessages => {
             FailureKind::Overloaded
         }
-        Fault::ThinkingThenError => FailureKind::ServerError,
         // Not streamed, the broken tool call is a whole, good answer.
         Fault::ToolCallDiffError if !stream => return None,
         Fault::ToolCallDiffError => FailureKind::ServerError,
@@ -72,8 +68,6 @@ fn content_before_error(fault: Fault) -> bool {
         Fault::ResetAfterFirstChunk
             | Fault::ErrorInStream
             | Fault::TruncatedStream
-            | Fault::ThinkingThenEmpty
-            | Fault::ThinkingThenError
             | Fault::ToolCallDiffError
     )
 }

@@ -21,7 +21,7 @@ use std::time::Duration;
 use clawgate_providers::{ApiKind, FailureKind, NetworkCause};
 use clawgate_router::{AttemptOutcome, CooldownEntry, Penalty, RouterError, Scope, decide};
 use clawgate_wire::Event;
-use mock_upstream::{Fault, MockConfig, MockServer, OverflowServer, Script};
+use mock_upstream::{Fault, MockConfig, MockServer, OverflowServer, Quirk, Script};
 
 use rig::*;
 
@@ -114,12 +114,6 @@ fn expect(cell: Cell) -> Expect {
         },
         (Fault::TruncatedStream, false) => fallback(FailureKind::Truncated),
         (Fault::ContextOverflow, _) => HandedBack,
-        // Reasoning does not commit: a thinking-only answer fails over whatever its end.
-        (Fault::ThinkingThenEmpty, _) => fallback(FailureKind::EmptyResponse),
-        (Fault::ThinkingThenError, true) if cell.api == ApiKind::AnthropicMessages => {
-            fallback(FailureKind::Overloaded)
-        }
-        (Fault::ThinkingThenError, _) => fallback(FailureKind::ServerError),
         // A tool call does not commit before the finish; a stream broken inside one is asked
         // again, whole.
         (Fault::ToolCallDiffError, true) if cell.api == ApiKind::AnthropicMessages => {
@@ -175,14 +169,33 @@ fn primary_config(cell: Cell) -> MockConfig {
 }
 
 async fn run_cell(cell: Cell) -> Result<(), String> {
-    let primary = MockServer::start(primary_config(cell)).await;
+    run_on(
+        primary_config(cell),
+        cell.api,
+        cell.stream,
+        cell.overflow.is_some(),
+        expect(cell),
+    )
+    .await
+}
+
+/// One call over a primary mock set up with `primary` and a healthy fallback, checked
+/// against `want`.
+async fn run_on(
+    primary: MockConfig,
+    api: ApiKind,
+    stream: bool,
+    big: bool,
+    want: Expect,
+) -> Result<(), String> {
+    let primary = MockServer::start(primary).await;
     let fallback = MockServer::start(fallback_config()).await;
-    let router = router(cell.api, &primary, &fallback);
-    let request = request(cell.stream, cell.overflow.is_some());
+    let router = router(api, &primary, &fallback);
+    let request = request(stream, big);
     let Some(seen) = observe(&router, request, Some(&primary), &fallback).await else {
         return Err(format!("did not finish within {CELL_LIMIT:?} (a hang)"));
     };
-    let outcome = check(expect(cell), &seen);
+    let outcome = check(want, &seen);
     primary.shutdown().await;
     fallback.shutdown().await;
     outcome
@@ -525,6 +538,38 @@ async fn a_refused_port_fails_over_in_every_dialect_without_a_retry() {
             };
             if let Err(why) = outcome {
                 failures.push(format!("[{api} × refused port × stream={stream}]: {why}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Reasoning does not commit a stream: a thinking-only answer (the `thinking_only` quirk:
+/// Ollama streaming `thinking` when it was not told `think`) that ends empty, or fails after
+/// its first reasoning piece, is answered by the fallback in every dialect, streamed and not.
+#[tokio::test]
+async fn thinking_only_answers_fail_over_in_every_dialect() {
+    let mut failures = Vec::new();
+    for api in APIS {
+        for fails in [false, true] {
+            for stream in [true, false] {
+                let script = Script {
+                    fault: fails.then_some(Fault::ErrorInStream),
+                    ..Script::default().with_quirk(Quirk::ThinkingOnly)
+                };
+                let kind = match (fails, stream, api) {
+                    (false, ..) => FailureKind::EmptyResponse,
+                    (true, true, ApiKind::AnthropicMessages) => FailureKind::Overloaded,
+                    (true, ..) => FailureKind::ServerError,
+                };
+                let want = Expect::Fallback { kind, tries: 1 };
+                let primary = MockConfig::default().script(script);
+                if let Err(why) = run_on(primary, api, stream, false, want).await {
+                    failures.push(format!(
+                        "[{api} × thinking_only{} × stream={stream}] {why}",
+                        if fails { " + error_in_stream" } else { "" }
+                    ));
+                }
             }
         }
     }

@@ -28,6 +28,8 @@ mod hardening;
 mod held_answers;
 #[path = "all/limits.rs"]
 mod limits;
+#[path = "all/local_quirks.rs"]
+mod local_quirks;
 #[path = "all/metrics.rs"]
 mod metrics;
 #[path = "all/models.rs"]

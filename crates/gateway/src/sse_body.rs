@@ -92,22 +92,21 @@ fn push_frames(out: &mut String, frames: Vec<Frame>) {
     }
 }
 
-/// The last bytes of a stream that failed (before or after its start).
+/// Writes the last frames of a stream that failed (before or after its commit) into `out`.
 fn failed(
     encoder: &mut dyn StreamEncoder,
     record: &mut RequestRecord,
     failure: &StreamFailure,
     outcome: Outcome,
-) -> Bytes {
+    out: &mut String,
+) {
     tracing::warn!(
         code = failure.code,
         "stream failed after start: {}",
         failure.message
     );
-    let mut out = String::new();
-    push_frames(&mut out, encoder.fail(&failure.message, failure.code));
+    push_frames(out, encoder.fail(&failure.message, failure.code));
     record.set_outcome(outcome);
-    Bytes::from(out)
 }
 
 impl SseState {
@@ -172,9 +171,16 @@ impl SseState {
                 Outcome::UpstreamError,
             ),
         };
-        let bytes = failed(held.encoder.as_mut(), &mut self.record, &failure, result);
+        let mut out = String::new();
+        failed(
+            held.encoder.as_mut(),
+            &mut self.record,
+            &failure,
+            result,
+            &mut out,
+        );
         self.phase = Phase::Done;
-        Some(bytes)
+        Some(Bytes::from(out))
     }
 
     /// While streaming: the frames of the next event(s); `None` at the end.
@@ -187,7 +193,7 @@ impl SseState {
             let waiting = Instant::now();
             let next = events.next().await;
             self.record.add_upstream(waiting.elapsed());
-            match next {
+            let failure = match next {
                 Some(Ok(event)) => {
                     if let Event::Usage { usage } = &event {
                         self.record.set_usage(*usage);
@@ -200,37 +206,26 @@ impl SseState {
                         self.phase = Phase::Done;
                         return Some(Bytes::from(out));
                     }
+                    if !out.is_empty() {
+                        return Some(Bytes::from(out));
+                    }
+                    continue;
                 }
-                Some(Err(failure)) => {
-                    let tail = failed(
-                        encoder.as_mut(),
-                        &mut self.record,
-                        &failure,
-                        Outcome::StreamError,
-                    );
-                    self.phase = Phase::Done;
-                    out.push_str(&String::from_utf8_lossy(&tail));
-                    return Some(Bytes::from(out));
-                }
-                None => {
-                    let failure = StreamFailure {
-                        message: "the stream ended without a finish event".to_string(),
-                        code: "truncated",
-                    };
-                    let tail = failed(
-                        encoder.as_mut(),
-                        &mut self.record,
-                        &failure,
-                        Outcome::StreamError,
-                    );
-                    self.phase = Phase::Done;
-                    out.push_str(&String::from_utf8_lossy(&tail));
-                    return Some(Bytes::from(out));
-                }
-            }
-            if !out.is_empty() {
-                return Some(Bytes::from(out));
-            }
+                Some(Err(failure)) => failure,
+                None => StreamFailure {
+                    message: "the stream ended without a finish event".to_string(),
+                    code: "truncated",
+                },
+            };
+            failed(
+                encoder.as_mut(),
+                &mut self.record,
+                &failure,
+                Outcome::StreamError,
+                &mut out,
+            );
+            self.phase = Phase::Done;
+            return Some(Bytes::from(out));
         }
     }
 }

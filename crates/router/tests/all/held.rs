@@ -36,6 +36,18 @@ fn has_reasoning(items: &[Result<Event, clawgate_providers::ProviderError>]) -> 
         .any(|item| matches!(item, Ok(Event::ReasoningDelta { .. })))
 }
 
+/// The stream of a call over `local/q` then `hosted/s`.
+async fn local_then_hosted(router: &clawgate_router::Router) -> clawgate_router::RoutedStream {
+    router
+        .call(
+            request(),
+            &chain(&["local/q", "hosted/s"]),
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap()
+}
+
 fn thinking_only_then(error_kind: FailureKind) -> Script {
     Script::EventsThenError(
         vec![started("q"), reasoning("let me "), reasoning("think")],
@@ -49,14 +61,7 @@ async fn reasoning_then_an_empty_end_or_an_error_fails_over() {
         let local = FakeProvider::always("local", thinking_only_then(kind));
         let hosted = FakeProvider::always("hosted", Script::Events(answer("rescued")));
         let (router, _) = router_with(&[local, hosted], RouterConfig::default());
-        let stream = router
-            .call(
-                request(),
-                &chain(&["local/q", "hosted/s"]),
-                &CancellationToken::new(),
-            )
-            .await
-            .unwrap();
+        let stream = local_then_hosted(&router).await;
         assert_eq!(stream.answered_by(), &cand("hosted/s"));
         assert_eq!(
             outcome_kinds(stream.attempts()),
@@ -79,14 +84,7 @@ async fn an_end_after_reasoning_without_finish_fails_over() {
     let local = FakeProvider::always("local", Script::Events(vec![reasoning("hmm")]));
     let hosted = FakeProvider::always("hosted", Script::Events(answer("rescued")));
     let (router, _) = router_with(&[local, hosted], RouterConfig::default());
-    let stream = router
-        .call(
-            request(),
-            &chain(&["local/q", "hosted/s"]),
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap();
+    let stream = local_then_hosted(&router).await;
     assert_eq!(
         outcome_kinds(stream.attempts())[0],
         ("local/q".to_string(), Some("truncated"))
@@ -250,14 +248,7 @@ async fn past_the_hold_limit_the_stream_commits_anyway() {
         ..RouterConfig::default()
     };
     let (router, _) = router_with(&[local, hosted.clone()], config);
-    let stream = router
-        .call(
-            request(),
-            &chain(&["local/q", "hosted/s"]),
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap();
+    let stream = local_then_hosted(&router).await;
     assert_eq!(stream.answered_by(), &cand("local/q"));
     let items = drain(stream).await;
     assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 3);
@@ -344,14 +335,7 @@ async fn a_stream_broken_mid_tool_call_is_asked_again_without_streaming() {
     );
     let hosted = FakeProvider::always("hosted", Script::Events(answer("rescued")));
     let (router, _) = router_with(&[local.clone(), hosted.clone()], RouterConfig::default());
-    let stream = router
-        .call(
-            request(),
-            &chain(&["local/q", "hosted/s"]),
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap();
+    let stream = local_then_hosted(&router).await;
     assert_eq!(stream.answered_by(), &cand("local/q"));
     let attempts = stream.attempts().to_vec();
     assert_eq!(attempts.len(), 2);
@@ -393,14 +377,7 @@ async fn when_the_unstreamed_retry_fails_too_the_chain_falls_back() {
     );
     let hosted = FakeProvider::always("hosted", Script::Events(answer("rescued")));
     let (router, _) = router_with(&[local.clone(), hosted], RouterConfig::default());
-    let stream = router
-        .call(
-            request(),
-            &chain(&["local/q", "hosted/s"]),
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap();
+    let stream = local_then_hosted(&router).await;
     assert_eq!(stream.answered_by(), &cand("hosted/s"));
     let flags: Vec<(String, u8, bool)> = stream
         .attempts()
@@ -427,14 +404,7 @@ async fn no_unstreamed_retry_when_retries_are_off_or_nothing_was_streamed() {
         ..RouterConfig::default()
     };
     let (router, _) = router_with(&[local.clone(), hosted.clone()], config);
-    let stream = router
-        .call(
-            request(),
-            &chain(&["local/q", "hosted/s"]),
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap();
+    let stream = local_then_hosted(&router).await;
     assert_eq!(stream.answered_by(), &cand("hosted/s"));
     assert_eq!(local.call_count(), 1);
 

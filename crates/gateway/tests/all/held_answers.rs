@@ -13,7 +13,7 @@ use mock_upstream::{Fault, Quirk, Script};
 use serde_json::{Value, json};
 
 use crate::support::{
-    Harness, INBOUNDS, Inbound, MODEL, Setup, parse_sse, response_text, stream_text,
+    Harness, INBOUNDS, Inbound, MODEL, Setup, answer_text, parse_sse, stream_text,
 };
 use crate::tools::{call_of, streamed_call_of, with_tools};
 
@@ -70,15 +70,6 @@ fn header(r: &reqwest::Response, name: &str) -> Option<String> {
     r.headers()
         .get(name)
         .map(|v| v.to_str().unwrap().to_string())
-}
-
-/// The answer text of a response body (streamed or not).
-fn answer_text(inbound: Inbound, stream: bool, body: &str) -> String {
-    if stream {
-        stream_text(inbound, &parse_sse(body))
-    } else {
-        response_text(inbound, &serde_json::from_str(body).unwrap())
-    }
 }
 
 /// The reasoning of a stream, in each dialect's own shape.

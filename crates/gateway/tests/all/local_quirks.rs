@@ -10,8 +10,8 @@ use mock_upstream::{OverflowServer, Quirk, Script};
 use serde_json::{Value, json};
 
 use crate::support::{
-    Harness, INBOUNDS, Inbound, MODEL, Setup, SseEvent, mock, parse_sse, provider_entry,
-    response_text, stream_text,
+    Harness, INBOUNDS, Inbound, MODEL, Setup, SseEvent, answer_text, mock, parse_sse,
+    provider_entry,
 };
 use crate::tools::{call_of, streamed_call_of, with_tools};
 
@@ -44,14 +44,6 @@ async fn ask(h: &Harness, inbound: Inbound, body: &Value) -> Answered {
     }
 }
 
-fn text_of(inbound: Inbound, stream: bool, body: &str) -> String {
-    if stream {
-        stream_text(inbound, &parse_sse(body))
-    } else {
-        response_text(inbound, &serde_json::from_str(body).unwrap())
-    }
-}
-
 /// Item 1: harmony markup in an answer (LM Studio's Responses `output_text` for gpt-oss).
 #[tokio::test]
 async fn harmony_markup_never_reaches_the_answer_text() {
@@ -71,7 +63,7 @@ async fn harmony_markup_never_reaches_the_answer_text() {
             .await;
             assert_eq!(a.status, 200, "{case}: {}", a.body);
             assert_eq!(a.model.as_deref(), Some("respup/mock-model"), "{case}");
-            assert_eq!(text_of(inbound, stream, &a.body), ANSWER, "{case}");
+            assert_eq!(answer_text(inbound, stream, &a.body), ANSWER, "{case}");
             assert!(
                 !a.body.contains("<|"),
                 "{case}: markup reached the client: {}",
@@ -140,7 +132,7 @@ async fn text_before_an_orphan_think_close_is_not_answer_text() {
             .await;
             assert_eq!(a.status, 200, "{case}: {}", a.body);
             assert_eq!(a.model.as_deref(), Some("thinkup/mock-model"), "{case}");
-            let text = text_of(inbound, stream, &a.body);
+            let text = answer_text(inbound, stream, &a.body);
             assert_eq!(text, ANSWER, "{case}");
             assert!(!text.contains("think"), "{case}");
         }
@@ -272,7 +264,7 @@ async fn a_responses_provider_without_responses_is_answered_through_chat() {
                 Some("respup/mock-model"),
                 "{case}: not a fallback"
             );
-            assert_eq!(text_of(inbound, stream, &a.body), ANSWER, "{case}");
+            assert_eq!(answer_text(inbound, stream, &a.body), ANSWER, "{case}");
             let paths: Vec<String> = h.mock.requests().iter().map(|r| r.path.clone()).collect();
             assert_eq!(paths, ["/v1/responses", "/v1/chat/completions"], "{case}");
             // Remembered: the next call goes to chat directly.
@@ -309,7 +301,7 @@ async fn a_model_without_tools_answers_without_them() {
                 Some("ollup/mock-model"),
                 "{case}: not a fallback"
             );
-            assert_eq!(text_of(inbound, stream, &a.body), ANSWER, "{case}");
+            assert_eq!(answer_text(inbound, stream, &a.body), ANSWER, "{case}");
             let sent = h.mock.requests();
             let offered: Vec<bool> = sent.iter().map(|r| r.body.get("tools").is_some()).collect();
             assert_eq!(offered, [true, false], "{case}: asked again without tools");

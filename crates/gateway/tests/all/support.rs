@@ -470,3 +470,12 @@ pub fn raw_post(path: &str, host: &str, extra: &[(&str, &str)], body: &Value) ->
     bytes.extend_from_slice(body.as_bytes());
     bytes
 }
+
+/// The answer text of a response body in `inbound`'s shape, streamed or not.
+pub fn answer_text(inbound: Inbound, stream: bool, body: &str) -> String {
+    if stream {
+        stream_text(inbound, &parse_sse(body))
+    } else {
+        response_text(inbound, &serde_json::from_str(body).unwrap())
+    }
+}

@@ -31,6 +31,11 @@ pub fn builtin_catalog() -> Result<Vec<(String, ProviderConfig)>, ConfigError> {
     Ok(models.providers)
 }
 
+/// Whether `id` is one of the implicit local providers (discovered by default).
+pub fn is_implicit_provider(id: &str) -> bool {
+    IMPLICIT_PROVIDERS.iter().any(|p| p.id == id)
+}
+
 /// One implicit local provider (no model rows until discovery or config supplies them).
 #[derive(Debug, Clone, Copy)]
 pub struct ImplicitProvider {
@@ -125,6 +130,7 @@ impl ProviderConfig {
             max_tokens: None,
             params: None,
             model_dir: None,
+            discover: None,
             models: None,
             pos: None,
             base_url_given: false,

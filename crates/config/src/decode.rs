@@ -499,7 +499,8 @@ impl<'n> ObjectReader<'n> {
     }
 }
 
-/// Declares a string enum with `Decode`, `Serialize`, `as_str` and the list of its values.
+/// Declares a string enum with `Decode`, `Serialize`, `Deserialize`, `as_str` and the list of
+/// its values.
 macro_rules! string_enum {
     ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -521,6 +522,15 @@ macro_rules! string_enum {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                Self::parse(&text).ok_or_else(|| {
+                    serde::de::Error::unknown_variant(&text, Self::ALL)
+                })
             }
         }
 

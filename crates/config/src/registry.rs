@@ -133,6 +133,8 @@ pub struct ProviderEntry {
     pub inject_num_ctx_for_openai_compat: bool,
     pub params: Option<crate::schema::ModelParams>,
     pub model_dir: Option<PathBuf>,
+    /// Its models are discovered at run time (`discover`; default: the implicit local ids).
+    pub discover: bool,
     /// Loopback or private-network base URL (or in-process).
     pub is_local: bool,
     pub source: RowSource,
@@ -392,6 +394,7 @@ pub(crate) fn overlay_provider(base: &ProviderConfig, top: &ProviderConfig) -> P
             (b, t) => t.clone().or_else(|| b.clone()),
         },
         model_dir: top.model_dir.clone().or_else(|| base.model_dir.clone()),
+        discover: top.discover.or(base.discover),
         models: None,
         pos: top.pos.clone().or_else(|| base.pos.clone()),
         base_url_given: top.base_url_given || base.base_url_given,

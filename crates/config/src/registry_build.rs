@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::catalog::{
     DEMO_MODEL_ID, EMBEDDED_PROVIDER_ID, IMPLICIT_PROVIDERS, builtin_catalog, demo_model_path,
-    embedded_demo_provider,
+    embedded_demo_provider, is_implicit_provider,
 };
 use crate::diagnostic::{Diagnostic, JsonPath, closest, closest_refs};
 use crate::env::EnvVars;
@@ -251,6 +251,9 @@ fn provider_entry(
         inject_num_ctx_for_openai_compat: c.inject_num_ctx_for_openai_compat.unwrap_or(true),
         params: c.params.clone(),
         model_dir: c.model_dir.clone(),
+        discover: c
+            .discover
+            .unwrap_or_else(|| is_implicit_provider(&layer.id)),
         source: layer.source,
         configured: layer.configured,
         row_defaults: RowDefaults {

@@ -80,6 +80,17 @@ impl Dialect {
         }
     }
 
+    /// What keeps a client's connection alive while the router holds a stream back (no
+    /// event of the answer may be sent yet): an SSE comment for the OpenAI dialects (every
+    /// SSE parser skips it), Anthropic's own `ping` event for `/v1/messages` (its SDKs skip
+    /// pings wherever they come, also before `message_start`).
+    pub fn keep_alive(self) -> &'static [u8] {
+        match self {
+            Dialect::OpenAiChat | Dialect::OpenAiResponses => b": keep-alive\n\n",
+            Dialect::Anthropic => b"event: ping\ndata: {\"type\":\"ping\"}\n\n",
+        }
+    }
+
     /// A fresh response id in the dialect's style.
     pub fn new_id(self) -> String {
         let id = uuid::Uuid::new_v4().simple().to_string();

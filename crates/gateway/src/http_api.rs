@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
+use clawgate_config::{ModelEntry, RowSource};
 use serde_json::{Value, json};
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -298,7 +299,7 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
         .into_response()
 }
 
-/// The OpenAI model list: agent targets first, then the configured model rows.
+/// The OpenAI model list: agent targets first, then the configured and discovered model rows.
 pub fn model_list(services: &Services) -> Value {
     let mut data = Vec::new();
     for agent in services.agent_ids() {
@@ -310,7 +311,8 @@ pub fn model_list(services: &Services) -> Value {
         }));
     }
     let registry = services.registry();
-    for row in registry.models().iter().filter(|m| m.configured) {
+    let listed = |m: &&ModelEntry| m.configured || m.source == RowSource::Discovered;
+    for row in registry.models().iter().filter(listed) {
         let mut entry = json!({
             "id": row.reference,
             "object": "model",

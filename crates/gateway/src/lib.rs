@@ -22,6 +22,7 @@ mod control_api;
 mod control_sessions;
 mod control_ui;
 pub mod dialect;
+mod discovered;
 pub mod error;
 pub mod error_response;
 mod http_api;

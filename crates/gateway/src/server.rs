@@ -26,6 +26,7 @@ use crate::accept_log::AcceptErrorLog;
 use crate::auth::{AuthFailures, AuthLimits};
 use crate::body_budget::BodyBudget;
 use crate::browser_guard::normalize_origin;
+use crate::discovered::spawn_discovery;
 use crate::error::GatewayError;
 use crate::http_api::app;
 use crate::metrics::GatewayMetrics;
@@ -49,6 +50,9 @@ pub struct RequestLimits {
     pub header_read_timeout: Duration,
     /// Time until the response starts (a whole non-streamed answer; a stream's commit).
     pub request_timeout: Duration,
+    /// While the router holds a streamed answer back (reasoning, an unfinished tool call):
+    /// after this long the response starts with keep-alives, one per interval, until it commits.
+    pub keep_alive_interval: Duration,
     /// On shutdown, how long in-flight responses may take before their streams are cancelled.
     pub shutdown_grace: Duration,
 }
@@ -63,6 +67,7 @@ impl Default for RequestLimits {
             max_headers: 100,
             header_read_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(600),
+            keep_alive_interval: Duration::from_secs(15),
             shutdown_grace: Duration::from_secs(30),
         }
     }
@@ -148,6 +153,8 @@ pub(crate) struct AppState {
     /// The address listened on (a loopback one makes the Control UI check `Host`).
     pub addr: SocketAddr,
     pub config_options: Option<LoadOptions>,
+    /// Rounds of background discovery finished (start, then one per reload).
+    pub discovery_rounds: tokio::sync::watch::Sender<u64>,
 }
 
 /// A running gateway.
@@ -222,7 +229,9 @@ impl Gateway {
             requests: Arc::new(RequestLog::new(options.request_log_capacity)),
             addr,
             config_options: options.config_options.clone(),
+            discovery_rounds: tokio::sync::watch::Sender::new(0),
         });
+        spawn_discovery(&state);
         let shutdown = CancellationToken::new();
         let connections = TaskTracker::new();
         let router = app(state.clone());
@@ -262,6 +271,12 @@ impl Gateway {
         &self.state.requests
     }
 
+    /// The number of finished background discovery rounds (one after start, one per reload);
+    /// `wait_for` on it waits for discovered models to be merged in.
+    pub fn discovery_rounds(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.state.discovery_rounds.subscribe()
+    }
+
     /// Swaps in services built by the loader. On any error (bad config, a config that would
     /// leave a non-loopback listener without a token, or one that drops the gateway's auth or
     /// every provider without saying so; see `reload_guard`) the old services stay in effect
@@ -281,6 +296,7 @@ impl Gateway {
                 self.state.services.store(Arc::new(services));
                 self.state.metrics.reload(true);
                 tracing::info!("config reloaded");
+                spawn_discovery(&self.state);
                 Ok(())
             }
             Err(error) => {

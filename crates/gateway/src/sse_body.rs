@@ -5,13 +5,19 @@
 //! Dropping the body (the client went away) drops the `DropGuard`, which cancels the routed
 //! call so the upstream request is aborted too.
 //!
+//! A body may also start before the routed call committed ([`Held`]): while the router holds
+//! a candidate's reasoning or unfinished tool call back, the only bytes sent are the dialect's
+//! keep-alive, one at once and one per interval; then the committed events, or the dialect's
+//! error event when no candidate answered (or the gateway's request timeout ran out first).
+//! This is the one place keep-alives are written.
+//!
 //! With the `x-clawgate-events: on` request header, the stream also carries clawgate's own
 //! frames, `event: clawgate` with a JSON object whose `type` says what it is (`route`,
 //! `tool_call`, `tool_result`, `notice`, `compacted`, and `done` right before the dialect's
 //! end frames, with the request id and usage). Without it they are never produced.
 
 use std::convert::Infallible;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{HeaderValue, header};
@@ -20,6 +26,7 @@ use bytes::Bytes;
 use clawgate_wire::sse::write_frame;
 use clawgate_wire::{Event, Frame, StreamEncoder, Usage};
 use futures::StreamExt;
+use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use serde_json::{Value, json};
 use tokio_util::sync::DropGuard;
@@ -58,11 +65,49 @@ pub enum StreamItem {
 
 pub type EventStream = BoxStream<'static, Result<StreamItem, StreamFailure>>;
 
+/// How a held call ended.
+pub enum HeldOutcome {
+    /// A candidate committed: its events, encoded for the model that answered.
+    Committed {
+        events: EventStream,
+        encoder: Box<dyn StreamEncoder>,
+        /// Books who answered (model, cost, fallback, attempts) in the request's record.
+        book: Box<dyn FnOnce(&mut RequestRecord) + Send>,
+    },
+    /// No candidate answered.
+    Failed {
+        failure: StreamFailure,
+        outcome: Outcome,
+    },
+}
+
+/// A routed call that has not committed yet, and how to keep the client waiting for it.
+pub struct Held {
+    pub call: BoxFuture<'static, HeldOutcome>,
+    /// The dialect's keep-alive bytes.
+    pub keep_alive: &'static [u8],
+    pub interval: Duration,
+    /// The gateway's request timeout: the call must commit before it.
+    pub deadline: tokio::time::Instant,
+    /// Encodes a failure before the commit (for the requested model).
+    pub encoder: Box<dyn StreamEncoder>,
+}
+
+enum Phase {
+    Held {
+        held: Held,
+        next_keep_alive: tokio::time::Instant,
+    },
+    Streaming {
+        events: EventStream,
+        encoder: Box<dyn StreamEncoder>,
+    },
+    Done,
+}
+
 struct SseState {
-    events: EventStream,
-    encoder: Box<dyn StreamEncoder>,
+    phase: Phase,
     record: RequestRecord,
-    done: bool,
     /// Send `Extension` items and the `done` frame (the client asked for them).
     extensions: bool,
     usage: Option<Usage>,
@@ -75,19 +120,113 @@ fn push_frames(out: &mut String, frames: Vec<Frame>) {
     }
 }
 
+/// Writes the last frames of a stream that failed (before or after its commit) into `out`.
+fn failed(
+    encoder: &mut dyn StreamEncoder,
+    record: &mut RequestRecord,
+    failure: &StreamFailure,
+    outcome: Outcome,
+    out: &mut String,
+) {
+    tracing::warn!(
+        code = failure.code,
+        "stream failed after start: {}",
+        failure.message
+    );
+    push_frames(out, encoder.fail(&failure.message, failure.code));
+    record.set_outcome(outcome);
+}
+
 impl SseState {
-    /// The bytes for the next event, or `None` at the end.
+    /// The bytes for the next chunk, or `None` at the end.
     async fn next_chunk(&mut self) -> Option<Bytes> {
+        loop {
+            match self.phase {
+                Phase::Done => return None,
+                Phase::Held { .. } => {
+                    if let Some(bytes) = self.next_held().await {
+                        return Some(bytes);
+                    }
+                }
+                Phase::Streaming { .. } => {
+                    if let Some(bytes) = self.next_streamed().await {
+                        return Some(bytes);
+                    }
+                }
+            }
+        }
+    }
+
+    /// While held: a keep-alive, or the failure; `None` when the call committed (the phase
+    /// is then `Streaming`).
+    async fn next_held(&mut self) -> Option<Bytes> {
+        let Phase::Held {
+            held,
+            next_keep_alive,
+        } = &mut self.phase
+        else {
+            return None;
+        };
+        let waiting = Instant::now();
+        let outcome = tokio::select! {
+            biased;
+            outcome = &mut held.call => Some(outcome),
+            () = tokio::time::sleep_until(held.deadline) => None,
+            () = tokio::time::sleep_until(*next_keep_alive) => {
+                *next_keep_alive += held.interval;
+                self.record.add_upstream(waiting.elapsed());
+                return Some(Bytes::from_static(held.keep_alive));
+            }
+        };
+        self.record.add_upstream(waiting.elapsed());
+        let (failure, result) = match outcome {
+            Some(HeldOutcome::Committed {
+                events,
+                encoder,
+                book,
+            }) => {
+                book(&mut self.record);
+                self.phase = Phase::Streaming { events, encoder };
+                return None;
+            }
+            Some(HeldOutcome::Failed { failure, outcome }) => (failure, outcome),
+            None => (
+                StreamFailure {
+                    message: "no answer within the gateway's request timeout".to_string(),
+                    code: "timeout",
+                },
+                Outcome::UpstreamError,
+            ),
+        };
         let mut out = String::new();
-        while !self.done {
+        failed(
+            held.encoder.as_mut(),
+            &mut self.record,
+            &failure,
+            result,
+            &mut out,
+        );
+        self.phase = Phase::Done;
+        Some(Bytes::from(out))
+    }
+
+    /// While streaming: the frames of the next event(s); `None` at the end.
+    async fn next_streamed(&mut self) -> Option<Bytes> {
+        let Phase::Streaming { events, encoder } = &mut self.phase else {
+            return None;
+        };
+        let mut out = String::new();
+        loop {
             let waiting = Instant::now();
-            let next = self.events.next().await;
+            let next = events.next().await;
             self.record.add_upstream(waiting.elapsed());
-            match next {
+            let failure = match next {
                 Some(Ok(StreamItem::Extension(value))) => {
                     if self.extensions {
                         push_frames(&mut out, vec![extension_frame(&value)]);
+                        return Some(Bytes::from(out));
                     }
+                    continue;
                 }
                 Some(Ok(StreamItem::Event(event))) => {
                     if let Event::Usage { usage } = &event {
@@ -103,38 +242,34 @@ impl SseState {
                         });
                         push_frames(&mut out, vec![extension_frame(&done)]);
                     }
-                    push_frames(&mut out, self.encoder.encode(&event));
+                    push_frames(&mut out, encoder.encode(&event));
                     if finished {
-                        push_frames(&mut out, self.encoder.finish());
-                        self.done = true;
+                        push_frames(&mut out, encoder.finish());
                         self.record.set_outcome(Outcome::Ok);
+                        self.phase = Phase::Done;
+                        return Some(Bytes::from(out));
                     }
+                    if !out.is_empty() {
+                        return Some(Bytes::from(out));
+                    }
+                    continue;
                 }
-                Some(Err(failure)) => {
-                    tracing::warn!(
-                        code = failure.code,
-                        "stream failed after start: {}",
-                        failure.message
-                    );
-                    push_frames(&mut out, self.encoder.fail(&failure.message, failure.code));
-                    self.done = true;
-                    self.record.set_outcome(Outcome::StreamError);
-                }
-                None => {
-                    push_frames(
-                        &mut out,
-                        self.encoder
-                            .fail("the stream ended without a finish event", "truncated"),
-                    );
-                    self.done = true;
-                    self.record.set_outcome(Outcome::StreamError);
-                }
-            }
-            if !out.is_empty() {
-                return Some(Bytes::from(out));
-            }
+                Some(Err(failure)) => failure,
+                None => StreamFailure {
+                    message: "the stream ended without a finish event".to_string(),
+                    code: "truncated",
+                },
+            };
+            failed(
+                encoder.as_mut(),
+                &mut self.record,
+                &failure,
+                Outcome::StreamError,
+                &mut out,
+            );
+            self.phase = Phase::Done;
+            return Some(Bytes::from(out));
         }
-        None
     }
 }
 
@@ -146,24 +281,7 @@ fn extension_frame(value: &Value) -> Frame {
     }
 }
 
-/// An SSE response streaming `events` through `encoder`. `record` is completed (metrics) when
-/// the stream ends or the body is dropped. `extensions`: send clawgate's own frames.
-pub fn sse_response(
-    events: EventStream,
-    encoder: Box<dyn StreamEncoder>,
-    record: RequestRecord,
-    cancel_on_drop: Option<DropGuard>,
-    extensions: bool,
-) -> Response {
-    let state = SseState {
-        events,
-        encoder,
-        record,
-        done: false,
-        extensions,
-        usage: None,
-        _cancel_on_drop: cancel_on_drop,
-    };
+fn response(state: SseState) -> Response {
     let body = futures::stream::unfold(state, |mut state| async move {
         let chunk = state.next_chunk().await?;
         Some((Ok::<_, Infallible>(chunk), state))
@@ -177,4 +295,43 @@ pub fn sse_response(
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     response
+}
+
+/// An SSE response streaming `events` through `encoder`. `record` is completed (metrics) when
+/// the stream ends or the body is dropped. `extensions`: send clawgate's own frames.
+pub fn sse_response(
+    events: EventStream,
+    encoder: Box<dyn StreamEncoder>,
+    record: RequestRecord,
+    cancel_on_drop: Option<DropGuard>,
+    extensions: bool,
+) -> Response {
+    response(SseState {
+        phase: Phase::Streaming { events, encoder },
+        record,
+        extensions,
+        usage: None,
+        _cancel_on_drop: cancel_on_drop,
+    })
+}
+
+/// An SSE response that starts before its routed call committed: keep-alives at once and then
+/// every `held.interval` until it does, then its events.
+pub fn held_sse_response(
+    held: Held,
+    record: RequestRecord,
+    cancel_on_drop: Option<DropGuard>,
+    extensions: bool,
+) -> Response {
+    let next_keep_alive = tokio::time::Instant::now();
+    response(SseState {
+        phase: Phase::Held {
+            held,
+            next_keep_alive,
+        },
+        record,
+        extensions,
+        usage: None,
+        _cancel_on_drop: cancel_on_drop,
+    })
 }

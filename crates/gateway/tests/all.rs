@@ -20,14 +20,20 @@ mod control_page;
 mod cooldown_config;
 #[path = "all/dialects.rs"]
 mod dialects;
+#[path = "all/discovery.rs"]
+mod discovery;
 #[path = "all/errors.rs"]
 mod errors;
 #[path = "all/fallback.rs"]
 mod fallback;
 #[path = "all/hardening.rs"]
 mod hardening;
+#[path = "all/held_answers.rs"]
+mod held_answers;
 #[path = "all/limits.rs"]
 mod limits;
+#[path = "all/local_quirks.rs"]
+mod local_quirks;
 #[path = "all/metrics.rs"]
 mod metrics;
 #[path = "all/models.rs"]

@@ -20,6 +20,7 @@ use crate::errors::{
     CONTEXT_SIZE_EXCEEDED, bad_request, default_overflow_server, overflow, quirk_refusal,
     status_fault,
 };
+use crate::held_faults;
 use crate::inbound::InboundRequest;
 use crate::paced::{StreamCounters, StreamEnd, paced_body};
 use crate::script::{Fault, OverflowServer, Plan};
@@ -62,6 +63,7 @@ pub(crate) async fn generate(
     if plan.fault.is_none() && shared.config.strict_models && listed.is_none() {
         plan.fault = Some(Fault::ModelNotFound);
     }
+    held_faults::prepare(&mut plan);
     let answer = Answer::build(&plan, &request, shared.next_seq(), unix_now());
     let stream = request.stream;
     let include_usage = request.include_usage;
@@ -184,9 +186,9 @@ fn streamed(
     conn: ConnectionHandle,
     counters: Arc<StreamCounters>,
 ) -> Response {
-    let t = dialect::stream(d, answer, plan, include_usage);
+    let mut t = dialect::stream(d, answer, plan, include_usage);
     let mut ticks = Vec::with_capacity(2 + t.body.len() + t.tail.len());
-    ticks.extend(t.head);
+    ticks.extend(t.head.take());
     let end = match plan.fault {
         Some(Fault::TruncatedStream) => {
             ticks.extend(t.body);
@@ -204,6 +206,7 @@ fn streamed(
             ticks.extend(t.tail);
             StreamEnd::Close
         }
+        Some(Fault::ToolCallDiffError) => held_faults::cut(d, answer, plan, t, &mut ticks),
         _ => {
             ticks.extend(t.body);
             ticks.extend(t.tail);

@@ -1,6 +1,7 @@
 //! Model listing and discovery routes, in each server's shape: OpenAI/vLLM `GET /v1/models`
 //! (Anthropic's shape when the request carries `anthropic-version`), Ollama `/api/tags`,
-//! `/api/show` (`model_info["<arch>.context_length"]`, `capabilities`), `/api/ps`,
+//! `/api/show` (`model_info["<arch>.context_length"]`, `num_ctx` in `parameters` when the
+//! model runs with less than its trained length, `capabilities`), `/api/ps`,
 //! `/api/version`, and LM Studio's native `/api/v0/models` (`state`, `max_context_length`,
 //! `loaded_context_length`) and `/api/v1/models` (`loaded_instances[].config.context_length`).
 //! Listings take queued scripts only when the script names their path (`when_path`).
@@ -165,8 +166,17 @@ pub(crate) async fn ollama_show(
         format!("{}.context_length", m.arch),
         Value::from(m.trained_context()),
     );
+    // A model run with less than its trained length has `num_ctx` in its model file.
+    let parameters = if m.context_length == m.trained_context() {
+        String::new()
+    } else {
+        format!(
+            "stop                           \"<|im_end|>\"\nnum_ctx                        {}",
+            m.context_length
+        )
+    };
     let body = json!({
-        "license": "", "modelfile": "", "parameters": "", "template": "{{ .Prompt }}",
+        "license": "", "modelfile": "", "parameters": parameters, "template": "{{ .Prompt }}",
         "details": ollama_details(m), "model_info": info, "capabilities": m.capabilities,
         "modified_at": "2025-01-01T00:00:00Z",
     });

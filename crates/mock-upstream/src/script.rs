@@ -102,11 +102,16 @@ pub enum Fault {
     TruncatedStream,
     /// Context-window overflow in `overflow_server`'s wording (and its stream behaviour).
     ContextOverflow,
+    /// Streamed: a tool call and the first half of its argument pieces, then llama.cpp's
+    /// `Invalid diff: now finding less tool calls!` error (chat; the dialect's own error event
+    /// elsewhere). Not streamed: the whole answer. Answers with a tool call even when the
+    /// script names none.
+    ToolCallDiffError,
 }
 
 impl Fault {
     /// Every fault, for `--help` and for tests that walk them all.
-    pub const ALL: [Fault; 16] = [
+    pub const ALL: [Fault; 17] = [
         Fault::Reset,
         Fault::Close,
         Fault::HangBeforeHeaders,
@@ -123,6 +128,7 @@ impl Fault {
         Fault::MalformedSse,
         Fault::TruncatedStream,
         Fault::ContextOverflow,
+        Fault::ToolCallDiffError,
     ];
 }
 

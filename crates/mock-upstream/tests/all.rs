@@ -16,6 +16,8 @@ mod chat;
 mod control;
 #[path = "all/faults.rs"]
 mod faults;
+#[path = "all/held_faults.rs"]
+mod held_faults;
 #[path = "all/listings.rs"]
 mod listings;
 #[path = "all/local_quirks.rs"]

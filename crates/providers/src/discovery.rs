@@ -1,9 +1,12 @@
 //! Parsing model lists into [`DiscoveredModel`]s: OpenAI-compatible `GET /models` (with the
-//! context fields vLLM, SGLang, OpenRouter add), LM Studio's native `GET /api/v0/models`
+//! context fields vLLM, SGLang, OpenRouter add), LM Studio's native `GET /api/v1/models`
+//! (`loaded_instances[].config.context_length`: the window a loaded model runs with,
+//! `max_context_length`, `capabilities.trained_for_tool_use`) and its older `GET /api/v0/models`
 //! (`state`, `max_context_length`, `loaded_context_length`, `capabilities: ["tool_use"]`),
-//! Ollama's `GET /api/tags` + `POST /api/show` (`model_info["<arch>.context_length"]`,
-//! `capabilities: ["tools","thinking"]`), Anthropic's `GET /v1/models`. Pure functions over
-//! JSON, so the adapters only do the I/O.
+//! Ollama's `GET /api/tags` + `POST /api/show` (`num_ctx` from `parameters` when the model
+//! file sets one, else `model_info["<arch>.context_length"]`; `capabilities:
+//! ["tools","thinking"]`), Anthropic's `GET /v1/models`. Pure functions over JSON, so the
+//! adapters only do the I/O.
 
 use serde_json::Value;
 
@@ -91,6 +94,39 @@ pub fn parse_lmstudio_models(json: &Value) -> Option<Vec<DiscoveredModel>> {
     )
 }
 
+/// LM Studio's v1 native list (`{"models":[{"key":…,"loaded_instances":[…]}]}`). `None` when
+/// the document is not that shape, so the caller can try the v0 list. A loaded model's window
+/// is its (first) instance's `context_length`, the one it runs with; otherwise the model's
+/// `max_context_length`. Embedding models are left out.
+pub fn parse_lmstudio_v1_models(json: &Value) -> Option<Vec<DiscoveredModel>> {
+    let rows = json.get("models")?.as_array()?;
+    if rows.iter().any(|r| r.get("key").is_none()) {
+        return None;
+    }
+    Some(
+        rows.iter()
+            .filter(|row| row.get("type").and_then(Value::as_str) != Some("embedding"))
+            .filter_map(|row| {
+                let mut m = model(row.get("key")?.as_str()?);
+                let instances = row.get("loaded_instances").and_then(Value::as_array);
+                let running = instances
+                    .and_then(|list| list.first())
+                    .and_then(|instance| instance.pointer("/config/context_length"))
+                    .and_then(Value::as_u64);
+                m.loaded = instances.map(|list| !list.is_empty());
+                m.context_window =
+                    running.or_else(|| row.get("max_context_length").and_then(Value::as_u64));
+                let capabilities = row.get("capabilities");
+                m.supports_tools = capabilities
+                    .and_then(|c| c.get("trained_for_tool_use"))
+                    .and_then(Value::as_bool);
+                m.reasoning = capabilities.map(|c| c.get("reasoning").is_some());
+                Some(m)
+            })
+            .collect(),
+    )
+}
+
 /// Model names from Ollama's `GET /api/tags` (`{"models":[{"name":…,"model":…}]}`).
 pub fn parse_ollama_tags(json: &Value) -> Vec<String> {
     json.get("models")
@@ -106,10 +142,21 @@ pub fn parse_ollama_tags(json: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Ollama's `POST /api/show` answer applied to a model: context length from
-/// `model_info["<arch>.context_length"]`, tools/thinking from `capabilities`.
+/// `num_ctx` from Ollama's `parameters` text (`"num_ctx 8192\nstop …"`, one per line).
+fn ollama_num_ctx(show: &Value) -> Option<u64> {
+    show.get("parameters")?.as_str()?.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        (words.next() == Some("num_ctx")).then(|| words.next()?.parse().ok())?
+    })
+}
+
+/// Ollama's `POST /api/show` answer applied to a model: the context the model file runs it
+/// with (`num_ctx` in `parameters`), else its trained length from
+/// `model_info["<arch>.context_length"]`; tools/thinking from `capabilities`.
 pub fn apply_ollama_show(model: &mut DiscoveredModel, show: &Value) {
-    if let Some(info) = show.get("model_info").and_then(Value::as_object) {
+    if let Some(num_ctx) = ollama_num_ctx(show) {
+        model.context_window = Some(num_ctx);
+    } else if let Some(info) = show.get("model_info").and_then(Value::as_object) {
         let arch = info.get("general.architecture").and_then(Value::as_str);
         let by_arch = arch.and_then(|a| info.get(&format!("{a}.context_length")));
         model.context_window = by_arch
@@ -189,6 +236,49 @@ mod tests {
         assert_eq!(m.context_window, Some(40960));
         assert_eq!(m.supports_tools, Some(true));
         assert_eq!(m.reasoning, Some(true));
+    }
+
+    #[test]
+    fn lmstudio_v1_list_takes_the_loaded_instance_window() {
+        let json = json!({"models":[
+            {"type":"llm","key":"qwen/qwen3-8b","loaded_instances":[
+                {"id":"qwen/qwen3-8b","config":{"context_length":4096}}],
+             "max_context_length":40960,
+             "capabilities":{"vision":false,"trained_for_tool_use":true,
+                             "reasoning":{"allowed_options":["on"],"default":"on"}}},
+            {"type":"llm","key":"gemma","loaded_instances":[],"max_context_length":32768,
+             "capabilities":{"vision":true,"trained_for_tool_use":false}},
+            {"type":"embedding","key":"nomic","loaded_instances":[],"max_context_length":2048}]});
+        let models = parse_lmstudio_v1_models(&json).unwrap_or_default();
+        assert_eq!(models.len(), 2);
+        assert_eq!(
+            (
+                models[0].id.as_str(),
+                models[0].context_window,
+                models[0].loaded
+            ),
+            ("qwen/qwen3-8b", Some(4096), Some(true))
+        );
+        assert_eq!(models[0].supports_tools, Some(true));
+        assert_eq!(models[0].reasoning, Some(true));
+        assert_eq!(
+            (
+                models[1].context_window,
+                models[1].loaded,
+                models[1].reasoning
+            ),
+            (Some(32768), Some(false), Some(false))
+        );
+        assert!(parse_lmstudio_v1_models(&json!({"data":[{"id":"x"}]})).is_none());
+    }
+
+    #[test]
+    fn ollama_num_ctx_wins_over_the_trained_length() {
+        let show = json!({"parameters":"stop \"<|im_end|>\"\nnum_ctx                        8192",
+                          "model_info":{"general.architecture":"qwen3","qwen3.context_length":40960}});
+        let mut m = ollama_model("qwen3:8b");
+        apply_ollama_show(&mut m, &show);
+        assert_eq!(m.context_window, Some(8192));
     }
 
     #[test]

@@ -55,6 +55,7 @@ fn every_key() -> ModelParams {
         options: object(json!({"num_batch": 16})),
         keep_alive: Some(json!("10m")),
         num_ctx: Some(2048),
+        reasoning_stream: Some(clawgate_config::schema::ReasoningStreamMode::Immediate),
     }
 }
 
@@ -62,6 +63,10 @@ fn every_key() -> ModelParams {
 fn chat_body_carries_every_chat_param() {
     let b = body_of(&spec(ApiKind::OpenAiCompletions, every_key()), request());
     assert_eq!(b["temperature"], json!(0.25));
+    assert!(
+        b.get("reasoningStream").is_none(),
+        "clawgate's own key stays home"
+    );
     assert_eq!(b["top_p"], json!(0.5));
     assert_eq!(b["top_k"], json!(7));
     assert_eq!(b["max_tokens"], json!(99));

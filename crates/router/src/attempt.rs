@@ -56,6 +56,9 @@ pub struct AttemptRecord {
     pub last_resort: bool,
     /// Same-candidate retry number (0 for the first try).
     pub retry: u8,
+    /// Asked without streaming: the retry after a stream failed in the middle of a tool call.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub without_stream: bool,
 }
 
 impl AttemptRecord {

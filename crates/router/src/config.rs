@@ -1,7 +1,9 @@
 //! Router settings: per-provider timeouts (with different defaults for local and hosted
-//! providers), the primary-probe policy and the retry cap. Plain data with defaults; the
-//! config crate fills it from `clawgate.json`.
+//! providers), the primary-probe policy, the retry cap, and how much of an uncommitted
+//! stream (reasoning, unfinished tool calls) is held back and for which models reasoning is
+//! forwarded at once. Plain data with defaults; the runtime fills it from `clawgate.json`.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -65,6 +67,49 @@ impl Default for ProbePolicy {
     }
 }
 
+/// How a candidate's reasoning travels before its answer starts (`docs/failover.md`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasoningStream {
+    /// Held back like the rest of the uncommitted stream, so a candidate that only reasons and
+    /// then fails or ends empty can still fail over.
+    #[default]
+    Hold,
+    /// Forwarded at once: the first reasoning commits the stream (no failover after it).
+    Immediate,
+}
+
+impl ReasoningStream {
+    /// `hold` / `immediate`, as in the config and the request header.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasoningStream::Hold => "hold",
+            ReasoningStream::Immediate => "immediate",
+        }
+    }
+}
+
+/// The most an attempt may hold back before its stream commits anyway: content that does not
+/// commit (reasoning, tool calls before the finish, whitespace-only text) beyond either
+/// limit is forwarded, and the router gives up the right to fail over. Bounds the memory one
+/// held stream can take; keeps a very long reasoning from waiting for ever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldLimits {
+    /// Bytes of held text (reasoning, tool-call names and arguments, whitespace text).
+    pub max_bytes: usize,
+    /// Held events of any kind.
+    pub max_events: usize,
+}
+
+impl Default for HoldLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 256 * 1024,
+            max_events: 16 * 1024,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RouterConfig {
     /// Timeouts for providers marked local, unless the provider sets its own.
@@ -74,6 +119,11 @@ pub struct RouterConfig {
     pub probe: ProbePolicy,
     /// Upper bound on same-candidate retries, whatever the decision table says (0 disables them).
     pub max_same_candidate_retries: u8,
+    /// How much uncommitted content one attempt may hold back.
+    pub hold: HoldLimits,
+    /// Candidates (`provider/model`) whose reasoning is forwarded at once
+    /// ([`ReasoningStream::Immediate`]); a call's own choice overrides this.
+    pub immediate_reasoning: BTreeSet<String>,
 }
 
 impl Default for RouterConfig {
@@ -83,6 +133,8 @@ impl Default for RouterConfig {
             hosted_timeouts: Timeouts::hosted(),
             probe: ProbePolicy::default(),
             max_same_candidate_retries: 1,
+            hold: HoldLimits::default(),
+            immediate_reasoning: BTreeSet::new(),
         }
     }
 }

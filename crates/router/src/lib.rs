@@ -1,5 +1,6 @@
 //! clawgate-router: one logical model call across the candidate chain: attempts, timeouts,
-//! first-event commit, the cooldown store, probes and fallback notices.
+//! the commit rule (reasoning and unfinished tool calls are held back until the answer
+//! starts), the cooldown store, probes and fallback notices.
 //!
 //! Must not know about: sessions, tools, config files (it takes resolved candidate refs and
 //! provider objects), HTTP (it only sees the `Provider` trait).
@@ -11,6 +12,7 @@
 pub mod attempt;
 pub mod chain;
 pub mod clock;
+pub mod commit;
 pub mod config;
 pub mod cooldown;
 mod cooldown_file;
@@ -24,7 +26,8 @@ pub mod targets;
 pub use attempt::{AttemptOutcome, AttemptRecord, RouteInfo, RouterError};
 pub use chain::{CandidateChain, CandidateRef};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{ProbePolicy, RouterConfig, Timeouts};
+pub use commit::HoldSignal;
+pub use config::{HoldLimits, ProbePolicy, ReasoningStream, RouterConfig, Timeouts};
 pub use cooldown::{
     Availability, Blocked, CooldownEntry, CooldownKey, CooldownSchedule, CooldownStore,
     cooldown_file_path,
@@ -36,6 +39,6 @@ pub use probe::{
     provider_status,
 };
 pub use routed_stream::RoutedStream;
-pub use router::Router;
+pub use router::{CallOptions, Router};
 pub use targets::{ProviderSet, ProviderTarget};
 pub use tokio_util::sync::CancellationToken;

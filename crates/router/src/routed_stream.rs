@@ -1,11 +1,15 @@
-//! The streaming commit rule. An attempt is opened and read until its first content event
-//! (`Event::is_content()`, or `Finished` for an answer with no content); `Started`/`Usage`
-//! before it are buffered. Until then every failure, including a hang, is the router's to
-//! handle by failing over, invisible to the caller. From the commit on the caller owns the
-//! stream: a failure (upstream error, idle gap, total time, cancellation, or an end without
-//! `Finished`) becomes the stream's last item, an `Err`, which the gateway or agent turns
-//! into its dialect's error event. Never a silent truncation, never a second model's text
-//! glued onto the first's.
+//! Opening an attempt up to its commit point, and the committed stream after it. An attempt
+//! is read until the [`CommitRule`] says it commits (first answer text, or `Finished`);
+//! everything before it (`Started`, `Usage`, reasoning, unfinished tool calls) is buffered.
+//! Until then every failure, including a hang, is the router's to handle by failing over,
+//! invisible to the caller. From the commit on the caller owns the stream: a failure
+//! (upstream error, idle gap, total time, cancellation, or an end without `Finished`) becomes
+//! the stream's last item, an `Err`, which the gateway or agent turns into its dialect's error
+//! event. Never a silent truncation, never a second model's text glued onto the first's.
+//!
+//! Clocks: the first-event limit runs until the first content event (text, reasoning or a
+//! tool call, held or not); from then on, held or committed, each event must follow the last
+//! within the idle limit, and the whole attempt stays within the total limit.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -21,34 +25,67 @@ use tokio_util::sync::CancellationToken;
 use crate::attempt::{AttemptRecord, RouteInfo};
 use crate::chain::CandidateRef;
 use crate::clock::human_duration;
+use crate::commit::{CommitRule, HoldSignal};
 use crate::config::Timeouts;
 use crate::penalty::FailureRecorder;
 
-/// An attempt that reached its first content event.
+/// An attempt that reached its commit point.
 pub(crate) struct Committed {
     pub stream: EventStream,
     pub buffered: Vec<Event>,
     pub started: Instant,
 }
 
-/// Opens one attempt and reads it up to the commit point, within the first-event and total
-/// timeouts, giving up at once when `cancel` fires.
+/// An attempt that failed before its commit point.
+#[derive(Debug)]
+pub(crate) struct Uncommitted {
+    pub error: ProviderError,
+    /// It failed after a tool call began (the answer had not finished).
+    pub partial_tool_call: bool,
+}
+
+/// Opens one attempt and reads it up to the commit point within the attempt's clocks, giving
+/// up at once when `cancel` fires. `hold` is raised when content starts being held.
 pub(crate) async fn open_until_commit(
     provider: &dyn Provider,
     request: Request,
     ctx: CallContext,
     timeouts: Timeouts,
+    mut rule: CommitRule,
+    hold: Option<&HoldSignal>,
     cancel: &CancellationToken,
-) -> Result<Committed, ProviderError> {
+) -> Result<Committed, Uncommitted> {
     let started = Instant::now();
-    let deadline = started + timeouts.first_event.min(timeouts.total);
+    let total_deadline = started + timeouts.total;
+    let first_deadline = (started + timeouts.first_event).min(total_deadline);
+    let rule = &mut rule;
     let opening = async {
-        let mut stream = provider.stream(request, ctx).await?;
+        let Ok(opened) =
+            tokio::time::timeout_at(first_deadline, provider.stream(request, ctx)).await
+        else {
+            return Err(no_content_within(timeouts));
+        };
+        let mut stream = opened?;
         let mut buffered = Vec::new();
         loop {
-            match stream.next().await {
+            let holding = rule.content_started();
+            let deadline = if holding {
+                (Instant::now() + timeouts.idle).min(total_deadline)
+            } else {
+                first_deadline
+            };
+            let Ok(next) = tokio::time::timeout_at(deadline, stream.next()).await else {
+                return Err(if !holding {
+                    no_content_within(timeouts)
+                } else if deadline == total_deadline {
+                    total_exceeded(timeouts.total)
+                } else {
+                    idle_exceeded(timeouts.idle)
+                });
+            };
+            match next {
                 Some(Ok(event)) => {
-                    let commit = event.is_content() || matches!(event, Event::Finished { .. });
+                    let commit = rule.commits(&event);
                     buffered.push(event);
                     if commit {
                         return Ok(Committed {
@@ -57,8 +94,20 @@ pub(crate) async fn open_until_commit(
                             started,
                         });
                     }
+                    if !holding
+                        && rule.content_started()
+                        && let Some(hold) = hold
+                    {
+                        hold.raise();
+                    }
                 }
                 Some(Err(error)) => return Err(error),
+                None if rule.content_started() => {
+                    return Err(ProviderError::new(
+                        FailureKind::Truncated,
+                        "stream ended before its answer (no text and no finish)",
+                    ));
+                }
                 None => {
                     return Err(ProviderError::new(
                         FailureKind::EmptyResponse,
@@ -68,17 +117,42 @@ pub(crate) async fn open_until_commit(
             }
         }
     };
-    tokio::select! {
+    let result = tokio::select! {
         biased;
         _ = cancel.cancelled() => Err(aborted()),
-        result = tokio::time::timeout_at(deadline, opening) => match result {
-            Ok(outcome) => outcome,
-            Err(_) => Err(ProviderError::new(
-                FailureKind::Timeout,
-                format!("no content within {}", human_duration(timeouts.first_event.min(timeouts.total))),
-            )),
-        },
-    }
+        result = opening => result,
+    };
+    result.map_err(|error| Uncommitted {
+        error,
+        partial_tool_call: rule.partial_tool_call(),
+    })
+}
+
+fn no_content_within(timeouts: Timeouts) -> ProviderError {
+    ProviderError::new(
+        FailureKind::Timeout,
+        format!(
+            "no content within {}",
+            human_duration(timeouts.first_event.min(timeouts.total))
+        ),
+    )
+}
+
+fn total_exceeded(total: Duration) -> ProviderError {
+    ProviderError::new(
+        FailureKind::Timeout,
+        format!(
+            "attempt exceeded its total time of {}",
+            human_duration(total)
+        ),
+    )
+}
+
+fn idle_exceeded(idle: Duration) -> ProviderError {
+    ProviderError::new(
+        FailureKind::Timeout,
+        format!("no event for {} (idle timeout)", human_duration(idle)),
+    )
 }
 
 fn aborted() -> ProviderError {
@@ -202,17 +276,8 @@ impl LiveStream {
                 FailureKind::Truncated,
                 "stream ended without a finish event",
             ),
-            Err(_) if deadline == self.total_deadline => ProviderError::new(
-                FailureKind::Timeout,
-                format!(
-                    "attempt exceeded its total time of {}",
-                    human_duration(self.total)
-                ),
-            ),
-            Err(_) => ProviderError::new(
-                FailureKind::Timeout,
-                format!("no event for {} (idle timeout)", human_duration(self.idle)),
-            ),
+            Err(_) if deadline == self.total_deadline => total_exceeded(self.total),
+            Err(_) => idle_exceeded(self.idle),
         };
         self.done = true;
         self.recorder

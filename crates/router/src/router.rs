@@ -1,7 +1,8 @@
 //! One logical model call across a candidate chain: admission (cooldown skip, head probe,
 //! last resort), attempts with per-provider timeouts, same-candidate retries and API-key
-//! rotation from the decision table, and the hand-off to a [`RoutedStream`] at the commit
-//! point. See `docs/failover.md` for the user-facing description.
+//! rotation from the decision table, the retry without streaming after a stream broke in the
+//! middle of a tool call, and the hand-off to a [`RoutedStream`] at the commit point. See
+//! `docs/failover.md` for the user-facing description.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,11 +16,12 @@ use tokio_util::sync::CancellationToken;
 use crate::attempt::{AttemptOutcome, AttemptRecord, RouteInfo, RouterError};
 use crate::chain::{CandidateChain, CandidateRef};
 use crate::clock::Clock;
-use crate::config::RouterConfig;
+use crate::commit::{CommitRule, HoldSignal};
+use crate::config::{ReasoningStream, RouterConfig};
 use crate::cooldown::{Availability, Blocked, CooldownKey, CooldownStore};
 use crate::decision::{Then, decide};
 use crate::penalty::FailureRecorder;
-use crate::routed_stream::{Committed, RoutedStream, open_until_commit};
+use crate::routed_stream::{Committed, RoutedStream, Uncommitted, open_until_commit};
 use crate::targets::{ProviderSet, ProviderTarget};
 
 /// Why a candidate was admitted.
@@ -36,6 +38,17 @@ enum Step {
     Failed,
     HandBack(ProviderError),
     Stop,
+}
+
+/// Per-call choices beyond the request and the chain.
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    /// How reasoning travels before the answer, for every candidate of this call; `None`
+    /// keeps each candidate's configured choice (`RouterConfig::immediate_reasoning`).
+    pub reasoning: Option<ReasoningStream>,
+    /// Raised when the router starts holding back a live candidate's content, so the caller
+    /// can keep its client's connection alive.
+    pub hold: Option<HoldSignal>,
 }
 
 /// Routes calls. Cheap to share: wrap it in an `Arc`.
@@ -90,14 +103,27 @@ impl Router {
         &self.recorder.clock
     }
 
-    /// Routes `request` across `chain` and returns the first stream that commits (reaches a
-    /// content event). `request.model` is rewritten to each candidate's upstream model id.
-    /// Cancelling `cancel` stops the chain (before commit) or ends the stream (after it).
+    /// Routes `request` across `chain` and returns the first stream that commits (reaches
+    /// answer text or its finish, see `commit`). `request.model` is rewritten to each
+    /// candidate's upstream model id. Cancelling `cancel` stops the chain (before commit) or
+    /// ends the stream (after it).
     pub async fn call(
         &self,
         request: Request,
         chain: &CandidateChain,
         cancel: &CancellationToken,
+    ) -> Result<RoutedStream, RouterError> {
+        self.call_with(request, chain, cancel, &CallOptions::default())
+            .await
+    }
+
+    /// [`Router::call`] with this call's own [`CallOptions`].
+    pub async fn call_with(
+        &self,
+        request: Request,
+        chain: &CandidateChain,
+        cancel: &CancellationToken,
+        options: &CallOptions,
     ) -> Result<RoutedStream, RouterError> {
         let Some(requested) = chain.head() else {
             return Err(RouterError::NoCandidates);
@@ -134,6 +160,7 @@ impl Router {
                     key_index,
                     admission,
                     cancel,
+                    options,
                     &mut attempts,
                 )
                 .await;
@@ -154,6 +181,7 @@ impl Router {
                     key_index,
                     Admission::LastResort,
                     cancel,
+                    options,
                     &mut attempts,
                 )
                 .await;
@@ -220,7 +248,21 @@ impl Router {
         }
     }
 
-    /// Attempts one candidate: same-key retries, then other keys, as the table says.
+    /// How `candidate`'s reasoning travels in this call.
+    fn reasoning_for(&self, candidate: &CandidateRef, options: &CallOptions) -> ReasoningStream {
+        options.reasoning.unwrap_or_else(|| {
+            let configured = !self.config.immediate_reasoning.is_empty()
+                && self.config.immediate_reasoning.contains(&candidate.key());
+            if configured {
+                ReasoningStream::Immediate
+            } else {
+                ReasoningStream::Hold
+            }
+        })
+    }
+
+    /// Attempts one candidate: same-key retries (and the retry without streaming after a
+    /// stream broke in the middle of a tool call), then other keys, as the table says.
     #[allow(clippy::too_many_arguments)]
     async fn try_candidate(
         &self,
@@ -230,17 +272,23 @@ impl Router {
         first_key: usize,
         admission: Admission,
         cancel: &CancellationToken,
+        options: &CallOptions,
         attempts: &mut Vec<AttemptRecord>,
     ) -> Step {
         let timeouts = target.effective_timeouts(&self.config);
+        let reasoning = self.reasoning_for(candidate, options);
         let mut tried_keys = Vec::new();
         let mut key_index = first_key;
         loop {
             tried_keys.push(key_index);
             let mut retry = 0u8;
+            let mut without_stream = false;
             let (decision, error) = loop {
                 let mut upstream_request = request.clone();
                 upstream_request.model = candidate.model.clone();
+                if without_stream {
+                    upstream_request.stream = false;
+                }
                 let ctx = CallContext {
                     key_index,
                     connect_timeout: Some(timeouts.connect),
@@ -252,6 +300,8 @@ impl Router {
                     upstream_request,
                     ctx,
                     timeouts,
+                    CommitRule::new(reasoning, self.config.hold),
+                    options.hold.as_ref(),
                     cancel,
                 )
                 .await;
@@ -264,6 +314,7 @@ impl Router {
                     probe: admission == Admission::Probe,
                     last_resort: admission == Admission::LastResort,
                     retry,
+                    without_stream,
                 };
                 match result {
                     Ok(committed) => {
@@ -271,7 +322,10 @@ impl Router {
                         self.recorder.success(target.id(), key_index);
                         return Step::Committed(committed, key_index);
                     }
-                    Err(error) => {
+                    Err(Uncommitted {
+                        error,
+                        partial_tool_call,
+                    }) => {
                         attempts.push(record(AttemptOutcome::Failed {
                             kind: error.kind,
                             message: error.message.clone(),
@@ -285,10 +339,26 @@ impl Router {
                             error.message
                         );
                         let decision = decide(&error.kind);
+                        if cancel.is_cancelled() {
+                            break (decision, error);
+                        }
+                        // A stream that broke in the middle of a tool call (llama.cpp's
+                        // "Invalid diff") is asked once more, whole: the server's non-streamed
+                        // path does not re-parse partial calls.
+                        let unstreamed_retry = partial_tool_call
+                            && request.stream
+                            && !without_stream
+                            && decision.then == Then::NextCandidate
+                            && retry < self.config.max_same_candidate_retries;
+                        if unstreamed_retry {
+                            without_stream = true;
+                            retry += 1;
+                            continue;
+                        }
                         let allowed = decision
                             .retry_same
                             .min(self.config.max_same_candidate_retries);
-                        if retry < allowed && !cancel.is_cancelled() {
+                        if retry < allowed {
                             retry += 1;
                             continue;
                         }
@@ -418,6 +488,7 @@ fn skipped(candidate: &CandidateRef, outcome: AttemptOutcome) -> AttemptRecord {
         probe: false,
         last_resort: false,
         retry: 0,
+        without_stream: false,
     }
 }
 

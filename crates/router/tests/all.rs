@@ -17,6 +17,8 @@ mod decision;
 mod failover;
 #[path = "all/fault_matrix.rs"]
 mod fault_matrix;
+#[path = "all/held.rs"]
+mod held;
 #[path = "all/keys.rs"]
 mod keys;
 #[path = "all/persistence.rs"]

@@ -13,6 +13,7 @@
 pub mod agent_settings;
 mod agent_tool_settings;
 pub mod cooldown_schedule;
+pub mod discovery;
 mod embedded_engine;
 pub mod error;
 pub mod gateway_token;
@@ -21,6 +22,7 @@ pub mod model_listing;
 pub mod model_status;
 pub mod model_status_json;
 pub mod provider_timeouts;
+pub mod reasoning_stream;
 pub mod routes;
 pub mod services;
 

@@ -1,11 +1,11 @@
 //! The model registry as `clawgate models list` shows it, shared with the gateway's Control UI:
 //! the configured rows and the rows of the default chain (with `all`, every catalog row and
-//! the implicit local providers), primary first, then the fallbacks in order, then the rest in
+//! the implicit local providers; always the rows discovery found on the servers), primary first, then the fallbacks in order, then the rest in
 //! registry order; each with its alias, its roles in the chain and whether its provider is
 //! local. The JSON shape (`models list --json`) is [`ModelListing::to_json`].
 
 use clawgate_config::decode::redact_url;
-use clawgate_config::{LoadedConfig, ModelEntry, ProviderEntry, Registry};
+use clawgate_config::{LoadedConfig, ModelEntry, ProviderEntry, Registry, RowSource};
 use serde_json::{Value, json};
 
 /// One listed model row.
@@ -65,7 +65,9 @@ impl ModelListing {
         let mut rows: Vec<&ModelEntry> = registry
             .models()
             .iter()
-            .filter(|m| all || m.configured || !role_of(m).is_empty())
+            .filter(|m| {
+                all || m.configured || !role_of(m).is_empty() || m.source == RowSource::Discovered
+            })
             .collect();
         rows.sort_by_key(|m| rank(m));
         let models = rows

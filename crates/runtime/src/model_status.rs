@@ -464,13 +464,10 @@ fn apply_probe(row: &mut ModelRow, probe: &ProbeResult, warnings: &mut Vec<Strin
     };
     row.loaded = found.loaded;
     row.server_context = found.context_window;
-    let configured = row.model.context_window;
     if let Some(server) = found.context_window
-        && server < configured
+        && let Some(warning) = crate::discovery::context_warning(&row.model, server)
     {
-        warnings.push(format!(
-            "{reference}: server reports context {server}, config says {configured} — set contextWindow: {server}"
-        ));
+        warnings.push(warning);
     }
 }
 

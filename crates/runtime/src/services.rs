@@ -33,6 +33,7 @@ use crate::embedded_engine::engine_factory;
 use crate::error::RuntimeError;
 use crate::model_client::RouterModelClient;
 use crate::provider_timeouts::provider_timeouts;
+use crate::reasoning_stream::immediate_reasoning_models;
 use crate::routes::{FallbackMode, ModelRoute, ModelRoutes};
 
 /// Builds a provider the providers crate cannot (the in-process engine for `llama-cpp`, or a
@@ -305,10 +306,14 @@ impl Services {
         if let Some(warning) = cooldowns.load_warning() {
             tracing::warn!("cooldown store: {warning}");
         }
+        let mut router_config = options.router_config;
+        router_config
+            .immediate_reasoning
+            .extend(immediate_reasoning_models(&loaded.config, &registry));
         let router = Arc::new(Router::new(
             providers,
             cooldowns,
-            options.router_config,
+            router_config,
             options.clock,
         ));
         Ok(Self {
@@ -331,6 +336,18 @@ impl Services {
 
     pub fn loaded(&self) -> &LoadedConfig {
         &self.loaded
+    }
+
+    /// Services on `loaded` (this config with a changed registry: discovered rows) that keep
+    /// these services' HTTP client, cooldown store, engine, provider hook and router settings.
+    pub fn rebuild(&self, loaded: LoadedConfig) -> Result<Services, RuntimeError> {
+        let options = ServicesOptions {
+            provider_hook: self.provider_hook.clone(),
+            router_config: self.router.config().clone(),
+            ..ServicesOptions::default()
+        }
+        .reusing(self);
+        Services::build(loaded, options)
     }
 
     pub fn config(&self) -> &ClawgateConfig {

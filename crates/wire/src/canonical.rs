@@ -226,8 +226,8 @@ pub enum Event {
 }
 
 impl Event {
-    /// True for events that carry answer content (text, reasoning, tool calls): the point at
-    /// which a router commits to a stream.
+    /// True for events that carry answer content (text, reasoning, tool calls): where a
+    /// router stops its first-event clock (it commits later, at answer text or the finish).
     pub fn is_content(&self) -> bool {
         matches!(
             self,

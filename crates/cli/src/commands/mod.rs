@@ -9,6 +9,7 @@ pub mod dashboard_cmd;
 mod exec_prompt;
 pub mod gateway_cmd;
 pub mod models_cmd;
+mod models_discover;
 pub mod models_status;
 mod models_status_render;
 pub mod models_test;

@@ -10,16 +10,23 @@ use clawgate_runtime::model_listing::ModelListing;
 use serde_json::{Value, json};
 
 use super::Context;
+use super::models_discover::{self, ProbeOutcome, unreachable_notes};
 use crate::output::{price, print_json, print_table, table, tokens};
 
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
     /// List models: configured ones and the primary/fallbacks (--all: the whole registry).
-    #[command(after_help = "Example:\n  clawgate models list --all --json")]
+    #[command(
+        after_help = "Example:\n  clawgate models list --all --json\n  clawgate models list --probe"
+    )]
     List {
         /// Include every catalog row and the implicit local providers.
         #[arg(long)]
         all: bool,
+        /// Ask the providers marked for discovery (the local servers) which models they serve
+        /// (5 s each) and list those too, with the source `discovered`.
+        #[arg(long)]
+        probe: bool,
         #[arg(long)]
         json: bool,
     },
@@ -129,7 +136,13 @@ pub fn run(ctx: &Context, command: ModelsCommand) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     match command {
-        ModelsCommand::List { all, json } => list(&loaded, all, json),
+        ModelsCommand::List { all, probe, json } => {
+            if !probe {
+                return list(&loaded, all, json, None);
+            }
+            let outcome = models_discover::probe(&loaded)?;
+            list(&outcome.loaded, all, json, Some(&outcome))
+        }
         ModelsCommand::Set { model, write } => {
             let Some(reference) = canonical(&loaded, &model) else {
                 return Ok(ExitCode::from(1));
@@ -194,11 +207,30 @@ fn canonical(loaded: &LoadedConfig, input: &str) -> Option<String> {
     }
 }
 
-fn list(loaded: &LoadedConfig, all: bool, as_json: bool) -> anyhow::Result<ExitCode> {
+/// `probe`: what discovery found (`loaded` then has the discovered rows, which are listed).
+fn list(
+    loaded: &LoadedConfig,
+    all: bool,
+    as_json: bool,
+    probe: Option<&ProbeOutcome>,
+) -> anyhow::Result<ExitCode> {
     let listing = ModelListing::build(loaded, all);
     if as_json {
-        print_json(&listing.to_json())?;
+        let mut out = listing.to_json();
+        if let Some(probe) = probe {
+            out["discovery"] = json!(probe.probes);
+            out["warnings"] = json!(probe.warnings);
+        }
+        print_json(&out)?;
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(probe) = probe {
+        for note in unreachable_notes(probe) {
+            eprintln!("note: {note}");
+        }
+        for warning in &probe.warnings {
+            eprintln!("warning: {warning}");
+        }
     }
     let mut t = table(&[
         "ref",

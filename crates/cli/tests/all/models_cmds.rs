@@ -174,3 +174,112 @@ fn listing_an_invalid_config_exits_1() {
     );
     assert!(r.stdout.is_empty());
 }
+
+/// `models list --probe`: LM Studio's native list is asked (the implicit `lmstudio` id is
+/// discovered by default), its models are listed with the source `discovered`, a configured
+/// row keeps its id and window with a warning when the server runs a smaller one, and a
+/// provider marked `discover: true` that does not answer is a note, not an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_probe_lists_discovered_models_and_warns_about_windows() {
+    use mock_upstream::{MockConfig, MockModel, MockServer};
+
+    use super::failover_support::{dead_url, run};
+
+    let lmstudio = MockServer::start(MockConfig::default().models(vec![
+        MockModel::new("qwen/qwen3-8b", 4096).max_context(40960),
+        MockModel::new("gemma-3-12b", 32768).not_loaded(),
+    ]))
+    .await;
+    let cli = Cli::new();
+    let cfg = cli.write(
+        "cfg/clawgate.json",
+        &format!(
+            r#"{{ models: {{ mode: "replace", providers: {{
+                lmstudio: {{ baseUrl: "{}", models: [
+                    {{ id: "qwen/qwen3-8b", contextWindow: 32768 }}, {{ id: "llama-3" }} ] }},
+                gone: {{ baseUrl: "{}", discover: true, models: [] }},
+              }} }},
+              agents: {{ defaults: {{ model: "lmstudio/qwen/qwen3-8b" }} }} }}"#,
+            lmstudio.openai_base_url(),
+            dead_url(),
+        ),
+    );
+    let cfg = cfg.to_str().unwrap();
+
+    let r = run(&cli, &["--config", cfg, "models", "list", "--json"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(lmstudio.request_count(), 0, "no probe, no request");
+    assert!(!r.stdout.contains("gemma-3-12b"));
+
+    let r = run(
+        &cli,
+        &["--config", cfg, "models", "list", "--probe", "--json"],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let json = r.json();
+    let row = |reference: &str| {
+        json["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["ref"] == reference)
+            .unwrap_or_else(|| panic!("no {reference} in {json:#}"))
+            .clone()
+    };
+    let gemma = row("lmstudio/gemma-3-12b");
+    assert_eq!(
+        (gemma["source"].as_str(), gemma["contextWindow"].as_u64()),
+        (Some("discovered"), Some(32768))
+    );
+    let qwen = row("lmstudio/qwen/qwen3-8b");
+    assert_eq!(qwen["contextWindow"], 32768, "the configured window stays");
+    assert_eq!(
+        row("lmstudio/llama-3")["source"],
+        "config",
+        "a configured id is kept"
+    );
+    assert_eq!(
+        json["warnings"],
+        serde_json::json!([
+            "lmstudio/qwen/qwen3-8b: server reports context 4096, config says 32768 — set contextWindow: 4096"
+        ])
+    );
+    let discovery = json["discovery"].as_array().unwrap();
+    let reachable: Vec<(&str, bool)> = discovery
+        .iter()
+        .map(|p| {
+            (
+                p["provider"].as_str().unwrap(),
+                p["reachable"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(reachable, [("lmstudio", true), ("gone", false)]);
+    assert!(
+        lmstudio
+            .requests()
+            .iter()
+            .any(|r| r.path == "/api/v1/models")
+    );
+
+    let r = run(&cli, &["--config", cfg, "models", "list", "--probe"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let gemma_line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("lmstudio/gemma-3-12b"))
+        .unwrap();
+    assert!(gemma_line.contains("discovered"), "{gemma_line}");
+    assert!(
+        r.stderr.contains("note: gone (http://127.0.0.1:"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("warning: lmstudio/qwen/qwen3-8b: server reports context 4096"),
+        "{}",
+        r.stderr
+    );
+}

@@ -60,6 +60,13 @@ impl Decode for ModelSelection {
     }
 }
 
+string_enum! {
+    /// `params.reasoningStream` of a model: how its reasoning travels before the answer
+    /// starts (`hold`: held back with the uncommitted stream, so a model that only reasons and
+    /// then fails still fails over; `immediate`: forwarded at once, committing the stream).
+    pub enum ReasoningStreamMode { Hold = "hold", Immediate = "immediate" }
+}
+
 /// `agents.defaults.models["provider/model"]`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ModelPolicyEntry {

@@ -8,8 +8,8 @@ pub mod auth;
 pub mod gateway;
 pub mod key_paths;
 pub mod models;
-pub mod secrets;
 pub mod params;
+pub mod secrets;
 pub mod session;
 
 use std::collections::BTreeMap;
@@ -26,6 +26,7 @@ pub use agent_tools::{
 };
 pub use agents::{
     AgentConfig, AgentDefaults, AgentsConfig, CompactionConfig, ModelPolicyEntry, ModelSelection,
+    ReasoningStreamMode,
 };
 pub use auth::{AuthConfig, CooldownsConfig};
 pub use gateway::{
@@ -35,8 +36,8 @@ pub use models::{
     ApiKind, AuthMode, CostConfig, InputKind, ModelCompat, ModelConfig, ModelsConfig, ModelsMode,
     ProviderConfig, ProviderTimeouts,
 };
-pub use secrets::{SecretInput, SecretRef, SecretSource, SecretsConfig};
 pub use params::ModelParams;
+pub use secrets::{SecretInput, SecretRef, SecretSource, SecretsConfig};
 pub use session::{
     MaintenanceMode, ResetMode, SessionConfig, SessionMaintenanceConfig, SessionResetConfig,
 };

@@ -343,6 +343,9 @@ pub struct ProviderConfig {
     pub params: Option<crate::schema::params::ModelParams>,
     /// llama-cpp: where GGUF files live.
     pub model_dir: Option<PathBuf>,
+    /// Ask the server which models it serves, at start, reload and `models list --probe`
+    /// (default: true for the implicit local provider ids, false otherwise).
+    pub discover: Option<bool>,
     pub models: Option<Vec<ModelConfig>>,
     #[serde(skip)]
     pub pos: Option<Pos>,
@@ -388,6 +391,7 @@ impl Decode for ProviderConfig {
             max_tokens: o.field_with("maxTokens", cx, positive),
             params: o.field("params", cx),
             model_dir: o.field::<String>("modelDir", cx).map(PathBuf::from),
+            discover: o.field("discover", cx),
             models: o.field("models", cx),
             pos: Some(node.pos.clone()),
             base_url_given: node.get("baseUrl").is_some(),

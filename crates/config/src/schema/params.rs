@@ -56,6 +56,10 @@ pub struct ModelParams {
     /// Ollama's `options.num_ctx` (wins over the context window clawgate would send).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub num_ctx: Option<u64>,
+    /// `reasoningStream`: clawgate's own, never sent upstream. How the model's reasoning
+    /// travels before its answer starts (held back with the uncommitted stream, or at once).
+    #[serde(rename = "reasoningStream", skip_serializing_if = "Option::is_none")]
+    pub reasoning_stream: Option<crate::schema::ReasoningStreamMode>,
 }
 
 impl ModelParams {
@@ -75,6 +79,7 @@ impl ModelParams {
             options: merged(&self.options, &top.options),
             keep_alive: top.keep_alive.clone().or_else(|| self.keep_alive.clone()),
             num_ctx: top.num_ctx.or(self.num_ctx),
+            reasoning_stream: top.reasoning_stream.or(self.reasoning_stream),
         }
     }
 
@@ -179,6 +184,7 @@ impl Decode for ModelParams {
             options: o.field_with("options", cx, object),
             keep_alive: o.field_with("keep_alive", cx, keep_alive),
             num_ctx: o.field_with("num_ctx", cx, positive),
+            reasoning_stream: o.field("reasoningStream", cx),
         };
         o.finish_ignoring_rest(cx);
         Some(p)

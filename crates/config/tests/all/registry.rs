@@ -333,3 +333,50 @@ fn debug_output_never_shows_secrets() {
     }
     assert!(text.contains("ProviderEntry{"), "{text}");
 }
+
+#[test]
+fn implicit_local_providers_are_discovered_unless_told_otherwise() {
+    let l = load_ok(
+        r#"{ models: { providers: {
+            ollama: { discover: false },
+            mybox: { baseUrl: "http://10.0.0.5:8000/v1", discover: true, models: [] },
+            other: { baseUrl: "http://10.0.0.6:8000/v1", models: [{ id: "m" }] },
+        } } }"#,
+    );
+    let discover = |id: &str| l.registry.provider(id).unwrap().discover;
+    assert!(discover("lmstudio") && discover("vllm") && discover("llamacpp"));
+    assert!(
+        !discover("ollama"),
+        "discover: false turns an implicit one off"
+    );
+    assert!(discover("mybox"), "discover: true turns any provider on");
+    assert!(!discover("other") && !discover("anthropic"));
+}
+
+#[test]
+fn discovery_never_rewrites_a_configured_id() {
+    let l = load_ok(
+        r#"{ models: { providers: { lmstudio: { models: [{ id: "Qwen3-8B", contextWindow: 32768 }] } } } }"#,
+    );
+    let mut reg = l.registry.clone();
+    reg.merge_discovered(
+        "lmstudio",
+        vec![DiscoveredRow {
+            id: "qwen/qwen3-8b".into(),
+            context_window: Some(4096),
+            ..Default::default()
+        }],
+    )
+    .unwrap();
+    let rows: Vec<(String, u64, RowSource)> = reg
+        .models_of("lmstudio")
+        .map(|m| (m.id.clone(), m.context_window, m.source))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("Qwen3-8B".to_string(), 32768, RowSource::Config),
+            ("qwen/qwen3-8b".to_string(), 4096, RowSource::Discovered)
+        ]
+    );
+}

@@ -85,6 +85,8 @@ pub struct Setup {
     pub extra_gateway: String,
     /// `GatewayOptions::cors_origins` (the `--cors-origin` flag).
     pub cors_origins: Vec<String>,
+    /// Extra JSON5 entries inside `agents.defaults.models` (per-model params).
+    pub extra_model_entries: String,
     /// Builds `llama-cpp` providers (a stand-in for the in-process engine).
     pub engine: Option<Arc<EngineFactory>>,
     /// An OpenClaw state dir copied to `~/.openclaw` before loading (its auth profiles).
@@ -108,6 +110,7 @@ impl Default for Setup {
             extra_agents: String::new(),
             extra_gateway: String::new(),
             cors_origins: Vec::new(),
+            extra_model_entries: String::new(),
             engine: None,
             openclaw_home: None,
         }
@@ -151,7 +154,7 @@ pub fn config_text(mock: &MockServer, workspace: &std::path::Path, setup: &Setup
   agents: {{
     defaults: {{
       model: {{ primary: "{primary}", fallbacks: [{fallbacks}] }},
-      models: {{ "chatup/{MODEL}": {{ alias: "fast" }} }},
+      models: {{ "chatup/{MODEL}": {{ alias: "fast" }}, {model_entries} }},
       workspace: "{workspace}",
       {extra_defaults}
     }},
@@ -175,6 +178,7 @@ pub fn config_text(mock: &MockServer, workspace: &std::path::Path, setup: &Setup
         extra_root = setup.extra_root,
         extra_agents = setup.extra_agents,
         extra_gateway = setup.extra_gateway,
+        model_entries = setup.extra_model_entries,
     )
 }
 
@@ -500,4 +504,13 @@ pub fn raw_post(path: &str, host: &str, extra: &[(&str, &str)], body: &Value) ->
     let mut bytes = head.into_bytes();
     bytes.extend_from_slice(body.as_bytes());
     bytes
+}
+
+/// The answer text of a response body in `inbound`'s shape, streamed or not.
+pub fn answer_text(inbound: Inbound, stream: bool, body: &str) -> String {
+    if stream {
+        stream_text(inbound, &parse_sse(body))
+    } else {
+        response_text(inbound, &serde_json::from_str(body).unwrap())
+    }
 }

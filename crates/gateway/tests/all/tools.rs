@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::support::{Harness, INBOUNDS, Inbound, MODEL, SseEvent, parse_sse};
 
-fn with_tools(inbound: Inbound, mut body: Value) -> Value {
+pub fn with_tools(inbound: Inbound, mut body: Value) -> Value {
     let parameters = json!({
         "type": "object",
         "properties": { "city": { "type": "string" } },
@@ -28,7 +28,7 @@ fn with_tools(inbound: Inbound, mut body: Value) -> Value {
 }
 
 /// (name, arguments JSON, stop signal) of a non-streamed answer.
-fn call_of(inbound: Inbound, body: &Value) -> (String, Value, String) {
+pub fn call_of(inbound: Inbound, body: &Value) -> (String, Value, String) {
     match inbound {
         Inbound::Chat => {
             let call = &body["choices"][0]["message"]["tool_calls"][0];
@@ -71,7 +71,7 @@ fn call_of(inbound: Inbound, body: &Value) -> (String, Value, String) {
 }
 
 /// (name, arguments JSON) of a streamed answer.
-fn streamed_call_of(inbound: Inbound, events: &[SseEvent]) -> (String, Value) {
+pub fn streamed_call_of(inbound: Inbound, events: &[SseEvent]) -> (String, Value) {
     let datas: Vec<Value> = events
         .iter()
         .filter(|e| e.data != "[DONE]")

@@ -11,7 +11,7 @@ use clawgate_wire::{Request, openai_chat};
 
 use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
-use crate::discovery::{parse_lmstudio_models, parse_openai_models};
+use crate::discovery::{parse_lmstudio_models, parse_lmstudio_v1_models, parse_openai_models};
 use crate::endpoint::{chat_completions_url, is_local, openai_models_url, origin};
 use crate::http_call::{insert_bearer, static_headers};
 use crate::spec::ApiKind;
@@ -70,6 +70,13 @@ pub(crate) async fn list_openai_compatible(
     let spec = &core.spec;
     let try_native = spec.id == "lmstudio" || is_local(&spec.id, &spec.base_url);
     if try_native && let Some(root) = origin(&spec.base_url) {
+        // LM Studio's native lists: v1 (0.4+) reports the window a loaded model runs with.
+        let url = format!("{root}/api/v1/models");
+        if let Ok(json) = core.get_json(&url, bearer_headers(core)).await
+            && let Some(models) = parse_lmstudio_v1_models(&json)
+        {
+            return Ok(models);
+        }
         let url = format!("{root}/api/v0/models");
         if let Ok(json) = core.get_json(&url, bearer_headers(core)).await
             && let Some(models) = parse_lmstudio_models(&json)

@@ -29,7 +29,7 @@ async fn lmstudio_native_list_is_preferred() {
         mock.openai_base_url(),
     );
     let models = provider(&s).list_models().await.unwrap_or_default();
-    assert_eq!(last_request(&mock).path, "/api/v0/models");
+    assert_eq!(last_request(&mock).path, "/api/v1/models");
     let qwen = models.iter().find(|m| m.id == "qwen-7b");
     assert_eq!(qwen.and_then(|m| m.loaded), Some(true));
     assert_eq!(qwen.and_then(|m| m.context_window), Some(16384));
@@ -37,15 +37,27 @@ async fn lmstudio_native_list_is_preferred() {
     let llama = models.iter().find(|m| m.id == "llama-1b");
     assert_eq!(llama.and_then(|m| m.loaded), Some(false));
     assert_eq!(llama.and_then(|m| m.context_window), Some(131072));
+
+    // Before LM Studio 0.4 (no v1 list): the v0 list, with the loaded context too.
+    mock.push_script(Script {
+        when_path: Some("/api/v1/models".into()),
+        ..Script::fault(Fault::ModelNotFound)
+    });
+    let models = provider(&s).list_models().await.unwrap_or_default();
+    assert_eq!(last_request(&mock).path, "/api/v0/models");
+    let qwen = models.iter().find(|m| m.id == "qwen-7b");
+    assert_eq!(qwen.and_then(|m| m.context_window), Some(16384));
 }
 
 #[tokio::test]
 async fn openai_models_are_the_fallback_when_there_is_no_native_list() {
     let mock = mock_with_models().await;
-    mock.push_script(Script {
-        when_path: Some("/api/v0/models".into()),
-        ..Script::fault(Fault::ModelNotFound)
-    });
+    for path in ["/api/v1/models", "/api/v0/models"] {
+        mock.push_script(Script {
+            when_path: Some(path.into()),
+            ..Script::fault(Fault::ModelNotFound)
+        });
+    }
     let s = spec(&mock, ApiKind::OpenAiCompletions);
     let models = provider(&s).list_models().await.unwrap_or_default();
     assert_eq!(last_request(&mock).path, "/v1/models");
@@ -58,7 +70,7 @@ async fn openai_models_are_the_fallback_when_there_is_no_native_list() {
 async fn a_hanging_native_list_times_out_and_falls_back() {
     let mock = mock_with_models().await;
     mock.push_script(Script {
-        when_path: Some("/api/v0/models".into()),
+        when_path: Some("/api/v1/models".into()),
         ..Script::fault(Fault::HangBeforeHeaders)
     });
     let s = spec(&mock, ApiKind::OpenAiResponses);
@@ -77,6 +89,12 @@ async fn ollama_tags_and_show() {
     assert_eq!(models.len(), 3);
     let qwen3 = models.iter().find(|m| m.id == "qwen3:8b");
     assert_eq!(qwen3.and_then(|m| m.context_window), Some(40960));
+    let qwen = models.iter().find(|m| m.id == "qwen-7b");
+    assert_eq!(
+        qwen.and_then(|m| m.context_window),
+        Some(16384),
+        "num_ctx of its model file, not the trained 32768"
+    );
     assert_eq!(qwen3.and_then(|m| m.supports_tools), Some(true));
     assert_eq!(qwen3.and_then(|m| m.reasoning), Some(true));
     let llama = models.iter().find(|m| m.id == "llama-1b");

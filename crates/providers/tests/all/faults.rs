@@ -39,6 +39,12 @@ fn expected(api: ApiKind, fault: Fault, stream: bool) -> Option<FailureKind> {
         Fault::MalformedSse if stream => FailureKind::ServerError,
         Fault::MalformedSse | Fault::TruncatedStream if !stream => FailureKind::Truncated,
         Fault::TruncatedStream => FailureKind::Truncated,
+        Fault::ToolCallDiffError if stream && api == ApiKind::AnthropicMessages => {
+            FailureKind::Overloaded
+        }
+        // Not streamed, the broken tool call is a whole, good answer.
+        Fault::ToolCallDiffError if !stream => return None,
+        Fault::ToolCallDiffError => FailureKind::ServerError,
         Fault::ContextOverflow => match api {
             ApiKind::OpenAiCompletions | ApiKind::AnthropicMessages => {
                 FailureKind::ContextOverflow {
@@ -59,7 +65,10 @@ fn expected(api: ApiKind, fault: Fault, stream: bool) -> Option<FailureKind> {
 fn content_before_error(fault: Fault) -> bool {
     matches!(
         fault,
-        Fault::ResetAfterFirstChunk | Fault::ErrorInStream | Fault::TruncatedStream
+        Fault::ResetAfterFirstChunk
+            | Fault::ErrorInStream
+            | Fault::TruncatedStream
+            | Fault::ToolCallDiffError
     )
 }
 

@@ -39,6 +39,8 @@ type Behaviour = dyn Fn(usize, &CallContext) -> Script + Send + Sync;
 pub struct SeenCall {
     pub model: String,
     pub key_index: usize,
+    /// Whether the request asked for a stream.
+    pub stream: bool,
 }
 
 pub struct FakeProvider {
@@ -118,6 +120,7 @@ impl Provider for FakeProvider {
         self.calls.lock().unwrap().push(SeenCall {
             model: request.model.clone(),
             key_index: ctx.key_index,
+            stream: request.stream,
         });
         let n = self.counter.fetch_add(1, Ordering::SeqCst);
         match (self.behaviour)(n, &ctx) {
@@ -160,6 +163,25 @@ pub fn started(model: &str) -> Event {
 
 pub fn text(t: &str) -> Event {
     Event::TextDelta { text: t.into() }
+}
+
+pub fn reasoning(t: &str) -> Event {
+    Event::ReasoningDelta { text: t.into() }
+}
+
+pub fn tool_start(index: u32, id: &str, name: &str) -> Event {
+    Event::ToolCallStart {
+        index,
+        id: id.into(),
+        name: name.into(),
+    }
+}
+
+pub fn tool_args(index: u32, delta: &str) -> Event {
+    Event::ToolCallArgsDelta {
+        index,
+        delta: delta.into(),
+    }
 }
 
 pub fn finished() -> Event {

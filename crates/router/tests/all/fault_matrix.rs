@@ -21,7 +21,7 @@ use std::time::Duration;
 use clawgate_providers::{ApiKind, FailureKind, NetworkCause};
 use clawgate_router::{AttemptOutcome, CooldownEntry, Penalty, RouterError, Scope, decide};
 use clawgate_wire::Event;
-use mock_upstream::{Fault, MockConfig, MockServer, OverflowServer, Script};
+use mock_upstream::{Fault, MockConfig, MockServer, OverflowServer, Quirk, Script};
 
 use rig::*;
 
@@ -56,6 +56,9 @@ enum Expect {
     ErrorAfterCommit { kind: FailureKind },
     /// A context overflow goes back to the caller; the fallback is never called.
     HandedBack,
+    /// The primary answers with a whole tool call: at once, or (`first_failure`) after its
+    /// stream broke in the middle of the call and it was asked again without streaming.
+    ToolCallAnswered { first_failure: Option<FailureKind> },
 }
 
 const RESET: FailureKind = FailureKind::Network {
@@ -111,6 +114,19 @@ fn expect(cell: Cell) -> Expect {
         },
         (Fault::TruncatedStream, false) => fallback(FailureKind::Truncated),
         (Fault::ContextOverflow, _) => HandedBack,
+        // A tool call does not commit before the finish; a stream broken inside one is asked
+        // again, whole.
+        (Fault::ToolCallDiffError, true) if cell.api == ApiKind::AnthropicMessages => {
+            ToolCallAnswered {
+                first_failure: Some(FailureKind::Overloaded),
+            }
+        }
+        (Fault::ToolCallDiffError, true) => ToolCallAnswered {
+            first_failure: Some(FailureKind::ServerError),
+        },
+        (Fault::ToolCallDiffError, false) => ToolCallAnswered {
+            first_failure: None,
+        },
     }
 }
 
@@ -153,14 +169,33 @@ fn primary_config(cell: Cell) -> MockConfig {
 }
 
 async fn run_cell(cell: Cell) -> Result<(), String> {
-    let primary = MockServer::start(primary_config(cell)).await;
+    run_on(
+        primary_config(cell),
+        cell.api,
+        cell.stream,
+        cell.overflow.is_some(),
+        expect(cell),
+    )
+    .await
+}
+
+/// One call over a primary mock set up with `primary` and a healthy fallback, checked
+/// against `want`.
+async fn run_on(
+    primary: MockConfig,
+    api: ApiKind,
+    stream: bool,
+    big: bool,
+    want: Expect,
+) -> Result<(), String> {
+    let primary = MockServer::start(primary).await;
     let fallback = MockServer::start(fallback_config()).await;
-    let router = router(cell.api, &primary, &fallback);
-    let request = request(cell.stream, cell.overflow.is_some());
+    let router = router(api, &primary, &fallback);
+    let request = request(stream, big);
     let Some(seen) = observe(&router, request, Some(&primary), &fallback).await else {
         return Err(format!("did not finish within {CELL_LIMIT:?} (a hang)"));
     };
-    let outcome = check(expect(cell), &seen);
+    let outcome = check(want, &seen);
     primary.shutdown().await;
     fallback.shutdown().await;
     outcome
@@ -172,7 +207,76 @@ fn check(want: Expect, seen: &rig::Observed) -> Result<(), String> {
         Expect::Fallback { kind, tries } => check_fallback(kind, tries, seen),
         Expect::ErrorAfterCommit { kind } => check_error_after_commit(kind, seen),
         Expect::HandedBack => check_handed_back(seen),
+        Expect::ToolCallAnswered { first_failure } => check_tool_call_answered(first_failure, seen),
     }
+}
+
+fn check_tool_call_answered(
+    first_failure: Option<FailureKind>,
+    seen: &rig::Observed,
+) -> Result<(), String> {
+    let info = match &seen.route {
+        Ok(info) => info,
+        Err(error) => return Err(format!("want the primary's tool call, got error: {error}")),
+    };
+    ensure(info.answered_by == primary_ref() && !info.fallback, || {
+        format!("answered by {}", info.answered_by)
+    })?;
+    let steps: Vec<_> = info
+        .attempts
+        .iter()
+        .map(|a| (&a.outcome, a.retry, a.without_stream))
+        .collect();
+    let shape_ok = match (first_failure, steps.as_slice()) {
+        (None, [(AttemptOutcome::Ok, 0, false)]) => true,
+        (
+            Some(want),
+            [
+                (AttemptOutcome::Failed { kind, .. }, 0, false),
+                (AttemptOutcome::Ok, 1, true),
+            ],
+        ) => *kind == want,
+        _ => false,
+    };
+    ensure(shape_ok, || format!("attempts {steps:?}"))?;
+    let tries = if first_failure.is_some() { 2 } else { 1 };
+    ensure(seen.primary_requests == tries, || {
+        format!(
+            "primary saw {} requests, want {tries}",
+            seen.primary_requests
+        )
+    })?;
+    ensure(seen.fallback_requests == 0, || {
+        format!("fallback saw {} requests", seen.fallback_requests)
+    })?;
+    let starts = seen
+        .items
+        .iter()
+        .filter(|item| matches!(item, Ok(Event::ToolCallStart { .. })))
+        .count();
+    let arguments: String = seen
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Ok(Event::ToolCallArgsDelta { delta, .. }) => Some(delta.as_str()),
+            _ => None,
+        })
+        .collect();
+    ensure(starts == 1, || {
+        format!("{starts} tool calls: {:?}", seen.items)
+    })?;
+    ensure(
+        serde_json::from_str::<serde_json::Value>(&arguments).is_ok(),
+        || format!("arguments are not whole JSON: {arguments:?}"),
+    )?;
+    ensure(
+        matches!(seen.items.last(), Some(Ok(Event::Finished { .. }))),
+        || format!("the answer did not finish: {:?}", seen.items.last()),
+    )?;
+    ensure(
+        seen.primary_provider_entry.is_none() && seen.primary_key_entry.is_none(),
+        || "an answered call left a cooldown".to_string(),
+    )
 }
 
 fn ensure(ok: bool, what: impl FnOnce() -> String) -> Result<(), String> {
@@ -440,11 +544,46 @@ async fn a_refused_port_fails_over_in_every_dialect_without_a_retry() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Reasoning does not commit a stream: a thinking-only answer (the `thinking_only` quirk:
+/// Ollama streaming `thinking` when it was not told `think`) that ends empty, or fails after
+/// its first reasoning piece, is answered by the fallback in every dialect, streamed and not.
+#[tokio::test]
+async fn thinking_only_answers_fail_over_in_every_dialect() {
+    let mut failures = Vec::new();
+    for api in APIS {
+        for fails in [false, true] {
+            for stream in [true, false] {
+                let script = Script {
+                    fault: fails.then_some(Fault::ErrorInStream),
+                    ..Script::default().with_quirk(Quirk::ThinkingOnly)
+                };
+                let kind = match (fails, stream, api) {
+                    (false, ..) => FailureKind::EmptyResponse,
+                    (true, true, ApiKind::AnthropicMessages) => FailureKind::Overloaded,
+                    (true, ..) => FailureKind::ServerError,
+                };
+                let want = Expect::Fallback { kind, tries: 1 };
+                let primary = MockConfig::default().script(script);
+                if let Err(why) = run_on(primary, api, stream, false, want).await {
+                    failures.push(format!(
+                        "[{api} × thinking_only{} × stream={stream}] {why}",
+                        if fails { " + error_in_stream" } else { "" }
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn the_matrix_covers_every_fault_dialect_mode_and_wording() {
     let all: Vec<Cell> = APIS.into_iter().flat_map(cells).collect();
-    // 15 faults + 9 overflow wordings, × 2 modes, × 4 dialects.
-    assert_eq!(all.len(), (15 + OverflowServer::ALL.len()) * 2 * APIS.len());
+    // Every fault but overflow + 9 overflow wordings, × 2 modes, × 4 dialects.
+    assert_eq!(
+        all.len(),
+        (Fault::ALL.len() - 1 + OverflowServer::ALL.len()) * 2 * APIS.len()
+    );
     for fault in Fault::ALL {
         assert!(all.iter().any(|c| c.fault == fault), "{fault} missing");
     }

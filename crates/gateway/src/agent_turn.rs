@@ -6,6 +6,7 @@
 //! fails early is an ordinary HTTP error, like a routed call before its commit.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -224,15 +225,25 @@ pub(crate) async fn serve_agent(
                     ..options
                 };
                 let encoder = dialect.stream_encoder(&id, &model, options);
-                sse_response(replay.chain(events).boxed(), encoder, record, None)
+                let events = replay.chain(events).boxed();
+                sse_response(events, encoder, dialect.framing(), record, None)
             }
         }
     } else {
+        // When the first answer text was delivered (Ollama's timings split there).
+        let first_text = Arc::new(std::sync::OnceLock::<Instant>::new());
+        let noted = first_text.clone();
+        let sink: EventSink = Arc::new(move |event| {
+            if matches!(&event, AgentEvent::Text(text) if !text.is_empty()) {
+                let _ = noted.set(Instant::now());
+            }
+        });
         let outcome = runtime
             .run_turn(
                 &key,
                 input,
                 TurnOptions {
+                    on_event: Some(sink),
                     reasoning: Some(false),
                     ..TurnOptions::default()
                 },
@@ -261,7 +272,11 @@ pub(crate) async fn serve_agent(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             )],
-            Bytes::from(dialect.encode_response(&answer).to_string()),
+            Bytes::from(
+                dialect
+                    .encode_response(&answer, &options, first_text.get().copied())
+                    .to_string(),
+            ),
         )
             .into_response();
         if let Some(Ok(value)) = outcome.model_ref.as_deref().map(HeaderValue::from_str) {

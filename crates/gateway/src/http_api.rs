@@ -1,7 +1,7 @@
 //! The route table and the thin HTTP handlers: read the body within the limit, parse it once,
 //! decode it with the inbound dialect's codec, authenticate, and hand off to the routed-call
 //! or agent-turn path under the per-request timeout. Also `/v1/models`, `/healthz`, `/readyz`
-//! and `/metrics`.
+//! and `/metrics`; Ollama's `/api/*` handlers live in `ollama_api`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,6 +23,7 @@ use crate::auth::{AuthCheck, check};
 use crate::dialect::{ApiError, Dialect};
 use crate::error_response::error_response;
 use crate::metrics::{CONTENT_TYPE, Outcome};
+use crate::ollama_api;
 use crate::request_record::RequestRecord;
 use crate::routed::{fail, serve_model};
 use crate::server::AppState;
@@ -36,6 +37,12 @@ pub(crate) fn app(state: Arc<AppState>, cors_origins: &[String]) -> Router {
         .route("/v1/responses", post(responses))
         .route("/v1/messages", post(messages))
         .route("/v1/models", get(models))
+        .route("/api/chat", post(ollama_api::api_chat))
+        .route("/api/generate", post(ollama_api::api_generate))
+        .route("/api/tags", get(ollama_api::api_tags))
+        .route("/api/show", post(ollama_api::api_show))
+        .route("/api/ps", get(ollama_api::api_ps))
+        .route("/api/version", get(ollama_api::api_version))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -63,7 +70,7 @@ pub(crate) fn app(state: Arc<AppState>, cors_origins: &[String]) -> Router {
 }
 
 /// Checks the gateway token (when one is configured) and the per-address lockout.
-fn authorize(
+pub(crate) fn authorize(
     state: &AppState,
     services: &Services,
     peer: SocketAddr,
@@ -147,7 +154,7 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
     })
 }
 
-async fn generate(
+pub(crate) async fn generate(
     state: Arc<AppState>,
     dialect: Dialect,
     peer: SocketAddr,
@@ -197,12 +204,21 @@ async fn serve(
             return fail(dialect, &error, record);
         }
     };
-    let request = match dialect.decode_request(&value) {
+    let mut request = match dialect.decode_request(&value) {
         Ok(request) => request,
         Err(e) => return fail(dialect, &ApiError::bad_request(e.to_string()), record),
     };
-    let options = dialect.stream_options(&value);
+    let options = dialect.stream_options(&value, record.started());
+    let answered = ollama_api::before_routing(services, dialect, &mut request, &value);
     drop(value);
+    match answered {
+        None => {}
+        Some(Ok(response)) => {
+            record.finish(Outcome::Ok);
+            return response;
+        }
+        Some(Err(error)) => return fail(dialect, &error, record),
+    }
     let model = request.model.clone();
     match parse_target(&model) {
         Target::Agent(agent) => {

@@ -60,6 +60,11 @@ impl RequestRecord {
         self.timed = timed;
     }
 
+    /// When the request came in.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
     pub fn add_upstream(&mut self, waited: Duration) {
         self.upstream += waited;
     }

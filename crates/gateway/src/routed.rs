@@ -120,6 +120,8 @@ pub(crate) async fn serve_model(
         .call(request, route.chain(fallback_mode(headers)), &cancel)
         .await;
     record.add_upstream(waiting.elapsed());
+    // The router answers once the stream's first content event is in.
+    let first_content = Instant::now();
     let stream = match result {
         Ok(stream) => stream,
         Err(error) => {
@@ -147,7 +149,15 @@ pub(crate) async fn serve_model(
     let mut response = if stream_requested {
         stream_answer(dialect, &id, &answered, stream, options, record, cancel)
     } else {
-        collect_answer(dialect, &id, &answered, stream, record).await
+        collect_answer(
+            dialect,
+            &id,
+            &answered,
+            stream,
+            (&options, first_content),
+            record,
+        )
+        .await
     };
     insert_route_headers(
         response.headers_mut(),
@@ -168,7 +178,13 @@ fn stream_answer(
 ) -> Response {
     let encoder = dialect.stream_encoder(id, &answered.reference, options);
     let events = stream.map(|item| item.map_err(failure)).boxed();
-    sse_response(events, encoder, record, Some(cancel.drop_guard()))
+    sse_response(
+        events,
+        encoder,
+        dialect.framing(),
+        record,
+        Some(cancel.drop_guard()),
+    )
 }
 
 async fn collect_answer(
@@ -176,6 +192,7 @@ async fn collect_answer(
     id: &str,
     answered: &ModelRoute,
     mut stream: RoutedStream,
+    (options, first_content): (&StreamOptions, Instant),
     mut record: RequestRecord,
 ) -> Response {
     let mut collector = EventCollector::new();
@@ -199,7 +216,7 @@ async fn collect_answer(
     response.id = id.to_string();
     response.model = answered.reference.to_string();
     record.set_usage(response.usage);
-    let body = dialect.encode_response(&response);
+    let body = dialect.encode_response(&response, options, Some(first_content));
     record.finish(Outcome::Ok);
     (
         [(

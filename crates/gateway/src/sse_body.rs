@@ -1,5 +1,6 @@
-//! The streamed response body: canonical events in, the client dialect's SSE frames out, one
-//! `Bytes` chunk per event (all frames an event produces are written together). A failure
+//! The streamed response body: canonical events in, the client dialect's frames out (SSE, or
+//! NDJSON lines for Ollama), one `Bytes` chunk per event (all frames an event produces are
+//! written together). A failure
 //! after the stream started ends it with the dialect's error event (`StreamEncoder::fail`),
 //! never a silent cut. Time spent waiting for the next event is booked as upstream time.
 //! Dropping the body (the client went away) drops the `DropGuard`, which cancels the routed
@@ -12,8 +13,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use bytes::Bytes;
-use clawgate_wire::sse::write_frame;
-use clawgate_wire::{Event, Frame, StreamEncoder};
+use clawgate_wire::{Event, Frame, StreamEncoder, ndjson, sse};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use tokio_util::sync::DropGuard;
@@ -31,17 +31,43 @@ pub struct StreamFailure {
 
 pub type EventStream = BoxStream<'static, Result<Event, StreamFailure>>;
 
+/// How a dialect frames a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Server-sent events (`text/event-stream`): OpenAI and Anthropic.
+    Sse,
+    /// One JSON object per line (`application/x-ndjson`): Ollama.
+    Ndjson,
+}
+
+impl Framing {
+    fn content_type(self) -> &'static str {
+        match self {
+            Framing::Sse => "text/event-stream",
+            Framing::Ndjson => "application/x-ndjson",
+        }
+    }
+
+    fn write(self, frame: &Frame) -> String {
+        match self {
+            Framing::Sse => sse::write_frame(frame),
+            Framing::Ndjson => ndjson::write_line(frame),
+        }
+    }
+}
+
 struct SseState {
     events: EventStream,
     encoder: Box<dyn StreamEncoder>,
+    framing: Framing,
     record: RequestRecord,
     done: bool,
     _cancel_on_drop: Option<DropGuard>,
 }
 
-fn push_frames(out: &mut String, frames: Vec<Frame>) {
+fn push_frames(out: &mut String, framing: Framing, frames: Vec<Frame>) {
     for frame in frames {
-        out.push_str(&write_frame(&frame));
+        out.push_str(&framing.write(&frame));
     }
 }
 
@@ -59,9 +85,9 @@ impl SseState {
                         self.record.set_usage(*usage);
                     }
                     let finished = matches!(event, Event::Finished { .. });
-                    push_frames(&mut out, self.encoder.encode(&event));
+                    push_frames(&mut out, self.framing, self.encoder.encode(&event));
                     if finished {
-                        push_frames(&mut out, self.encoder.finish());
+                        push_frames(&mut out, self.framing, self.encoder.finish());
                         self.done = true;
                         self.record.set_outcome(Outcome::Ok);
                     }
@@ -72,13 +98,18 @@ impl SseState {
                         "stream failed after start: {}",
                         failure.message
                     );
-                    push_frames(&mut out, self.encoder.fail(&failure.message, failure.code));
+                    push_frames(
+                        &mut out,
+                        self.framing,
+                        self.encoder.fail(&failure.message, failure.code),
+                    );
                     self.done = true;
                     self.record.set_outcome(Outcome::StreamError);
                 }
                 None => {
                     push_frames(
                         &mut out,
+                        self.framing,
                         self.encoder
                             .fail("the stream ended without a finish event", "truncated"),
                     );
@@ -94,17 +125,19 @@ impl SseState {
     }
 }
 
-/// An SSE response streaming `events` through `encoder`. `record` is completed (metrics) when
-/// the stream ends or the body is dropped.
+/// A streamed response of `events` through `encoder`, framed as `framing`. `record` is
+/// completed (metrics) when the stream ends or the body is dropped.
 pub fn sse_response(
     events: EventStream,
     encoder: Box<dyn StreamEncoder>,
+    framing: Framing,
     record: RequestRecord,
     cancel_on_drop: Option<DropGuard>,
 ) -> Response {
     let state = SseState {
         events,
         encoder,
+        framing,
         record,
         done: false,
         _cancel_on_drop: cancel_on_drop,
@@ -117,7 +150,7 @@ pub fn sse_response(
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
+        HeaderValue::from_static(framing.content_type()),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));

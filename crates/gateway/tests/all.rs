@@ -24,6 +24,10 @@ mod limits;
 mod metrics;
 #[path = "all/models.rs"]
 mod models;
+#[path = "all/ollama_chat.rs"]
+mod ollama_chat;
+#[path = "all/ollama_models.rs"]
+mod ollama_models;
 #[path = "all/reload.rs"]
 mod reload;
 #[path = "all/shutdown.rs"]

@@ -1,7 +1,7 @@
 """Fixtures for the SDK conformance tier: the real `clawgate gateway` binary in front of the
 real `mock-upstream` binary (both started as subprocesses on free loopback ports), configured
-with one provider per upstream dialect, and official `openai` / `anthropic` SDK clients
-pointed at the gateway. The live tier (marker `live`) puts the gateway in front of the
+with one provider per upstream dialect, and official `openai` / `anthropic` / `ollama` SDK
+clients pointed at the gateway. The live tier (marker `live`) puts the gateway in front of the
 llama.cpp server that `scripts/live-up` started instead.
 
 Binaries: $CLAWGATE_BIN and $MOCK_UPSTREAM_BIN (default: target/debug/...). `scripts/conformance`
@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 
 import anthropic
+import ollama
 import openai
 import pytest
 
@@ -110,6 +111,13 @@ class Stack:
             timeout=60,
             default_headers=self.headers,
         )
+
+    def ollama(self, api_key=TOKEN, asynchronous=False):
+        """The `ollama` package's client; it sends the token as Ollama's own `OLLAMA_API_KEY`
+        would (`Authorization: Bearer`)."""
+        headers = {"authorization": f"Bearer {api_key}", **self.headers}
+        client = ollama.AsyncClient if asynchronous else ollama.Client
+        return client(host=self.url, headers=headers, timeout=60)
 
     def push_script(self, script, times=1):
         """Queues a mock-upstream Script for the next `times` generation requests."""

@@ -12,6 +12,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -435,6 +436,7 @@ pub(crate) async fn serve_agent(
                 sse_response(
                     replay.chain(events).boxed(),
                     encoder,
+                    dialect.framing(),
                     record,
                     None,
                     extensions,
@@ -442,11 +444,19 @@ pub(crate) async fn serve_agent(
             }
         }
     } else {
+        // When the first answer text was delivered (Ollama's timings split there).
+        let first_text = Arc::new(std::sync::OnceLock::<Instant>::new());
+        let noted = first_text.clone();
+        let sink: EventSink = Arc::new(move |event| {
+            if matches!(&event, AgentEvent::Text(text) if !text.is_empty()) {
+                let _ = noted.set(Instant::now());
+            }
+        });
         let outcome = runtime
             .run_turn(
                 &key,
                 input,
-                turn_options(None, record.entry(), false, override_model),
+                turn_options(Some(sink), record.entry(), false, override_model),
             )
             .await;
         runtime.close_session(&key).await;
@@ -472,7 +482,11 @@ pub(crate) async fn serve_agent(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             )],
-            Bytes::from(dialect.encode_response(&answer).to_string()),
+            Bytes::from(
+                dialect
+                    .encode_response(&answer, &options, first_text.get().copied())
+                    .to_string(),
+            ),
         )
             .into_response();
         if let Some(Ok(value)) = outcome.model_ref.as_deref().map(HeaderValue::from_str) {

@@ -1,11 +1,16 @@
 //! The inbound dialects the gateway serves, and everything that differs between them on the
-//! way out: request decoding, the stream encoder, the full-response encoder, response ids and
-//! the error body shape. One closed enum dispatching to the wire crate's codecs.
+//! way out: request decoding, the stream encoder and its framing, the full-response encoder,
+//! response ids and the error body shape. One closed enum dispatching to the wire crate's
+//! codecs (Ollama's answers through `ollama_answer`, which adds the timings it measures).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use clawgate_wire::ollama::Endpoint;
 use clawgate_wire::{Request, Response, StreamEncoder, WireError};
 use serde_json::{Value, json};
+
+use crate::ollama_answer;
+use crate::sse_body::Framing;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dialect {
@@ -15,6 +20,10 @@ pub enum Dialect {
     OpenAiResponses,
     /// `POST /v1/messages`.
     Anthropic,
+    /// `POST /api/chat` (Ollama).
+    OllamaChat,
+    /// `POST /api/generate` (Ollama).
+    OllamaGenerate,
 }
 
 /// Per-request encoder choices the client made in its body.
@@ -22,8 +31,11 @@ pub enum Dialect {
 pub struct StreamOptions {
     /// Chat: `stream_options.include_usage` (the SDKs choke on an unrequested usage chunk).
     pub include_usage: bool,
-    /// Send reasoning (routed model calls) or not (agent targets deliver final text only).
+    /// Send reasoning (routed model calls) or not (agent targets deliver final text only;
+    /// Ollama clients that said `think: false`).
     pub reasoning: bool,
+    /// When the gateway took the request (Ollama's `total_duration` counts from here).
+    pub started: Instant,
 }
 
 fn unix_now() -> u64 {
@@ -52,6 +64,17 @@ impl Dialect {
             Dialect::OpenAiChat => "chat_completions",
             Dialect::OpenAiResponses => "responses",
             Dialect::Anthropic => "messages",
+            Dialect::OllamaChat => "ollama_chat",
+            Dialect::OllamaGenerate => "ollama_generate",
+        }
+    }
+
+    /// The Ollama endpoint this dialect serves, if it is one of Ollama's.
+    pub fn ollama_endpoint(self) -> Option<Endpoint> {
+        match self {
+            Dialect::OllamaChat => Some(Endpoint::Chat),
+            Dialect::OllamaGenerate => Some(Endpoint::Generate),
+            _ => None,
         }
     }
 
@@ -60,23 +83,38 @@ impl Dialect {
             Dialect::OpenAiChat => clawgate_wire::openai_chat::decode_request(body),
             Dialect::OpenAiResponses => clawgate_wire::openai_responses::decode_request(body),
             Dialect::Anthropic => clawgate_wire::anthropic::decode_request(body),
+            Dialect::OllamaChat => clawgate_wire::ollama::decode_request(body),
+            Dialect::OllamaGenerate => clawgate_wire::ollama::decode_generate_request(body),
         }
     }
 
-    /// The client's stream knobs from its raw body.
-    pub fn stream_options(self, body: &Value) -> StreamOptions {
+    /// The client's stream knobs from its raw body; `started` is when the request came in.
+    pub fn stream_options(self, body: &Value, started: Instant) -> StreamOptions {
         let include_usage = match self {
             Dialect::OpenAiChat => body
                 .get("stream_options")
                 .and_then(|o| o.get("include_usage"))
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
-            // Responses and Anthropic streams always carry usage.
-            Dialect::OpenAiResponses | Dialect::Anthropic => true,
+            // The other dialects' streams always carry usage.
+            _ => true,
         };
+        // Ollama: `think: false` asks for no thinking; whatever an upstream reasons anyway is
+        // not sent.
+        let reasoning =
+            self.ollama_endpoint().is_none() || body.get("think") != Some(&Value::Bool(false));
         StreamOptions {
             include_usage,
-            reasoning: true,
+            reasoning,
+            started,
+        }
+    }
+
+    /// How a streamed answer is framed on the wire.
+    pub fn framing(self) -> Framing {
+        match self.ollama_endpoint() {
+            Some(_) => Framing::Ndjson,
+            None => Framing::Sse,
         }
     }
 
@@ -88,6 +126,9 @@ impl Dialect {
         match self {
             Dialect::OpenAiChat | Dialect::OpenAiResponses => b": keep-alive\n\n",
             Dialect::Anthropic => b"event: ping\ndata: {\"type\":\"ping\"}\n\n",
+            // Ollama clients parse every line as JSON and the server itself sends nothing while
+            // a model loads: nothing, the open response is the keep-alive.
+            Dialect::OllamaChat | Dialect::OllamaGenerate => b"",
         }
     }
 
@@ -98,6 +139,8 @@ impl Dialect {
             Dialect::OpenAiChat => format!("chatcmpl-{id}"),
             Dialect::OpenAiResponses => format!("resp_{id}"),
             Dialect::Anthropic => format!("msg_{id}"),
+            // Ollama answers carry no id; this one only names the request in logs.
+            Dialect::OllamaChat | Dialect::OllamaGenerate => format!("ollama-{id}"),
         }
     }
 
@@ -119,19 +162,33 @@ impl Dialect {
                     .with_created_at(unix_now()),
             ),
             Dialect::Anthropic => Box::new(clawgate_wire::anthropic::Encoder::new(id, model)),
+            Dialect::OllamaChat => ollama_answer::stream_encoder(Endpoint::Chat, model, options),
+            Dialect::OllamaGenerate => {
+                ollama_answer::stream_encoder(Endpoint::Generate, model, options)
+            }
         }
     }
 
-    pub fn encode_response(self, response: &Response) -> Value {
+    /// A whole answer. `first_content` is when its first content arrived (Ollama reports the
+    /// time before it as prompt evaluation), when known.
+    pub fn encode_response(
+        self,
+        response: &Response,
+        options: &StreamOptions,
+        first_content: Option<Instant>,
+    ) -> Value {
+        if let Some(endpoint) = self.ollama_endpoint() {
+            return ollama_answer::encode_response(endpoint, response, options, first_content);
+        }
         let mut body = match self {
             Dialect::OpenAiChat => clawgate_wire::openai_chat::encode_response(response),
             Dialect::OpenAiResponses => clawgate_wire::openai_responses::encode_response(response),
-            Dialect::Anthropic => clawgate_wire::anthropic::encode_response(response),
+            _ => clawgate_wire::anthropic::encode_response(response),
         };
         let created = match self {
             Dialect::OpenAiChat => Some("created"),
             Dialect::OpenAiResponses => Some("created_at"),
-            Dialect::Anthropic => None,
+            _ => None,
         };
         if let (Some(field), Some(object)) = (created, body.as_object_mut()) {
             object.insert(field.into(), unix_now().into());
@@ -140,9 +197,11 @@ impl Dialect {
     }
 
     /// The dialect's error body: `{"error":{"message","type","code"}}` for OpenAI,
-    /// `{"type":"error","error":{"type","message"}}` for Anthropic.
+    /// `{"type":"error","error":{"type","message"}}` for Anthropic, `{"error":"message"}` for
+    /// Ollama.
     pub fn error_body(self, error: &ApiError) -> Value {
         match self {
+            Dialect::OllamaChat | Dialect::OllamaGenerate => json!({ "error": error.message }),
             Dialect::OpenAiChat | Dialect::OpenAiResponses => json!({
                 "error": {
                     "message": error.message,

@@ -2,7 +2,8 @@
 //! body within the in-flight budget, parse it once, decode it with the inbound dialect's codec,
 //! and hand off to the routed-call or agent-turn path under the per-request timeout. Also
 //! `/v1/models`, `/healthz`, `/readyz` and `/metrics`; the Control UI's page and JSON endpoints
-//! are merged in from `control_ui` and `control_api`. The layers around the routes (outermost
+//! are merged in from `control_ui` and `control_api`; Ollama's `/api/*` handlers live in
+//! `ollama_api`. The layers around the routes (outermost
 //! first): HTTP-layer refusals in the dialect's shape (`http_layer`), the Host and Origin
 //! checks (`browser_guard`), CORS, and the body size limit (tower-http).
 
@@ -30,6 +31,7 @@ use crate::dialect::{ApiError, Dialect};
 use crate::error_response::error_response;
 use crate::http_layer::shape_layer_errors;
 use crate::metrics::{CONTENT_TYPE, Outcome};
+use crate::ollama_api;
 use crate::request_record::RequestRecord;
 use crate::routed::{fail, serve_model};
 use crate::server::AppState;
@@ -53,6 +55,12 @@ pub(crate) fn app(state: Arc<AppState>) -> Router {
         .route("/v1/responses", post(responses))
         .route("/v1/messages", post(messages))
         .route("/v1/models", get(models))
+        .route("/api/chat", post(ollama_api::api_chat))
+        .route("/api/generate", post(ollama_api::api_generate))
+        .route("/api/tags", get(ollama_api::api_tags))
+        .route("/api/show", post(ollama_api::api_show))
+        .route("/api/ps", get(ollama_api::api_ps))
+        .route("/api/version", get(ollama_api::api_version))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -154,7 +162,7 @@ fn check_token(
     }
 }
 
-async fn generate(
+pub(crate) async fn generate(
     state: Arc<AppState>,
     dialect: Dialect,
     peer: SocketAddr,
@@ -168,7 +176,10 @@ async fn generate(
         Instant::now(),
     );
     let request_id = HeaderValue::from_str(&record.id()).ok();
-    if !is_json(&headers) {
+    // Ollama's documented examples are `curl -d '{…}'` (a form content type); a request
+    // without `Origin` is not a browser's, so the JSON rule has nothing to guard there.
+    let ollama_tool = dialect.ollama_endpoint().is_some() && !headers.contains_key(header::ORIGIN);
+    if !is_json(&headers) && !ollama_tool {
         let error = ApiError::unsupported_media_type(
             "send the body as JSON with `Content-Type: application/json`",
         );
@@ -231,12 +242,21 @@ async fn serve(
             return fail(dialect, &error, record);
         }
     };
-    let request = match dialect.decode_request(&value) {
+    let mut request = match dialect.decode_request(&value) {
         Ok(request) => request,
         Err(e) => return fail(dialect, &ApiError::bad_request(e.to_string()), record),
     };
-    let options = dialect.stream_options(&value);
+    let options = dialect.stream_options(&value, record.started());
+    let answered = ollama_api::before_routing(services, dialect, &mut request, &value);
     drop(value);
+    match answered {
+        None => {}
+        Some(Ok(response)) => {
+            record.finish(Outcome::Ok);
+            return response;
+        }
+        Some(Err(error)) => return fail(dialect, &error, record),
+    }
     if request.messages.is_empty() {
         let error = ApiError::bad_request(
             "the conversation is empty: send at least one user message (`messages` / `input`)",

@@ -1,7 +1,8 @@
 //! clawgate-gateway: the HTTP server. Inbound dialects (OpenAI chat completions, OpenAI
-//! Responses, Anthropic Messages) decoded into the canonical request, routed through the
-//! router (or run as an agent turn), and encoded back in the client's own dialect; auth,
-//! limits, Prometheus metrics, graceful shutdown and config reload.
+//! Responses, Anthropic Messages, Ollama's `/api/chat` and `/api/generate`) decoded into the
+//! canonical request, routed through the router (or run as an agent turn), and encoded back
+//! in the client's own dialect; Ollama's model list and details; auth, limits, Prometheus
+//! metrics, graceful shutdown and config reload.
 //!
 //! Must not know about: the CLI (it parses no flags and installs no logging).
 //!
@@ -28,6 +29,8 @@ pub mod error_response;
 mod http_api;
 mod http_layer;
 pub mod metrics;
+mod ollama_answer;
+pub mod ollama_api;
 mod reload_guard;
 pub mod request_log;
 mod request_record;
@@ -42,6 +45,7 @@ pub use dialect::Dialect;
 pub use error::GatewayError;
 pub use http_api::{REQUEST_ID_HEADER, model_list};
 pub use metrics::GatewayMetrics;
+pub use ollama_api::OLLAMA_API_VERSION;
 pub use routed::{FALLBACK_HEADER, FALLBACK_REASON_HEADER, FALLBACKS_REQUEST_HEADER, MODEL_HEADER};
 pub use server::{Gateway, GatewayOptions, RequestLimits, ServicesLoader, listen_addr};
 pub use sse_body::{EVENT_NAME, EVENTS_HEADER};

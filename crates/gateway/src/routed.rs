@@ -275,6 +275,8 @@ pub(crate) async fn serve_model(
         None => call.await,
     };
     record.add_upstream(waiting.elapsed());
+    // The router answers once the stream's first content event is in.
+    let first_content = Instant::now();
     let stream = match result {
         Ok(stream) => stream,
         Err(error) => {
@@ -298,7 +300,15 @@ pub(crate) async fn serve_model(
             route_event,
         )
     } else {
-        collect_answer(dialect, &id, &answered.route, stream, record).await
+        collect_answer(
+            dialect,
+            &id,
+            &answered.route,
+            stream,
+            (&options, first_content),
+            record,
+        )
+        .await
     };
     insert_route_headers(
         response.headers_mut(),
@@ -364,7 +374,13 @@ fn keep_alive_while_held(
         deadline,
         encoder,
     };
-    held_sse_response(held, record, Some(cancel.drop_guard()), extensions)
+    held_sse_response(
+        held,
+        dialect.framing(),
+        record,
+        Some(cancel.drop_guard()),
+        extensions,
+    )
 }
 
 /// `route_event`: clawgate's `route` frame, sent first when the client asked for its frames.
@@ -388,6 +404,7 @@ fn stream_answer(
     sse_response(
         events,
         encoder,
+        dialect.framing(),
         record,
         Some(cancel.drop_guard()),
         extensions,
@@ -399,6 +416,7 @@ async fn collect_answer(
     id: &str,
     answered: &ModelRoute,
     mut stream: RoutedStream,
+    (options, first_content): (&StreamOptions, Instant),
     mut record: RequestRecord,
 ) -> Response {
     let mut collector = EventCollector::new();
@@ -422,7 +440,7 @@ async fn collect_answer(
     response.id = id.to_string();
     response.model = answered.reference.to_string();
     record.set_usage(response.usage);
-    let body = dialect.encode_response(&response);
+    let body = dialect.encode_response(&response, options, Some(first_content));
     record.finish(Outcome::Ok);
     (
         [(

@@ -1,5 +1,6 @@
-//! The streamed response body: canonical events in, the client dialect's SSE frames out, one
-//! `Bytes` chunk per event (all frames an event produces are written together). A failure
+//! The streamed response body: canonical events in, the client dialect's frames out (SSE, or
+//! NDJSON lines for Ollama), one `Bytes` chunk per event (all frames an event produces are
+//! written together). A failure
 //! after the stream started ends it with the dialect's error event (`StreamEncoder::fail`),
 //! never a silent cut. Time spent waiting for the next event is booked as upstream time.
 //! Dropping the body (the client went away) drops the `DropGuard`, which cancels the routed
@@ -23,8 +24,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use bytes::Bytes;
-use clawgate_wire::sse::write_frame;
-use clawgate_wire::{Event, Frame, StreamEncoder, Usage};
+use clawgate_wire::{Event, Frame, StreamEncoder, Usage, ndjson, sse};
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
@@ -64,6 +64,31 @@ pub enum StreamItem {
 }
 
 pub type EventStream = BoxStream<'static, Result<StreamItem, StreamFailure>>;
+
+/// How a dialect frames a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Server-sent events (`text/event-stream`): OpenAI and Anthropic.
+    Sse,
+    /// One JSON object per line (`application/x-ndjson`): Ollama.
+    Ndjson,
+}
+
+impl Framing {
+    fn content_type(self) -> &'static str {
+        match self {
+            Framing::Sse => "text/event-stream",
+            Framing::Ndjson => "application/x-ndjson",
+        }
+    }
+
+    fn write(self, frame: &Frame) -> String {
+        match self {
+            Framing::Sse => sse::write_frame(frame),
+            Framing::Ndjson => ndjson::write_line(frame),
+        }
+    }
+}
 
 /// How a held call ended.
 pub enum HeldOutcome {
@@ -107,6 +132,7 @@ enum Phase {
 
 struct SseState {
     phase: Phase,
+    framing: Framing,
     record: RequestRecord,
     /// Send `Extension` items and the `done` frame (the client asked for them).
     extensions: bool,
@@ -114,14 +140,15 @@ struct SseState {
     _cancel_on_drop: Option<DropGuard>,
 }
 
-fn push_frames(out: &mut String, frames: Vec<Frame>) {
+fn push_frames(out: &mut String, framing: Framing, frames: Vec<Frame>) {
     for frame in frames {
-        out.push_str(&write_frame(&frame));
+        out.push_str(&framing.write(&frame));
     }
 }
 
 /// Writes the last frames of a stream that failed (before or after its commit) into `out`.
 fn failed(
+    framing: Framing,
     encoder: &mut dyn StreamEncoder,
     record: &mut RequestRecord,
     failure: &StreamFailure,
@@ -133,7 +160,7 @@ fn failed(
         "stream failed after start: {}",
         failure.message
     );
-    push_frames(out, encoder.fail(&failure.message, failure.code));
+    push_frames(out, framing, encoder.fail(&failure.message, failure.code));
     record.set_outcome(outcome);
 }
 
@@ -158,7 +185,7 @@ impl SseState {
     }
 
     /// While held: a keep-alive, or the failure; `None` when the call committed (the phase
-    /// is then `Streaming`).
+    /// is then `Streaming`) or a silent keep-alive interval passed (still `Held`).
     async fn next_held(&mut self) -> Option<Bytes> {
         let Phase::Held {
             held,
@@ -175,7 +202,8 @@ impl SseState {
             () = tokio::time::sleep_until(*next_keep_alive) => {
                 *next_keep_alive += held.interval;
                 self.record.add_upstream(waiting.elapsed());
-                return Some(Bytes::from_static(held.keep_alive));
+                // A dialect without keep-alive bytes (Ollama's NDJSON) just keeps waiting.
+                return (!held.keep_alive.is_empty()).then(|| Bytes::from_static(held.keep_alive));
             }
         };
         self.record.add_upstream(waiting.elapsed());
@@ -200,6 +228,7 @@ impl SseState {
         };
         let mut out = String::new();
         failed(
+            self.framing,
             held.encoder.as_mut(),
             &mut self.record,
             &failure,
@@ -223,7 +252,7 @@ impl SseState {
             let failure = match next {
                 Some(Ok(StreamItem::Extension(value))) => {
                     if self.extensions {
-                        push_frames(&mut out, vec![extension_frame(&value)]);
+                        push_frames(&mut out, self.framing, vec![extension_frame(&value)]);
                         return Some(Bytes::from(out));
                     }
                     continue;
@@ -240,11 +269,11 @@ impl SseState {
                             "requestId": self.record.id(),
                             "usage": self.usage,
                         });
-                        push_frames(&mut out, vec![extension_frame(&done)]);
+                        push_frames(&mut out, self.framing, vec![extension_frame(&done)]);
                     }
-                    push_frames(&mut out, encoder.encode(&event));
+                    push_frames(&mut out, self.framing, encoder.encode(&event));
                     if finished {
-                        push_frames(&mut out, encoder.finish());
+                        push_frames(&mut out, self.framing, encoder.finish());
                         self.record.set_outcome(Outcome::Ok);
                         self.phase = Phase::Done;
                         return Some(Bytes::from(out));
@@ -261,6 +290,7 @@ impl SseState {
                 },
             };
             failed(
+                self.framing,
                 encoder.as_mut(),
                 &mut self.record,
                 &failure,
@@ -282,16 +312,14 @@ fn extension_frame(value: &Value) -> Frame {
 }
 
 fn response(state: SseState) -> Response {
+    let content_type = state.framing.content_type();
     let body = futures::stream::unfold(state, |mut state| async move {
         let chunk = state.next_chunk().await?;
         Some((Ok::<_, Infallible>(chunk), state))
     });
     let mut response = Response::new(Body::from_stream(body));
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     response
@@ -302,12 +330,14 @@ fn response(state: SseState) -> Response {
 pub fn sse_response(
     events: EventStream,
     encoder: Box<dyn StreamEncoder>,
+    framing: Framing,
     record: RequestRecord,
     cancel_on_drop: Option<DropGuard>,
     extensions: bool,
 ) -> Response {
     response(SseState {
         phase: Phase::Streaming { events, encoder },
+        framing,
         record,
         extensions,
         usage: None,
@@ -319,6 +349,7 @@ pub fn sse_response(
 /// every `held.interval` until it does, then its events.
 pub fn held_sse_response(
     held: Held,
+    framing: Framing,
     record: RequestRecord,
     cancel_on_drop: Option<DropGuard>,
     extensions: bool,
@@ -329,6 +360,7 @@ pub fn held_sse_response(
             held,
             next_keep_alive,
         },
+        framing,
         record,
         extensions,
         usage: None,

@@ -38,6 +38,10 @@ mod local_quirks;
 mod metrics;
 #[path = "all/models.rs"]
 mod models;
+#[path = "all/ollama_chat.rs"]
+mod ollama_chat;
+#[path = "all/ollama_models.rs"]
+mod ollama_models;
 #[path = "all/openclaw_headers.rs"]
 mod openclaw_headers;
 #[path = "all/openclaw_profiles.rs"]

@@ -12,6 +12,7 @@
 //! | Responses `instructions` | api.openai.com only, else a leading system input item |
 //! | Ollama `num_ctx` | the model's context window when known (unset otherwise: a guessed large window can OOM the server) |
 //! | `store` | api.openai.com only (`store: false`); removed everywhere else |
+//! | `top_k` | removed for api.openai.com (llama.cpp's, vLLM's and LM Studio's field) |
 //! | assistant `content` beside `tool_calls` | `null` on api.openai.com; `""` elsewhere (llama-cpp-python answers `null` with a 500 validation error) |
 //! | Ollama via `/v1` | `options.num_ctx` = context window (provider id `ollama` or port 11434; `injectNumCtxForOpenAICompat`) |
 //! | Ollama `think` | model marked `reasoning`: `true`, or the request's effort as a level for gpt-oss; marked not reasoning: `false`; a model with no row: the request's effort, else unset |
@@ -184,6 +185,8 @@ pub fn adjust_openai_body(
         *effort = Value::from(mapped_effort(&compat, sent));
     }
     if native {
+        // Local servers' sampling knob; OpenAI answers 400 to fields it does not know.
+        obj.remove("top_k");
         if compat.supports_store.unwrap_or(true) {
             obj.insert("store".into(), Value::Bool(false));
         } else {
@@ -406,6 +409,23 @@ mod tests {
         let mut body = json!({"model":"m"});
         adjust_openai_body(&n, n.api, "m", &o, &mut body);
         assert_eq!(body["store"], json!(false));
+    }
+
+    #[test]
+    fn top_k_goes_to_local_servers_only() {
+        let local = spec(ApiKind::OpenAiCompletions, "x", "http://127.0.0.1:1/v1");
+        let o = resolve_encode_options(&local, "m");
+        let mut body = json!({"model": "m", "top_k": 20});
+        adjust_openai_body(&local, local.api, "m", &o, &mut body);
+        assert_eq!(body["top_k"], 20);
+        let openai = spec(
+            ApiKind::OpenAiCompletions,
+            "openai",
+            "https://api.openai.com/v1",
+        );
+        let mut body = json!({"model": "m", "top_k": 20});
+        adjust_openai_body(&openai, openai.api, "m", &o, &mut body);
+        assert!(body.get("top_k").is_none(), "{body}");
     }
 
     #[test]

@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use clawgate_agent::AgentRuntime;
 use clawgate_config::schema::{GatewayAuthMode, SecretInput};
@@ -124,6 +125,8 @@ pub struct Services {
     agents: Mutex<HashMap<String, Arc<AgentRuntime>>>,
     /// Cancels agents' model calls when these services are shut down.
     cancel: CancellationToken,
+    /// When these services were assembled from the config.
+    built_at: SystemTime,
 }
 
 impl std::fmt::Debug for Services {
@@ -331,7 +334,14 @@ impl Services {
             provider_hook: options.provider_hook,
             agents: Mutex::new(HashMap::new()),
             cancel: CancellationToken::new(),
+            built_at: SystemTime::now(),
         })
+    }
+
+    /// When these services were assembled from the config (the gateway's start or last
+    /// reload).
+    pub fn built_at(&self) -> SystemTime {
+        self.built_at
     }
 
     pub fn loaded(&self) -> &LoadedConfig {

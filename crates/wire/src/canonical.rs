@@ -34,12 +34,24 @@ pub struct Request {
     pub temperature: Option<f32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_p: Option<f32>,
+    /// Sample from the k likeliest tokens only (Ollama `options.top_k`, Anthropic `top_k`,
+    /// llama.cpp's and vLLM's `top_k`; the Responses API has no such field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_k: Option<u32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stop: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<ReasoningEffort>,
+    /// The answer must be JSON (or JSON matching a schema): structured output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<ResponseFormat>,
+    /// The context window the client asks the server to run the model with (Ollama's
+    /// `options.num_ctx`). Only Ollama takes one per request; the other dialects have no field
+    /// for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_ctx: Option<u32>,
     #[serde(default)]
     pub stream: bool,
     /// End-user identifier passed by the client (OpenAI `user`, Anthropic `metadata.user_id`).
@@ -140,6 +152,24 @@ pub enum ToolChoice {
     None,
     Required,
     Tool(String),
+}
+
+/// Structured output: what the answer text must be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ResponseFormat {
+    /// Any JSON value (OpenAI `json_object`, Ollama `"json"`).
+    Json,
+    /// JSON matching `schema` (OpenAI `json_schema`, Ollama's schema `format`).
+    JsonSchema {
+        /// OpenAI requires a name; dialects without one leave it out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        schema: serde_json::Value,
+        /// OpenAI's strict schema adherence.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        strict: Option<bool>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -119,6 +119,15 @@ impl<'a> At<'a> {
         }
     }
 
+    /// A positive integer; zero and negative values (servers' "off", e.g. vLLM's `top_k: -1`)
+    /// read as unset.
+    pub fn opt_positive_u32(&self, key: &str) -> Result<Option<u32>> {
+        Ok(self
+            .opt_i64(key)?
+            .filter(|n| *n > 0)
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
+    }
+
     pub fn opt_i64(&self, key: &str) -> Result<Option<i64>> {
         self.get(key)
             .map(|child| {

@@ -13,6 +13,8 @@ mod codecs;
 mod collect;
 #[path = "all/golden.rs"]
 mod golden;
+#[path = "all/ollama_serving.rs"]
+mod ollama_serving;
 #[path = "all/roundtrip_requests.rs"]
 mod roundtrip_requests;
 #[path = "all/roundtrip_streams.rs"]

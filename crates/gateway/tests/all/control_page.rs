@@ -130,7 +130,7 @@ async fn the_json_api_needs_the_token_like_v1() {
 #[tokio::test]
 async fn the_control_namespace_does_not_shadow_other_paths() {
     let h = Harness::start().await;
-    for path in ["/api/tags", "/clawgate/v2/overview", "/clawgate/v1/nope"] {
+    for path in ["/api/nope", "/clawgate/v2/overview", "/clawgate/v1/nope"] {
         let r = h.get(path).await;
         assert_eq!(r.status(), 404, "{path}");
     }

@@ -7,7 +7,9 @@
 //! object is sent as `{}`); reasoning blocks carry a signature (unsigned reasoning, e.g. from a
 //! local model, cannot be replayed to Anthropic and is dropped); tool results have no `name`;
 //! there is no `seed`; `Required` tool choice is `any`; usage is always reported in streams;
-//! with thinking on, `temperature` and `top_p` are not sent (the API rejects them).
+//! with thinking on, `temperature`, `top_p` and `top_k` are not sent (the API rejects them);
+//! no `num_ctx`; no response format (Anthropic's structured outputs take only a schema, in
+//! `output_config`, and are not mapped: a format is not sent to this dialect).
 
 mod decoder;
 mod encoder;

@@ -67,10 +67,11 @@ pub fn encode_request(request: &Request, options: &EncodeOptions) -> Value {
             );
         }
     }
-    // With thinking on, the API rejects a custom temperature or top_p.
+    // With thinking on, the API rejects a custom temperature, top_p or top_k.
     if !thinking {
         put_opt(&mut body, "temperature", request.temperature.map(f32_value));
         put_opt(&mut body, "top_p", request.top_p.map(f32_value));
+        put_opt(&mut body, "top_k", request.top_k);
     }
     body.insert("stream".into(), request.stream.into());
     if let Some(user) = &request.user {
@@ -192,6 +193,7 @@ pub fn decode_request(body: &Value) -> Result<Request> {
         max_tokens: root.opt_u32("max_tokens")?,
         temperature: root.opt_f32("temperature")?,
         top_p: root.opt_f32("top_p")?,
+        top_k: root.opt_positive_u32("top_k")?,
         stream: root.opt_bool("stream")?.unwrap_or(false),
         ..Request::default()
     };

@@ -7,8 +7,8 @@ use serde_json::{Map, Value, json};
 use super::{DIALECT, decode_tool_call, sniff_media_type, tool_call_json};
 use crate::json_at::{At, Result, f32_value, fold_system, put_opt};
 use crate::{
-    ContentBlock, EncodeOptions, ImageSource, Message, ReasoningEffort, Request, Role, Think,
-    ToolChoice, ToolSpec,
+    ContentBlock, EncodeOptions, ImageSource, Message, ReasoningEffort, Request, ResponseFormat,
+    Role, Think, ToolChoice, ToolSpec,
 };
 
 pub fn encode_request(request: &Request, options: &EncodeOptions) -> Value {
@@ -37,11 +37,22 @@ pub fn encode_request(request: &Request, options: &EncodeOptions) -> Value {
     if let Some(think) = think {
         body.insert("think".into(), think);
     }
+    match &request.response_format {
+        None => {}
+        Some(ResponseFormat::Json) => {
+            body.insert("format".into(), "json".into());
+        }
+        Some(ResponseFormat::JsonSchema { schema, .. }) => {
+            body.insert("format".into(), schema.clone());
+        }
+    }
     let mut opts = Map::new();
-    put_opt(&mut opts, "num_ctx", options.num_ctx);
+    // The client's own window wins over the one derived from the model row.
+    put_opt(&mut opts, "num_ctx", request.num_ctx.or(options.num_ctx));
     put_opt(&mut opts, "num_predict", request.max_tokens);
     put_opt(&mut opts, "temperature", request.temperature.map(f32_value));
     put_opt(&mut opts, "top_p", request.top_p.map(f32_value));
+    put_opt(&mut opts, "top_k", request.top_k);
     put_opt(&mut opts, "seed", request.seed);
     if !request.stop.is_empty() {
         opts.insert("stop".into(), request.stop.clone().into());
@@ -143,6 +154,30 @@ fn encode_message(message: &Message, call_names: &mut Vec<(String, String)>, out
     out.push(Value::Object(map));
 }
 
+/// A user message: its text (kept even when empty, unless images stand in for it) and its
+/// base64 `images`.
+pub(super) fn user_message(content: &str, images: &[At<'_>]) -> Result<Message> {
+    let mut blocks = Vec::new();
+    if !content.is_empty() || images.is_empty() {
+        blocks.push(ContentBlock::Text {
+            text: content.to_owned(),
+        });
+    }
+    for image in images {
+        let data = image.as_str()?;
+        blocks.push(ContentBlock::Image {
+            source: ImageSource::Base64 {
+                media_type: sniff_media_type(data).to_owned(),
+                data: data.to_owned(),
+            },
+        });
+    }
+    Ok(Message {
+        role: Role::User,
+        content: blocks,
+    })
+}
+
 pub fn decode_request(body: &Value) -> Result<Request> {
     let root = At::root(body, DIALECT);
     if !root.value.is_object() {
@@ -164,25 +199,7 @@ pub fn decode_request(body: &Value) -> Result<Request> {
             "system" => fold_system(&mut request.system, content),
             "user" => {
                 let images = message.items_at("images")?;
-                let mut blocks = Vec::new();
-                if !content.is_empty() || images.is_empty() {
-                    blocks.push(ContentBlock::Text {
-                        text: content.to_owned(),
-                    });
-                }
-                for image in images {
-                    let data = image.as_str()?;
-                    blocks.push(ContentBlock::Image {
-                        source: ImageSource::Base64 {
-                            media_type: sniff_media_type(data).to_owned(),
-                            data: data.to_owned(),
-                        },
-                    });
-                }
-                request.messages.push(Message {
-                    role: Role::User,
-                    content: blocks,
-                });
+                request.messages.push(user_message(content, &images)?);
             }
             "assistant" => {
                 let mut blocks = Vec::new();
@@ -263,10 +280,43 @@ pub fn decode_request(body: &Value) -> Result<Request> {
                 .unwrap_or_else(|| json!({ "type": "object", "properties": {} })),
         });
     }
-    request.reasoning = match root.get("think").map(|t| t.value) {
-        Some(Value::Bool(true)) => Some(ReasoningEffort::Medium),
-        Some(Value::String(level)) => crate::openai_chat::request::parse_effort(level),
-        _ => None,
+    decode_generation_fields(&root, &mut request)?;
+    Ok(request)
+}
+
+/// The fields `/api/chat` and `/api/generate` share: `think`, `format` and `options`.
+pub(super) fn decode_generation_fields(root: &At<'_>, request: &mut Request) -> Result<()> {
+    request.reasoning = match root.get("think") {
+        None => None,
+        Some(think) => match think.value {
+            Value::Bool(true) => Some(ReasoningEffort::Medium),
+            Value::Bool(false) => None,
+            Value::String(level) => Some(match level.as_str() {
+                "low" => ReasoningEffort::Low,
+                "medium" => ReasoningEffort::Medium,
+                "high" | "max" => ReasoningEffort::High,
+                other => {
+                    return Err(think.malformed(format!(
+                        "unknown thinking level `{other}` (expected true, false, low, medium, \
+                         high or max)"
+                    )));
+                }
+            }),
+            _ => return Err(think.malformed("expected a boolean or a thinking level")),
+        },
+    };
+    request.response_format = match root.get("format") {
+        None => None,
+        Some(format) => match format.value {
+            Value::String(s) if s.is_empty() => None,
+            Value::String(s) if s == "json" => Some(ResponseFormat::Json),
+            Value::Object(_) => Some(ResponseFormat::JsonSchema {
+                name: None,
+                schema: format.value.clone(),
+                strict: None,
+            }),
+            _ => return Err(format.malformed("expected \"json\" or a JSON schema object")),
+        },
     };
     if let Some(options) = root.get("options") {
         request.max_tokens = match options.opt_i64("num_predict")? {
@@ -275,6 +325,8 @@ pub fn decode_request(body: &Value) -> Result<Request> {
         };
         request.temperature = options.opt_f32("temperature")?;
         request.top_p = options.opt_f32("top_p")?;
+        request.top_k = options.opt_positive_u32("top_k")?;
+        request.num_ctx = options.opt_positive_u32("num_ctx")?;
         request.seed = options.opt_i64("seed")?;
         request.stop = match options.get("stop") {
             None => Vec::new(),
@@ -286,5 +338,5 @@ pub fn decode_request(body: &Value) -> Result<Request> {
                 .collect::<Result<_>>()?,
         };
     }
-    Ok(request)
+    Ok(())
 }

@@ -1,15 +1,28 @@
-//! Non-streamed `/api/chat` responses: one object with `done: true`.
+//! Non-streamed answers: one object with `done: true` (`/api/chat` both directions,
+//! `/api/generate` encoded).
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{
-    DIALECT, EPOCH, decode_tool_call, decode_usage, done_reason, parse_done_reason, tool_call_json,
+    DIALECT, Durations, EPOCH, Endpoint, answer_object, decode_tool_call, decode_usage,
+    parse_done_reason, put_done, tool_call_json,
 };
 use crate::json_at::{At, Result};
 use crate::upstream_error::{is_error_envelope, upstream_error};
 use crate::{ContentBlock, Response, Usage};
 
 pub fn encode_response(response: &Response) -> Value {
+    encode_answer(Endpoint::Chat, response, EPOCH, None)
+}
+
+/// A whole answer for `endpoint`, created at `created_at` (RFC 3339), with the timings when
+/// the server measured them.
+pub fn encode_answer(
+    endpoint: Endpoint,
+    response: &Response,
+    created_at: &str,
+    durations: Option<&Durations>,
+) -> Value {
     let mut text = String::new();
     let mut thinking = String::new();
     let mut calls = Vec::new();
@@ -29,30 +42,20 @@ pub fn encode_response(response: &Response) -> Value {
             _ => {}
         }
     }
-    let mut message = Map::new();
-    message.insert("role".into(), "assistant".into());
-    message.insert("content".into(), text.into());
-    if !thinking.is_empty() {
-        message.insert("thinking".into(), thinking.into());
-    }
-    if !calls.is_empty() {
-        message.insert("tool_calls".into(), Value::Array(calls));
-    }
-    let mut body = Map::new();
-    body.insert("model".into(), response.model.clone().into());
-    body.insert("created_at".into(), EPOCH.into());
-    body.insert("message".into(), Value::Object(message));
-    body.insert("done".into(), true.into());
-    body.insert(
-        "done_reason".into(),
-        done_reason(response.stop_reason).into(),
+    let mut body = answer_object(
+        endpoint,
+        &response.model,
+        created_at,
+        &text,
+        &thinking,
+        calls,
     );
-    if let Some(n) = response.usage.input_tokens {
-        body.insert("prompt_eval_count".into(), n.into());
-    }
-    if let Some(n) = response.usage.output_tokens {
-        body.insert("eval_count".into(), n.into());
-    }
+    put_done(
+        &mut body,
+        response.stop_reason,
+        Some(&response.usage),
+        durations,
+    );
     Value::Object(body)
 }
 

@@ -5,14 +5,17 @@
 //! non-final chunk), `done: true` ends with usage from `prompt_eval_count`/`eval_count`;
 //! `{"error": "..."}` is an upstream error.
 //!
-//! Encoding: one line per text or reasoning delta; tool calls are buffered until complete
-//! (Ollama has no argument deltas) and written in one chunk before the next content or the
-//! final `done: true` line.
+//! Encoding (for `/api/chat` or `/api/generate`, see [`Endpoint`]): one line per text or
+//! reasoning delta; tool calls are buffered until complete (Ollama has no argument deltas) and
+//! written in one chunk before the next content or the final `done: true` line, which carries
+//! `done_reason`, the token counts and, when the server measured them, the timings.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::tool_call_json;
-use super::{DIALECT, EPOCH, decode_tool_call, decode_usage, done_reason, parse_done_reason};
+use super::{
+    DIALECT, Durations, EPOCH, Endpoint, answer_object, decode_tool_call, decode_usage,
+    parse_done_reason, put_done, tool_call_json,
+};
 use crate::json_at::{At, Result, parse_frame_json};
 use crate::upstream_error::upstream_error;
 use crate::{Event, Frame, StreamDecoder, StreamEncoder, Usage, WireError};
@@ -113,23 +116,29 @@ impl StreamDecoder for Decoder {
 
 #[derive(Debug)]
 pub struct Encoder {
+    endpoint: Endpoint,
     model: String,
     created_at: String,
+    reasoning: bool,
     done: bool,
     /// Tool calls being assembled: (canonical index, id, name, arguments).
     calls: Vec<(u32, String, String, String)>,
     usage: Option<Usage>,
+    durations: Option<Durations>,
 }
 
 impl Encoder {
     /// Ollama responses have no id; `id` is accepted for the shared constructor shape.
     pub fn new(_id: &str, model: &str) -> Self {
         Self {
+            endpoint: Endpoint::Chat,
             model: model.to_owned(),
             created_at: EPOCH.to_owned(),
+            reasoning: true,
             done: false,
             calls: Vec::new(),
             usage: None,
+            durations: None,
         }
     }
 
@@ -139,21 +148,34 @@ impl Encoder {
         self
     }
 
-    fn line(&self, message: Map<String, Value>) -> Frame {
-        let body = json!({
-            "model": self.model,
-            "created_at": self.created_at,
-            "message": message,
-            "done": false,
-        });
-        Frame::data(body.to_string())
+    /// Lines in `/api/generate`'s shape instead of `/api/chat`'s.
+    pub fn with_endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.endpoint = endpoint;
+        self
     }
 
-    fn message(content: &str) -> Map<String, Value> {
-        let mut message = Map::new();
-        message.insert("role".into(), "assistant".into());
-        message.insert("content".into(), content.into());
-        message
+    /// Send reasoning as `thinking` (default) or drop it.
+    pub fn with_reasoning(mut self, reasoning: bool) -> Self {
+        self.reasoning = reasoning;
+        self
+    }
+
+    /// The timings the final line reports (measured by the server; set before `Finished`).
+    pub fn set_durations(&mut self, durations: Durations) {
+        self.durations = Some(durations);
+    }
+
+    fn line(&self, text: &str, thinking: &str, calls: Vec<Value>) -> Frame {
+        let mut body = answer_object(
+            self.endpoint,
+            &self.model,
+            &self.created_at,
+            text,
+            thinking,
+            calls,
+        );
+        body.insert("done".into(), false.into());
+        Frame::data(Value::Object(body).to_string())
     }
 
     fn flush_calls(&mut self, out: &mut Vec<Frame>) {
@@ -165,9 +187,7 @@ impl Encoder {
             .drain(..)
             .map(|(_, id, name, arguments)| tool_call_json(&id, &name, &arguments))
             .collect();
-        let mut message = Self::message("");
-        message.insert("tool_calls".into(), Value::Array(calls));
-        out.push(self.line(message));
+        out.push(self.line("", "", calls));
     }
 }
 
@@ -182,15 +202,13 @@ impl StreamEncoder for Encoder {
             Event::TextDelta { text } => {
                 self.flush_calls(&mut out);
                 if !text.is_empty() {
-                    out.push(self.line(Self::message(text)));
+                    out.push(self.line(text, "", Vec::new()));
                 }
             }
             Event::ReasoningDelta { text } => {
-                self.flush_calls(&mut out);
-                if !text.is_empty() {
-                    let mut message = Self::message("");
-                    message.insert("thinking".into(), text.clone().into());
-                    out.push(self.line(message));
+                if self.reasoning && !text.is_empty() {
+                    self.flush_calls(&mut out);
+                    out.push(self.line("", text, Vec::new()));
                 }
             }
             Event::ToolCallStart { index, id, name } => {
@@ -206,20 +224,20 @@ impl StreamEncoder for Encoder {
             Event::Finished { stop_reason } => {
                 self.flush_calls(&mut out);
                 self.done = true;
-                let mut body = Map::new();
-                body.insert("model".into(), self.model.clone().into());
-                body.insert("created_at".into(), self.created_at.clone().into());
-                body.insert("message".into(), Value::Object(Self::message("")));
-                body.insert("done".into(), true.into());
-                body.insert("done_reason".into(), done_reason(*stop_reason).into());
-                if let Some(usage) = &self.usage {
-                    if let Some(n) = usage.input_tokens {
-                        body.insert("prompt_eval_count".into(), n.into());
-                    }
-                    if let Some(n) = usage.output_tokens {
-                        body.insert("eval_count".into(), n.into());
-                    }
-                }
+                let mut body = answer_object(
+                    self.endpoint,
+                    &self.model,
+                    &self.created_at,
+                    "",
+                    "",
+                    Vec::new(),
+                );
+                put_done(
+                    &mut body,
+                    *stop_reason,
+                    self.usage.as_ref(),
+                    self.durations.as_ref(),
+                );
                 out.push(Frame::data(Value::Object(body).to_string()));
             }
         }

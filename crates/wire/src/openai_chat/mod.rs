@@ -5,7 +5,10 @@
 //! Normal form of this dialect (what `decode(encode(x)) == x` holds for), beyond the canonical
 //! one: reasoning blocks in *request* messages are not sent (OpenAI rejects unknown message
 //! fields and DeepSeek rejects replayed `reasoning_content`); a tool result's `is_error` has no
-//! field here; usage has no cache-write count; `ReasoningSignature` events have no chat shape.
+//! field here; usage has no cache-write count; `ReasoningSignature` events have no chat shape;
+//! a JSON schema without a name is sent with the name `response` (OpenAI requires one); no
+//! `num_ctx`. `top_k` is not OpenAI's own field but llama.cpp's, vLLM's and LM Studio's; it is
+//! encoded and decoded here, and `clawgate-providers` removes it for api.openai.com.
 
 mod decoder;
 mod encoder;

@@ -5,8 +5,12 @@ use serde_json::{Map, Value, json};
 use super::{DIALECT, arguments_text, content_text, reasoning_text};
 use crate::json_at::{At, Result, f32_value, fold_system, image_from_url, image_to_url, put_opt};
 use crate::{
-    ContentBlock, EncodeOptions, Message, ReasoningEffort, Request, Role, ToolChoice, ToolSpec,
+    ContentBlock, EncodeOptions, Message, ReasoningEffort, Request, ResponseFormat, Role,
+    ToolChoice, ToolSpec,
 };
+
+/// The `json_schema.name` sent when the request's schema has none (OpenAI requires one).
+pub(crate) const DEFAULT_SCHEMA_NAME: &str = "response";
 
 pub fn encode_request(request: &Request, options: &EncodeOptions) -> Value {
     let mut messages = Vec::new();
@@ -40,6 +44,9 @@ pub fn encode_request(request: &Request, options: &EncodeOptions) -> Value {
     put_opt(&mut body, max_field, request.max_tokens);
     put_opt(&mut body, "temperature", request.temperature.map(f32_value));
     put_opt(&mut body, "top_p", request.top_p.map(f32_value));
+    // Not OpenAI's own field: llama.cpp, vLLM, LM Studio and OpenRouter read it (the providers
+    // crate removes it for api.openai.com).
+    put_opt(&mut body, "top_k", request.top_k);
     if !request.stop.is_empty() {
         body.insert("stop".into(), request.stop.clone().into());
     }
@@ -49,6 +56,9 @@ pub fn encode_request(request: &Request, options: &EncodeOptions) -> Value {
         "reasoning_effort",
         request.reasoning.map(effort_str),
     );
+    if let Some(format) = &request.response_format {
+        body.insert("response_format".into(), encode_response_format(format));
+    }
     body.insert("stream".into(), request.stream.into());
     if request.stream && options.usage_in_streaming {
         body.insert("stream_options".into(), json!({ "include_usage": true }));
@@ -71,6 +81,46 @@ fn encode_tool_choice(choice: &ToolChoice) -> Value {
         ToolChoice::None => "none".into(),
         ToolChoice::Required => "required".into(),
         ToolChoice::Tool(name) => json!({ "type": "function", "function": { "name": name } }),
+    }
+}
+
+fn encode_response_format(format: &ResponseFormat) -> Value {
+    match format {
+        ResponseFormat::Json => json!({ "type": "json_object" }),
+        ResponseFormat::JsonSchema {
+            name,
+            schema,
+            strict,
+        } => {
+            let mut spec = Map::new();
+            let name = name.as_deref().unwrap_or(DEFAULT_SCHEMA_NAME);
+            spec.insert("name".into(), name.into());
+            spec.insert("schema".into(), schema.clone());
+            put_opt(&mut spec, "strict", *strict);
+            json!({ "type": "json_schema", "json_schema": spec })
+        }
+    }
+}
+
+/// `response_format` (`text` is no format at all).
+fn decode_response_format(root: &At<'_>) -> Result<Option<ResponseFormat>> {
+    let Some(format) = root.get("response_format") else {
+        return Ok(None);
+    };
+    match format.req_str("type")? {
+        "text" => Ok(None),
+        "json_object" => Ok(Some(ResponseFormat::Json)),
+        "json_schema" => {
+            let spec = format.req("json_schema")?;
+            Ok(Some(ResponseFormat::JsonSchema {
+                name: spec.opt_str("name")?.map(str::to_owned),
+                schema: spec.req("schema")?.value.clone(),
+                strict: spec.opt_bool("strict")?,
+            }))
+        }
+        other => Err(format.malformed(format!(
+            "unknown response format type `{other}` (expected text, json_object or json_schema)"
+        ))),
     }
 }
 
@@ -320,6 +370,7 @@ pub fn decode_request(body: &Value) -> Result<Request> {
     };
     request.temperature = root.opt_f32("temperature")?;
     request.top_p = root.opt_f32("top_p")?;
+    request.top_k = root.opt_positive_u32("top_k")?;
     request.stop = match root.get("stop") {
         None => Vec::new(),
         Some(stop) => match stop.value {
@@ -333,6 +384,7 @@ pub fn decode_request(body: &Value) -> Result<Request> {
     };
     request.seed = root.opt_i64("seed")?;
     request.reasoning = root.opt_str("reasoning_effort")?.and_then(parse_effort);
+    request.response_format = decode_response_format(&root)?;
     request.stream = root.opt_bool("stream")?.unwrap_or(false);
     request.user = root.opt_str("user")?.map(str::to_owned);
     Ok(request)

@@ -2,12 +2,14 @@
 //! family, both directions. Spoken by api.openai.com, LM Studio and vLLM's `/v1/responses`,
 //! and LiteLLM's bridge onto chat servers.
 //!
-//! Normal form of this dialect, beyond the canonical one: no `stop` or `seed` (the API has
-//! neither); consecutive assistant items (messages, reasoning, function calls) form one
-//! assistant message; tool results carry no `name` or `is_error`; reasoning text travels as a
-//! single summary part and its signature as `encrypted_content`; `Stop` vs `ToolUse` is decided
-//! by whether the output holds a function call (the wire has only `completed`); usage has input
-//! and output counts, no cache-write count, and a cached count of 0 reads as "unknown".
+//! Normal form of this dialect, beyond the canonical one: no `stop`, `seed`, `top_k` or
+//! `num_ctx` (the API has none of them); a JSON schema format always has a name (`response`
+//! when the request's had none); consecutive assistant items (messages, reasoning, function
+//! calls) form one assistant message; tool results carry no `name` or `is_error`; reasoning
+//! text travels as a single summary part and its signature as `encrypted_content`; `Stop` vs
+//! `ToolUse` is decided by whether the output holds a function call (the wire has only
+//! `completed`); usage has input and output counts, no cache-write count, and a cached count
+//! of 0 reads as "unknown".
 
 mod decoder;
 mod encoder;

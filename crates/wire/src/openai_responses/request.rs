@@ -5,8 +5,12 @@ use serde_json::{Map, Value, json};
 
 use super::{DIALECT, decode_assistant_item, reasoning_item};
 use crate::json_at::{At, Result, f32_value, fold_system, image_from_url, image_to_url, put_opt};
-use crate::openai_chat::request::{effort_str, parse_effort, push_tool_result};
-use crate::{ContentBlock, EncodeOptions, Message, Request, Role, ToolChoice, ToolSpec};
+use crate::openai_chat::request::{
+    DEFAULT_SCHEMA_NAME, effort_str, parse_effort, push_tool_result,
+};
+use crate::{
+    ContentBlock, EncodeOptions, Message, Request, ResponseFormat, Role, ToolChoice, ToolSpec,
+};
 
 pub fn encode_request(request: &Request, options: &EncodeOptions) -> Value {
     let mut input = Vec::new();
@@ -50,9 +54,54 @@ pub fn encode_request(request: &Request, options: &EncodeOptions) -> Value {
             json!({ "effort": effort_str(effort), "summary": "auto" }),
         );
     }
+    if let Some(format) = &request.response_format {
+        body.insert(
+            "text".into(),
+            json!({ "format": encode_response_format(format) }),
+        );
+    }
     body.insert("stream".into(), request.stream.into());
     put_opt(&mut body, "user", request.user.clone());
     Value::Object(body)
+}
+
+/// `text.format`: the chat dialect's `json_schema` object, flattened.
+fn encode_response_format(format: &ResponseFormat) -> Value {
+    match format {
+        ResponseFormat::Json => json!({ "type": "json_object" }),
+        ResponseFormat::JsonSchema {
+            name,
+            schema,
+            strict,
+        } => {
+            let mut map = Map::new();
+            map.insert("type".into(), "json_schema".into());
+            let name = name.as_deref().unwrap_or(DEFAULT_SCHEMA_NAME);
+            map.insert("name".into(), name.into());
+            map.insert("schema".into(), schema.clone());
+            put_opt(&mut map, "strict", *strict);
+            Value::Object(map)
+        }
+    }
+}
+
+/// `text.format` (`text` is no format at all).
+fn decode_response_format(root: &At<'_>) -> Result<Option<ResponseFormat>> {
+    let Some(format) = root.get("text").and_then(|text| text.get("format")) else {
+        return Ok(None);
+    };
+    match format.req_str("type")? {
+        "text" => Ok(None),
+        "json_object" => Ok(Some(ResponseFormat::Json)),
+        "json_schema" => Ok(Some(ResponseFormat::JsonSchema {
+            name: format.opt_str("name")?.map(str::to_owned),
+            schema: format.req("schema")?.value.clone(),
+            strict: format.opt_bool("strict")?,
+        })),
+        other => Err(format.malformed(format!(
+            "unknown text format type `{other}` (expected text, json_object or json_schema)"
+        ))),
+    }
 }
 
 fn encode_tool(tool: &ToolSpec) -> Value {
@@ -150,6 +199,7 @@ pub fn decode_request(body: &Value) -> Result<Request> {
         top_p: root.opt_f32("top_p")?,
         stream: root.opt_bool("stream")?.unwrap_or(false),
         user: root.opt_str("user")?.map(str::to_owned),
+        response_format: decode_response_format(&root)?,
         ..Request::default()
     };
     if let Some(instructions) = root.opt_str("instructions")? {

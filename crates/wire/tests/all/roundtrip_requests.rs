@@ -3,8 +3,9 @@
 //! normal form directly: they only choose among the shapes the dialect can carry.
 
 use clawgate_wire::{
-    ContentBlock, EncodeOptions, ImageSource, Message, ReasoningEffort, Request, Response, Role,
-    StopReason, ToolChoice, ToolSpec, Usage, anthropic, ollama, openai_chat, openai_responses,
+    ContentBlock, EncodeOptions, ImageSource, Message, ReasoningEffort, Request, Response,
+    ResponseFormat, Role, StopReason, ToolChoice, ToolSpec, Usage, anthropic, ollama, openai_chat,
+    openai_responses,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -305,6 +306,22 @@ fn effort() -> impl Strategy<Value = ReasoningEffort> {
     ]
 }
 
+fn response_format() -> impl Strategy<Value = Option<ResponseFormat>> {
+    prop_oneof![
+        Just(None),
+        Just(Some(ResponseFormat::Json)),
+        (prop::option::of(ident()), ident(), prop::option::of(any::<bool>())).prop_map(
+            |(name, field, strict)| {
+                Some(ResponseFormat::JsonSchema {
+                    name,
+                    schema: json!({ "type": "object", "properties": { field: { "type": "string" } } }),
+                    strict,
+                })
+            }
+        ),
+    ]
+}
+
 fn request(dialect: Dialect) -> BoxedStrategy<Request> {
     let sampling = (
         prop::option::of(0u32..200_000),
@@ -317,15 +334,22 @@ fn request(dialect: Dialect) -> BoxedStrategy<Request> {
         prop::option::of(ident()),
     );
     let tools = (prop::collection::vec(tool_spec(), 0..3), 0usize..4);
+    let extra = (
+        prop::option::of(1u32..500),
+        prop::option::of(1u32..200_000),
+        response_format(),
+    );
     (
         ident(),
         prop::option::of(text()),
         conversation(dialect),
         tools,
         sampling,
+        extra,
     )
         .prop_map(
-            move |(model, system, messages, (tools, choice), sampling)| {
+            move |(model, system, messages, (tools, choice), sampling, extra)| {
+                let (top_k, num_ctx, response_format) = extra;
                 let (max_tokens, temperature, top_p, stop, seed, reasoning, stream, user) =
                     sampling;
                 let tool_choice = match (tools.first(), choice, dialect) {
@@ -344,30 +368,61 @@ fn request(dialect: Dialect) -> BoxedStrategy<Request> {
                     max_tokens,
                     temperature,
                     top_p,
+                    top_k,
                     stop,
                     seed,
                     reasoning,
+                    response_format,
+                    num_ctx,
                     stream,
                     user,
                 };
+                // OpenAI's schema formats always carry a name; Ollama's never do.
+                let named = |format: Option<ResponseFormat>| match format {
+                    Some(ResponseFormat::JsonSchema {
+                        name,
+                        schema,
+                        strict,
+                    }) => Some(ResponseFormat::JsonSchema {
+                        name: Some(name.unwrap_or_else(|| "response".into())),
+                        schema,
+                        strict,
+                    }),
+                    other => other,
+                };
                 match dialect {
-                    Dialect::Chat => {}
+                    Dialect::Chat => {
+                        request.num_ctx = None;
+                        request.response_format = named(request.response_format.take());
+                    }
                     Dialect::Responses => {
                         request.stop.clear();
                         request.seed = None;
+                        request.top_k = None;
+                        request.num_ctx = None;
+                        request.response_format = named(request.response_format.take());
                     }
                     Dialect::Anthropic => {
                         request.seed = None;
+                        request.num_ctx = None;
+                        request.response_format = None;
                         // Room for every thinking budget (budget_tokens < max_tokens).
                         request.max_tokens = Some(request.max_tokens.unwrap_or(0).max(32_001));
                         if request.reasoning.is_some() {
                             request.temperature = None;
                             request.top_p = None;
+                            request.top_k = None;
                         }
                     }
                     Dialect::Ollama => {
                         request.user = None;
                         request.reasoning = request.reasoning.map(|_| ReasoningEffort::Medium);
+                        if let Some(ResponseFormat::JsonSchema { name, strict, .. }) =
+                            &mut request.response_format
+                        {
+                            *name = None;
+                            *strict = None;
+                        }
                     }
                 }
                 request

@@ -25,6 +25,7 @@ import urllib.request
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -268,11 +269,24 @@ class Page:
         return self
 
     def wait(self, condition, timeout=WAIT_SECS, message=""):
-        return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(
+        # Views re-render their rows as live data arrives (cooldown timers tick every second),
+        # so an element read by a condition may be replaced mid-read: poll again.
+        return WebDriverWait(self.driver, timeout, poll_frequency=0.05,
+                             ignored_exceptions=(NoSuchElementException,
+                                                 StaleElementReferenceException)).until(
             lambda d: condition(), message)
 
     def find(self, css):
         return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def text(self, css):
+        """The text of `css`, read again when a re-render replaced the element mid-read."""
+        for _ in range(20):
+            try:
+                return self.find(css).text
+            except StaleElementReferenceException:
+                time.sleep(0.05)
+        return self.find(css).text
 
     def find_all(self, css):
         return self.driver.find_elements(By.CSS_SELECTOR, css)

@@ -20,14 +20,14 @@ def test_the_models_view_shows_a_cooldown_set_by_a_failed_request(chromium, make
 
     # A request fails on the dead primary (the fallback answers): the view shows the cooldown.
     gateway.chat(f"deadup/{MODEL}", "hi")
-    page.wait(lambda: "cooling down" in page.find('tr[data-provider="deadup"] .health').text,
+    page.wait(lambda: "cooling down" in page.text('tr[data-provider="deadup"] .health'),
               message="the cooldown never showed")
-    health = page.find('tr[data-provider="deadup"] .health').text
+    health = page.text('tr[data-provider="deadup"] .health')
     assert "(network, 1 error)" in health
     first = health
-    page.wait(lambda: page.find('tr[data-provider="deadup"] .health').text != first,
+    page.wait(lambda: page.text('tr[data-provider="deadup"] .health') != first,
               message="the time left never changed")
-    assert "✗ the primary cannot serve" in page.find("#view-models").text
+    assert "✗ the primary cannot serve" in page.text("#view-models")
 
     page.find("#probe").click()
     page.wait(lambda: "ok " in page.find('tr[data-provider="chatup"]').text, message="no probe result")

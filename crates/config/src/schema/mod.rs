@@ -23,11 +23,13 @@ pub use agent_tools::{
     SandboxNetwork, SsrfPolicyConfig, WebFetchConfig, WebToolsConfig,
 };
 pub use agents::{
-    AgentConfig, AgentDefaults, AgentsConfig, CompactionConfig, ModelPolicyEntry, ModelSelection,
+    AgentConfig, AgentDefaults, AgentsConfig, CompactionConfig, CompactionMode, IdentifierPolicy,
+    MemoryFlushConfig, ModelPolicyEntry, ModelSelection, QualityGuardConfig,
 };
 pub use auth::{AuthConfig, CooldownsConfig};
 pub use gateway::{
-    GatewayAuth, GatewayAuthMode, GatewayBind, GatewayConfig, ToolProfile, ToolsConfig,
+    GatewayAuth, GatewayAuthMode, GatewayBind, GatewayConfig, MAX_TOOL_ROUNDS, ToolProfile,
+    ToolsConfig, TrustedProxyConfig,
 };
 pub use models::{
     ApiKind, AuthMode, CostConfig, InputKind, ModelCompat, ModelConfig, ModelsConfig, ModelsMode,

@@ -14,9 +14,7 @@ use clawgate_agent::{
     AgentEvent, AgentRuntime, EventSink, MAX_SESSION_KEY_BYTES, TurnInput, TurnOptions, TurnOutcome,
 };
 use clawgate_config::ModelCost;
-use clawgate_wire::{
-    ContentBlock, Event, Request, Response as CanonicalResponse, Role, StopReason,
-};
+use clawgate_wire::{ContentBlock, Event, Request, Response as CanonicalResponse, Role};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
@@ -121,7 +119,7 @@ fn closing_events(outcome: &TurnOutcome, sent_text: bool) -> Vec<Result<Event, S
         usage: outcome.usage,
     }));
     events.push(Ok(Event::Finished {
-        stop_reason: StopReason::Stop,
+        stop_reason: outcome.stop_reason,
     }));
     events
 }
@@ -266,7 +264,10 @@ pub(crate) async fn serve_agent(
         let first = events.next().await;
         match first {
             Some(Err(failure)) => {
-                let error = ApiError::bad_gateway(failure.code, failure.message);
+                let error = match failure.code {
+                    "timeout" => ApiError::gateway_timeout(failure.message),
+                    code => ApiError::bad_gateway(code, failure.message),
+                };
                 return fail(dialect, &error, record);
             }
             first => {
@@ -304,7 +305,7 @@ pub(crate) async fn serve_agent(
                 .iter()
                 .map(|text| ContentBlock::Text { text: text.clone() })
                 .collect(),
-            stop_reason: StopReason::Stop,
+            stop_reason: outcome.stop_reason,
             usage: outcome.usage,
         };
         record.set_usage(outcome.usage);

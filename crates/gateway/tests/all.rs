@@ -6,6 +6,8 @@
 #[path = "all/support.rs"]
 mod support;
 
+#[path = "all/agent_settings.rs"]
+mod agent_settings;
 #[path = "all/agents.rs"]
 mod agents;
 #[path = "all/auth.rs"]

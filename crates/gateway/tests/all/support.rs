@@ -77,6 +77,8 @@ pub struct Setup {
     pub extra_providers: String,
     /// Extra JSON5 text inside `agents.defaults`.
     pub extra_defaults: String,
+    /// Extra JSON5 text inside `agents` (e.g. `list: […],`).
+    pub extra_agents: String,
     /// Extra JSON5 top-level sections (e.g. `session: {…},`).
     pub extra_root: String,
     /// Extra JSON5 text inside `agents` (e.g. `list: [...]`).
@@ -104,6 +106,7 @@ impl Default for Setup {
             auth_limits: AuthLimits::default(),
             extra_providers: String::new(),
             extra_defaults: String::new(),
+            extra_agents: String::new(),
             extra_root: String::new(),
             extra_agents: String::new(),
             extra_gateway: String::new(),
@@ -172,6 +175,7 @@ pub fn config_text(mock: &MockServer, workspace: &std::path::Path, setup: &Setup
         fallbacks = fallbacks.join(", "),
         workspace = workspace.display(),
         extra_defaults = setup.extra_defaults,
+        extra_agents = setup.extra_agents,
         extra_root = setup.extra_root,
         extra_agents = setup.extra_agents,
         extra_gateway = setup.extra_gateway,

@@ -372,9 +372,8 @@ string_enum! {
     pub enum ToolProfile { Minimal = "minimal", Coding = "coding", Messaging = "messaging", Full = "full" }
 }
 
-/// `tools` (top level or per agent). `maxRounds` and `untrustedFiles` are clawgate's keys (the
-/// tool loop's cap and wrapping workspace files as untrusted content); per agent they replace
-/// the global value.
+/// `tools` (top level or per agent). `maxRounds` is clawgate's key (the tool loop's cap); per
+/// agent it replaces the global value.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ToolsConfig {
@@ -392,8 +391,6 @@ pub struct ToolsConfig {
     pub web: Option<WebToolsConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_rounds: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub untrusted_files: Option<bool>,
 }
 
 /// Most model calls a turn's tool loop may make (`tools.maxRounds`).
@@ -431,7 +428,6 @@ impl Decode for ToolsConfig {
                     in_range(n, p, cx, 1, MAX_TOOL_ROUNDS)
                 })
                 .map(|v| v as u32),
-            untrusted_files: o.field("untrustedFiles", cx),
         };
         o.ignore(
             &[

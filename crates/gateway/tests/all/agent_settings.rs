@@ -1,7 +1,6 @@
 //! Agent settings seen on the wire, through the whole stack (config → runtime → agent →
 //! router → mock upstream): an answer cut by the output limit reports `length` in every inbound
-//! dialect; `tools.alsoAllow`, `tools.maxRounds` and `tools.untrustedFiles` shape what the
-//! upstream gets; the run timeout ends a slow turn with a 504; an image for a text-only model
+//! dialect; `tools.alsoAllow` and `tools.maxRounds` shape what the upstream gets; the run timeout ends a slow turn with a 504; an image for a text-only model
 //! is described by `agents.defaults.imageModel` (its fallbacks included).
 
 use mock_upstream::{Fault, Script};
@@ -107,20 +106,15 @@ async fn an_agent_turn_cut_by_the_output_limit_reports_length_in_every_dialect()
 const AGENTS: &str = r#"list: [
     { id: "main", default: true },
     { id: "reader", tools: { profile: "minimal", alsoAllow: ["read", "ls"] } },
-    { id: "wary", tools: { profile: "coding", untrustedFiles: true } },
     { id: "brief", tools: { profile: "coding", maxRounds: 2 } },
   ],"#;
 
 async fn agents_harness() -> Harness {
-    let h = Harness::with(Setup {
+    Harness::with(Setup {
         extra_agents: AGENTS.into(),
         ..Setup::default()
     })
-    .await;
-    let workspace = h.dir.path().join("workspace");
-    std::fs::create_dir_all(&workspace).unwrap();
-    std::fs::write(workspace.join("notes.txt"), "the secret plan").unwrap();
-    h
+    .await
 }
 
 #[tokio::test]
@@ -168,28 +162,6 @@ async fn max_rounds_caps_the_tool_loop() {
         calls, 2,
         "tools.maxRounds: 2 model calls, then the loop stops"
     );
-}
-
-#[tokio::test]
-async fn untrusted_files_wraps_what_read_returns() {
-    let h = agents_harness().await;
-    for agent in ["wary", "main"] {
-        h.mock.clear_requests();
-        h.mock
-            .push_script(Script::default().with_tool_call("read", json!({"path": "notes.txt"})));
-        let model = format!("clawgate/{agent}");
-        let r = h
-            .post(
-                "/v1/chat/completions",
-                &Inbound::Chat.body(&model, "read my notes", false),
-            )
-            .await;
-        assert_eq!(r.status(), 200);
-        let follow_up = h.mock.requests().pop().unwrap().body["messages"].to_string();
-        assert!(follow_up.contains("the secret plan"), "{follow_up}");
-        let wrapped = follow_up.contains("<<<EXTERNAL_UNTRUSTED_CONTENT>>>");
-        assert_eq!(wrapped, agent == "wary", "{agent}: {follow_up}");
-    }
 }
 
 #[tokio::test]

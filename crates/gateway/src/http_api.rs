@@ -32,6 +32,7 @@ use crate::request_record::RequestRecord;
 use crate::routed::{fail, serve_model};
 use crate::server::AppState;
 use crate::target::{Target, request_target};
+use crate::trusted_proxy;
 use clawgate_runtime::Services;
 
 /// The axum app with its layers (see the module docs).
@@ -76,7 +77,8 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// Checks the gateway token (when one is configured) and the per-address lockout.
+/// Checks the trusted proxy's identity (trusted-proxy mode), else the gateway token (when one
+/// is configured) and the per-address lockout (per client behind a trusted proxy).
 fn authorize(
     state: &AppState,
     services: &Services,
@@ -84,12 +86,26 @@ fn authorize(
     headers: &HeaderMap,
 ) -> Result<(), ApiError> {
     let expected = match services.auth_token() {
-        Ok(Some(token)) => token,
-        Ok(None) => return Ok(()),
+        Ok(token) => token,
         // Start and reload refuse such services; should one get here, refuse, never serve open.
         Err(error) => return Err(ApiError::unavailable(error.to_string())),
     };
-    let ip = peer.ip();
+    let gateway = &services.config().gateway;
+    if let Some(proxy) = trusted_proxy::proxy_auth(gateway) {
+        match trusted_proxy::identity(proxy, &gateway.trusted_proxies, peer.ip(), headers) {
+            Ok(user) => {
+                tracing::debug!(%user, peer = %peer.ip(), "identity from a trusted proxy");
+                return Ok(());
+            }
+            // A direct client: the token decides, when there is one.
+            Err(rejection) if !rejection.from_proxy() && expected.is_some() => {}
+            Err(rejection) => return Err(ApiError::unauthorized(rejection.to_string())),
+        }
+    }
+    let Some(expected) = expected else {
+        return Ok(());
+    };
+    let ip = trusted_proxy::client_ip(peer.ip(), headers, &gateway.trusted_proxies);
     if let Some(seconds) = state.auth_failures.locked_out(ip) {
         return Err(ApiError::rate_limited(
             "too many failed authentication attempts from this address; try again later",

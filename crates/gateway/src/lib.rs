@@ -29,6 +29,7 @@ mod routed;
 mod server;
 mod sse_body;
 pub mod target;
+pub mod trusted_proxy;
 
 pub use agent_turn::{AGENT_HEADER, SESSION_HEADER};
 pub use auth::AuthLimits;

@@ -155,10 +155,11 @@ impl std::fmt::Debug for Gateway {
 }
 
 /// Refuses a gateway token naming an unset variable, and a non-loopback listen address unless
-/// clients must present a token.
+/// clients must present a token or come through a trusted proxy.
 fn check_bind(addr: SocketAddr, services: &Services) -> Result<(), GatewayError> {
     let token = services.auth_token()?;
-    if addr.ip().is_loopback() || token.is_some() {
+    let proxied = crate::trusted_proxy::proxy_auth(&services.config().gateway).is_some();
+    if addr.ip().is_loopback() || token.is_some() || proxied {
         Ok(())
     } else {
         Err(GatewayError::UnsafeBind { addr })

@@ -42,3 +42,5 @@ mod shutdown;
 mod streams;
 #[path = "all/tools.rs"]
 mod tools;
+#[path = "all/trusted_proxy.rs"]
+mod trusted_proxy;

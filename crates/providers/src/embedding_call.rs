@@ -53,7 +53,7 @@ pub(crate) async fn post_embeddings(
         .unwrap_or_default()
         .to_string();
     let call = PreparedCall { url, headers, body };
-    let response = match send(&core.client, call, ctx, &core.keys).await {
+    let response = match send(&core.client, call, ctx, &core.secrets).await {
         Ok(response) => response,
         Err(refusal) => {
             return Err(match refusal.status {
@@ -71,7 +71,7 @@ pub(crate) async fn post_embeddings(
     };
     let bytes = match tokio::time::timeout(BODY_TIMEOUT, response.bytes()).await {
         Ok(Ok(bytes)) => bytes,
-        Ok(Err(e)) => return Err(classify_transport_error(&e, &core.keys)),
+        Ok(Err(e)) => return Err(classify_transport_error(&e, &core.secrets)),
         Err(_) => {
             return Err(ProviderError::new(
                 FailureKind::Timeout,
@@ -87,7 +87,7 @@ pub(crate) async fn post_embeddings(
         };
         ProviderError::new(kind, format!("the embeddings answer is not JSON: {e}"))
     })?;
-    let answer = decode(&json).map_err(|e| classify_wire_error(&e, &core.keys))?;
+    let answer = decode(&json).map_err(|e| classify_wire_error(&e, &core.secrets))?;
     if answer.vectors.is_empty() || answer.vectors.iter().any(Vec::is_empty) {
         return Err(ProviderError::new(
             FailureKind::EmptyResponse,

@@ -81,8 +81,6 @@ pub struct Setup {
     pub extra_agents: String,
     /// Extra JSON5 top-level sections (e.g. `session: {…},`).
     pub extra_root: String,
-    /// Extra JSON5 text inside `agents` (e.g. `list: [...]`).
-    pub extra_agents: String,
     /// Extra JSON5 text inside `gateway` (besides `auth`).
     pub extra_gateway: String,
     /// `GatewayOptions::cors_origins` (the `--cors-origin` flag).
@@ -108,7 +106,6 @@ impl Default for Setup {
             extra_defaults: String::new(),
             extra_agents: String::new(),
             extra_root: String::new(),
-            extra_agents: String::new(),
             extra_gateway: String::new(),
             cors_origins: Vec::new(),
             engine: None,
@@ -177,7 +174,6 @@ pub fn config_text(mock: &MockServer, workspace: &std::path::Path, setup: &Setup
         extra_defaults = setup.extra_defaults,
         extra_agents = setup.extra_agents,
         extra_root = setup.extra_root,
-        extra_agents = setup.extra_agents,
         extra_gateway = setup.extra_gateway,
     )
 }

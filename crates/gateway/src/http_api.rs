@@ -1,7 +1,7 @@
 //! The route table and the thin HTTP handlers: check the content type, authenticate, read the
 //! body within the in-flight budget, parse it once, decode it with the inbound dialect's codec,
 //! and hand off to the routed-call or agent-turn path under the per-request timeout. Also
-//! `/v1/models`, `/healthz`, `/readyz` and `/metrics`. The layers around the routes (outermost
+//! `/v1/embeddings` (`embeddings_api`), `/v1/models`, `/healthz`, `/readyz` and `/metrics`. The layers around the routes (outermost
 //! first): HTTP-layer refusals in the dialect's shape (`http_layer`), the Host and Origin
 //! checks (`browser_guard`), CORS, and the body size limit (tower-http).
 
@@ -51,6 +51,7 @@ pub(crate) fn app(state: Arc<AppState>) -> Router {
         .route("/v1/chat/completions", post(chat_completions))
         .route("/v1/responses", post(responses))
         .route("/v1/messages", post(messages))
+        .route("/v1/embeddings", post(crate::embeddings_api::embeddings))
         .route("/v1/models", get(models))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -69,7 +70,7 @@ pub(crate) fn app(state: Arc<AppState>) -> Router {
 /// True for `Content-Type: application/json` (any parameters, any case). Browsers can send
 /// `text/plain`, form types or no type at all cross-site without a CORS preflight; requiring
 /// JSON makes a page's request need one.
-fn is_json(headers: &HeaderMap) -> bool {
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -79,7 +80,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 /// Checks the trusted proxy's identity (trusted-proxy mode), else the gateway token (when one
 /// is configured) and the per-address lockout (per client behind a trusted proxy).
-fn authorize(
+pub(crate) fn authorize(
     state: &AppState,
     services: &Services,
     peer: SocketAddr,
@@ -252,7 +253,7 @@ async fn messages(
     generate(state, Dialect::Anthropic, peer, headers, body).await
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     (
         status,
         [(

@@ -18,6 +18,7 @@ pub mod auth;
 mod body_budget;
 mod browser_guard;
 pub mod dialect;
+mod embeddings_api;
 pub mod error;
 pub mod error_response;
 mod http_api;

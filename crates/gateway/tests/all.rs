@@ -18,6 +18,8 @@ mod browser;
 mod cooldown_config;
 #[path = "all/dialects.rs"]
 mod dialects;
+#[path = "all/embeddings.rs"]
+mod embeddings;
 #[path = "all/errors.rs"]
 mod errors;
 #[path = "all/fallback.rs"]

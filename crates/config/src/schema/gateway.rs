@@ -337,7 +337,11 @@ impl Decode for GatewayConfig {
                 .field_with("trustedProxies", cx, list_of(ip_range))
                 .unwrap_or_default(),
         };
-        if g.auth.mode == GatewayAuthMode::TrustedProxy && g.trusted_proxies.is_empty() {
+        // A list with bad entries has its own errors already.
+        let listed = node
+            .get("trustedProxies")
+            .is_some_and(|n| !matches!(&n.kind, NodeKind::Array(items) if items.is_empty()));
+        if g.auth.mode == GatewayAuthMode::TrustedProxy && !listed {
             let pos = node
                 .get("auth")
                 .map_or_else(|| node.pos.clone(), |n| n.pos.clone());

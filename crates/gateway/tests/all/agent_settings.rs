@@ -8,6 +8,9 @@ use serde_json::{Value, json};
 
 use crate::support::{Harness, INBOUNDS, Inbound, MODEL, Setup, parse_sse, provider_entry};
 
+/// Agents with write/edit/exec are served only with a gateway token.
+const AGENT_TOKEN: &str = "gw-agent-settings-token-5678";
+
 /// The names of the tools an upstream request offered.
 fn offered(body: &Value) -> Vec<String> {
     body["tools"]
@@ -36,6 +39,7 @@ async fn an_agent_turn_cut_by_the_output_limit_reports_length_in_every_dialect()
     let setup = Setup {
         primary: format!("shortup/{MODEL}"),
         extra_providers: short,
+        token: Some(AGENT_TOKEN.into()),
         ..Setup::default()
     };
     let h = Harness::with_mock(mock, setup).await;
@@ -92,7 +96,11 @@ async fn an_agent_turn_cut_by_the_output_limit_reports_length_in_every_dialect()
         }
     }
     // A whole answer still reports `stop`.
-    let h = Harness::start().await;
+    let h = Harness::with(Setup {
+        token: Some(AGENT_TOKEN.into()),
+        ..Setup::default()
+    })
+    .await;
     let r = h
         .post(
             "/v1/chat/completions",
@@ -112,6 +120,7 @@ const AGENTS: &str = r#"list: [
 async fn agents_harness() -> Harness {
     Harness::with(Setup {
         extra_agents: AGENTS.into(),
+        token: Some(AGENT_TOKEN.into()),
         ..Setup::default()
     })
     .await
@@ -168,6 +177,7 @@ async fn max_rounds_caps_the_tool_loop() {
 async fn the_run_timeout_ends_a_slow_agent_turn_with_a_504() {
     let h = Harness::with(Setup {
         extra_defaults: "timeoutSeconds: 1,".into(),
+        token: Some(AGENT_TOKEN.into()),
         ..Setup::default()
     })
     .await;
@@ -193,6 +203,7 @@ async fn an_image_for_a_text_model_is_described_by_the_image_model_chain() {
         extra_defaults: format!(
             r#"imageModel: {{ primary: "anthup/{MODEL}", fallbacks: ["respup/{MODEL}"] }},"#
         ),
+        token: Some(AGENT_TOKEN.into()),
         ..Setup::default()
     })
     .await;

@@ -1,8 +1,8 @@
 //! The route table and the thin HTTP handlers: check the content type, authenticate, read the
 //! body within the in-flight budget, parse it once, decode it with the inbound dialect's codec,
 //! and hand off to the routed-call or agent-turn path under the per-request timeout. Also
-//! `/v1/embeddings` (`embeddings_api`), `/v1/models`, `/healthz`, `/readyz` and `/metrics`. The layers around the routes (outermost
-//! first): HTTP-layer refusals in the dialect's shape (`http_layer`), the Host and Origin
+//! `/v1/embeddings` (`embeddings_api`), `/v1/models` and `/v1/models/{id}` (`models_api`),
+//! `/healthz`, `/readyz` and `/metrics`. The layers around the routes (outermost first): HTTP-layer refusals in the dialect's shape (`http_layer`), the Host and Origin
 //! checks (`browser_guard`), CORS, and the body size limit (tower-http).
 
 use std::net::SocketAddr;
@@ -52,7 +52,8 @@ pub(crate) fn app(state: Arc<AppState>) -> Router {
         .route("/v1/responses", post(responses))
         .route("/v1/messages", post(messages))
         .route("/v1/embeddings", post(crate::embeddings_api::embeddings))
-        .route("/v1/models", get(models))
+        .route("/v1/models", get(crate::models_api::models))
+        .route("/v1/models/{*id}", get(crate::models_api::model))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -263,45 +264,6 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
         Bytes::from(body.to_string()),
     )
         .into_response()
-}
-
-/// The OpenAI model list: agent targets first, then the configured model rows.
-pub fn model_list(services: &Services) -> Value {
-    let mut data = Vec::new();
-    for agent in services.agent_ids() {
-        data.push(json!({
-            "id": format!("clawgate/{agent}"),
-            "object": "model",
-            "created": 0,
-            "owned_by": "clawgate",
-        }));
-    }
-    let registry = services.registry();
-    for row in registry.models().iter().filter(|m| m.configured) {
-        let mut entry = json!({
-            "id": row.reference,
-            "object": "model",
-            "created": 0,
-            "owned_by": row.provider,
-        });
-        if let Some(alias) = registry.alias_of(&row.model_ref()) {
-            entry["alias"] = alias.into();
-        }
-        data.push(entry);
-    }
-    json!({ "object": "list", "data": data })
-}
-
-async fn models(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    let services = state.services.load_full();
-    if let Err(error) = authorize(&state, &services, peer, &headers) {
-        return error_response(Dialect::OpenAiChat, &error);
-    }
-    json_response(StatusCode::OK, &model_list(&services))
 }
 
 async fn healthz() -> &'static str {

@@ -89,6 +89,11 @@ pub struct Setup {
     pub engine: Option<Arc<EngineFactory>>,
     /// An OpenClaw state dir copied to `~/.openclaw` before loading (its auth profiles).
     pub openclaw_home: Option<PathBuf>,
+    /// `models.mode` (`replace` unless a test wants the catalog and implicit providers).
+    pub models_mode: &'static str,
+    /// Puts a (stand-in) demo model file in the state dir, so `merge` registers the implicit
+    /// `embedded/gemma-3-270m`.
+    pub demo_model: bool,
 }
 
 impl Default for Setup {
@@ -110,6 +115,8 @@ impl Default for Setup {
             cors_origins: Vec::new(),
             engine: None,
             openclaw_home: None,
+            models_mode: "replace",
+            demo_model: false,
         }
     }
 }
@@ -139,7 +146,7 @@ pub fn config_text(mock: &MockServer, workspace: &std::path::Path, setup: &Setup
     format!(
         r#"{{
   models: {{
-    mode: "replace",
+    mode: "{models_mode}",
     providers: {{
       {chat}
       {resp}
@@ -175,6 +182,7 @@ pub fn config_text(mock: &MockServer, workspace: &std::path::Path, setup: &Setup
         extra_agents = setup.extra_agents,
         extra_root = setup.extra_root,
         extra_gateway = setup.extra_gateway,
+        models_mode = setup.models_mode,
     )
 }
 
@@ -231,6 +239,11 @@ impl Harness {
                 .status()
                 .unwrap();
             assert!(copied.success());
+        }
+        if setup.demo_model {
+            let path = clawgate_config::catalog::demo_model_path(&dir.path().join("state"));
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, b"stand-in").unwrap();
         }
         let opts = load_options(dir.path(), config_path.clone());
         let initial = ServicesOptions {

@@ -263,6 +263,7 @@ pub mod ollama {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

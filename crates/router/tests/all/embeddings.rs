@@ -148,7 +148,7 @@ async fn a_failing_server_cools_down_and_the_next_call_skips_it() {
 #[tokio::test]
 async fn providers_without_embeddings_cost_nothing() {
     let a = EmbedFake::new("a", None);
-    let router = router(&[a.clone()]);
+    let router = router(&[a]);
     let chain = chain(&["a/emb"]);
     let cancel = CancellationToken::new();
     for _ in 0..2 {

@@ -57,6 +57,15 @@ impl ModelClient for InstantModel {
             ],
         ))
     }
+
+    /// One model that always answers: no fallback is ever needed.
+    async fn call_with_fallbacks(
+        &self,
+        request: Request,
+        _fallbacks: &[String],
+    ) -> Result<ModelReply, ModelCallError> {
+        self.call(request).await
+    }
 }
 
 pub(crate) fn runtime(dir: &Path, durable: bool) -> anyhow::Result<AgentRuntime> {

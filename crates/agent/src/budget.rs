@@ -32,6 +32,8 @@ pub struct ModelInfo {
     pub max_tokens: Option<u32>,
     /// Served by a local provider (LM Studio, vLLM, llama.cpp, Ollama, in-process engine).
     pub is_local: bool,
+    /// The row's `input` includes `"image"`.
+    pub accepts_images: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,11 +1,20 @@
-//! Injected wall-clock time, so transcripts and session rows get deterministic timestamps in
-//! tests and nothing in the agent ever sleeps to wait for time to pass.
+//! Injected time, so transcripts and session rows get deterministic timestamps in tests and
+//! the run and compaction timeouts are tested by a clock that says when time is up, never by
+//! sleeping.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures::future::BoxFuture;
 
 pub trait Clock: Send + Sync {
     /// Milliseconds since the Unix epoch.
     fn now_ms(&self) -> u64;
+
+    /// Completes once `duration` has passed (the run timeout of a turn, the timeout of one
+    /// summary request). Tests give a clock whose timers they fire by hand.
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep(duration))
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]

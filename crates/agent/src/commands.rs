@@ -3,6 +3,7 @@
 //! Anything else starting with `/` is ordinary user text.
 
 use crate::compaction::CompactionTrigger;
+use crate::deadline::Deadline;
 use crate::error::AgentError;
 use crate::runtime::{AgentRuntime, TurnOutcome};
 use crate::session::OpenSession;
@@ -68,6 +69,7 @@ impl AgentRuntime {
                 let (info, budget) = self.model_for(None, &session.entry)?;
                 let trigger = CompactionTrigger::Manual;
                 let keep = budget.keep_recent;
+                let deadline = Deadline::start(self.clock.as_ref(), self.settings.run_timeout);
                 match self
                     .compact(
                         &mut session,
@@ -76,6 +78,7 @@ impl AgentRuntime {
                         trigger,
                         focus.as_deref(),
                         keep,
+                        &deadline,
                     )
                     .await?
                 {

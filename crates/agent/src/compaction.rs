@@ -1,10 +1,15 @@
 //! Compaction (OpenClaw §4.5, fit for small windows): choose a cut that keeps a recent tail
 //! verbatim and never separates a tool call from its result, then summarise everything before
 //! the cut together with the previous summary, chunk by chunk when it does not fit the
-//! summariser's own window. The summary prompt is `prompts/compaction.md`.
+//! summariser's own window. The summary prompt is `prompts/compaction.md` (`default` mode) or
+//! `prompts/compaction-safeguard.md` (`safeguard` mode, whose summaries must also pass the
+//! quality guard of `compaction_guard`), followed by the identifier rule of the
+//! `identifierPolicy`. Each summary request has its own timeout (`compaction.timeoutSeconds`).
 //!
 //! The summariser sees the old messages rendered as plain text (not as tool-call structures), so
 //! its request never carries tool pairs of its own and works on models without tool support.
+
+use std::time::Duration;
 
 use clawgate_wire::reasoning_tags::split_reasoning_tags;
 use clawgate_wire::{ContentBlock, Event, Message, Request, Role, ToolChoice};
@@ -12,12 +17,60 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::budget::{ContextBudget, estimate_message_raw};
+use crate::clock::Clock;
+use crate::compaction_guard::{Expectations, audit};
 use crate::context::{ContextItem, trim_head_tail};
+use crate::deadline::Deadline;
 use crate::error::AgentError;
+use crate::memory_flush::MemoryFlushSettings;
 use crate::model_client::{ModelCallError, ModelClient};
 
-/// The base summary prompt.
+/// The base summary prompt (`default` mode).
 pub const SUMMARY_PROMPT: &str = include_str!("../prompts/compaction.md");
+/// The summary prompt of `safeguard` mode (OpenClaw's required sections).
+pub const SAFEGUARD_SUMMARY_PROMPT: &str = include_str!("../prompts/compaction-safeguard.md");
+const IDENTIFIERS_STRICT: &str = include_str!("../prompts/identifiers-strict.md");
+const IDENTIFIERS_OFF: &str = include_str!("../prompts/identifiers-off.md");
+const IDENTIFIERS_CUSTOM: &str = include_str!("../prompts/identifiers-custom.md");
+const RETRY_NOTE: &str = include_str!("../prompts/compaction-retry.md");
+
+/// `compaction.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CompactionMode {
+    #[default]
+    Default,
+    /// Required sections, checked by the quality guard.
+    Safeguard,
+}
+
+/// `compaction.identifierPolicy` (with `identifierInstructions` for `custom`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum IdentifierPolicy {
+    /// Identifiers copied exactly (and, in safeguard mode, checked).
+    #[default]
+    Strict,
+    /// Identifiers only where needed, not necessarily verbatim.
+    Off,
+    /// The operator's own rule text.
+    Custom(String),
+}
+
+/// `compaction.qualityGuard` (safeguard mode only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QualityGuard {
+    pub enabled: bool,
+    /// Extra summary attempts after a failed check.
+    pub max_retries: u32,
+}
+
+impl Default for QualityGuard {
+    fn default() -> Self {
+        QualityGuard {
+            enabled: true,
+            max_retries: 1,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompactionSettings {
@@ -28,6 +81,13 @@ pub struct CompactionSettings {
     pub max_overflow_retries: u32,
     /// `compaction.model`: summarise with this model instead of the session's.
     pub model: Option<String>,
+    pub mode: CompactionMode,
+    /// Time one summary request may take (`compaction.timeoutSeconds`).
+    pub timeout: Duration,
+    pub identifiers: IdentifierPolicy,
+    pub quality_guard: QualityGuard,
+    /// The pre-compaction memory flush (`compaction.memoryFlush`).
+    pub memory_flush: MemoryFlushSettings,
 }
 
 impl Default for CompactionSettings {
@@ -36,7 +96,36 @@ impl Default for CompactionSettings {
             enabled: true,
             max_overflow_retries: 3,
             model: None,
+            mode: CompactionMode::Default,
+            timeout: Duration::from_secs(180),
+            identifiers: IdentifierPolicy::Strict,
+            quality_guard: QualityGuard::default(),
+            memory_flush: MemoryFlushSettings::default(),
         }
+    }
+}
+
+impl CompactionSettings {
+    /// The summariser's system prompt: the mode's prompt, the identifier rule, the focus.
+    pub fn summary_system_prompt(&self, focus: Option<&str>) -> String {
+        let base = match self.mode {
+            CompactionMode::Default => SUMMARY_PROMPT,
+            CompactionMode::Safeguard => SAFEGUARD_SUMMARY_PROMPT,
+        };
+        let rule = match &self.identifiers {
+            IdentifierPolicy::Strict => IDENTIFIERS_STRICT.to_string(),
+            IdentifierPolicy::Off => IDENTIFIERS_OFF.to_string(),
+            IdentifierPolicy::Custom(text) => format!("{IDENTIFIERS_CUSTOM}{}\n", text.trim()),
+        };
+        let mut system = format!("{base}\n{rule}");
+        if let Some(f) = focus.map(str::trim).filter(|f| !f.is_empty()) {
+            system.push_str(&format!("\nExtra focus requested by the user: {f}\n"));
+        }
+        system
+    }
+
+    fn guarded(&self) -> bool {
+        self.mode == CompactionMode::Safeguard && self.quality_guard.enabled
     }
 }
 
@@ -149,6 +238,10 @@ pub(crate) struct Summarizer<'a> {
     pub budget: &'a ContextBudget,
     /// Calibration ratio of the model (reported / estimated tokens).
     pub ratio: f64,
+    pub settings: &'a CompactionSettings,
+    pub clock: &'a dyn Clock,
+    /// The run timeout of the turn the compaction belongs to.
+    pub deadline: &'a Deadline,
 }
 
 const FAILED_RETRIES: u32 = 2;
@@ -161,11 +254,22 @@ impl Summarizer<'_> {
         messages: &[Message],
         focus: Option<&str>,
     ) -> Result<SummaryOutcome, AgentError> {
-        let system = match focus.map(str::trim).filter(|f| !f.is_empty()) {
-            Some(f) => format!("{SUMMARY_PROMPT}\nExtra focus requested by the user: {f}\n"),
-            None => SUMMARY_PROMPT.to_string(),
-        };
+        let system = self.settings.summary_system_prompt(focus);
         let rendered: Vec<String> = messages.iter().map(render_message).collect();
+        let expect = self.settings.guarded().then(|| {
+            let mut all = previous.unwrap_or_default().to_string();
+            for r in &rendered {
+                all.push('\n');
+                all.push_str(r);
+            }
+            let latest_ask = messages
+                .iter()
+                .rev()
+                .find(|m| m.role == Role::User)
+                .map(Message::joined_text);
+            let strict = self.settings.identifiers == IdentifierPolicy::Strict;
+            Expectations::new(&all, latest_ask.as_deref(), strict)
+        });
         let mut running = previous.map(str::to_string);
         let mut shrink = 1usize;
         let mut overflow_retries = 0;
@@ -189,41 +293,18 @@ impl Summarizer<'_> {
             let request = Request {
                 model: self.model_ref.to_string(),
                 system: Some(system.clone()),
-                messages: vec![Message::text(Role::User, prompt)],
+                messages: vec![Message::text(Role::User, prompt.clone())],
                 tool_choice: ToolChoice::None,
                 max_tokens: Some(self.budget.summary_cap),
                 stream: true,
                 ..Request::default()
             };
-            let mut failures = 0;
-            let text = loop {
-                calls += 1;
-                match call_for_text(self.client, request.clone()).await {
-                    Ok(t) if !t.trim().is_empty() => break Ok(t),
-                    Ok(_) => {
-                        failures += 1;
-                        if failures > FAILED_RETRIES {
-                            break Err(AgentError::Compaction(
-                                "the summariser returned an empty summary".into(),
-                            ));
-                        }
-                    }
-                    Err(ModelCallError::ContextOverflow { .. }) => {
-                        break Err(AgentError::ContextOverflow {
-                            model: self.model_ref.to_string(),
-                        });
-                    }
-                    Err(ModelCallError::Aborted) => break Err(AgentError::Aborted),
-                    Err(ModelCallError::Failed(m)) => {
-                        failures += 1;
-                        if failures > FAILED_RETRIES {
-                            break Err(AgentError::Compaction(format!(
-                                "summarization failed: {m}"
-                            )));
-                        }
-                    }
-                }
-            };
+            let mut text = self.ask(&request, &mut calls).await;
+            if let (Ok(summary), Some(expect), true) = (&text, &expect, end == rendered.len()) {
+                text = self
+                    .guard(summary.clone(), expect, &request, &prompt, &mut calls)
+                    .await;
+            }
             match text {
                 Ok(t) => {
                     running = Some(t.trim().to_string());
@@ -249,6 +330,93 @@ impl Summarizer<'_> {
             chunks: chunks_done,
             calls,
         })
+    }
+
+    /// One summary request, retried on failures that may pass, under the request's own
+    /// timeout and the turn's run timeout.
+    async fn ask(&self, request: &Request, calls: &mut u32) -> Result<String, AgentError> {
+        let mut failures = 0;
+        loop {
+            *calls += 1;
+            let timer = self.clock.sleep(self.settings.timeout);
+            let call = call_for_text(self.client, request.clone());
+            let answer = tokio::select! {
+                biased;
+                answer = self.deadline.run(call) => answer,
+                () = timer => {
+                    return Err(AgentError::Compaction(format!(
+                        "the summary request timed out after {} s (compaction.timeoutSeconds); \
+                         the history is kept as it was",
+                        self.settings.timeout.as_secs()
+                    )));
+                }
+            };
+            let Ok(answer) = answer else {
+                return Err(AgentError::TurnTimeout {
+                    seconds: self.deadline.seconds(),
+                });
+            };
+            match answer {
+                Ok(t) if !t.trim().is_empty() => return Ok(t),
+                Ok(_) => {
+                    failures += 1;
+                    if failures > FAILED_RETRIES {
+                        return Err(AgentError::Compaction(
+                            "the summariser returned an empty summary".into(),
+                        ));
+                    }
+                }
+                Err(ModelCallError::ContextOverflow { .. }) => {
+                    return Err(AgentError::ContextOverflow {
+                        model: self.model_ref.to_string(),
+                    });
+                }
+                Err(ModelCallError::Aborted) => return Err(AgentError::Aborted),
+                Err(ModelCallError::Failed(m)) => {
+                    failures += 1;
+                    if failures > FAILED_RETRIES {
+                        return Err(AgentError::Compaction(format!("summarization failed: {m}")));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The safeguard check of a finished summary: asks again with the problems named, at
+    /// most `maxRetries` times; fails the compaction when no attempt passes.
+    async fn guard(
+        &self,
+        mut summary: String,
+        expect: &Expectations,
+        request: &Request,
+        prompt: &str,
+        calls: &mut u32,
+    ) -> Result<String, AgentError> {
+        let mut retries = 0;
+        loop {
+            let problems = audit(&summary, expect);
+            if problems.is_empty() {
+                return Ok(summary);
+            }
+            tracing::info!(?problems, retries, "summary failed the safeguard check");
+            if retries >= self.settings.quality_guard.max_retries {
+                return Err(AgentError::Compaction(format!(
+                    "the summary did not pass the safeguard quality check ({}); the history is \
+                     kept as it was",
+                    problems.join("; ")
+                )));
+            }
+            retries += 1;
+            let mut retry = request.clone();
+            let feedback = format!(
+                "{prompt}\n\n{RETRY_NOTE}\n<rejected_summary>\n{}\n</rejected_summary>\n\
+                 Problems:\n- {}\n",
+                summary.trim(),
+                problems.join("\n- ")
+            );
+            retry.messages = vec![Message::text(Role::User, feedback)];
+            summary = self.ask(&retry, calls).await?;
+        }
     }
 
     /// Characters of rendered conversation that fit one summary request next to the prompt

@@ -49,6 +49,11 @@ pub enum AgentError {
     Model(ModelCallError),
     #[error("aborted")]
     Aborted,
+    #[error(
+        "Agent turn timed out after {seconds} s (agents.defaults.timeoutSeconds); what the turn \
+         did so far is kept in the session"
+    )]
+    TurnTimeout { seconds: u64 },
 }
 
 impl AgentError {

@@ -12,9 +12,13 @@ pub mod budget;
 pub mod clock;
 pub mod commands;
 pub mod compaction;
+pub mod compaction_guard;
 pub(crate) mod context;
+mod deadline;
 pub mod delivery;
 pub mod error;
+pub mod image_input;
+pub mod memory_flush;
 pub mod model_client;
 pub mod notices;
 pub mod policy;
@@ -26,14 +30,21 @@ pub mod settings;
 pub mod tool_text_recovery;
 pub mod tools;
 mod turn;
+mod turn_call;
+mod turn_rounds;
 pub mod untrusted;
 
 pub use budget::{BudgetSettings, ContextBudget, ModelInfo, TokenEstimator};
 pub use clock::{Clock, SystemClock};
 pub use commands::SlashCommand;
-pub use compaction::{CompactionSettings, CompactionTrigger, SUMMARY_PROMPT};
+pub use compaction::{
+    CompactionMode, CompactionSettings, CompactionTrigger, IdentifierPolicy, QualityGuard,
+    SAFEGUARD_SUMMARY_PROMPT, SUMMARY_PROMPT,
+};
 pub use delivery::{Delivered, DeliveryFilter, FilteredAnswer};
 pub use error::AgentError;
+pub use image_input::{IMAGE_DESCRIPTION_PROMPT, ImageModelSettings};
+pub use memory_flush::{MEMORY_FLUSH_PROMPT, MEMORY_FLUSH_SYSTEM_PROMPT, MemoryFlushSettings};
 pub use model_client::{
     EventStream, FailedAttempt, FallbackInfo, ModelCallError, ModelClient, ModelReply,
 };
@@ -46,7 +57,7 @@ pub use session::{
     check_session_key, main_session_key,
 };
 pub use sessions_view::{ExportFormat, SessionSummary, SessionView};
-pub use settings::{AgentSettings, ModelDirectory, StaticModelDirectory};
+pub use settings::{AgentSettings, DEFAULT_RUN_TIMEOUT, ModelDirectory, StaticModelDirectory};
 pub use tools::exec_approval::{
     ApprovalDecision, ApprovalRequest, ExecApprovalSettings, ExecApprover, ExecAsk, ExecSecurity,
 };

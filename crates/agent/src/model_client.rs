@@ -87,4 +87,12 @@ pub trait ModelClient: Send + Sync {
     /// selected (`provider/model`, aliases already resolved by the agent's `ModelDirectory`);
     /// the implementation resolves it to a candidate chain and fails over before it commits.
     async fn call(&self, request: Request) -> Result<ModelReply, ModelCallError>;
+
+    /// Like [`call`](Self::call), with `fallbacks` (model refs or aliases) tried after
+    /// `request.model` in place of the configured fallbacks: the image model's own chain.
+    async fn call_with_fallbacks(
+        &self,
+        request: Request,
+        fallbacks: &[String],
+    ) -> Result<ModelReply, ModelCallError>;
 }

@@ -6,12 +6,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use clawgate_wire::{ContentBlock, Usage};
+use clawgate_wire::{ContentBlock, StopReason, Usage};
 use tokio::sync::Mutex as AsyncMutex;
 
 use crate::budget::{ContextBudget, ModelInfo, TokenEstimator};
 use crate::clock::{Clock, SystemClock};
 use crate::compaction::{CompactionTrigger, Summarizer, choose_cut};
+use crate::deadline::Deadline;
 use crate::error::AgentError;
 use crate::model_client::{FallbackInfo, ModelClient};
 use crate::policy::ToolPolicy;
@@ -128,6 +129,11 @@ pub struct TurnOutcome {
     pub silent: bool,
     /// The input was a slash command; `reply` is its output.
     pub command: bool,
+    /// Why the answer ended: `Length` when the last answer hit the output cap (`Stop` also
+    /// when the tool loop hit `tools.maxRounds`).
+    pub stop_reason: StopReason,
+    /// A pre-compaction memory flush turn ran before this turn.
+    pub memory_flushed: bool,
 }
 
 impl TurnOutcome {
@@ -418,6 +424,7 @@ impl AgentRuntime {
     }
 
     /// Summarise what lies before the cut; `Some(tokens_before)` when a compaction was written.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn compact(
         &self,
         session: &mut OpenSession,
@@ -426,6 +433,7 @@ impl AgentRuntime {
         trigger: CompactionTrigger,
         focus: Option<&str>,
         keep: u64,
+        deadline: &Deadline,
     ) -> Result<Option<u64>, AgentError> {
         let ratio = self.lock_estimator().ratio(&info.model_ref);
         let keep_raw = (keep as f64 / ratio) as u64;
@@ -449,6 +457,9 @@ impl AgentRuntime {
             model_ref: &sum_info.model_ref,
             budget: &sum_budget,
             ratio: sum_ratio,
+            settings: &self.settings.compaction,
+            clock: self.clock.as_ref(),
+            deadline,
         };
         let previous = session.context.summary.clone();
         let outcome = summarizer

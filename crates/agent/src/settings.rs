@@ -5,9 +5,11 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::budget::{BudgetSettings, ModelInfo};
 use crate::compaction::CompactionSettings;
+use crate::image_input::ImageModelSettings;
 use crate::policy::ToolPolicyConfig;
 use crate::session::SessionPolicy;
 use crate::tools::ToolSettings;
@@ -34,7 +36,14 @@ pub struct AgentSettings {
     pub durable_store: bool,
     /// `session.reset` and `session.maintenance`.
     pub session: SessionPolicy,
+    /// The run timeout of one turn (`agents.defaults.timeoutSeconds`); `None` = no limit.
+    pub run_timeout: Option<Duration>,
+    /// Describes images for a turn model that takes none (`agents.defaults.imageModel`).
+    pub image_model: Option<ImageModelSettings>,
 }
+
+/// OpenClaw's default run timeout (`agents.defaults.timeoutSeconds`: 600).
+pub const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(600);
 
 impl AgentSettings {
     pub fn new(
@@ -56,6 +65,8 @@ impl AgentSettings {
             reasoning_default: false,
             durable_store: true,
             session: SessionPolicy::default(),
+            run_timeout: Some(DEFAULT_RUN_TIMEOUT),
+            image_model: None,
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use clawgate_providers::{CallContext, DiscoveredModel, EventStream, Provider, ProviderError};
 use clawgate_wire::Request;
+use clawgate_wire::embeddings::{EmbeddingRequest, EmbeddingResponse};
 
 use crate::spec::expand_home;
 use crate::{EngineError, EngineModelSpec, EngineStats, LoadObserver, ModelInfo};
@@ -153,6 +154,20 @@ impl Provider for LlamaCppProvider {
             supports_tools: Some(false),
             reasoning: Some(false),
         }])
+    }
+
+    /// The in-process engine runs chat models only; embeddings go to a server that serves
+    /// them (the router tries the next candidate: nothing cools down).
+    async fn embed(
+        &self,
+        _request: EmbeddingRequest,
+        _ctx: CallContext,
+    ) -> Result<EmbeddingResponse, ProviderError> {
+        Err(ProviderError::new(
+            clawgate_providers::FailureKind::Format,
+            "embeddings are not supported by the embedded engine (llama-cpp); configure a \
+             server that serves them (llama.cpp's server with --embeddings, vLLM, Ollama)",
+        ))
     }
 }
 

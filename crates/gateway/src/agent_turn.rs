@@ -22,9 +22,7 @@ use clawgate_agent::{
     TurnOutcome,
 };
 use clawgate_config::ModelCost;
-use clawgate_wire::{
-    ContentBlock, Event, Request, Response as CanonicalResponse, Role, StopReason,
-};
+use clawgate_wire::{ContentBlock, Event, Request, Response as CanonicalResponse, Role};
 use futures::StreamExt;
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -137,7 +135,7 @@ fn closing_events(
         usage: outcome.usage,
     })));
     events.push(Ok(StreamItem::Event(Event::Finished {
-        stop_reason: StopReason::Stop,
+        stop_reason: outcome.stop_reason,
     })));
     events
 }
@@ -423,7 +421,10 @@ pub(crate) async fn serve_agent(
         let first = events.next().await;
         match first {
             Some(Err(failure)) => {
-                let error = ApiError::bad_gateway(failure.code, failure.message);
+                let error = match failure.code {
+                    "timeout" => ApiError::gateway_timeout(failure.message),
+                    code => ApiError::bad_gateway(code, failure.message),
+                };
                 return fail(dialect, &error, record);
             }
             first => {
@@ -472,7 +473,7 @@ pub(crate) async fn serve_agent(
                 .iter()
                 .map(|text| ContentBlock::Text { text: text.clone() })
                 .collect(),
-            stop_reason: StopReason::Stop,
+            stop_reason: outcome.stop_reason,
             usage: outcome.usage,
         };
         record.set_usage(outcome.usage);

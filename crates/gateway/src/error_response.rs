@@ -152,6 +152,7 @@ pub fn from_agent_error(error: &AgentError) -> ApiError {
         AgentError::Model(_) | AgentError::Aborted => {
             ApiError::bad_gateway("upstream_error", message)
         }
+        AgentError::TurnTimeout { .. } => ApiError::gateway_timeout(message),
         _ => internal_error(&message),
     }
 }

@@ -1,10 +1,11 @@
 //! The route table and the thin HTTP handlers: check the content type, authenticate, read the
 //! body within the in-flight budget, parse it once, decode it with the inbound dialect's codec,
 //! and hand off to the routed-call or agent-turn path under the per-request timeout. Also
-//! `/v1/models`, `/healthz`, `/readyz` and `/metrics`; the Control UI's page and JSON endpoints
-//! are merged in from `control_ui` and `control_api`; Ollama's `/api/*` handlers live in
-//! `ollama_api`. The layers around the routes (outermost
-//! first): HTTP-layer refusals in the dialect's shape (`http_layer`), the Host and Origin
+//! `/v1/embeddings` (`embeddings_api`), `/v1/models` and `/v1/models/{id}` (`models_api`),
+//! `/healthz`, `/readyz` and `/metrics`; the Control UI's page and JSON endpoints are merged in
+//! from `control_ui` and `control_api`; Ollama's `/api/*` handlers live in `ollama_api`. The
+//! layers around the routes (outermost first): HTTP-layer refusals in the dialect's shape
+//! (`http_layer`), the Host and Origin
 //! checks (`browser_guard`), CORS, and the body size limit (tower-http).
 
 use std::net::SocketAddr;
@@ -18,7 +19,6 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
-use clawgate_config::{ModelEntry, RowSource};
 use serde_json::{Value, json};
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -36,6 +36,7 @@ use crate::request_record::RequestRecord;
 use crate::routed::{fail, serve_model};
 use crate::server::AppState;
 use crate::target::{Target, request_target};
+use crate::trusted_proxy;
 use clawgate_runtime::Services;
 
 /// The axum app with its layers (see the module docs).
@@ -54,7 +55,9 @@ pub(crate) fn app(state: Arc<AppState>) -> Router {
         .route("/v1/chat/completions", post(chat_completions))
         .route("/v1/responses", post(responses))
         .route("/v1/messages", post(messages))
-        .route("/v1/models", get(models))
+        .route("/v1/embeddings", post(crate::embeddings_api::embeddings))
+        .route("/v1/models", get(crate::models_api::models))
+        .route("/v1/models/{*id}", get(crate::models_api::model))
         .route("/api/chat", post(ollama_api::api_chat))
         .route("/api/generate", post(ollama_api::api_generate))
         .route("/api/tags", get(ollama_api::api_tags))
@@ -80,7 +83,7 @@ pub(crate) fn app(state: Arc<AppState>) -> Router {
 /// True for `Content-Type: application/json` (any parameters, any case). Browsers can send
 /// `text/plain`, form types or no type at all cross-site without a CORS preflight; requiring
 /// JSON makes a page's request need one.
-fn is_json(headers: &HeaderMap) -> bool {
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -88,46 +91,85 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// Checks the configured gateway token (every route needs it when there is one) and the
-/// per-address lockout.
+/// Checks the trusted proxy's identity (trusted-proxy mode), else the configured gateway token
+/// (every route needs it when there is one) and the per-address lockout (per client behind a
+/// trusted proxy).
 pub(crate) fn authorize(
     state: &AppState,
     services: &Services,
     peer: SocketAddr,
     headers: &HeaderMap,
 ) -> Result<(), ApiError> {
-    match services.auth_token() {
-        Ok(Some(token)) => check_token(state, token, peer, headers),
-        Ok(None) => Ok(()),
+    let expected = match services.auth_token() {
+        Ok(token) => token,
         // Start and reload refuse such services; should one get here, refuse, never serve open.
-        Err(error) => Err(ApiError::unavailable(error.to_string())),
+        Err(error) => return Err(ApiError::unavailable(error.to_string())),
+    };
+    if proxy_identified(services, peer, headers, expected.is_some())? {
+        return Ok(());
+    }
+    match expected {
+        Some(token) => check_token(state, services, token, peer, headers),
+        None => Ok(()),
+    }
+}
+
+/// True when trusted-proxy mode is on and the request came through the proxy with a user;
+/// `Ok(false)` for a direct client that a token may still admit (`token_may_admit`).
+fn proxy_identified(
+    services: &Services,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    token_may_admit: bool,
+) -> Result<bool, ApiError> {
+    let gateway = &services.config().gateway;
+    let Some(proxy) = trusted_proxy::proxy_auth(gateway) else {
+        return Ok(false);
+    };
+    match trusted_proxy::identity(proxy, &gateway.trusted_proxies, peer.ip(), headers) {
+        Ok(user) => {
+            tracing::debug!(%user, peer = %peer.ip(), "identity from a trusted proxy");
+            Ok(true)
+        }
+        // A direct client: the token decides, when there is one.
+        Err(rejection) if !rejection.from_proxy() && token_may_admit => Ok(false),
+        Err(rejection) => Err(ApiError::unauthorized(rejection.to_string())),
     }
 }
 
 /// Checks the token that guards what can change this machine or show its state (agents with
-/// `exec`/`write`/`edit`, the Control UI's API): the configured one, else the gateway's own
-/// (`<state>/gateway-token`). `Ok(false)`: there is none (`gateway.auth.mode: "none"`).
+/// `exec`/`write`/`edit`, the Control UI's API): a user the trusted proxy vouches for, else the
+/// configured token, else the gateway's own (`<state>/gateway-token`). `Ok(false)`: there is
+/// none (`gateway.auth.mode: "none"`).
 pub(crate) fn authorize_privileged(
     state: &AppState,
     services: &Services,
     peer: SocketAddr,
     headers: &HeaderMap,
 ) -> Result<bool, ApiError> {
-    match services.privileged_token() {
-        Ok(Some(token)) => check_token(state, token, peer, headers).map(|()| true),
-        Ok(None) => Ok(false),
-        Err(error) => Err(ApiError::unavailable(error.to_string())),
+    let token = match services.privileged_token() {
+        Ok(token) => token,
+        Err(error) => return Err(ApiError::unavailable(error.to_string())),
+    };
+    if proxy_identified(services, peer, headers, token.is_some())? {
+        return Ok(true);
+    }
+    match token {
+        Some(token) => check_token(state, services, token, peer, headers).map(|()| true),
+        None => Ok(false),
     }
 }
 
 /// `expected` against the request's credential, with the per-address lockout.
 fn check_token(
     state: &AppState,
+    services: &Services,
     expected: &[u8],
     peer: SocketAddr,
     headers: &HeaderMap,
 ) -> Result<(), ApiError> {
-    let ip = peer.ip();
+    let proxies = &services.config().gateway.trusted_proxies;
+    let ip = trusted_proxy::client_ip(peer.ip(), headers, proxies);
     if let Some(seconds) = state.auth_failures.locked_out(ip) {
         return Err(ApiError::rate_limited(
             "too many failed authentication attempts from this address; try again later",
@@ -307,7 +349,7 @@ async fn messages(
     generate(state, Dialect::Anthropic, peer, headers, body).await
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     (
         status,
         [(
@@ -317,46 +359,6 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
         Bytes::from(body.to_string()),
     )
         .into_response()
-}
-
-/// The OpenAI model list: agent targets first, then the configured and discovered model rows.
-pub fn model_list(services: &Services) -> Value {
-    let mut data = Vec::new();
-    for agent in services.agent_ids() {
-        data.push(json!({
-            "id": format!("clawgate/{agent}"),
-            "object": "model",
-            "created": 0,
-            "owned_by": "clawgate",
-        }));
-    }
-    let registry = services.registry();
-    let listed = |m: &&ModelEntry| m.configured || m.source == RowSource::Discovered;
-    for row in registry.models().iter().filter(listed) {
-        let mut entry = json!({
-            "id": row.reference,
-            "object": "model",
-            "created": 0,
-            "owned_by": row.provider,
-        });
-        if let Some(alias) = registry.alias_of(&row.model_ref()) {
-            entry["alias"] = alias.into();
-        }
-        data.push(entry);
-    }
-    json!({ "object": "list", "data": data })
-}
-
-async fn models(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    let services = state.services.load_full();
-    if let Err(error) = authorize(&state, &services, peer, &headers) {
-        return error_response(Dialect::OpenAiChat, &error);
-    }
-    json_response(StatusCode::OK, &model_list(&services))
 }
 
 async fn healthz() -> &'static str {

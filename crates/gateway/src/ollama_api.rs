@@ -27,7 +27,8 @@ use sha2::{Digest, Sha256};
 
 use crate::dialect::{ApiError, Dialect};
 use crate::error_response::error_response;
-use crate::http_api::{authorize, generate, model_list};
+use crate::http_api::{authorize, generate};
+use crate::models_api::model_list;
 use crate::ollama_answer::created_at_now;
 use crate::server::AppState;
 use crate::target::{Target, parse_target};

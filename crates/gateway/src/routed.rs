@@ -67,7 +67,7 @@ fn reasoning_stream(headers: &HeaderMap) -> Result<Option<ReasoningStream>, ApiE
     )))
 }
 
-fn fallback_mode(headers: &HeaderMap) -> FallbackMode {
+pub(crate) fn fallback_mode(headers: &HeaderMap) -> FallbackMode {
     match headers.get(FALLBACKS_REQUEST_HEADER).map(|v| v.as_bytes()) {
         Some(v) if v.eq_ignore_ascii_case(b"none") || v.eq_ignore_ascii_case(b"off") => {
             FallbackMode::None
@@ -108,7 +108,11 @@ pub(crate) fn fail(dialect: Dialect, error: &ApiError, mut record: RequestRecord
     error_response(dialect, error)
 }
 
-fn insert_route_headers(headers: &mut HeaderMap, answered: &str, fallback: Option<&str>) {
+pub(crate) fn insert_route_headers(
+    headers: &mut HeaderMap,
+    answered: &str,
+    fallback: Option<&str>,
+) {
     if let Ok(value) = HeaderValue::from_str(answered) {
         headers.insert(MODEL_HEADER, value);
     }

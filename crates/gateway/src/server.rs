@@ -176,12 +176,14 @@ impl std::fmt::Debug for Gateway {
 }
 
 /// Refuses a gateway token naming an unset variable, and a non-loopback listen address unless
-/// clients must present a token on every route. Reads (or makes) the gateway's own token when
-/// the config names none, so the request path never touches its file.
+/// clients must present a token on every route, or come through a trusted proxy. Reads (or
+/// makes) the gateway's own token when the config names none, so the request path never
+/// touches its file.
 fn check_bind(addr: SocketAddr, services: &Services) -> Result<(), GatewayError> {
     let token = services.auth_token()?;
     services.generated_token()?;
-    if addr.ip().is_loopback() || token.is_some() {
+    let proxied = crate::trusted_proxy::proxy_auth(&services.config().gateway).is_some();
+    if addr.ip().is_loopback() || token.is_some() || proxied {
         Ok(())
     } else {
         Err(GatewayError::UnsafeBind { addr })

@@ -6,6 +6,8 @@
 #[path = "all/support.rs"]
 mod support;
 
+#[path = "all/agent_settings.rs"]
+mod agent_settings;
 #[path = "all/agents.rs"]
 mod agents;
 #[path = "all/auth.rs"]
@@ -22,6 +24,8 @@ mod cooldown_config;
 mod dialects;
 #[path = "all/discovery.rs"]
 mod discovery;
+#[path = "all/embeddings.rs"]
+mod embeddings;
 #[path = "all/errors.rs"]
 mod errors;
 #[path = "all/fallback.rs"]
@@ -56,3 +60,5 @@ mod stream_events;
 mod streams;
 #[path = "all/tools.rs"]
 mod tools;
+#[path = "all/trusted_proxy.rs"]
+mod trusted_proxy;

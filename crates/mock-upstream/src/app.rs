@@ -24,7 +24,7 @@ use crate::log::{RecordedRequest, RequestLog};
 use crate::paced::StreamCounters;
 use crate::script::{Fault, Plan, Script};
 use crate::server::ConnectionHandle;
-use crate::{control, models};
+use crate::{control, embeddings, models};
 
 /// The header that carries a per-request script.
 pub const SCRIPT_HEADER: &str = "x-mock-script";
@@ -167,6 +167,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/api/chat",
             post(|s, c, m, u, h, b| generate(Dialect::Ollama, s, c, m, u, h, b)),
         )
+        .route("/v1/embeddings", post(embeddings::openai_embeddings))
+        .route("/api/embed", post(embeddings::ollama_embed))
         .route("/v1/models", get(models::openai_models))
         .route("/api/tags", get(models::ollama_tags))
         .route("/api/show", post(models::ollama_show))

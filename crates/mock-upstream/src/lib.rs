@@ -1,7 +1,8 @@
 //! mock-upstream: a scriptable fake LLM upstream for tests and benchmarks. A dev tool, never
 //! a dependency of the product, and on purpose independent of it: it writes every dialect's
 //! wire shapes itself (OpenAI chat completions and Responses, Anthropic Messages, Ollama
-//! `/api/chat`, model listings of OpenAI, Ollama and LM Studio), so a bug shared by one of
+//! `/api/chat`, model listings of OpenAI, Ollama and LM Studio, embeddings at `/v1/embeddings`
+//! and `/api/embed`), so a bug shared by one of
 //! clawgate's encoders and its decoder cannot hide. It can answer like specific real servers
 //! (their context-overflow wording, llama-cpp-python's repeated tool-call headers, LiteLLM's
 //! data-only Responses stream, gpt-oss harmony in answer text, an orphan `</think>`, repeated
@@ -28,6 +29,7 @@ mod app;
 mod config;
 mod control;
 mod dialect;
+mod embeddings;
 mod errors;
 mod generate;
 mod held_faults;

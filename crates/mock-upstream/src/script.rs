@@ -243,6 +243,9 @@ pub enum Quirk {
     /// A model without tool support: 400 "`<model>` does not support tools" whenever the
     /// request offers tools (Ollama; its `/v1` answers the same in OpenAI's error shape).
     ToolsUnsupported,
+    /// A server started without embeddings: llama.cpp's 501 "This server does not support
+    /// embeddings. Start it with `--embeddings`" on `/v1/embeddings` and `/api/embed`.
+    NoEmbeddings,
 }
 
 macro_rules! snake_case_from_str {
@@ -272,7 +275,7 @@ snake_case_from_str!(OverflowServer, "overflow server");
 
 impl Quirk {
     /// Every quirk, for `--help`.
-    pub const ALL: [Quirk; 13] = [
+    pub const ALL: [Quirk; 14] = [
         Quirk::RepeatToolCallHeader,
         Quirk::ResponsesDataOnly,
         Quirk::ThinkTagsInContent,
@@ -287,6 +290,7 @@ impl Quirk {
         Quirk::NoResponsesRoute501,
         Quirk::LitellmNoResponsesRoute,
         Quirk::ToolsUnsupported,
+        Quirk::NoEmbeddings,
     ];
 }
 snake_case_from_str!(Quirk, "quirk");

@@ -53,6 +53,11 @@ pub fn responses_url(base: &str) -> String {
     join(base, OPENAI_DEFAULT_BASE, "/responses")
 }
 
+/// `POST {base}/embeddings`.
+pub fn embeddings_url(base: &str) -> String {
+    join(base, OPENAI_DEFAULT_BASE, "/embeddings")
+}
+
 /// `GET {base}/models` (OpenAI-compatible discovery).
 pub fn openai_models_url(base: &str) -> String {
     join(base, OPENAI_DEFAULT_BASE, "/models")

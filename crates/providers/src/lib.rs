@@ -20,6 +20,7 @@ pub mod classify;
 pub mod classify_table;
 pub mod compat;
 pub mod discovery;
+mod embedding_call;
 pub mod endpoint;
 pub mod failure;
 pub mod from_config;

@@ -5,11 +5,12 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use clawgate_wire::embeddings::{EmbeddingRequest, EmbeddingResponse};
 use clawgate_wire::{Event, Request};
 use futures::Stream;
 use serde::{Deserialize, Serialize};
 
-use crate::{LearnedBehaviour, ProviderError};
+use crate::{FailureKind, LearnedBehaviour, ProviderError};
 
 /// Canonical events from one attempt. The stream ends after `Finished`, or with one `Err`.
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<Event, ProviderError>> + Send>>;
@@ -58,6 +59,25 @@ pub trait Provider: Send + Sync {
     /// List the models the upstream serves (discovery). Short timeouts; callers treat an error
     /// as a warning.
     async fn list_models(&self) -> Result<Vec<DiscoveredModel>, ProviderError>;
+
+    /// Embed `request.input` with `request.model` (one attempt, like [`stream`](Self::stream)).
+    /// Providers without an embeddings route fail with `format` (nothing cools down; the
+    /// router tries the next candidate).
+    async fn embed(
+        &self,
+        request: EmbeddingRequest,
+        ctx: CallContext,
+    ) -> Result<EmbeddingResponse, ProviderError> {
+        let _ = ctx;
+        Err(ProviderError::new(
+            FailureKind::Format,
+            format!(
+                "provider {} does not serve embeddings (asked for {})",
+                self.id(),
+                request.model
+            ),
+        ))
+    }
 
     /// What this provider learned about its server while running (a Responses server
     /// bridged to chat, models called without tools, models holding inline reasoning).

@@ -7,6 +7,7 @@
 //!
 //! Entry points: build a [`ProviderSet`], open a [`CooldownStore`] on the state dir, make a
 //! [`Router`], build a [`CandidateChain`] per call and `router.call(request, &chain, &cancel)`.
+//! Embeddings go the same way with `router.embed(request, &chain, &cancel)`.
 //! The user-facing rules are in `docs/failover.md`.
 
 pub mod attempt;
@@ -17,6 +18,7 @@ pub mod config;
 pub mod cooldown;
 mod cooldown_file;
 pub mod decision;
+mod embedding_route;
 mod penalty;
 pub mod probe;
 mod routed_stream;

@@ -26,7 +26,7 @@ use crate::targets::{ProviderSet, ProviderTarget};
 
 /// Why a candidate was admitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Admission {
+pub(crate) enum Admission {
     Available,
     Probe,
     LastResort,
@@ -55,7 +55,7 @@ pub struct CallOptions {
 pub struct Router {
     providers: ProviderSet,
     config: RouterConfig,
-    recorder: FailureRecorder,
+    pub(crate) recorder: FailureRecorder,
     /// Last probe per provider (epoch ms). In memory only, like OpenClaw's probe throttle.
     probes: Mutex<HashMap<String, u64>>,
 }
@@ -393,7 +393,7 @@ impl Router {
 
     /// Head-of-chain probe near the end of its cooldown (spec §3.6), throttled per provider.
     /// The failure that started the cooldown counts as the last attempt for the throttle.
-    fn probe_allowed(&self, provider: &str, block: &Blocked, now: u64) -> bool {
+    pub(crate) fn probe_allowed(&self, provider: &str, block: &Blocked, now: u64) -> bool {
         if block.reason == "auth_permanent" {
             return false;
         }
@@ -417,7 +417,7 @@ impl Router {
     }
 
     /// The chain's candidate whose cooldown ends first (chain order breaks ties).
-    fn soonest_blocked<'c>(
+    pub(crate) fn soonest_blocked<'c>(
         &self,
         chain: &'c CandidateChain,
     ) -> Option<(&'c CandidateRef, &ProviderTarget, usize)> {
@@ -455,7 +455,7 @@ impl Router {
 
     /// Whether `candidate` can be called at `now`: with any key of its provider, or, when it
     /// pins one, with that key only.
-    fn availability(
+    pub(crate) fn availability(
         &self,
         candidate: &CandidateRef,
         target: &ProviderTarget,
@@ -479,7 +479,7 @@ impl Router {
     }
 }
 
-fn skipped(candidate: &CandidateRef, outcome: AttemptOutcome) -> AttemptRecord {
+pub(crate) fn skipped(candidate: &CandidateRef, outcome: AttemptOutcome) -> AttemptRecord {
     AttemptRecord {
         candidate: candidate.clone(),
         key_index: None,
@@ -492,7 +492,7 @@ fn skipped(candidate: &CandidateRef, outcome: AttemptOutcome) -> AttemptRecord {
     }
 }
 
-fn skipped_for(candidate: &CandidateRef, block: &Blocked, now: u64) -> AttemptRecord {
+pub(crate) fn skipped_for(candidate: &CandidateRef, block: &Blocked, now: u64) -> AttemptRecord {
     skipped(
         candidate,
         AttemptOutcome::SkippedForCooldown {

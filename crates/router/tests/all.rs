@@ -13,6 +13,8 @@ mod chain;
 mod cooldowns;
 #[path = "all/decision.rs"]
 mod decision;
+#[path = "all/embeddings.rs"]
+mod embeddings;
 #[path = "all/failover.rs"]
 mod failover;
 #[path = "all/fault_matrix.rs"]

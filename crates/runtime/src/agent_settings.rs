@@ -5,14 +5,17 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use clawgate_agent::session::{
     MaintenanceMode, MaintenancePolicy, ResetMode, ResetPolicy, SessionPolicy,
 };
 use clawgate_agent::{
-    AgentSettings, ModelDirectory, ModelInfo, ToolLayerConfig, ToolPolicyConfig, ToolProfile,
+    AgentSettings, CompactionMode, CompactionSettings, IdentifierPolicy, ImageModelSettings,
+    MemoryFlushSettings, ModelDirectory, ModelInfo, QualityGuard, ToolLayerConfig,
+    ToolPolicyConfig, ToolProfile,
 };
-use clawgate_config::schema::{SessionConfig, ToolsConfig};
+use clawgate_config::schema::{CompactionConfig, SessionConfig, ToolsConfig};
 use clawgate_config::{ClawgateConfig, Registry, RowSource};
 
 /// The agent id used when the config lists no agents (OpenClaw's default).
@@ -46,8 +49,42 @@ fn tool_layer(tools: &ToolsConfig) -> ToolLayerConfig {
     ToolLayerConfig {
         profile: tools.profile.and_then(|p| ToolProfile::parse(p.as_str())),
         allow: tools.allow.clone(),
-        also_allow: Vec::new(),
+        also_allow: tools.also_allow.clone(),
         deny: tools.deny.clone(),
+    }
+}
+
+/// `agents.defaults.compaction` → the agent's compaction settings.
+fn compaction_settings(c: &CompactionConfig) -> CompactionSettings {
+    use clawgate_config::schema::{CompactionMode as Mode, IdentifierPolicy as Policy};
+    CompactionSettings {
+        enabled: c.enabled,
+        model: c.model.clone(),
+        mode: match c.mode {
+            Mode::Default => CompactionMode::Default,
+            Mode::Safeguard => CompactionMode::Safeguard,
+        },
+        timeout: Duration::from_secs(c.timeout_seconds),
+        identifiers: match c.identifier_policy {
+            Policy::Strict => IdentifierPolicy::Strict,
+            Policy::Off => IdentifierPolicy::Off,
+            // The loader refuses `custom` without its text.
+            Policy::Custom => c
+                .identifier_instructions
+                .clone()
+                .map_or(IdentifierPolicy::Strict, IdentifierPolicy::Custom),
+        },
+        quality_guard: QualityGuard {
+            enabled: c.quality_guard.enabled,
+            max_retries: c.quality_guard.max_retries,
+        },
+        memory_flush: MemoryFlushSettings {
+            enabled: c.memory_flush.enabled,
+            soft_threshold_tokens: c.memory_flush.soft_threshold_tokens,
+            prompt: c.memory_flush.prompt.clone(),
+            system_prompt: c.memory_flush.system_prompt.clone(),
+        },
+        ..CompactionSettings::default()
     }
 }
 
@@ -81,17 +118,26 @@ pub fn agent_settings(
     settings.budget.reserve_tokens = defaults.compaction.reserve_tokens;
     settings.budget.reserve_tokens_floor = defaults.compaction.reserve_tokens_floor;
     settings.budget.keep_recent_tokens = defaults.compaction.keep_recent_tokens;
-    settings.compaction.enabled = defaults.compaction.enabled;
-    settings.compaction.model = defaults.compaction.model.clone();
+    settings.compaction = compaction_settings(&defaults.compaction);
+    settings.run_timeout = Some(Duration::from_secs(defaults.timeout_seconds));
+    settings.image_model = registry.image_selection().map(|image| ImageModelSettings {
+        primary: image.primary,
+        fallbacks: image.fallbacks,
+    });
     settings.session = session_policy(&config.session);
+    let own_tools = own.and_then(|a| a.tools.as_ref());
     settings.tool_policy = ToolPolicyConfig {
         global: tool_layer(&config.tools),
-        agent: own
-            .and_then(|a| a.tools.as_ref())
-            .map(tool_layer)
-            .unwrap_or_default(),
+        agent: own_tools.map(tool_layer).unwrap_or_default(),
     };
     crate::agent_tool_settings::apply(&mut settings, config, agent_id, state_dir, home);
+    // The agent's own value, else the global one, else the built-in default.
+    if let Some(rounds) = own_tools
+        .and_then(|t| t.max_rounds)
+        .or(config.tools.max_rounds)
+    {
+        settings.tools.max_rounds = rounds;
+    }
     settings
 }
 
@@ -171,6 +217,7 @@ impl ModelDirectory for RegistryDirectory {
             discovered_context_window: if from_config { None } else { window },
             max_tokens: u32::try_from(row.max_tokens).ok(),
             is_local: resolved.provider.is_local,
+            accepts_images: row.accepts_images(),
         })
     }
 
@@ -202,3 +249,7 @@ impl ModelDirectory for RegistryDirectory {
         self.registry.allowed_models(self.agent.as_deref())
     }
 }
+
+#[cfg(test)]
+#[path = "agent_settings_tests.rs"]
+mod tests;

@@ -8,7 +8,8 @@ use async_trait::async_trait;
 use clawgate_agent::{FailedAttempt, FallbackInfo, ModelCallError, ModelClient, ModelReply};
 use clawgate_providers::{FailureKind, ProviderError};
 use clawgate_router::{
-    AttemptOutcome, AttemptRecord, CancellationToken, RouteInfo, Router, RouterError,
+    AttemptOutcome, AttemptRecord, CancellationToken, CandidateChain, RouteInfo, Router,
+    RouterError,
 };
 use clawgate_wire::Request;
 use futures::StreamExt;
@@ -112,16 +113,15 @@ pub fn fallback_info(info: &RouteInfo) -> Option<FallbackInfo> {
     })
 }
 
-#[async_trait]
-impl ModelClient for RouterModelClient {
-    async fn call(&self, request: Request) -> Result<ModelReply, ModelCallError> {
-        let route = self
-            .routes
-            .resolve(&request.model)
-            .map_err(|e| ModelCallError::Failed(e.to_string()))?;
+impl RouterModelClient {
+    async fn route(
+        &self,
+        request: Request,
+        chain: &CandidateChain,
+    ) -> Result<ModelReply, ModelCallError> {
         let stream = self
             .router
-            .call(request, route.chain(FallbackMode::Configured), &self.cancel)
+            .call(request, chain, &self.cancel)
             .await
             .map_err(|e| call_error_from_router(&e))?;
         let info = stream.info().clone();
@@ -134,5 +134,37 @@ impl ModelClient for RouterModelClient {
             fallback,
             events,
         })
+    }
+}
+
+#[async_trait]
+impl ModelClient for RouterModelClient {
+    async fn call(&self, request: Request) -> Result<ModelReply, ModelCallError> {
+        let route = self
+            .routes
+            .resolve(&request.model)
+            .map_err(|e| ModelCallError::Failed(e.to_string()))?;
+        let chain = route.chain(FallbackMode::Configured).clone();
+        self.route(request, &chain).await
+    }
+
+    /// The requested model, then exactly `fallbacks` (each resolved like a request's model).
+    async fn call_with_fallbacks(
+        &self,
+        request: Request,
+        fallbacks: &[String],
+    ) -> Result<ModelReply, ModelCallError> {
+        let resolve = |model: &str| {
+            self.routes
+                .resolve(model)
+                .map(|route| route.candidate.clone())
+                .map_err(|e| ModelCallError::Failed(e.to_string()))
+        };
+        let mut candidates = vec![resolve(&request.model)?];
+        for fallback in fallbacks {
+            candidates.push(resolve(fallback)?);
+        }
+        self.route(request, &CandidateChain::from_refs(candidates))
+            .await
     }
 }

@@ -223,26 +223,40 @@ fn resolve_secret(
 
 /// The secret clients must present: `gateway.auth.token` (or `.password` in password mode),
 /// else `CLAWGATE_GATEWAY_TOKEN` / `OPENCLAW_GATEWAY_TOKEN` (`…_PASSWORD`). Mode `none` has none.
+/// In trusted-proxy mode it is what direct clients (not behind the proxy) present: the token,
+/// else the password (OpenClaw's local password fallback).
 fn gateway_token(loaded: &LoadedConfig) -> Result<Option<String>, UnsetSecret> {
+    const TOKEN_VARS: &[&str] = &["CLAWGATE_GATEWAY_TOKEN", "OPENCLAW_GATEWAY_TOKEN"];
+    const PASSWORD_VARS: &[&str] = &["CLAWGATE_GATEWAY_PASSWORD", "OPENCLAW_GATEWAY_PASSWORD"];
     let auth = &loaded.config.gateway.auth;
-    let (key, secret, env_names) = match auth.mode {
+    // (config key, its value) in order, then the env variables to fall back on.
+    type Secrets<'a> = &'a [(&'static str, Option<&'a SecretInput>)];
+    let (secrets, vars): (Secrets<'_>, &[&[&str]]) = match auth.mode {
         GatewayAuthMode::None => return Ok(None),
         GatewayAuthMode::Password => (
-            "gateway.auth.password",
-            auth.password.as_ref(),
-            ["CLAWGATE_GATEWAY_PASSWORD", "OPENCLAW_GATEWAY_PASSWORD"],
+            &[("gateway.auth.password", auth.password.as_ref())],
+            &[PASSWORD_VARS],
         ),
-        GatewayAuthMode::Token | GatewayAuthMode::TrustedProxy => (
-            "gateway.auth.token",
-            auth.token.as_ref(),
-            ["CLAWGATE_GATEWAY_TOKEN", "OPENCLAW_GATEWAY_TOKEN"],
+        GatewayAuthMode::Token => (
+            &[("gateway.auth.token", auth.token.as_ref())],
+            &[TOKEN_VARS],
+        ),
+        GatewayAuthMode::TrustedProxy => (
+            &[
+                ("gateway.auth.token", auth.token.as_ref()),
+                ("gateway.auth.password", auth.password.as_ref()),
+            ],
+            &[TOKEN_VARS, PASSWORD_VARS],
         ),
     };
-    if let Some(token) = resolve_secret(key, secret, loaded)? {
-        return Ok(Some(token));
+    for (key, secret) in secrets {
+        if let Some(token) = resolve_secret(key, *secret, loaded)? {
+            return Ok(Some(token));
+        }
     }
-    Ok(env_names
+    Ok(vars
         .iter()
+        .flat_map(|names| names.iter())
         .find_map(|name| loaded.env.non_empty(name))
         .map(str::to_string))
 }

@@ -24,6 +24,7 @@ pub use error::WireError;
 
 pub mod anthropic;
 pub mod collect;
+pub mod embeddings;
 pub mod ndjson;
 pub mod ollama;
 pub mod openai_chat;

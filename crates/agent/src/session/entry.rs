@@ -33,6 +33,12 @@ pub struct SessionEntry {
     pub context_tokens: Option<u64>,
     #[serde(default)]
     pub compaction_count: u32,
+    /// When the last pre-compaction memory flush ran (epoch ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_flush_at: Option<u64>,
+    /// `compaction_count` at the last memory flush: one flush per compaction cycle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_flush_compaction_count: Option<u32>,
     /// `"on"` or `"off"`; absent means the agent default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_level: Option<String>,

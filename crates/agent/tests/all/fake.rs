@@ -50,6 +50,8 @@ pub struct FakeModel {
     summaries: Mutex<u32>,
     /// Send a usage event with each answer (llama.cpp's server sends none when streaming).
     pub report_usage: std::sync::atomic::AtomicBool,
+    /// The fallback lists `call_with_fallbacks` got, in call order.
+    pub fallback_lists: Mutex<Vec<Vec<String>>>,
 }
 
 pub fn count_tokens(request: &Request) -> u64 {
@@ -137,6 +139,7 @@ impl FakeModel {
             fallback: Mutex::new(None),
             summaries: Mutex::new(0),
             report_usage: std::sync::atomic::AtomicBool::new(true),
+            fallback_lists: Mutex::new(Vec::new()),
         })
     }
 
@@ -199,6 +202,15 @@ pub fn text_events(text: &str, input: u64) -> Vec<Event> {
 
 #[async_trait]
 impl ModelClient for FakeModel {
+    async fn call_with_fallbacks(
+        &self,
+        request: Request,
+        fallbacks: &[String],
+    ) -> Result<ModelReply, ModelCallError> {
+        self.fallback_lists.lock().unwrap().push(fallbacks.to_vec());
+        self.call(request).await
+    }
+
     async fn call(&self, request: Request) -> Result<ModelReply, ModelCallError> {
         let tokens = count_tokens(&request);
         let is_summary = request

@@ -67,6 +67,8 @@ async fn run(report_usage: bool) {
         |s| {
             s.system_prompt = Some("You are a careful assistant.".into());
             s.tool_policy.global.profile = Some(clawgate_agent::ToolProfile::Coding);
+            // This test counts transcript messages turn by turn; the memory flush has its own.
+            s.compaction.memory_flush.enabled = false;
         },
     );
     let key = main_session_key("main");

@@ -136,11 +136,31 @@ string_enum! {
     pub enum CompactionMode { Default = "default", Safeguard = "safeguard" }
 }
 
+/// A string with something in it (prompts, policy texts).
+fn non_blank(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<String> {
+    let s = String::decode(node, path, cx)?;
+    if s.trim().is_empty() {
+        cx.expected(node, path, "a non-empty string");
+        return None;
+    }
+    Some(s)
+}
+
+string_enum! {
+    pub enum IdentifierPolicy { Strict = "strict", Off = "off", Custom = "custom" }
+}
+
+/// `compaction.memoryFlush`: the silent pre-compaction turn. `prompt` / `systemPrompt` replace
+/// the built-in ones (`None` = built-in).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryFlushConfig {
     pub enabled: bool,
     pub soft_threshold_tokens: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
 }
 
 impl Default for MemoryFlushConfig {
@@ -148,7 +168,42 @@ impl Default for MemoryFlushConfig {
         Self {
             enabled: true,
             soft_threshold_tokens: 4000,
+            prompt: None,
+            system_prompt: None,
         }
+    }
+}
+
+/// `compaction.qualityGuard` (safeguard mode): check each summary, retry with the problems
+/// named, fail the compaction when no attempt passes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QualityGuardConfig {
+    pub enabled: bool,
+    pub max_retries: u32,
+}
+
+impl Default for QualityGuardConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_retries: 1,
+        }
+    }
+}
+
+impl Decode for QualityGuardConfig {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        let mut o = ObjectReader::new(node, path, cx)?;
+        let d = Self::default();
+        let q = Self {
+            enabled: o.field("enabled", cx).unwrap_or(d.enabled),
+            max_retries: o
+                .field_with("maxRetries", cx, |n, p, cx| in_range(n, p, cx, 0, 5))
+                .map_or(d.max_retries, |v| v as u32),
+        };
+        o.finish(cx);
+        Some(q)
     }
 }
 
@@ -161,16 +216,10 @@ impl Decode for MemoryFlushConfig {
             soft_threshold_tokens: o
                 .field("softThresholdTokens", cx)
                 .unwrap_or(d.soft_threshold_tokens),
+            prompt: o.field_with("prompt", cx, non_blank),
+            system_prompt: o.field_with("systemPrompt", cx, non_blank),
         };
-        o.ignore(
-            &[
-                "prompt",
-                "systemPrompt",
-                "model",
-                "forceFlushTranscriptBytes",
-            ],
-            cx,
-        );
+        o.ignore(&["model", "forceFlushTranscriptBytes"], cx);
         o.finish(cx);
         Some(m)
     }
@@ -187,7 +236,11 @@ pub struct CompactionConfig {
     pub keep_recent_tokens: u64,
     pub model: Option<String>,
     pub timeout_seconds: u64,
-    pub identifier_policy: String,
+    pub identifier_policy: IdentifierPolicy,
+    /// The policy text of `identifierPolicy: "custom"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identifier_instructions: Option<String>,
+    pub quality_guard: QualityGuardConfig,
     pub memory_flush: MemoryFlushConfig,
 }
 
@@ -201,7 +254,9 @@ impl Default for CompactionConfig {
             keep_recent_tokens: 20_000,
             model: None,
             timeout_seconds: 180,
-            identifier_policy: "strict".into(),
+            identifier_policy: IdentifierPolicy::Strict,
+            identifier_instructions: None,
+            quality_guard: QualityGuardConfig::default(),
             memory_flush: MemoryFlushConfig::default(),
         }
     }
@@ -228,23 +283,30 @@ impl Decode for CompactionConfig {
                 })
                 .unwrap_or(d.timeout_seconds),
             identifier_policy: o
-                .field_with("identifierPolicy", cx, |n, p, cx| {
-                    crate::decode::one_of(n, p, cx, &["strict", "off", "custom"])
-                        .map(str::to_string)
-                })
+                .field("identifierPolicy", cx)
                 .unwrap_or(d.identifier_policy),
+            identifier_instructions: o.field_with("identifierInstructions", cx, non_blank),
+            quality_guard: o.field("qualityGuard", cx).unwrap_or_default(),
             memory_flush: o.field("memoryFlush", cx).unwrap_or(d.memory_flush),
         };
+        if c.identifier_policy == IdentifierPolicy::Custom && c.identifier_instructions.is_none() {
+            let pos = node
+                .get("identifierPolicy")
+                .map_or_else(|| node.pos.clone(), |n| n.pos.clone());
+            cx.error(
+                &path.key("identifierPolicy"),
+                &pos,
+                "identifierPolicy \"custom\" needs compaction.identifierInstructions (the policy text)",
+            );
+        }
         o.ignore(
             &[
                 "thinkingLevel",
                 "maxHistoryShare",
                 "recentTurnsPreserve",
-                "qualityGuard",
                 "provider",
                 "notifyUser",
                 "notifyOnStart",
-                "identifierInstructions",
                 "postCompactionSections",
                 "truncateAfterCompaction",
                 "midTurnPrecheck",

@@ -53,13 +53,78 @@ string_enum! {
     }
 }
 
+/// `gateway.auth.trustedProxy`: how `mode: "trusted-proxy"` reads the identity a reverse proxy
+/// vouches for (OpenClaw's keys). Header names are lower-cased.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrustedProxyConfig {
+    /// The header holding the authenticated user.
+    pub user_header: String,
+    /// Headers that must also be present and non-blank.
+    pub required_headers: Vec<String>,
+    /// When non-empty, only these users.
+    pub allow_users: Vec<String>,
+    /// Trust a proxy connecting from a loopback address (a same-host proxy).
+    pub allow_loopback: bool,
+}
+
+fn header_name(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<String> {
+    let s = String::decode(node, path, cx)?;
+    let valid = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if !valid {
+        cx.expected(node, path, "an HTTP header name");
+        return None;
+    }
+    Some(s.to_ascii_lowercase())
+}
+
+impl Decode for TrustedProxyConfig {
+    fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
+        let mut o = ObjectReader::new(node, path, cx)?;
+        let user_header = match o.node("userHeader") {
+            Some((n, p)) => header_name(n, &p, cx),
+            None => {
+                cx.error(path, &node.pos, "missing required key \"userHeader\"");
+                None
+            }
+        };
+        let required_headers = match o.node("requiredHeaders") {
+            Some((n, p)) => match &n.kind {
+                crate::source::NodeKind::Array(items) => items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, item)| header_name(item, &p.index(i), cx))
+                    .collect(),
+                _ => {
+                    cx.expected(n, &p, "a list of HTTP header names");
+                    Vec::new()
+                }
+            },
+            None => Vec::new(),
+        };
+        let t = Self {
+            user_header: user_header.unwrap_or_default(),
+            required_headers,
+            allow_users: o.field("allowUsers", cx).unwrap_or_default(),
+            allow_loopback: o.field("allowLoopback", cx).unwrap_or(false),
+        };
+        o.finish(cx);
+        Some(t)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct GatewayAuth {
     pub mode: GatewayAuthMode,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<SecretInput>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<SecretInput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trusted_proxy: Option<TrustedProxyConfig>,
 }
 
 impl Default for GatewayAuth {
@@ -68,6 +133,7 @@ impl Default for GatewayAuth {
             mode: GatewayAuthMode::Token,
             token: None,
             password: None,
+            trusted_proxy: None,
         }
     }
 }
@@ -79,8 +145,20 @@ impl Decode for GatewayAuth {
             mode: o.field("mode", cx).unwrap_or(GatewayAuthMode::Token),
             token: o.field("token", cx),
             password: o.field("password", cx),
+            trusted_proxy: o.field("trustedProxy", cx),
         };
-        o.ignore(&["rateLimit", "trustedProxy", "allowTailscale"], cx);
+        if a.mode == GatewayAuthMode::TrustedProxy && node.get("trustedProxy").is_none() {
+            let pos = node
+                .get("mode")
+                .map_or_else(|| node.pos.clone(), |n| n.pos.clone());
+            cx.error(
+                &path.key("mode"),
+                &pos,
+                "mode \"trusted-proxy\" needs gateway.auth.trustedProxy.userHeader (the header \
+                 the proxy puts the user in)",
+            );
+        }
+        o.ignore(&["rateLimit", "allowTailscale"], cx);
         o.finish(cx);
         Some(a)
     }
@@ -144,15 +222,15 @@ fn decode_host(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<String>
     }
 }
 
-fn list_of(
-    decode_one: fn(&Node, &JsonPath, &mut Decoder) -> Option<String>,
-) -> impl Fn(&Node, &JsonPath, &mut Decoder) -> Option<Vec<String>> {
+fn list_of<T>(
+    decode_one: fn(&Node, &JsonPath, &mut Decoder) -> Option<T>,
+) -> impl Fn(&Node, &JsonPath, &mut Decoder) -> Option<Vec<T>> {
     move |node, path, cx| {
         let NodeKind::Array(items) = &node.kind else {
             cx.expected(node, path, "an array");
             return None;
         };
-        let decoded: Vec<Option<String>> = items
+        let decoded: Vec<Option<T>> = items
             .iter()
             .enumerate()
             .map(|(i, item)| decode_one(item, &path.index(i), cx))
@@ -190,7 +268,29 @@ impl Decode for ControlUiConfig {
     }
 }
 
+/// An IP address (a single-host range) or a CIDR range.
+fn ip_range(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<ipnet::IpNet> {
+    let s = String::decode(node, path, cx)?;
+    let text = s.trim();
+    if let Ok(net) = text.parse::<ipnet::IpNet>() {
+        return Some(net.trunc());
+    }
+    if let Ok(ip) = text.parse::<std::net::IpAddr>() {
+        return Some(ipnet::IpNet::from(ip));
+    }
+    cx.expected(node, path, "an IP address or a CIDR range (\"10.0.0.0/8\")");
+    None
+}
+
+fn ranges_as_strings<S: serde::Serializer>(
+    ranges: &[ipnet::IpNet],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(ranges.iter().map(ToString::to_string))
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct GatewayConfig {
     pub port: u16,
     pub bind: GatewayBind,
@@ -201,6 +301,9 @@ pub struct GatewayConfig {
     /// public name). Checked on a loopback bind, and on any bind once set.
     #[serde(rename = "allowedHosts")]
     pub allowed_hosts: Vec<String>,
+    /// Reverse proxies whose forwarded headers are believed (OpenClaw's `gateway.trustedProxies`).
+    #[serde(serialize_with = "ranges_as_strings")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for GatewayConfig {
@@ -211,6 +314,7 @@ impl Default for GatewayConfig {
             auth: GatewayAuth::default(),
             control_ui: ControlUiConfig::default(),
             allowed_hosts: Vec::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -229,7 +333,25 @@ impl Decode for GatewayConfig {
             allowed_hosts: o
                 .field_with("allowedHosts", cx, list_of(decode_host))
                 .unwrap_or_default(),
+            trusted_proxies: o
+                .field_with("trustedProxies", cx, list_of(ip_range))
+                .unwrap_or_default(),
         };
+        // A list with bad entries has its own errors already.
+        let listed = node
+            .get("trustedProxies")
+            .is_some_and(|n| !matches!(&n.kind, NodeKind::Array(items) if items.is_empty()));
+        if g.auth.mode == GatewayAuthMode::TrustedProxy && !listed {
+            let pos = node
+                .get("auth")
+                .map_or_else(|| node.pos.clone(), |n| n.pos.clone());
+            cx.error(
+                &path.key("trustedProxies"),
+                &pos,
+                "gateway.auth.mode \"trusted-proxy\" needs gateway.trustedProxies (the addresses \
+                 of the proxies that set the user header)",
+            );
+        }
         o.ignore(
             &[
                 "mode",
@@ -237,7 +359,6 @@ impl Decode for GatewayConfig {
                 "reload",
                 "tls",
                 "http",
-                "trustedProxies",
                 "tailscale",
                 "nodes",
                 "customBindHost",
@@ -255,12 +376,16 @@ string_enum! {
     pub enum ToolProfile { Minimal = "minimal", Coding = "coding", Messaging = "messaging", Full = "full" }
 }
 
-/// `tools` (top level or per agent).
+/// `tools` (top level or per agent). `maxRounds` is clawgate's key (the tool loop's cap); per
+/// agent it replaces the global value.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ToolsConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<ToolProfile>,
     pub allow: Vec<String>,
+    /// Added to the profile's list (OpenClaw's `alsoAllow`).
+    pub also_allow: Vec<String>,
     pub deny: Vec<String>,
     /// `tools.exec`: approval levels.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -268,7 +393,12 @@ pub struct ToolsConfig {
     /// `tools.web` (only `fetch` is read).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub web: Option<WebToolsConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_rounds: Option<u32>,
 }
+
+/// Most model calls a turn's tool loop may make (`tools.maxRounds`).
+pub const MAX_TOOL_ROUNDS: u64 = 1000;
 
 impl Decode for ToolsConfig {
     fn decode(node: &Node, path: &JsonPath, cx: &mut Decoder) -> Option<Self> {
@@ -293,13 +423,18 @@ impl Decode for ToolsConfig {
         let t = Self {
             profile: o.field("profile", cx),
             allow: o.field_with("allow", cx, non_empty).unwrap_or_default(),
+            also_allow: o.field_with("alsoAllow", cx, non_empty).unwrap_or_default(),
             deny: o.field_with("deny", cx, non_empty).unwrap_or_default(),
             exec: o.field("exec", cx),
             web: o.field("web", cx),
+            max_rounds: o
+                .field_with("maxRounds", cx, |n, p, cx| {
+                    in_range(n, p, cx, 1, MAX_TOOL_ROUNDS)
+                })
+                .map(|v| v as u32),
         };
         o.ignore(
             &[
-                "alsoAllow",
                 "byProvider",
                 "media",
                 "links",

@@ -25,12 +25,13 @@ pub use agent_tools::{
     SandboxNetwork, SsrfPolicyConfig, WebFetchConfig, WebToolsConfig,
 };
 pub use agents::{
-    AgentConfig, AgentDefaults, AgentsConfig, CompactionConfig, ModelPolicyEntry, ModelSelection,
-    ReasoningStreamMode,
+    AgentConfig, AgentDefaults, AgentsConfig, CompactionConfig, CompactionMode, IdentifierPolicy,
+    MemoryFlushConfig, ModelPolicyEntry, ModelSelection, QualityGuardConfig, ReasoningStreamMode,
 };
 pub use auth::{AuthConfig, CooldownsConfig};
 pub use gateway::{
-    GatewayAuth, GatewayAuthMode, GatewayBind, GatewayConfig, ToolProfile, ToolsConfig,
+    GatewayAuth, GatewayAuthMode, GatewayBind, GatewayConfig, MAX_TOOL_ROUNDS, ToolProfile,
+    ToolsConfig, TrustedProxyConfig,
 };
 pub use models::{
     ApiKind, AuthMode, CostConfig, InputKind, ModelCompat, ModelConfig, ModelsConfig, ModelsMode,

@@ -77,10 +77,10 @@ pub struct Setup {
     pub extra_providers: String,
     /// Extra JSON5 text inside `agents.defaults`.
     pub extra_defaults: String,
+    /// Extra JSON5 text inside `agents` (e.g. `list: […],`).
+    pub extra_agents: String,
     /// Extra JSON5 top-level sections (e.g. `session: {…},`).
     pub extra_root: String,
-    /// Extra JSON5 text inside `agents` (e.g. `list: [...]`).
-    pub extra_agents: String,
     /// Extra JSON5 text inside `gateway` (besides `auth`).
     pub extra_gateway: String,
     /// `GatewayOptions::cors_origins` (the `--cors-origin` flag).
@@ -91,6 +91,11 @@ pub struct Setup {
     pub engine: Option<Arc<EngineFactory>>,
     /// An OpenClaw state dir copied to `~/.openclaw` before loading (its auth profiles).
     pub openclaw_home: Option<PathBuf>,
+    /// `models.mode` (`replace` unless a test wants the catalog and implicit providers).
+    pub models_mode: &'static str,
+    /// Puts a (stand-in) demo model file in the state dir, so `merge` registers the implicit
+    /// `embedded/gemma-3-270m`.
+    pub demo_model: bool,
 }
 
 impl Default for Setup {
@@ -106,13 +111,15 @@ impl Default for Setup {
             auth_limits: AuthLimits::default(),
             extra_providers: String::new(),
             extra_defaults: String::new(),
-            extra_root: String::new(),
             extra_agents: String::new(),
+            extra_root: String::new(),
             extra_gateway: String::new(),
             cors_origins: Vec::new(),
             extra_model_entries: String::new(),
             engine: None,
             openclaw_home: None,
+            models_mode: "replace",
+            demo_model: false,
         }
     }
 }
@@ -142,7 +149,7 @@ pub fn config_text(mock: &MockServer, workspace: &std::path::Path, setup: &Setup
     format!(
         r#"{{
   models: {{
-    mode: "replace",
+    mode: "{models_mode}",
     providers: {{
       {chat}
       {resp}
@@ -175,10 +182,11 @@ pub fn config_text(mock: &MockServer, workspace: &std::path::Path, setup: &Setup
         fallbacks = fallbacks.join(", "),
         workspace = workspace.display(),
         extra_defaults = setup.extra_defaults,
-        extra_root = setup.extra_root,
         extra_agents = setup.extra_agents,
+        extra_root = setup.extra_root,
         extra_gateway = setup.extra_gateway,
         model_entries = setup.extra_model_entries,
+        models_mode = setup.models_mode,
     )
 }
 
@@ -235,6 +243,11 @@ impl Harness {
                 .status()
                 .unwrap();
             assert!(copied.success());
+        }
+        if setup.demo_model {
+            let path = clawgate_config::catalog::demo_model_path(&dir.path().join("state"));
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, b"stand-in").unwrap();
         }
         let opts = load_options(dir.path(), config_path.clone());
         let initial = ServicesOptions {

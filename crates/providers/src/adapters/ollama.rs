@@ -7,6 +7,7 @@
 //! (a few at a time).
 
 use async_trait::async_trait;
+use clawgate_wire::embeddings::{self, EmbeddingRequest, EmbeddingResponse};
 use clawgate_wire::{Request, ollama};
 use futures::StreamExt;
 use reqwest::header::HeaderMap;
@@ -15,13 +16,14 @@ use serde_json::json;
 use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
 use crate::discovery::{apply_ollama_show, ollama_model, parse_ollama_tags};
+use crate::embedding_call::post_embeddings;
 use crate::endpoint::ollama_url;
 use crate::http_call::{insert_bearer, static_headers};
 use crate::secret::Secret;
 use crate::spec::ApiKind;
 use crate::upstream_body::encode_upstream;
 use crate::{
-    CallContext, DiscoveredModel, EventStream, HttpClient, LearnedBehaviour, Provider,
+    CallContext, DiscoveredModel, EventStream, FailureKind, HttpClient, LearnedBehaviour, Provider,
     ProviderError, ProviderSpec,
 };
 
@@ -77,6 +79,25 @@ impl Provider for OllamaProvider {
         self.core
             .run(request, &ctx, |r| self.dialect_call(r, &ctx))
             .await
+    }
+
+    /// `POST {root}/api/embed`.
+    async fn embed(
+        &self,
+        request: EmbeddingRequest,
+        ctx: CallContext,
+    ) -> Result<EmbeddingResponse, ProviderError> {
+        let body = embeddings::ollama::encode_request(&request)
+            .map_err(|e| ProviderError::new(FailureKind::Format, e.to_string()))?;
+        post_embeddings(
+            &self.core,
+            ollama_url(&self.core.spec.base_url, "/api/embed"),
+            self.headers(&request.model, self.core.key(&ctx)),
+            body,
+            &ctx,
+            embeddings::ollama::decode_response,
+        )
+        .await
     }
 
     async fn list_models(&self) -> Result<Vec<DiscoveredModel>, ProviderError> {

@@ -7,12 +7,14 @@
 //! has no `/responses`.
 
 use async_trait::async_trait;
+use clawgate_wire::embeddings::{self, EmbeddingRequest, EmbeddingResponse};
 use clawgate_wire::{Request, openai_chat};
 
 use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
 use crate::discovery::{parse_lmstudio_models, parse_lmstudio_v1_models, parse_openai_models};
-use crate::endpoint::{chat_completions_url, is_local, openai_models_url, origin};
+use crate::embedding_call::post_embeddings;
+use crate::endpoint::{chat_completions_url, embeddings_url, is_local, openai_models_url, origin};
 use crate::http_call::{insert_bearer, static_headers};
 use crate::spec::ApiKind;
 use crate::upstream_body::encode_upstream;
@@ -63,6 +65,27 @@ pub(crate) fn chat_call(core: &AdapterCore, request: &Request, ctx: &CallContext
     }
 }
 
+/// `POST {baseUrl}/embeddings` with the attempt's key, shared with the Responses adapter.
+pub(crate) async fn openai_embeddings(
+    core: &AdapterCore,
+    request: EmbeddingRequest,
+    ctx: &CallContext,
+) -> Result<EmbeddingResponse, ProviderError> {
+    let mut headers = static_headers(&core.spec, &request.model);
+    if let Some(key) = core.key(ctx) {
+        insert_bearer(&mut headers, key);
+    }
+    post_embeddings(
+        core,
+        embeddings_url(&core.spec.base_url),
+        headers,
+        embeddings::openai::encode_request(&request),
+        ctx,
+        embeddings::openai::decode_response,
+    )
+    .await
+}
+
 /// OpenAI-compatible discovery, shared with the Responses adapter.
 pub(crate) async fn list_openai_compatible(
     core: &AdapterCore,
@@ -108,6 +131,14 @@ impl Provider for OpenAiChatProvider {
 
     async fn list_models(&self) -> Result<Vec<DiscoveredModel>, ProviderError> {
         list_openai_compatible(&self.core).await
+    }
+
+    async fn embed(
+        &self,
+        request: EmbeddingRequest,
+        ctx: CallContext,
+    ) -> Result<EmbeddingResponse, ProviderError> {
+        openai_embeddings(&self.core, request, &ctx).await
     }
 
     fn learned(&self) -> LearnedBehaviour {

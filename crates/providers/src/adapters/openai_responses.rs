@@ -14,9 +14,10 @@
 //! for it only a real call can tell.
 
 use async_trait::async_trait;
+use clawgate_wire::embeddings::{EmbeddingRequest, EmbeddingResponse};
 use clawgate_wire::{Request, openai_responses};
 
-use super::openai_chat::{bearer_headers, chat_call, list_openai_compatible};
+use super::openai_chat::{bearer_headers, chat_call, list_openai_compatible, openai_embeddings};
 use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
 use crate::classify::is_missing_endpoint;
@@ -91,6 +92,14 @@ impl Provider for OpenAiResponsesProvider {
             }
             _ => Err(refusal.error),
         }
+    }
+
+    async fn embed(
+        &self,
+        request: EmbeddingRequest,
+        ctx: CallContext,
+    ) -> Result<EmbeddingResponse, ProviderError> {
+        openai_embeddings(&self.core, request, &ctx).await
     }
 
     async fn list_models(&self) -> Result<Vec<DiscoveredModel>, ProviderError> {

@@ -1,0 +1,239 @@
+//! One embeddings call across a candidate chain, with the chat path's admission rules
+//! (cooldown skip, head probe, last resort), its decision table (same-candidate retries, key
+//! rotation, penalties) and its cooldown store. It is a loop of its own rather than a second
+//! use of `Router::call` because an embeddings answer is one JSON document: there is no stream,
+//! no commit point and no held content, so an attempt is just `Provider::embed` under the
+//! candidate's total timeout. A candidate whose server cannot embed fails as `format`, which
+//! cools nothing down, and the next candidate is tried.
+
+use clawgate_providers::{CallContext, FailureKind, ProviderError};
+use clawgate_wire::embeddings::{EmbeddingRequest, EmbeddingResponse};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::attempt::{AttemptOutcome, AttemptRecord, RouteInfo, RouterError};
+use crate::chain::{CandidateChain, CandidateRef};
+use crate::cooldown::Availability;
+use crate::decision::{Then, decide};
+use crate::router::{Admission, Router, skipped, skipped_for};
+use crate::targets::ProviderTarget;
+
+/// How trying one candidate ended.
+enum Step {
+    Answered(EmbeddingResponse, usize),
+    Failed,
+    HandBack(ProviderError),
+    Stop,
+}
+
+impl Router {
+    /// Embeds `request.input` with the first candidate of `chain` that answers;
+    /// `request.model` is rewritten to each candidate's upstream model id.
+    pub async fn embed(
+        &self,
+        request: EmbeddingRequest,
+        chain: &CandidateChain,
+        cancel: &CancellationToken,
+    ) -> Result<(EmbeddingResponse, RouteInfo), RouterError> {
+        let Some(requested) = chain.head() else {
+            return Err(RouterError::NoCandidates);
+        };
+        self.recorder
+            .store
+            .refresh_if_changed(self.recorder.clock.now_ms());
+        let mut attempts = Vec::new();
+        for (position, candidate) in chain.candidates().iter().enumerate() {
+            if cancel.is_cancelled() {
+                return Err(RouterError::Aborted { attempts });
+            }
+            let Some(target) = self.providers().get(&candidate.provider) else {
+                attempts.push(skipped(candidate, AttemptOutcome::SkippedUnknownProvider));
+                continue;
+            };
+            let now = self.recorder.clock.now_ms();
+            let (key_index, admission) = match self.availability(candidate, target, now) {
+                Availability::Ready { key_index } => (key_index, Admission::Available),
+                Availability::Blocked { block, soonest_key } => {
+                    if position == 0 && self.probe_allowed(target.id(), &block, now) {
+                        (soonest_key, Admission::Probe)
+                    } else {
+                        attempts.push(skipped_for(candidate, &block, now));
+                        continue;
+                    }
+                }
+            };
+            let step = self
+                .embed_candidate(
+                    &request,
+                    candidate,
+                    target,
+                    key_index,
+                    admission,
+                    cancel,
+                    &mut attempts,
+                )
+                .await;
+            if let Some(result) = finish(step, requested, candidate, &mut attempts) {
+                return result;
+            }
+        }
+        if !attempts.iter().any(AttemptRecord::is_network_attempt)
+            && let Some((candidate, target, key_index)) = self.soonest_blocked(chain)
+        {
+            let step = self
+                .embed_candidate(
+                    &request,
+                    candidate,
+                    target,
+                    key_index,
+                    Admission::LastResort,
+                    cancel,
+                    &mut attempts,
+                )
+                .await;
+            if let Some(result) = finish(step, requested, candidate, &mut attempts) {
+                return result;
+            }
+        }
+        Err(RouterError::AllFailed {
+            soonest_retry: self.soonest_retry(chain),
+            attempts,
+        })
+    }
+
+    /// Attempts one candidate: same-key retries, then other keys, as the table says.
+    #[allow(clippy::too_many_arguments)]
+    async fn embed_candidate(
+        &self,
+        request: &EmbeddingRequest,
+        candidate: &CandidateRef,
+        target: &ProviderTarget,
+        first_key: usize,
+        admission: Admission,
+        cancel: &CancellationToken,
+        attempts: &mut Vec<AttemptRecord>,
+    ) -> Step {
+        let timeouts = target.effective_timeouts(self.config());
+        let mut tried_keys = Vec::new();
+        let mut key_index = first_key;
+        loop {
+            tried_keys.push(key_index);
+            let mut retry = 0u8;
+            let (decision, error) = loop {
+                let mut upstream_request = request.clone();
+                upstream_request.model = candidate.model.clone();
+                let ctx = CallContext {
+                    key_index,
+                    connect_timeout: Some(timeouts.connect),
+                    header_timeout: Some(timeouts.first_event),
+                };
+                let started = Instant::now();
+                let call = tokio::time::timeout(
+                    timeouts.total,
+                    target.provider.embed(upstream_request, ctx),
+                );
+                let result = tokio::select! {
+                    _ = cancel.cancelled() => return Step::Stop,
+                    result = call => result.unwrap_or_else(|_| {
+                        Err(ProviderError::new(
+                            FailureKind::Timeout,
+                            format!("no embeddings within {} ms", timeouts.total.as_millis()),
+                        ))
+                    }),
+                };
+                let record = |outcome| AttemptRecord {
+                    candidate: candidate.clone(),
+                    key_index: Some(key_index),
+                    outcome,
+                    latency: started.elapsed(),
+                    probe: admission == Admission::Probe,
+                    last_resort: admission == Admission::LastResort,
+                    retry,
+                    without_stream: false,
+                };
+                match result {
+                    Ok(answer) => {
+                        attempts.push(record(AttemptOutcome::Ok));
+                        self.recorder.success(target.id(), key_index);
+                        return Step::Answered(answer, key_index);
+                    }
+                    Err(error) => {
+                        attempts.push(record(AttemptOutcome::Failed {
+                            kind: error.kind,
+                            message: error.message.clone(),
+                            status: error.status,
+                        }));
+                        let decision = decide(&error.kind);
+                        let allowed = decision
+                            .retry_same
+                            .min(self.config().max_same_candidate_retries);
+                        if retry < allowed && !cancel.is_cancelled() {
+                            retry += 1;
+                            continue;
+                        }
+                        break (decision, error);
+                    }
+                }
+            };
+            self.recorder.record(target.id(), key_index, &error.kind);
+            match decision.then {
+                Then::HandBack => return Step::HandBack(error),
+                Then::Stop => return Step::Stop,
+                Then::NextCandidate => {}
+            }
+            if cancel.is_cancelled() {
+                return Step::Stop;
+            }
+            let now = self.recorder.clock.now_ms();
+            let next_key = (decision.rotate_key && candidate.key.is_none())
+                .then(|| {
+                    self.recorder
+                        .store
+                        .next_key(target.id(), target.key_count, now, &tried_keys)
+                })
+                .flatten();
+            match next_key {
+                Some(next) => key_index = next,
+                None => return Step::Failed,
+            }
+        }
+    }
+}
+
+/// A candidate's outcome as the call's result, or `None` to go on down the chain.
+fn finish(
+    step: Step,
+    requested: &CandidateRef,
+    candidate: &CandidateRef,
+    attempts: &mut Vec<AttemptRecord>,
+) -> Option<Result<(EmbeddingResponse, RouteInfo), RouterError>> {
+    match step {
+        Step::Answered(answer, key_index) => Some(Ok((
+            answer,
+            RouteInfo {
+                requested: requested.clone(),
+                answered_by: candidate.clone(),
+                key_index,
+                fallback: candidate != requested,
+                attempts: std::mem::take(attempts),
+            },
+        ))),
+        Step::Failed => None,
+        Step::HandBack(error) => {
+            let (requested_tokens, limit) = match error.kind {
+                FailureKind::ContextOverflow { requested, limit } => (requested, limit),
+                _ => (None, None),
+            };
+            Some(Err(RouterError::ContextOverflow {
+                candidate: candidate.clone(),
+                requested: requested_tokens,
+                limit,
+                message: error.message,
+                attempts: std::mem::take(attempts),
+            }))
+        }
+        Step::Stop => Some(Err(RouterError::Aborted {
+            attempts: std::mem::take(attempts),
+        })),
+    }
+}

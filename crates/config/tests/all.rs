@@ -4,6 +4,7 @@
 mod all {
     mod agent_tools;
     mod embedded_default;
+    mod engine_params;
     pub mod harness;
     mod includes;
     mod invalid_corpus;

@@ -58,6 +58,7 @@ pub fn model_from_config(model: &ModelEntry) -> ModelInfo {
         headers: model.headers.clone(),
         compat: compat_from_config(&model.compat),
         path: model.path.clone(),
+        engine: model.engine.clone(),
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod agent_tools;
 pub mod agents;
 pub mod auth;
+pub mod engine;
 pub mod gateway;
 pub mod models;
 pub mod session;
@@ -25,6 +26,7 @@ pub use agents::{
     AgentConfig, AgentDefaults, AgentsConfig, CompactionConfig, ModelPolicyEntry, ModelSelection,
 };
 pub use auth::{AuthConfig, CooldownsConfig};
+pub use engine::{ChatTemplateConfig, EngineParams, FlashAttentionConfig};
 pub use gateway::{
     GatewayAuth, GatewayAuthMode, GatewayBind, GatewayConfig, ToolProfile, ToolsConfig,
 };

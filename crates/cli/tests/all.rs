@@ -8,6 +8,8 @@ mod all {
     mod agent_embedded;
     mod config_cmds;
     mod failover_support;
+    #[cfg(feature = "embedded")]
+    mod gateway_embedded_tools;
     pub mod harness;
     mod models_cmds;
     mod models_status;

@@ -9,6 +9,8 @@ mod all {
     mod config_cmds;
     mod failover_support;
     #[cfg(feature = "embedded")]
+    mod gateway_embedded_settings;
+    #[cfg(feature = "embedded")]
     mod gateway_embedded_tools;
     pub mod harness;
     mod models_cmds;

@@ -15,6 +15,7 @@ mod answer;
 #[cfg_attr(not(feature = "llama"), allow(dead_code))]
 pub mod chat_template;
 mod error;
+pub mod openmp_wait;
 #[cfg_attr(not(feature = "llama"), allow(dead_code))]
 mod prompt;
 #[cfg_attr(not(feature = "llama"), allow(dead_code))]

@@ -12,6 +12,13 @@ use std::sync::Arc;
 
 use clawgate_providers::EngineFactory;
 
+/// In a build with the engine, restarts the process with OpenMP's passive wait policy unless
+/// `OMP_WAIT_POLICY` or `GOMP_SPINCOUNT` is set (see `clawgate_engine::openmp_wait`); call first thing in `main`.
+pub fn restart_with_engine_wait_policy() {
+    #[cfg(feature = "embedded")]
+    clawgate_engine::openmp_wait::restart_with_default_wait_policy();
+}
+
 /// The engine factory of this build: `Some` with the `embedded` feature. `show_loading` prints
 /// a line on stderr when the GGUF starts and finishes loading (the first turn waits for it).
 pub fn engine_factory(show_loading: bool) -> Option<Arc<EngineFactory>> {

@@ -7,6 +7,7 @@
 //! model fails the test).
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use clawgate_wire::{ContentBlock, Response, StreamDecoder, ToolChoice};
@@ -16,9 +17,9 @@ use super::agent_embedded::demo_model;
 use super::harness::Cli;
 
 /// The gateway process, killed when dropped.
-struct Gateway {
+pub struct Gateway {
     child: Child,
-    base: String,
+    pub base: String,
 }
 
 impl Drop for Gateway {
@@ -28,16 +29,18 @@ impl Drop for Gateway {
     }
 }
 
-fn start_gateway(cli: &Cli) -> Gateway {
+/// `clawgate gateway --port 0` serving the demo model as `local/demo` with these engine
+/// `params`; `env` is added to its environment and its stderr goes to `stderr` (if given).
+pub fn start_gateway(
+    cli: &Cli,
+    params: Value,
+    env: &[(&str, &str)],
+    stderr: Option<&Path>,
+) -> Gateway {
     let config = json!({
         "models": {"providers": {"local": {
             "api": "llama-cpp",
-            "models": [{
-                "id": "demo",
-                "path": demo_model(),
-                "maxTokens": 256,
-                "params": {"contextSize": 2048, "threads": 1, "temperature": 1.0, "seed": 5}
-            }]
+            "models": [{"id": "demo", "path": demo_model(), "maxTokens": 256, "params": params}]
         }}},
         "agents": {"defaults": {"model": {"primary": "local/demo"}}}
     });
@@ -54,9 +57,15 @@ fn start_gateway(cli: &Cli) -> Gateway {
         .env("HOME", cli.path("home"))
         .env("CLAWGATE_STATE_DIR", cli.path("state"))
         .env("RUST_LOG", "warn")
+        .env_remove("OMP_WAIT_POLICY")
+        .env_remove("GOMP_SPINCOUNT")
+        .envs(env.iter().copied())
         .current_dir(cli.path("cwd"))
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(match stderr {
+            Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+            None => Stdio::null(),
+        })
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -198,7 +207,8 @@ fn decode(dialect: Dialect, stream: bool, text: &str) -> Response {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forced_and_named_calls_validate_in_every_dialect_streamed_or_not() {
     let cli = Cli::new();
-    let gateway = start_gateway(&cli);
+    let params = json!({"contextSize": 2048, "threads": 1, "temperature": 1.0, "seed": 5});
+    let gateway = start_gateway(&cli, params, &[], None);
     let client = reqwest::Client::new();
     let schemas = [
         ("get_weather", weather_schema()),

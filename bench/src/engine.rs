@@ -1,7 +1,10 @@
 //! The embedded engine (issue 7) beside the llama.cpp server of llama-cpp-python, in one run:
 //! the same GGUF (the live tier's gemma-3-270m Q4_K_M), 2 threads each, n_ctx 4096, the same
-//! chat prompt, temperature 0, 200 output tokens at most. Runs alternate (engine, server,
-//! engine, …), so both see the same machine.
+//! chat prompt (the engine is given the `gemma` template, the server `chat_format: gemma`:
+//! the demo model is a base model, which the engine would otherwise prompt with a plain
+//! transcript), temperature 0, 200 output tokens at most. Runs alternate (engine, server,
+//! engine, …), so both see the same machine. The same runs under CPU contention:
+//! `engine_load`.
 //!
 //! * generation speed: content pieces after the first over the time from the first to the
 //!   last (the engine: output tokens from its usage; the server streams one chunk per token
@@ -35,7 +38,7 @@ pub const MAX_TOKENS: u32 = 200;
 pub const THREADS: usize = 2;
 pub const N_CTX: u32 = 4096;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct GenerationRun {
     pub ttft_ms: f64,
     pub pieces: usize,
@@ -66,11 +69,15 @@ fn rate(pieces: usize, first: Instant, last: Instant) -> f64 {
     }
 }
 
-async fn engine_run(provider: &LlamaCppProvider) -> anyhow::Result<(GenerationRun, String, u64)> {
+pub async fn engine_run(
+    provider: &LlamaCppProvider,
+    prompt: &str,
+    max_tokens: u32,
+) -> anyhow::Result<(GenerationRun, String, u64)> {
     let request = Request {
         model: "gemma".into(),
-        messages: vec![Message::text(Role::User, PROMPT)],
-        max_tokens: Some(MAX_TOKENS),
+        messages: vec![Message::text(Role::User, prompt)],
+        max_tokens: Some(max_tokens),
         temperature: Some(0.0),
         stream: true,
         ..Request::default()
@@ -103,20 +110,28 @@ async fn engine_run(provider: &LlamaCppProvider) -> anyhow::Result<(GenerationRu
     Ok((run, text, tokens))
 }
 
-/// llama-cpp-python's server on a free port, 2 threads, the gemma chat format.
-fn start_server(python: &Path, gguf: &Path, dir: &Path) -> anyhow::Result<(Spawned, u16, f64)> {
+/// llama-cpp-python's server on a free port, `threads` threads, the gemma chat format;
+/// `configure` adjusts its command (the environment) before it starts.
+pub fn start_server(
+    python: &Path,
+    gguf: &Path,
+    dir: &Path,
+    threads: usize,
+    configure: impl FnOnce(&mut std::process::Command),
+) -> anyhow::Result<(Spawned, u16, f64)> {
     let port = procs::free_port()?;
     let config = dir.join("llama-server.json");
     let text = json!({
         "host": "127.0.0.1", "port": port, "interrupt_requests": false,
         "models": [{"model": gguf, "model_alias": "gemma", "chat_format": "gemma",
-                    "n_ctx": N_CTX, "n_threads": THREADS, "n_threads_batch": THREADS,
+                    "n_ctx": N_CTX, "n_threads": threads, "n_threads_batch": threads,
                     "verbose": false}],
     });
     std::fs::write(&config, serde_json::to_vec(&text)?)?;
     let mut cmd = std::process::Command::new(python);
     cmd.args(["-m", "llama_cpp.server", "--config_file"])
         .arg(&config);
+    configure(&mut cmd);
     let started = Instant::now();
     let mut server = Spawned::start(
         "llama-cpp-python",
@@ -135,15 +150,17 @@ fn start_server(python: &Path, gguf: &Path, dir: &Path) -> anyhow::Result<(Spawn
     Ok((server, port, ready.as_secs_f64() * 1e3))
 }
 
-async fn server_run(
+pub async fn server_run(
     client: &reqwest::Client,
     target: &Target,
+    prompt: &str,
+    max_tokens: u32,
 ) -> anyhow::Result<(GenerationRun, String)> {
     // Read here rather than with `client::timed_stream`: the text is kept, to compare it
     // with the engine's (same model, greedy: it should be the same).
     let body = json!({
-        "model": "gemma", "messages": [{"role": "user", "content": PROMPT}],
-        "max_tokens": MAX_TOKENS, "temperature": 0, "stream": true,
+        "model": "gemma", "messages": [{"role": "user", "content": prompt}],
+        "max_tokens": max_tokens, "temperature": 0, "stream": true,
     });
     let started = Instant::now();
     let response = client.post(&target.url).json(&body).send().await?;
@@ -193,7 +210,7 @@ pub async fn measure(gguf: &Path, python: &Path, runs: usize) -> anyhow::Result<
         bail!("built without the embedded engine (build clawgate-bench with --features llama)");
     }
     let dir = tempfile::tempdir()?;
-    let (_server, port, server_start_ms) = start_server(python, gguf, dir.path())?;
+    let (_server, port, server_start_ms) = start_server(python, gguf, dir.path(), THREADS, |_| {})?;
     eprintln!("  llama-cpp-python server healthy after {server_start_ms:.0} ms");
     let target = Target::new(
         "llama server",
@@ -204,16 +221,17 @@ pub async fn measure(gguf: &Path, python: &Path, runs: usize) -> anyhow::Result<
     let client = keep_alive_client(1)?;
     let spec = EngineModelSpec::new("gemma", gguf)
         .with_context_window(N_CTX)
-        .with_threads(THREADS);
+        .with_threads(THREADS)
+        .with_chat_template("gemma");
     let provider = LlamaCppProvider::new("embedded", spec);
     let (mut engine, mut server) = (Vec::new(), Vec::new());
     let (mut engine_text, mut server_text, mut tokens) = (String::new(), String::new(), 0);
     for _ in 0..runs.max(2) {
-        let (run, text, t) = engine_run(&provider).await?;
+        let (run, text, t) = engine_run(&provider, PROMPT, MAX_TOKENS).await?;
         eprintln!("  engine: {run:?}");
         (engine_text, tokens) = (text, t);
         engine.push(run);
-        let (run, text) = server_run(&client, &target).await?;
+        let (run, text) = server_run(&client, &target, PROMPT, MAX_TOKENS).await?;
         eprintln!("  server: {run:?}");
         server_text = text;
         server.push(run);

@@ -17,6 +17,7 @@ use crate::agent_index::{self, IndexFigures};
 use crate::agent_turn::{self, TurnFigures};
 use crate::client::{Dialect, Target};
 use crate::engine::{self, EngineFigures};
+use crate::engine_load::{self, LoadFigures};
 use crate::failover::{self, DeadCount, HungFigures, Mocks, RefusedFigures};
 use crate::large_bodies::{self, BodyFigures};
 use crate::latency::{self, Phase};
@@ -55,6 +56,7 @@ pub struct Results {
     pub bodies: Option<BodyFigures>,
     pub throughput: Vec<Frontier>,
     pub engine: Option<EngineFigures>,
+    pub engine_load: Option<LoadFigures>,
     pub rows: Vec<Row>,
 }
 
@@ -78,6 +80,7 @@ impl Results {
             bodies: None,
             throughput: Vec::new(),
             engine: None,
+            engine_load: None,
             rows: Vec::new(),
         }
     }
@@ -357,7 +360,8 @@ fn run_throughput(programs: &Programs, args: &Args, results: &mut Results) -> an
     Ok(())
 }
 
-fn run_engine(args: &Args, results: &mut Results) -> anyhow::Result<()> {
+/// The GGUF and llama-cpp-python of the live tier (or `--gguf`).
+fn engine_peers(args: &Args) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
     let live = procs::live_dir();
     let gguf = args
         .gguf
@@ -369,10 +373,27 @@ fn run_engine(args: &Args, results: &mut Results) -> anyhow::Result<()> {
             "the live tier is not installed (scripts/live-setup): no GGUF or llama-cpp-python venv"
         );
     }
+    Ok((gguf, python))
+}
+
+fn run_engine(args: &Args, results: &mut Results) -> anyhow::Result<()> {
+    let (gguf, python) = engine_peers(args)?;
     results.engine = Some(block_on(engine::measure(
         &gguf,
         &python,
         args.engine_runs,
+    ))??);
+    Ok(())
+}
+
+fn run_engine_load(args: &Args, results: &mut Results) -> anyhow::Result<()> {
+    let (gguf, python) = engine_peers(args)?;
+    let exe = std::env::current_exe()?;
+    results.engine_load = Some(block_on(engine_load::measure(
+        &exe,
+        &gguf,
+        &python,
+        args.engine_load_runs,
     ))??);
     Ok(())
 }
@@ -477,6 +498,7 @@ pub fn run_all(groups: &[Group], programs: &Programs, args: &Args, results: &mut
             Group::Bodies => run_bodies(programs, args, results),
             Group::Throughput => run_throughput(programs, args, results),
             Group::Engine => run_engine(args, results),
+            Group::EngineLoad => run_engine_load(args, results),
         };
         if let Err(e) = outcome {
             results.skip(group, e);

@@ -10,6 +10,7 @@ mod agent_index;
 mod agent_turn;
 mod client;
 mod engine;
+mod engine_load;
 mod failover;
 mod groups;
 mod large_bodies;
@@ -26,6 +27,7 @@ mod throughput;
 
 use std::path::PathBuf;
 
+use anyhow::Context as _;
 use clap::{Parser, ValueEnum};
 
 use crate::groups::Results;
@@ -53,6 +55,8 @@ pub enum Group {
     Throughput,
     /// The embedded engine vs. the llama.cpp server (needs --features llama).
     Engine,
+    /// Both under CPU contention: 1 and 2 threads, idle and busy, OpenMP wait policies.
+    EngineLoad,
 }
 
 #[derive(Debug, Parser)]
@@ -126,9 +130,19 @@ pub struct Args {
     /// Alternating runs of the engine and the llama.cpp server (the first of each is cold).
     #[arg(long, default_value_t = 4)]
     pub engine_runs: usize,
-    /// The GGUF for the engine figure (default: the live tier's gemma-3-270m).
+    /// Runs per series of the engine-load group (the first of each is cold).
+    #[arg(long, default_value_t = 3)]
+    pub engine_load_runs: usize,
+    /// The GGUF for the engine figures (default: the live tier's gemma-3-270m).
     #[arg(long, value_name = "PATH")]
     pub gguf: Option<PathBuf>,
+    /// Internal: run one engine series in this process and print it as JSON (the engine-load
+    /// group starts itself this way, so OpenMP sees the wait policy from the start).
+    #[arg(long, hide = true)]
+    pub engine_child: bool,
+    /// Internal: threads of the `--engine-child` series.
+    #[arg(long, hide = true, default_value_t = 2)]
+    pub child_threads: usize,
     /// Requests per series for the refused-upstream failover figure.
     #[arg(long, default_value_t = 2_000)]
     pub failover_requests: usize,
@@ -175,6 +189,17 @@ impl Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if args.engine_child {
+        let gguf = args.gguf.clone().context("--engine-child needs --gguf")?;
+        return tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(engine_load::child_main(
+                &gguf,
+                args.child_threads,
+                args.engine_runs,
+            ));
+    }
     procs::install_signal_cleanup()?;
     let machine = Machine::describe();
     let programs = Programs {

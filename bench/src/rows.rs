@@ -415,5 +415,8 @@ pub fn build(r: &Results) -> Vec<Row> {
     agent_rows(r, &mut rows);
     agent_index_rows(r, &mut rows);
     engine_rows(r, &mut rows);
+    if let Some(f) = &r.engine_load {
+        crate::engine_load::rows(f, &mut rows);
+    }
     rows
 }

@@ -88,6 +88,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Before anything else: the engine's OpenMP reads its wait policy when the process starts.
+    clawgate_runtime::restart_with_engine_wait_policy();
     let cli = Cli::parse();
     let ctx = commands::Context::new(cli.config, cli.state_dir);
     let result = match cli.command {

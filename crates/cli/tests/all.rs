@@ -9,6 +9,10 @@ mod all {
     mod config_cmds;
     mod dashboard_cmd;
     mod failover_support;
+    #[cfg(feature = "embedded")]
+    mod gateway_embedded_settings;
+    #[cfg(feature = "embedded")]
+    mod gateway_embedded_tools;
     pub mod harness;
     mod models_cmds;
     mod models_status;

@@ -129,6 +129,7 @@ impl ProviderConfig {
             context_tokens: None,
             max_tokens: None,
             params: None,
+            engine_params: None,
             model_dir: None,
             discover: None,
             models: None,

@@ -48,6 +48,9 @@ pub use registry::{
     is_local_url,
 };
 pub use resolve::{DiscoveredRow, ModelChain, ResolvedModel, Selection};
-pub use schema::{ApiKind, ClawgateConfig, InputKind, ModelCompat};
+pub use schema::{
+    ApiKind, ChatTemplateConfig, ClawgateConfig, EngineParams, FlashAttentionConfig, InputKind,
+    ModelCompat,
+};
 pub use secret_values::{Secrets, Unresolved};
 pub use validation::{ValidationReport, validate};

@@ -18,8 +18,8 @@ use crate::decode::{redact, redact_url};
 use crate::env::EnvVars;
 use crate::refs::ModelRef;
 use crate::schema::{
-    ApiKind, AuthMode, ClawgateConfig, CostConfig, InputKind, ModelCompat, ModelConfig,
-    ModelSelection, ModelsMode, ProviderConfig, ProviderTimeouts,
+    ApiKind, AuthMode, ChatTemplateConfig, ClawgateConfig, CostConfig, EngineParams, InputKind,
+    ModelCompat, ModelConfig, ModelSelection, ModelsMode, ProviderConfig, ProviderTimeouts,
 };
 use crate::secret_values::Secrets;
 
@@ -132,6 +132,8 @@ pub struct ProviderEntry {
     pub timeouts: ProviderTimeouts,
     pub inject_num_ctx_for_openai_compat: bool,
     pub params: Option<crate::schema::ModelParams>,
+    /// llama-cpp: the provider's `params` as engine settings (defaults for its rows).
+    pub engine_params: Option<EngineParams>,
     pub model_dir: Option<PathBuf>,
     /// Its models are discovered at run time (`discover`; default: the implicit local ids).
     pub discover: bool,
@@ -199,6 +201,10 @@ pub struct ModelEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub params: Option<crate::schema::ModelParams>,
     pub path: Option<PathBuf>,
+    /// llama-cpp rows: the engine settings (the provider's `params`, overridden key by key by
+    /// the row's); `None` for rows served over HTTP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<EngineParams>,
     pub source: RowSource,
     /// Declared or referenced by the config.
     pub configured: bool,
@@ -355,7 +361,12 @@ pub(crate) fn overlay_row(base: &ModelConfig, top: &ModelConfig) -> ModelConfig 
         headers,
         compat: top.compat.clone().or_else(|| base.compat.clone()),
         path: top.path.clone().or_else(|| base.path.clone()),
+        params: match (&base.params, &top.params) {
+            (Some(b), Some(t)) => Some(b.overridden_by(t)),
+            (b, t) => t.clone().or_else(|| b.clone()),
+        },
         pos: top.pos.clone().or_else(|| base.pos.clone()),
+        params_pos: top.params_pos.clone().or_else(|| base.params_pos.clone()),
     }
 }
 
@@ -391,6 +402,10 @@ pub(crate) fn overlay_provider(base: &ProviderConfig, top: &ProviderConfig) -> P
         max_tokens: top.max_tokens.or(base.max_tokens),
         params: match (&base.params, &top.params) {
             (Some(b), Some(t)) => Some(b.overlaid_by(t)),
+            (b, t) => t.clone().or_else(|| b.clone()),
+        },
+        engine_params: match (&base.engine_params, &top.engine_params) {
+            (Some(b), Some(t)) => Some(b.overridden_by(t)),
             (b, t) => t.clone().or_else(|| b.clone()),
         },
         model_dir: top.model_dir.clone().or_else(|| base.model_dir.clone()),
@@ -498,16 +513,31 @@ pub(crate) fn compute_entry(
         .iter()
         .filter_map(|(k, v)| secrets.resolve(v).ok().map(|v| (k.clone(), v)))
         .collect();
-    let path = merged.path.map(|p| match &provider.model_dir {
-        Some(dir) if p.is_relative() => dir.join(p),
+    let in_dir = |p: PathBuf| match &provider.model_dir {
+        Some(dir) if p.is_relative() && !p.starts_with("~") => dir.join(p),
         _ => p,
+    };
+    let path = merged.path.map(in_dir);
+    let api = merged.api.unwrap_or(provider.api);
+    let engine = (api == ApiKind::LlamaCpp).then(|| {
+        let mut params = provider
+            .engine_params
+            .clone()
+            .unwrap_or_default()
+            .overridden_by(&merged.params.clone().unwrap_or_default());
+        if let Some(ChatTemplateConfig::File(file)) = &mut params.chat_template {
+            *file = in_dir(std::mem::take(file));
+        }
+        params
     });
+    // An engine row's window is the context it allocates, unless the row says otherwise.
+    let engine_window = engine.as_ref().and_then(|e| e.context_size).map(u64::from);
     ModelEntry {
         reference: format!("{}/{}", provider.id, layers.id),
         provider: provider.id.clone(),
         id: layers.id.clone(),
         name: merged.name.unwrap_or_else(|| layers.id.clone()),
-        api: merged.api.unwrap_or(provider.api),
+        api,
         reasoning: merged.reasoning.unwrap_or(false),
         input: merged.input.unwrap_or_else(|| vec![InputKind::Text]),
         cost: ModelCost {
@@ -518,6 +548,7 @@ pub(crate) fn compute_entry(
         },
         context_window: merged
             .context_window
+            .or(engine_window)
             .or(d.context_window)
             .unwrap_or(window_default),
         context_tokens: merged.context_tokens.or(d.context_tokens),
@@ -529,6 +560,7 @@ pub(crate) fn compute_entry(
         compat: merged.compat.unwrap_or_default(),
         params: None,
         path,
+        engine,
         source,
         configured: layers.config.is_some() || layers.referenced,
     }
@@ -550,7 +582,9 @@ impl ModelConfig {
             headers: None,
             compat: None,
             path: None,
+            params: None,
             pos: None,
+            params_pos: None,
         }
     }
 }

@@ -250,6 +250,9 @@ fn provider_entry(
         timeouts: c.timeouts.clone().unwrap_or_default(),
         inject_num_ctx_for_openai_compat: c.inject_num_ctx_for_openai_compat.unwrap_or(true),
         params: c.params.clone(),
+        engine_params: (api == ApiKind::LlamaCpp)
+            .then(|| c.engine_params.clone())
+            .flatten(),
         model_dir: c.model_dir.clone(),
         discover: c
             .discover

@@ -5,6 +5,7 @@ mod all {
     mod agent_tools;
     mod docs_schema;
     mod embedded_default;
+    mod engine_params;
     pub mod harness;
     mod includes;
     mod invalid_corpus;

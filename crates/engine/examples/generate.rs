@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release -p clawgate-engine --features llama --example generate -- \
 //!     <model.gguf> "Say hi" [--max-tokens N] [--threads N] [--ctx N] [--temperature T]
-//!     [--seed S] [--runs K] [--vary]
+//!     [--seed S] [--runs K] [--vary] [--chat-template NAME|JINJA] [--flash-attention on|off|auto]
 //! ```
 //! Run 1 is cold (it loads the model: time to first token includes the load); runs 2..K are
 //! warm. With the same prompt a warm run finds it in the KV cache and evaluates only its last
@@ -15,7 +15,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use clawgate_engine::{EngineModelSpec, LlamaCppProvider};
+use clawgate_engine::{EngineModelSpec, FlashAttention, LlamaCppProvider};
 use clawgate_providers::{CallContext, Provider};
 use clawgate_wire::{Event, Message, Request, Role};
 use futures::StreamExt;
@@ -30,6 +30,8 @@ struct Args {
     seed: i64,
     runs: usize,
     vary: bool,
+    chat_template: Option<String>,
+    flash_attention: FlashAttention,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -44,6 +46,8 @@ fn parse_args() -> Result<Args, String> {
         seed: 42,
         runs: 1,
         vary: false,
+        chat_template: None,
+        flash_attention: FlashAttention::Auto,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -57,6 +61,17 @@ fn parse_args() -> Result<Args, String> {
             "--seed" => args.seed = value(&arg)?.parse().map_err(|_| bad(&arg))?,
             "--runs" => args.runs = value(&arg)?.parse().map_err(|_| bad(&arg))?,
             "--vary" => args.vary = true,
+            "--chat-template" => args.chat_template = Some(value(&arg)?),
+            "--flash-attention" => {
+                args.flash_attention = match value(&arg)?.as_str() {
+                    "on" => FlashAttention::Enabled,
+                    "off" => FlashAttention::Disabled,
+                    "auto" => FlashAttention::Auto,
+                    other => {
+                        return Err(format!("--flash-attention: on, off or auto, not {other}"));
+                    }
+                }
+            }
             _ => positional.push(arg),
         }
     }
@@ -78,6 +93,10 @@ async fn main() {
     };
     let mut spec = EngineModelSpec::new("demo", &args.model).with_context_window(args.ctx);
     spec.threads = args.threads;
+    spec.flash_attention = args.flash_attention;
+    if let Some(template) = &args.chat_template {
+        spec = spec.with_chat_template(template.clone());
+    }
     let provider = LlamaCppProvider::new("embedded", spec);
     for run in 1..=args.runs.max(1) {
         if let Err(err) = generate(&provider, &args, run).await {

@@ -25,6 +25,8 @@ pub enum EngineError {
     Template(String),
     #[error("llama.cpp failed: {0}")]
     Inference(String),
+    #[error("{0}")]
+    ForcedCallTruncated(String),
     #[error("the engine thread stopped")]
     EngineStopped,
 }
@@ -44,6 +46,7 @@ impl From<EngineError> for ProviderError {
                 limit: Some(*limit),
             },
             EngineError::Unsupported(_) | EngineError::Template(_) => FailureKind::Format,
+            EngineError::ForcedCallTruncated(_) => FailureKind::Truncated,
             EngineError::Load { .. } | EngineError::Inference(_) | EngineError::EngineStopped => {
                 FailureKind::ServerError
             }

@@ -9,25 +9,42 @@
 //!
 //! Must not know about: anything above providers (router, agent, gateway, CLI).
 
+// Pure and unit-tested in every build; only the real engine calls them.
+#[cfg_attr(not(feature = "llama"), allow(dead_code))]
+mod answer;
+#[cfg_attr(not(feature = "llama"), allow(dead_code))]
+pub mod chat_template;
 mod error;
-// Pure and unit-tested in every build; only the real engine calls it.
+pub mod openmp_wait;
 #[cfg_attr(not(feature = "llama"), allow(dead_code))]
 mod prompt;
+#[cfg_attr(not(feature = "llama"), allow(dead_code))]
+pub mod prompt_plan;
 mod provider;
 mod spec;
 pub mod templates;
 pub mod text_stream;
+#[cfg_attr(not(feature = "llama"), allow(dead_code))]
+pub mod tool_calls;
+#[cfg_attr(not(feature = "llama"), allow(dead_code))]
+mod transcript;
 
 #[cfg(feature = "llama")]
+mod memory;
+#[cfg(feature = "llama")]
+mod sampling;
+#[cfg(feature = "llama")]
 mod session;
+#[cfg(feature = "llama")]
+mod template_choice;
 #[cfg(feature = "llama")]
 mod worker;
 
 pub use error::EngineError;
 pub use provider::LlamaCppProvider;
 pub use spec::{
-    DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, EngineModelSpec, EngineStats, LoadObserver, ModelInfo,
-    TemplateSource,
+    ChatTemplateSetting, DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, EngineModelSpec, EngineStats,
+    FlashAttention, LoadObserver, ModelInfo, SamplingDefaults, TemplateSource, default_threads,
 };
 
 /// The `api` value in config that selects this provider.

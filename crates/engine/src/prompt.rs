@@ -1,10 +1,10 @@
-//! Flattening a canonical [`Request`] into the text turns a chat template renders. The
-//! embedded engine has no tool-call grammar and no vision, so those parts are written into
-//! the text in a readable form (earlier tool calls and results stay in the conversation),
-//! and a request that *forces* a tool call is refused as unsupported, so a router falls back
-//! to a provider that can honour it.
+//! Flattening a canonical [`Request`] into the text turns a built-in template or a base
+//! model's transcript renders (Jinja templates get structured messages instead, see
+//! `chat_template::messages`). Those formats have no markup for tool calls or images, so
+//! they are written into the text in a readable form: earlier tool calls and results stay in
+//! the conversation.
 
-use clawgate_wire::{ContentBlock, Message, Request, Role, ToolChoice};
+use clawgate_wire::{ContentBlock, Message, Request, Role};
 
 use crate::EngineError;
 use crate::templates::{ChatTurn, TurnRole};
@@ -13,21 +13,6 @@ use crate::templates::{ChatTurn, TurnRole};
 /// messages in order, with consecutive turns of the same role merged (several templates,
 /// gemma's among them, require strict user/assistant alternation).
 pub(crate) fn conversation_turns(request: &Request) -> Result<Vec<ChatTurn>, EngineError> {
-    if !request.tools.is_empty() {
-        match &request.tool_choice {
-            ToolChoice::Required => {
-                return Err(EngineError::Unsupported(
-                    "the embedded engine cannot force a tool call (tool_choice: required)".into(),
-                ));
-            }
-            ToolChoice::Tool(name) => {
-                return Err(EngineError::Unsupported(format!(
-                    "the embedded engine cannot force a tool call (tool_choice: {name})"
-                )));
-            }
-            ToolChoice::Auto | ToolChoice::None => {}
-        }
-    }
     let mut turns: Vec<ChatTurn> = Vec::new();
     if let Some(system) = request.system.as_deref().filter(|s| !s.trim().is_empty()) {
         turns.push(ChatTurn::new(TurnRole::System, system));
@@ -65,9 +50,12 @@ fn message_text(message: &Message) -> String {
             // Reasoning is never replayed as text.
             ContentBlock::Reasoning { .. } => {}
             ContentBlock::Image { .. } => parts.push("[image omitted]".into()),
+            // The way the `generic` tool format asks the model to write a call.
             ContentBlock::ToolCall {
                 name, arguments, ..
-            } => parts.push(format!("[called tool {name} with {arguments}]")),
+            } => parts.push(crate::chat_template::messages::call_as_text(
+                name, arguments,
+            )),
             ContentBlock::ToolResult {
                 name,
                 content,
@@ -88,8 +76,6 @@ fn message_text(message: &Message) -> String {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use clawgate_wire::ToolSpec;
-
     use super::*;
 
     fn request(messages: Vec<Message>) -> Request {
@@ -148,23 +134,6 @@ mod tests {
         assert_eq!(turns.len(), 3);
         assert!(turns[1].text.contains("get_weather"));
         assert_eq!(turns[2].text, "[tool get_weather result]\nsunny\n\nthanks");
-    }
-
-    #[test]
-    fn forced_tool_call_is_unsupported() {
-        let mut req = request(vec![Message::text(Role::User, "x")]);
-        req.tools = vec![ToolSpec {
-            name: "t".into(),
-            description: None,
-            parameters: serde_json::json!({"type": "object"}),
-        }];
-        req.tool_choice = ToolChoice::Required;
-        assert!(matches!(
-            conversation_turns(&req),
-            Err(EngineError::Unsupported(_))
-        ));
-        req.tool_choice = ToolChoice::Auto;
-        assert!(conversation_turns(&req).is_ok());
     }
 
     #[test]

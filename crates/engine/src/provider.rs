@@ -131,9 +131,10 @@ impl Provider for LlamaCppProvider {
         &self.provider_id
     }
 
-    /// Queues the request behind any running one, then streams `Started`, text deltas,
-    /// `Usage`, `Finished`. Prompt problems (overflow, unsupported request, missing file)
-    /// come back as `Err` before any event. Dropping the stream stops generation.
+    /// Queues the request behind any running one, then streams `Started`, text, reasoning
+    /// and tool-call deltas, `Usage`, `Finished`. Prompt problems (overflow, a template
+    /// error, a tool schema that cannot be forced, a missing file) come back as `Err` before
+    /// any event. Dropping the stream stops generation.
     async fn stream(
         &self,
         request: Request,
@@ -151,7 +152,8 @@ impl Provider for LlamaCppProvider {
             id: self.spec().id.clone(),
             context_window,
             loaded: Some(loaded),
-            supports_tools: Some(false),
+            // Through the template, or forced by a grammar (base models: forced only).
+            supports_tools: Some(true),
             reasoning: Some(false),
         }])
     }

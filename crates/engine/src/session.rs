@@ -23,21 +23,21 @@ use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::model::params::LlamaModelParams;
-use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 
-use crate::prompt::conversation_turns;
-use crate::templates::{BuiltinTemplate, ChatTurn, TurnRole};
-use crate::text_stream::{ScanOutcome, StopScanner, Utf8Assembler};
+use crate::answer::AnswerAssembler;
+use crate::prompt_plan::{PreparedPrompt, PromptTemplate, SpecialTokens, ToolPlan, prepare_prompt};
+use crate::sampling::sampler_for;
+use crate::templates::BuiltinTemplate;
+use crate::tool_calls::format::ToolCallFormat;
 use crate::worker::{GenerateJob, Job, SharedState};
-use crate::{
-    DEFAULT_TEMPERATURE, EngineError, EngineModelSpec, LoadObserver, ModelInfo, TemplateSource,
-};
+use crate::{EngineError, EngineModelSpec, FlashAttention, LoadObserver, ModelInfo};
 
-/// Prompt tokens evaluated per llama.cpp decode call.
-const PROMPT_BATCH: u32 = 512;
+/// Prompt tokens evaluated per llama.cpp decode call when the spec sets no batch size.
+const DEFAULT_BATCH: u32 = 512;
 
 pub(crate) fn load_model(
     backend: &LlamaBackend,
@@ -49,7 +49,18 @@ pub(crate) fn load_model(
             path: spec.path.display().to_string(),
         });
     }
-    let mut params = LlamaModelParams::default();
+    let gpu_layers = spec.gpu_layers.unwrap_or(0);
+    if gpu_layers > 0 && !backend.supports_gpu_offload() {
+        tracing::warn!(
+            gpu_layers,
+            "gpuLayers is ignored: this build of clawgate has no GPU backend (see \
+             docs/embedded-engine.md, GPU builds)"
+        );
+    }
+    let mut params = LlamaModelParams::default()
+        .with_n_gpu_layers(gpu_layers)
+        .with_use_mmap(spec.mmap)
+        .with_use_mlock(spec.mlock);
     if let Some(observer) = observer {
         observer.on_load_start(&spec.path);
         let observer = Arc::clone(observer);
@@ -64,18 +75,12 @@ pub(crate) fn load_model(
     })
 }
 
-/// How prompts are rendered for this model.
-enum PromptTemplate {
-    /// Applied by llama.cpp (`llama_chat_apply_template`).
-    Llama(LlamaChatTemplate),
-    Builtin(BuiltinTemplate),
-}
-
 pub(crate) struct Session<'m> {
     model: &'m LlamaModel,
     ctx: LlamaContext<'m>,
     batch: LlamaBatch<'static>,
     template: PromptTemplate,
+    tokens: SpecialTokens,
     /// Tokens whose keys and values are in the KV cache, in position order.
     cached: Vec<LlamaToken>,
     /// Control tokens that open a new chat turn: sampling one ends the answer like an
@@ -107,16 +112,30 @@ impl<'m> Session<'m> {
         let n_ctx = spec.context_window.filter(|n| *n > 0).unwrap_or(train_ctx);
         let threads = spec.effective_threads();
         let threads_i32 = i32::try_from(threads).unwrap_or(i32::MAX);
+        let n_batch = spec
+            .batch_size
+            .filter(|n| *n > 0)
+            .unwrap_or(DEFAULT_BATCH)
+            .min(n_ctx.max(1));
         let params = LlamaContextParams::default()
             .with_n_ctx(NonZeroU32::new(n_ctx))
-            .with_n_batch(PROMPT_BATCH.min(n_ctx.max(1)))
+            .with_n_batch(n_batch)
+            .with_n_ubatch(n_batch)
             .with_n_threads(threads_i32)
             .with_n_threads_batch(threads_i32)
+            .with_flash_attention_policy(match spec.flash_attention {
+                FlashAttention::Auto => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_AUTO,
+                FlashAttention::Enabled => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_ENABLED,
+                FlashAttention::Disabled => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED,
+            })
             .with_swa_full(false);
         let ctx = model
             .new_context(backend, params)
             .map_err(|e| load_error(format!("cannot create a context of {n_ctx} tokens: {e}")))?;
-        let (template, source) = choose_template(model, spec, &architecture).map_err(load_error)?;
+        let tokens = special_tokens(model);
+        let (template, source) =
+            crate::template_choice::choose_template(model, spec, &architecture, &tokens)
+                .map_err(load_error)?;
         let info = ModelInfo {
             id: spec.id.clone(),
             path: spec.path.clone(),
@@ -126,7 +145,23 @@ impl<'m> Session<'m> {
             parameters: model.n_params(),
             size_bytes: model.size(),
             threads,
+            batch_size: ctx.n_batch(),
+            gpu_layers: if backend.supports_gpu_offload() {
+                spec.gpu_layers.unwrap_or(0).min(model.n_layer() + 1)
+            } else {
+                0
+            },
+            devices: llama_cpp_2::list_llama_ggml_backend_devices()
+                .into_iter()
+                .map(|d| format!("{} ({})", d.name, d.backend))
+                .collect(),
+            flash_attention: spec.flash_attention,
+            mmap: spec.mmap && llama_cpp_2::mmap_supported(),
+            locked_bytes: spec.mlock.then(crate::memory::locked_bytes).flatten(),
+            base_model: matches!(template, PromptTemplate::Transcript),
+            tool_call_format: template.tool_format().name().to_owned(),
             template: source,
+            sampling: spec.sampling,
         };
         let batch_size = usize::try_from(ctx.n_batch()).unwrap_or(512);
         Ok(Self {
@@ -134,6 +169,7 @@ impl<'m> Session<'m> {
             ctx,
             batch: LlamaBatch::new(batch_size, 1),
             template,
+            tokens,
             cached: Vec::new(),
             turn_starts: turn_start_tokens(model),
             sliding_window: model
@@ -164,8 +200,18 @@ impl<'m> Session<'m> {
             SharedState::bump(&self.shared.requests_cancelled, 1);
             return;
         }
-        let prompt = match self.tokenize_request(&job.request) {
-            Ok(prompt) => prompt,
+        let ready = self.prepare(&job.request).and_then(|(prompt, tokens)| {
+            let sampler = sampler_for(
+                self.model,
+                &job.request,
+                &self.spec.sampling,
+                &prompt.tools,
+                &tokens,
+            )?;
+            Ok((prompt, tokens, sampler))
+        });
+        let (prompt, tokens, sampler) = match ready {
+            Ok(ready) => ready,
             Err(err) => {
                 drop(job.admitted.send(Err(err)));
                 return;
@@ -175,9 +221,16 @@ impl<'m> Session<'m> {
             SharedState::bump(&self.shared.requests_cancelled, 1);
             return;
         }
+        if prompt.tools == ToolPlan::BaseModelAnswersInText {
+            tracing::warn!(
+                model = %self.spec.id,
+                "base model offered tools with tool_choice auto: it answers in text (forced \
+                 tool calls still work)"
+            );
+        }
         SharedState::bump(&self.shared.requests_started, 1);
         let events = job.events;
-        match self.run(&job.request, &prompt, &events) {
+        match self.run(&job.request, &prompt, &tokens, sampler, &events) {
             Ok(()) => SharedState::bump(&self.shared.requests_finished, 1),
             Err(Ended::Cancelled) => SharedState::bump(&self.shared.requests_cancelled, 1),
             Err(Ended::Failed(err)) => {
@@ -191,11 +244,15 @@ impl<'m> Session<'m> {
     }
 
     /// Renders and tokenizes the request and checks that it leaves room for output.
-    fn tokenize_request(&self, request: &Request) -> Result<Vec<LlamaToken>, EngineError> {
-        let turns = conversation_turns(request)?;
-        let text = self.render(&turns)?;
+    fn prepare(&self, request: &Request) -> Result<(PreparedPrompt, Vec<LlamaToken>), EngineError> {
+        let prompt = prepare_prompt(
+            request,
+            &self.template,
+            &self.tokens,
+            &jiff::ZonedDateTime::now(),
+        )?;
         let vocab = self.model.vocab();
-        let mut tokens = vocab.tokenize(text.as_bytes(), true, true);
+        let mut tokens = vocab.tokenize(prompt.text.as_bytes(), true, true);
         // A template that writes BOS itself, plus the tokenizer's, would double it.
         if tokens.len() >= 2 && tokens[0] == vocab.bos() && tokens[1] == vocab.bos() {
             tokens.remove(0);
@@ -213,21 +270,16 @@ impl<'m> Session<'m> {
                 limit,
             });
         }
-        Ok(tokens)
+        Ok((prompt, tokens))
     }
 
-    fn render(&self, turns: &[ChatTurn]) -> Result<String, EngineError> {
-        match &self.template {
-            PromptTemplate::Builtin(builtin) => Ok(builtin.render(turns)),
-            PromptTemplate::Llama(template) => apply_llama_template(self.model, template, turns),
-        }
-    }
-
-    /// Streams `Started`, text deltas, `Usage`, `Finished`.
+    /// Streams `Started`, text/reasoning/tool-call deltas, `Usage`, `Finished`.
     fn run(
         &mut self,
         request: &Request,
-        prompt: &[LlamaToken],
+        prompt: &PreparedPrompt,
+        tokens: &[LlamaToken],
+        mut sampler: LlamaSampler,
         events: &EventSender,
     ) -> Result<(), Ended> {
         send(
@@ -237,17 +289,26 @@ impl<'m> Session<'m> {
                 model: self.spec.id.clone(),
             },
         )?;
-        let mut logits_at = self.evaluate_prompt(prompt, events)?;
+        let mut logits_at = self.evaluate_prompt(tokens, events)?;
         let vocab = self.model.vocab();
         let n_ctx = self.ctx.n_ctx() as usize;
         let max_tokens = u64::from(request.max_tokens.unwrap_or(self.spec.max_tokens));
-        let mut sampler = sampler_for(request);
-        let mut utf8 = Utf8Assembler::new();
-        let mut stops = StopScanner::new(&request.stop);
+        let mut answer = AnswerAssembler::new(
+            &prompt.tools,
+            &request.tools,
+            &request.stop,
+            &prompt.stops,
+            prompt.trim_leading_blank,
+        );
+        // Markup tokens (`<|channel|>`, `[TOOL_CALLS]`) must reach the parsers as text.
+        let special = self.template.tool_format() == ToolCallFormat::Harmony
+            || matches!(
+                prompt.tools,
+                ToolPlan::Offered { .. } | ToolPlan::Forced { .. }
+            );
         let mut piece = Vec::new();
         let mut generated: u64 = 0;
-        let mut hit_stop_sequence = false;
-        let mut stop_reason = loop {
+        let reason = loop {
             if generated >= max_tokens {
                 break StopReason::Length;
             }
@@ -261,15 +322,12 @@ impl<'m> Session<'m> {
             generated += 1;
             SharedState::bump(&self.shared.tokens_generated, 1);
             piece.clear();
-            vocab.token_to_piece_into(token, &mut piece, false, None);
-            let text = utf8.push(&piece);
-            match stops.push(&text) {
-                ScanOutcome::Continue(text) => send_text(events, text)?,
-                ScanOutcome::Stopped(text) => {
-                    send_text(events, text)?;
-                    hit_stop_sequence = true;
-                    break StopReason::Stop;
-                }
+            vocab.token_to_piece_into(token, &mut piece, special, None);
+            for event in answer.push(&piece) {
+                send(events, event)?;
+            }
+            if answer.stopped() {
+                break StopReason::Stop;
             }
             if generated >= max_tokens {
                 // No need to evaluate a token nothing will follow.
@@ -281,35 +339,30 @@ impl<'m> Session<'m> {
             self.decode_one(token)?;
             logits_at = 0;
         };
-        if !hit_stop_sequence {
-            // Release what was held back: a truncated character, a partial stop match.
-            let tail = utf8.finish();
-            match stops.push(&tail) {
-                ScanOutcome::Continue(text) => {
-                    send_text(events, text)?;
-                    send_text(events, stops.finish())?;
-                }
-                ScanOutcome::Stopped(text) => {
-                    send_text(events, text)?;
-                    stop_reason = StopReason::Stop;
-                }
-            }
+        let end = answer.finish(reason).map_err(Ended::Failed)?;
+        for event in end.events {
+            send(events, event)?;
         }
         send(
             events,
             Event::Usage {
                 usage: Usage {
-                    input_tokens: Some(prompt.len() as u64),
+                    input_tokens: Some(tokens.len() as u64),
                     output_tokens: Some(generated),
                     ..Usage::default()
                 },
             },
         )?;
-        send(events, Event::Finished { stop_reason })
+        send(
+            events,
+            Event::Finished {
+                stop_reason: end.stop_reason,
+            },
+        )
     }
 
     /// Evaluates the prompt, reusing the cached prefix. Returns the batch index whose logits
-    /// the first output token is sampled from.
+    /// the first output token is sampled from (always 0: the last token is decoded alone).
     fn evaluate_prompt(
         &mut self,
         prompt: &[LlamaToken],
@@ -335,29 +388,42 @@ impl<'m> Session<'m> {
             }
             self.cached.truncate(keep);
         }
+        // Everything but the last token in batches, then the last token alone: its logits
+        // start the answer, and computing them in a batch of one whether or not the rest was
+        // cached keeps greedy output identical across cache reuse (batch shapes change the
+        // float rounding of llama.cpp's matrix kernels).
+        let (body, last) = prompt.split_at(prompt.len() - 1);
         let chunk_size = self.batch_capacity();
-        let mut logits_at = 0;
-        for chunk in prompt[keep..].chunks(chunk_size) {
-            if events.is_closed() {
-                return Err(Ended::Cancelled);
-            }
-            self.batch.clear();
-            let start = self.cached.len();
-            for (offset, token) in chunk.iter().enumerate() {
-                let pos = start + offset;
-                let last = pos == prompt.len() - 1;
-                self.batch
-                    .add(*token, position(pos)?, &[0], last)
-                    .map_err(|e| failed(format!("batch: {e}")))?;
-            }
-            self.ctx
-                .decode(&mut self.batch)
-                .map_err(|e| failed(format!("prompt decode: {e}")))?;
-            self.cached.extend_from_slice(chunk);
-            SharedState::bump(&self.shared.prompt_tokens_evaluated, chunk.len() as u64);
-            logits_at = self.batch.n_tokens() - 1;
+        for chunk in body[keep.min(body.len())..].chunks(chunk_size) {
+            self.decode_prompt_chunk(chunk, false, events)?;
         }
-        Ok(logits_at)
+        self.decode_prompt_chunk(last, true, events)?;
+        Ok(0)
+    }
+
+    fn decode_prompt_chunk(
+        &mut self,
+        chunk: &[LlamaToken],
+        logits_for_last: bool,
+        events: &EventSender,
+    ) -> Result<(), Ended> {
+        if events.is_closed() {
+            return Err(Ended::Cancelled);
+        }
+        self.batch.clear();
+        let start = self.cached.len();
+        for (offset, token) in chunk.iter().enumerate() {
+            let logits = logits_for_last && offset == chunk.len() - 1;
+            self.batch
+                .add(*token, position(start + offset)?, &[0], logits)
+                .map_err(|e| failed(format!("batch: {e}")))?;
+        }
+        self.ctx
+            .decode(&mut self.batch)
+            .map_err(|e| failed(format!("prompt decode: {e}")))?;
+        self.cached.extend_from_slice(chunk);
+        SharedState::bump(&self.shared.prompt_tokens_evaluated, chunk.len() as u64);
+        Ok(())
     }
 
     /// Whether evaluation can resume at position `keep` after dropping the positions from
@@ -412,84 +478,6 @@ fn send(events: &EventSender, event: Event) -> Result<(), Ended> {
         .map_err(|_| Ended::Cancelled)
 }
 
-fn send_text(events: &EventSender, text: String) -> Result<(), Ended> {
-    if text.is_empty() {
-        return Ok(());
-    }
-    send(events, Event::TextDelta { text })
-}
-
-/// Temperature 0 decodes greedily; otherwise top-p (when asked), temperature, then a seeded
-/// draw. Without a seed llama.cpp picks a random one (`LLAMA_DEFAULT_SEED`).
-fn sampler_for(request: &Request) -> LlamaSampler {
-    let temperature = request.temperature.unwrap_or(DEFAULT_TEMPERATURE);
-    if temperature <= 0.0 {
-        return LlamaSampler::greedy();
-    }
-    let seed = request.seed.map_or(u32::MAX, |seed| seed as u32);
-    let mut chain = Vec::new();
-    if let Some(top_p) = request.top_p.filter(|p| *p > 0.0 && *p < 1.0) {
-        chain.push(LlamaSampler::top_p(top_p, 1));
-    }
-    chain.push(LlamaSampler::temp(temperature));
-    chain.push(LlamaSampler::dist(seed));
-    LlamaSampler::chain_simple(chain)
-}
-
-/// Spec template, else the GGUF's (if llama.cpp can apply it), else the built-in table.
-fn choose_template(
-    model: &LlamaModel,
-    spec: &EngineModelSpec,
-    architecture: &str,
-) -> Result<(PromptTemplate, TemplateSource), String> {
-    if let Some(name) = spec.chat_template.as_deref() {
-        if let Some(builtin) = BuiltinTemplate::from_name(name) {
-            return Ok((
-                PromptTemplate::Builtin(builtin),
-                TemplateSource::Builtin(builtin.name().to_owned()),
-            ));
-        }
-        let template = LlamaChatTemplate::new(name).map_err(|e| format!("chat_template: {e}"))?;
-        if apply_llama_template(model, &template, &probe_turns()).is_err() {
-            return Err(format!(
-                "chat_template `{name}` is neither a built-in name ({}) nor a template \
-                 llama.cpp recognises",
-                builtin_names()
-            ));
-        }
-        return Ok((
-            PromptTemplate::Llama(template),
-            TemplateSource::Spec(name.to_owned()),
-        ));
-    }
-    if let Ok(template) = model.chat_template(None) {
-        if apply_llama_template(model, &template, &probe_turns()).is_ok() {
-            return Ok((PromptTemplate::Llama(template), TemplateSource::Gguf));
-        }
-        tracing::warn!(
-            architecture,
-            "the GGUF chat template is not one llama.cpp can apply; using the built-in table"
-        );
-    }
-    let has_llama3_headers = model
-        .vocab()
-        .tokenize(b"<|start_header_id|>", false, true)
-        .len()
-        == 1;
-    let builtin = BuiltinTemplate::for_architecture(architecture, has_llama3_headers)
-        .unwrap_or_else(|| {
-            tracing::warn!(
-                architecture,
-                "no built-in chat template for this architecture; using chatml"
-            );
-            BuiltinTemplate::ChatMl
-        });
-    Ok((
-        PromptTemplate::Builtin(builtin),
-        TemplateSource::Builtin(builtin.name().to_owned()),
-    ))
-}
-
 /// The vocabulary's single control tokens for the turn-start markers of known templates.
 fn turn_start_tokens(model: &LlamaModel) -> Vec<LlamaToken> {
     let vocab = model.vocab();
@@ -504,32 +492,14 @@ fn turn_start_tokens(model: &LlamaModel) -> Vec<LlamaToken> {
         .collect()
 }
 
-fn builtin_names() -> String {
-    BuiltinTemplate::ALL
-        .iter()
-        .map(|t| t.name())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn probe_turns() -> Vec<ChatTurn> {
-    vec![
-        ChatTurn::new(TurnRole::System, "s"),
-        ChatTurn::new(TurnRole::User, "u"),
-    ]
-}
-
-fn apply_llama_template(
-    model: &LlamaModel,
-    template: &LlamaChatTemplate,
-    turns: &[ChatTurn],
-) -> Result<String, EngineError> {
-    let messages = turns
-        .iter()
-        .map(|turn| LlamaChatMessage::new(turn.role.as_str().to_owned(), turn.text.clone()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| EngineError::Template(e.to_string()))?;
-    model
-        .apply_chat_template(template, &messages, true)
-        .map_err(|e| EngineError::Template(e.to_string()))
+/// BOS and EOS as text, for templates' `bos_token` and `eos_token`.
+fn special_tokens(model: &LlamaModel) -> SpecialTokens {
+    let vocab = model.vocab();
+    let text = |token: LlamaToken| {
+        String::from_utf8_lossy(&vocab.token_to_piece(token, true, None)).into_owned()
+    };
+    SpecialTokens {
+        bos: text(vocab.bos()),
+        eos: text(vocab.eos()),
+    }
 }

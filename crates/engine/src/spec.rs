@@ -21,14 +21,73 @@ pub struct EngineModelSpec {
     pub path: PathBuf,
     /// Context window (n_ctx) to allocate. `None`: the GGUF's `<arch>.context_length`.
     pub context_window: Option<u32>,
-    /// CPU threads for generation and prompt processing. `None`: all cores.
+    /// CPU threads for generation and prompt processing. `None`: [`default_threads`].
     pub threads: Option<usize>,
-    /// A built-in template name (`gemma`, `chatml`, `llama3`, `phi3`, `mistral`) or a template
-    /// llama.cpp recognises (its name or the Jinja text). `None`: the GGUF's own template,
-    /// else the built-in one for the model's architecture.
-    pub chat_template: Option<String>,
+    /// Prompt tokens evaluated per llama.cpp decode call (n_batch). `None`: 512.
+    pub batch_size: Option<u32>,
+    /// Layers to offload to a GPU (needs a GPU build; see docs/embedded-engine.md). `None`: 0.
+    pub gpu_layers: Option<u32>,
+    pub flash_attention: FlashAttention,
+    /// Memory-map the weights (default on).
+    pub mmap: bool,
+    /// Lock the weights in RAM so they are never swapped out (default off).
+    pub mlock: bool,
+    /// `None`: the GGUF's own template, else the built-in one for a chat model's
+    /// architecture, else (a base model) the plain transcript.
+    pub chat_template: Option<ChatTemplateSetting>,
+    /// Sampling defaults; a request's own values win.
+    pub sampling: SamplingDefaults,
     /// Output cap when a request sets no `max_tokens`.
     pub max_tokens: u32,
+}
+
+/// A chat template set in the spec (config `chatTemplate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatTemplateSetting {
+    /// A built-in template (`gemma`, `chatml`, `llama3`, `phi3`, `mistral`) or `transcript`
+    /// (the base-model prompt), by name.
+    Named(String),
+    /// Jinja source.
+    Jinja(String),
+    /// A file of Jinja source, read when the model loads.
+    File(PathBuf),
+}
+
+impl ChatTemplateSetting {
+    /// Jinja source when the text has Jinja markup, else a name.
+    pub fn from_text(text: impl Into<String>) -> Self {
+        let text = text.into();
+        if text.contains("{{") || text.contains("{%") {
+            ChatTemplateSetting::Jinja(text)
+        } else {
+            ChatTemplateSetting::Named(text)
+        }
+    }
+}
+
+/// llama.cpp's flash-attention policy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlashAttention {
+    /// llama.cpp decides per backend and model.
+    #[default]
+    Auto,
+    Enabled,
+    Disabled,
+}
+
+/// Sampling settings a model row sets for requests that do not set their own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct SamplingDefaults {
+    /// 0 decodes greedily. Unset: [`DEFAULT_TEMPERATURE`].
+    pub temperature: Option<f32>,
+    pub top_p: Option<f32>,
+    pub top_k: Option<u32>,
+    pub min_p: Option<f32>,
+    /// Penalty on tokens seen in the last 64 (1.0 = off).
+    pub repeat_penalty: Option<f32>,
+    /// Seed of the random draw. Unset: a random seed per request.
+    pub seed: Option<u32>,
 }
 
 impl EngineModelSpec {
@@ -38,7 +97,13 @@ impl EngineModelSpec {
             path: path.into(),
             context_window: None,
             threads: None,
+            batch_size: None,
+            gpu_layers: None,
+            flash_attention: FlashAttention::Auto,
+            mmap: true,
+            mlock: false,
             chat_template: None,
+            sampling: SamplingDefaults::default(),
             max_tokens: DEFAULT_MAX_TOKENS,
         }
     }
@@ -53,8 +118,45 @@ impl EngineModelSpec {
         self
     }
 
+    /// A built-in name, or Jinja source (text with `{{` or `{%`).
     pub fn with_chat_template(mut self, template: impl Into<String>) -> Self {
-        self.chat_template = Some(template.into());
+        self.chat_template = Some(ChatTemplateSetting::from_text(template));
+        self
+    }
+
+    /// A file of Jinja source, read when the model loads.
+    pub fn with_chat_template_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.chat_template = Some(ChatTemplateSetting::File(path.into()));
+        self
+    }
+
+    pub fn with_batch_size(mut self, batch_size: u32) -> Self {
+        self.batch_size = Some(batch_size);
+        self
+    }
+
+    pub fn with_gpu_layers(mut self, layers: u32) -> Self {
+        self.gpu_layers = Some(layers);
+        self
+    }
+
+    pub fn with_flash_attention(mut self, policy: FlashAttention) -> Self {
+        self.flash_attention = policy;
+        self
+    }
+
+    pub fn with_mmap(mut self, mmap: bool) -> Self {
+        self.mmap = mmap;
+        self
+    }
+
+    pub fn with_mlock(mut self, mlock: bool) -> Self {
+        self.mlock = mlock;
+        self
+    }
+
+    pub fn with_sampling(mut self, sampling: SamplingDefaults) -> Self {
+        self.sampling = sampling;
         self
     }
 
@@ -63,13 +165,18 @@ impl EngineModelSpec {
         self
     }
 
-    /// Threads to use: the spec's, else the machine's available parallelism.
+    /// Threads to use: the spec's, else [`default_threads`].
     pub fn effective_threads(&self) -> usize {
         self.threads
             .filter(|n| *n > 0)
-            .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
-            .unwrap_or(1)
+            .unwrap_or_else(default_threads)
     }
+}
+
+/// Threads when the spec sets none: all cores (see docs/embedded-engine.md for the
+/// measurements behind it).
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// Expands a leading `~/` with the home directory (config files write paths that way).
@@ -87,12 +194,14 @@ pub(crate) fn expand_home(path: &Path) -> PathBuf {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "source", content = "name", rename_all = "snake_case")]
 pub enum TemplateSource {
-    /// `tokenizer.chat_template` in the GGUF, applied by llama.cpp.
+    /// `tokenizer.chat_template` in the GGUF (Jinja).
     Gguf,
-    /// `chat_template` in the spec, applied by llama.cpp.
+    /// Jinja from the spec (config `chatTemplate`): inline, or the file named.
     Spec(String),
     /// The built-in table in [`crate::templates`], by name.
     Builtin(String),
+    /// A base model: the plain-text transcript prompt.
+    Transcript,
 }
 
 /// A loaded model, as reported by `warm()` and `model_info()`.
@@ -109,7 +218,25 @@ pub struct ModelInfo {
     pub parameters: u64,
     pub size_bytes: u64,
     pub threads: usize,
+    /// Prompt tokens per decode call (n_batch).
+    pub batch_size: u32,
+    /// Layers offloaded to a GPU (0 in a CPU-only build, whatever the spec asks).
+    pub gpu_layers: u32,
+    /// llama.cpp's compute devices in this build (`CPU`, `CUDA0`, `Vulkan0`, …), each as
+    /// `name (backend)`.
+    pub devices: Vec<String>,
+    pub flash_attention: FlashAttention,
+    pub mmap: bool,
+    /// Bytes of this process locked in RAM after loading (Linux; `None` without `mlock`).
+    pub locked_bytes: Option<u64>,
     pub template: TemplateSource,
+    /// A base model (no chat template, not chat-tuned): it continues a plain transcript, and
+    /// calls tools only when a request forces a call.
+    pub base_model: bool,
+    /// How tool calls are written and read (`hermes`, `llama3`, `mistral`, `mistral-args`,
+    /// `harmony`, `generic`).
+    pub tool_call_format: String,
+    pub sampling: SamplingDefaults,
 }
 
 /// Hooks around loading the GGUF, for a progress display. All run on the engine thread, so

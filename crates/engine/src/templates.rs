@@ -324,6 +324,24 @@ mod tests {
     }
 
     #[test]
+    fn the_config_accepts_exactly_the_names_the_engine_knows() {
+        let config_names = clawgate_config::schema::engine::CHAT_TEMPLATE_NAMES;
+        for name in config_names {
+            assert!(
+                *name == "transcript" || BuiltinTemplate::from_name(name).is_some(),
+                "config accepts `{name}`, the engine does not"
+            );
+        }
+        for template in BuiltinTemplate::ALL {
+            assert!(
+                config_names.contains(&template.name()),
+                "{}",
+                template.name()
+            );
+        }
+    }
+
+    #[test]
     fn names_round_trip() {
         for template in BuiltinTemplate::ALL {
             assert_eq!(BuiltinTemplate::from_name(template.name()), Some(template));

@@ -15,5 +15,13 @@ mod common;
 mod errors;
 #[path = "all/generation.rs"]
 mod generation;
+#[path = "all/gguf_patch.rs"]
+mod gguf_patch;
 #[path = "all/lifecycle.rs"]
 mod lifecycle;
+#[path = "all/settings.rs"]
+mod settings;
+#[path = "all/templates.rs"]
+mod templates;
+#[path = "all/tools.rs"]
+mod tools;

@@ -102,6 +102,7 @@ pub fn model_from_config(provider: &ProviderEntry, model: &ModelEntry) -> ModelI
         compat: compat_from_config(&model.compat),
         params,
         path: model.path.clone(),
+        engine: model.engine.clone(),
     }
 }
 

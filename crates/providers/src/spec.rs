@@ -258,6 +258,9 @@ pub struct ModelInfo {
     /// GGUF file of an in-process (`llama-cpp`) model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<PathBuf>,
+    /// Engine settings of an in-process (`llama-cpp`) model (the config type: plain data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<clawgate_config::EngineParams>,
 }
 
 /// One upstream, as plain data.

@@ -5,11 +5,19 @@
 //!
 //! The factory turns a provider spec into a `LlamaCppProvider`: one provider serves one GGUF
 //! (the engine keeps one model and one context warm), so the spec must have exactly one model
-//! row with a `path`.
+//! row with a `path`. The row's engine settings (`params`, typed by the config crate) become
+//! the engine's `EngineModelSpec`.
 
 use std::sync::Arc;
 
 use clawgate_providers::EngineFactory;
+
+/// In a build with the engine, restarts the process with OpenMP's passive wait policy unless
+/// `OMP_WAIT_POLICY` or `GOMP_SPINCOUNT` is set (see `clawgate_engine::openmp_wait`); call first thing in `main`.
+pub fn restart_with_engine_wait_policy() {
+    #[cfg(feature = "embedded")]
+    clawgate_engine::openmp_wait::restart_with_default_wait_policy();
+}
 
 /// The engine factory of this build: `Some` with the `embedded` feature. `show_loading` prints
 /// a line on stderr when the GGUF starts and finishes loading (the first turn waits for it).
@@ -32,7 +40,11 @@ mod linked {
     use std::time::Instant;
 
     use clawgate_config::registry::DEFAULT_CONTEXT_WINDOW;
-    use clawgate_engine::{EngineModelSpec, LlamaCppProvider, LoadObserver, ModelInfo};
+    use clawgate_config::{ChatTemplateConfig, EngineParams, FlashAttentionConfig};
+    use clawgate_engine::{
+        ChatTemplateSetting, EngineModelSpec, FlashAttention, LlamaCppProvider, LoadObserver,
+        ModelInfo, SamplingDefaults,
+    };
     use clawgate_providers::{EngineFactory, Provider, ProviderBuildError, ProviderSpec};
 
     /// One stderr line when loading starts, one when it ends.
@@ -56,14 +68,25 @@ mod linked {
                 .and_then(|s| *s)
                 .map_or(0.0, |t| t.elapsed().as_secs_f64());
             match result {
-                Ok(info) => eprintln!(
-                    "loaded {} ({}, {} M parameters, context {} tokens, {} threads) in {secs:.1} s",
-                    info.id,
-                    info.architecture,
-                    info.parameters / 1_000_000,
-                    info.context_window,
-                    info.threads
-                ),
+                Ok(info) => {
+                    eprintln!(
+                        "loaded {} ({}, {} M parameters, context {} tokens, {} threads) in \
+                         {secs:.1} s",
+                        info.id,
+                        info.architecture,
+                        info.parameters / 1_000_000,
+                        info.context_window,
+                        info.threads
+                    );
+                    if info.base_model {
+                        eprintln!(
+                            "note: {} is a base model (no chat template, not tuned to chat): \
+                             it continues a plain transcript, so expect rough answers; tools \
+                             are only called when a request forces a call",
+                            info.id
+                        );
+                    }
+                }
                 Err(message) => eprintln!("loading failed after {secs:.1} s: {message}"),
             }
         }
@@ -74,6 +97,40 @@ mod linked {
             provider: spec.id.clone(),
             message,
         }
+    }
+
+    /// The row's engine settings on the spec (unset keys keep the engine's defaults).
+    fn with_engine_params(mut spec: EngineModelSpec, params: &EngineParams) -> EngineModelSpec {
+        spec.threads = params.threads.map(|n| n as usize);
+        spec.batch_size = params.batch_size;
+        spec.gpu_layers = params.gpu_layers;
+        if let Some(policy) = params.flash_attention {
+            spec.flash_attention = match policy {
+                FlashAttentionConfig::Auto => FlashAttention::Auto,
+                FlashAttentionConfig::Enabled => FlashAttention::Enabled,
+                FlashAttentionConfig::Disabled => FlashAttention::Disabled,
+            };
+        }
+        if let Some(mmap) = params.mmap {
+            spec.mmap = mmap;
+        }
+        if let Some(mlock) = params.mlock {
+            spec.mlock = mlock;
+        }
+        spec.chat_template = params.chat_template.as_ref().map(|t| match t {
+            ChatTemplateConfig::Name(name) => ChatTemplateSetting::Named(name.clone()),
+            ChatTemplateConfig::Inline(source) => ChatTemplateSetting::Jinja(source.clone()),
+            ChatTemplateConfig::File(path) => ChatTemplateSetting::File(path.clone()),
+        });
+        spec.sampling = SamplingDefaults {
+            temperature: params.temperature,
+            top_p: params.top_p,
+            top_k: params.top_k,
+            min_p: params.min_p,
+            repeat_penalty: params.repeat_penalty,
+            seed: params.seed,
+        };
+        spec
     }
 
     pub fn factory(show_loading: bool) -> Arc<EngineFactory> {
@@ -104,15 +161,22 @@ mod linked {
                     return Err(engine_error(spec, "model row without a path".into()));
                 };
                 let mut engine_spec = EngineModelSpec::new(row.id.clone(), path);
-                // The registry fills rows that set no window with its hosted default; for the
+                let params = row.engine.clone().unwrap_or_default();
+                // `contextSize` is the window to allocate. Without it, the row's window; the
+                // registry fills rows that set none with its hosted default, and for the
                 // engine "unset" means the GGUF's own window, which is what such a row wants.
-                if let Some(window) = row.context_window.filter(|w| *w != DEFAULT_CONTEXT_WINDOW) {
-                    engine_spec =
-                        engine_spec.with_context_window(u32::try_from(window).unwrap_or(u32::MAX));
+                let window = params.context_size.or_else(|| {
+                    row.context_window
+                        .filter(|w| *w != DEFAULT_CONTEXT_WINDOW)
+                        .map(|w| u32::try_from(w).unwrap_or(u32::MAX))
+                });
+                if let Some(window) = window {
+                    engine_spec = engine_spec.with_context_window(window);
                 }
                 if let Some(max_tokens) = row.max_tokens {
                     engine_spec = engine_spec.with_max_tokens(max_tokens);
                 }
+                engine_spec = with_engine_params(engine_spec, &params);
                 let mut provider = LlamaCppProvider::new(spec.id.clone(), engine_spec);
                 if show_loading {
                     provider = provider.with_load_observer(Arc::new(LoadNotice {

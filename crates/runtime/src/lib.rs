@@ -27,7 +27,7 @@ pub mod routes;
 pub mod services;
 
 pub use agent_settings::{MAIN_AGENT, RegistryDirectory, agent_ids, agent_settings, default_agent};
-pub use embedded_engine::engine_factory;
+pub use embedded_engine::{engine_factory, restart_with_engine_wait_policy};
 pub use error::RuntimeError;
 pub use model_client::RouterModelClient;
 pub use routes::{FallbackMode, ModelRoute, ModelRoutes};

@@ -11,7 +11,7 @@ use super::harness::Cli;
 const DEMO_FILE: &str = "gemma-3-270m-q4_k_m.gguf";
 
 /// `$CLAWGATE_DEMO_GGUF`, else `$CLAWGATE_STATE_DIR/models/…`, else `~/.clawgate/models/…`.
-fn demo_model() -> PathBuf {
+pub fn demo_model() -> PathBuf {
     if let Some(path) = std::env::var_os("CLAWGATE_DEMO_GGUF").filter(|p| !p.is_empty()) {
         let path = PathBuf::from(path);
         assert!(
@@ -88,4 +88,35 @@ fn models_test_on_the_embedded_ref() {
     assert_eq!(v["api"], "llama-cpp");
     let output = v["usage"]["output_tokens"].as_u64().unwrap();
     assert!((1..=8).contains(&output), "{v:#}");
+}
+
+/// The row's engine `params` reach the engine (the loading line reports the context and
+/// threads llama.cpp was given), and a base model is called one when it loads.
+#[test]
+fn row_params_reach_the_engine_and_a_base_model_says_so() {
+    let cli = Cli::new();
+    let config = serde_json::json!({
+        "models": {"providers": {"local": {
+            "api": "llama-cpp",
+            "params": {"threads": 1},
+            "models": [{"id": "demo", "path": demo_model(), "maxTokens": 16,
+                        "params": {"contextSize": 16384, "temperature": 0}}]
+        }}},
+        "agents": {"defaults": {"model": {"primary": "local/demo"}}}
+    });
+    let config_path = cli.write("clawgate.json", &config.to_string());
+    let r = cli.run(&[
+        "--config",
+        config_path.to_str().unwrap(),
+        "agent",
+        "-m",
+        "Say hi in one word.",
+    ]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("context 16384 tokens, 1 threads"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("demo is a base model"), "{}", r.stderr);
 }

@@ -5,6 +5,7 @@
 pub mod agent_tools;
 pub mod agents;
 pub mod auth;
+pub mod engine;
 pub mod gateway;
 pub mod key_paths;
 pub mod models;
@@ -29,6 +30,7 @@ pub use agents::{
     MemoryFlushConfig, ModelPolicyEntry, ModelSelection, QualityGuardConfig, ReasoningStreamMode,
 };
 pub use auth::{AuthConfig, CooldownsConfig};
+pub use engine::{ChatTemplateConfig, EngineParams, FlashAttentionConfig};
 pub use gateway::{
     GatewayAuth, GatewayAuthMode, GatewayBind, GatewayConfig, MAX_TOOL_ROUNDS, ToolProfile,
     ToolsConfig, TrustedProxyConfig,

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::decode::{Decode, Decoder, ObjectReader, describe, in_range, positive, string_enum};
 use crate::diagnostic::JsonPath;
 use crate::refs::normalize_provider_id;
+use crate::schema::engine::EngineParams;
 use crate::schema::secrets::SecretInput;
 use crate::source::{Node, Pos};
 
@@ -264,8 +265,13 @@ pub struct ModelConfig {
     pub compat: Option<ModelCompat>,
     /// llama-cpp: a GGUF file (relative to the provider's `modelDir`).
     pub path: Option<PathBuf>,
+    /// llama-cpp: engine settings (threads, context size, sampling defaults, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params: Option<EngineParams>,
     #[serde(skip)]
     pub pos: Option<Pos>,
+    #[serde(skip)]
+    pub params_pos: Option<Pos>,
 }
 
 impl Decode for ModelConfig {
@@ -294,7 +300,9 @@ impl Decode for ModelConfig {
             headers: o.field("headers", cx),
             compat: o.field("compat", cx),
             path: o.field::<String>("path", cx).map(PathBuf::from),
+            params: o.field("params", cx),
             pos: Some(node.pos.clone()),
+            params_pos: node.get("params").map(|n| n.pos.clone()),
         };
         o.finish(cx);
         id.filter(|i| !i.trim().is_empty()).map(|_| row)
@@ -341,6 +349,9 @@ pub struct ProviderConfig {
     pub context_tokens: Option<u64>,
     pub max_tokens: Option<u64>,
     pub params: Option<crate::schema::params::ModelParams>,
+    /// llama-cpp: `params` read as engine settings, the defaults of this provider's rows.
+    #[serde(skip)]
+    pub engine_params: Option<EngineParams>,
     /// llama-cpp: where GGUF files live.
     pub model_dir: Option<PathBuf>,
     /// Ask the server which models it serves, at start, reload and `models list --probe`
@@ -373,11 +384,24 @@ impl Decode for ProviderConfig {
             }
             Some(s)
         });
+        let api = decode_api(&mut o, cx);
+        // A llama-cpp provider (said so, or only a `modelDir`): `params` are engine settings.
+        let in_process = api == Some(ApiKind::LlamaCpp)
+            || (api.is_none() && node.get("baseUrl").is_none() && node.get("modelDir").is_some());
+        // Either kind, never both: each decoder lists the keys it does not know as ignored.
+        let (params, engine_params) = match o.node("params") {
+            Some((pnode, ppath)) if in_process => (None, EngineParams::decode(pnode, &ppath, cx)),
+            Some((pnode, ppath)) => (
+                crate::schema::params::ModelParams::decode(pnode, &ppath, cx),
+                None,
+            ),
+            None => (None, None),
+        };
         let p = Self {
             base_url,
             api_key: o.field("apiKey", cx),
             api_keys: o.field("apiKeys", cx),
-            api: decode_api(&mut o, cx),
+            api,
             auth: o.field("auth", cx),
             auth_header: o.field("authHeader", cx),
             headers: o.field("headers", cx),
@@ -389,7 +413,8 @@ impl Decode for ProviderConfig {
             context_window: o.field_with("contextWindow", cx, positive),
             context_tokens: o.field_with("contextTokens", cx, positive),
             max_tokens: o.field_with("maxTokens", cx, positive),
-            params: o.field("params", cx),
+            params,
+            engine_params,
             model_dir: o.field::<String>("modelDir", cx).map(PathBuf::from),
             discover: o.field("discover", cx),
             models: o.field("models", cx),
@@ -401,6 +426,19 @@ impl Decode for ProviderConfig {
         if let Some(rows) = &p.models {
             let mut seen = std::collections::BTreeSet::new();
             for (i, row) in rows.iter().enumerate() {
+                let row_in_process = match row.api {
+                    Some(api) => api == ApiKind::LlamaCpp,
+                    None => in_process,
+                };
+                if let (Some(_), Some(pos), false) = (&row.params, &row.params_pos, row_in_process)
+                {
+                    cx.warn(
+                        &path.key("models").index(i).key("params"),
+                        pos,
+                        "params of a model row are engine settings for llama-cpp models; this \
+                         row is served over HTTP, so they are ignored",
+                    );
+                }
                 if !seen.insert(row.id.as_str())
                     && let Some(pos) = &row.pos
                 {

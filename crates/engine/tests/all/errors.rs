@@ -3,7 +3,6 @@
 
 use clawgate_engine::{EngineModelSpec, LlamaCppProvider};
 use clawgate_providers::{CallContext, FailureKind, Provider};
-use clawgate_wire::{ToolChoice, ToolSpec};
 
 use crate::common::{MODEL_ID, TEST_CTX, request, run, shared_provider};
 
@@ -78,31 +77,4 @@ async fn another_model_id_is_model_not_found() {
         .err()
         .expect("served a model it does not have");
     assert_eq!(err.kind, FailureKind::ModelNotFound);
-}
-
-#[tokio::test]
-async fn forced_tool_call_is_refused_as_format() {
-    let mut req = request("What is the weather in Paris?", 4);
-    req.tools = vec![ToolSpec {
-        name: "get_weather".into(),
-        description: None,
-        parameters: serde_json::json!({"type": "object", "properties": {"city": {"type": "string"}}}),
-    }];
-    req.tool_choice = ToolChoice::Tool("get_weather".into());
-    let err = shared_provider()
-        .stream(req.clone(), CallContext::default())
-        .await
-        .err()
-        .expect("forced tool call accepted");
-    assert_eq!(err.kind, FailureKind::Format);
-    // With `auto` the tools are simply not used.
-    req.tool_choice = ToolChoice::Auto;
-    assert!(
-        run(shared_provider(), req)
-            .await
-            .usage
-            .output_tokens
-            .unwrap()
-            >= 1
-    );
 }

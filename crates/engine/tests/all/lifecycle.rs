@@ -58,8 +58,9 @@ async fn lazy_load_discovery_and_warm() {
     assert_eq!(info.context_window, TEST_CTX);
     assert_eq!(info.train_context_window, 32768);
     assert_eq!(info.threads, 1);
-    // The demo GGUF has no chat template: the built-in gemma one is used.
-    assert_eq!(info.template, TemplateSource::Builtin("gemma".into()));
+    // The demo GGUF has no chat template and is not chat-tuned: the base-model transcript.
+    assert_eq!(info.template, TemplateSource::Transcript);
+    assert!(info.base_model);
 
     let after = provider.list_models().await.unwrap();
     assert_eq!(after[0].loaded, Some(true));

@@ -7,6 +7,8 @@ mod fake;
 
 #[path = "all/approvals.rs"]
 mod approvals;
+#[path = "all/compaction_settings.rs"]
+mod compaction_settings;
 #[path = "all/crash.rs"]
 mod crash;
 #[path = "all/delivery.rs"]

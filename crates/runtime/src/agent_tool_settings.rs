@@ -17,7 +17,7 @@ use clawgate_agent::{
 use clawgate_config::ClawgateConfig;
 use clawgate_config::exec_approvals::EXEC_APPROVALS_FILE;
 use clawgate_config::schema::{
-    ExecAskMode, ExecSecurityLevel, SandboxModeSetting, SandboxNetwork, ToolsConfig,
+    ExecAskMode, ExecSecurityLevel, SandboxModeSetting, SandboxNetwork, ToolsConfig, WebFetchConfig,
 };
 
 fn security(level: ExecSecurityLevel) -> ExecSecurity {
@@ -115,11 +115,17 @@ fn sandbox(config: &ClawgateConfig, agent_id: &str) -> SandboxSettings {
     }
 }
 
+fn fetch_of(tools: &ToolsConfig) -> Option<&WebFetchConfig> {
+    tools.web.as_ref().and_then(|w| w.fetch.as_ref())
+}
+
 /// The agent's own `tools.web.fetch` when it sets one, else the global one.
 fn web_fetch(config: &ClawgateConfig, agent_tools: Option<&ToolsConfig>) -> WebFetchSettings {
     let base = WebFetchSettings::default();
-    let fetch_of = |tools: &ToolsConfig| tools.web.as_ref().and_then(|w| w.fetch.as_ref());
-    let Some(fetch) = agent_tools.and_then(fetch_of).or_else(|| fetch_of(&config.tools)) else {
+    let Some(fetch) = agent_tools
+        .and_then(fetch_of)
+        .or_else(|| fetch_of(&config.tools))
+    else {
         return base;
     };
     let p = &fetch.ssrf_policy;
@@ -279,7 +285,9 @@ mod tests {
                    ssrfPolicy: { allowedHostnames: ["wiki.lan"] } } } },
                  agents: { list: [ { id: "main" },
                    { id: "lab", tools: { web: { fetch: { maxRedirects: 7,
-                       ssrfPolicy: { dangerouslyAllowPrivateNetwork: true } } } } } ] } }"#,
+                       ssrfPolicy: { dangerouslyAllowPrivateNetwork: true,
+                                     allowRfc2544BenchmarkRange: true,
+                                     blockedHostnames: ["ads.lan"] } } } } } ] } }"#,
             None,
         );
         let main = settings_for(&config, "main", dir.path()).tools.web_fetch;
@@ -289,6 +297,11 @@ mod tests {
         let lab = settings_for(&config, "lab", dir.path()).tools.web_fetch;
         assert_eq!(lab.max_redirects, 7);
         assert!(lab.ssrf.dangerously_allow_private_network);
-        assert!(lab.ssrf.allowed_hostnames.is_empty(), "replaced, not merged");
+        assert!(lab.ssrf.allow_rfc2544_benchmark_range);
+        assert_eq!(lab.ssrf.blocked_hostnames, vec!["ads.lan".to_string()]);
+        assert!(
+            lab.ssrf.allowed_hostnames.is_empty(),
+            "replaced, not merged"
+        );
     }
 }

@@ -10,6 +10,8 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+#[cfg(test)]
+mod agent_defaults_tests;
 pub mod agent_settings;
 mod agent_tool_settings;
 pub mod cooldown_schedule;

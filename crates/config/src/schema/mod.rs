@@ -33,7 +33,7 @@ pub use gateway::{
     GatewayAuth, GatewayAuthMode, GatewayBind, GatewayConfig, ToolProfile, ToolsConfig,
 };
 pub use models::{
-    ApiKind, AuthMode, CostConfig, InputKind, ModelCompat, ModelConfig, ModelsConfig, ModelsMode,
+    ApiKind, CostConfig, InputKind, ModelCompat, ModelConfig, ModelsConfig, ModelsMode,
     ProviderConfig, ProviderTimeouts,
 };
 pub use params::ModelParams;

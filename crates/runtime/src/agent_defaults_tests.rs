@@ -4,26 +4,15 @@
 
 use std::path::Path;
 
-use clawgate_config::{EnvVars, LoadOptions};
-
 use crate::agent_settings::{agent_settings, default_agent};
+use crate::config_fixture::load_config_text;
 
 /// Loads `config` and maps it for each of `agents`, with `<dir>/home` as the home folder.
 fn settings_for(
     config: &str,
     agents: &[&str],
 ) -> (tempfile::TempDir, Vec<clawgate_agent::AgentSettings>) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("clawgate.json5");
-    std::fs::write(&path, config).unwrap();
-    let opts = LoadOptions {
-        config_path: Some(path),
-        state_dir: Some(dir.path().join("state")),
-        home: Some(dir.path().join("home")),
-        cwd: dir.path().to_path_buf(),
-        env: EnvVars::from_pairs(Vec::<(String, String)>::new()),
-    };
-    let loaded = clawgate_config::load(&opts).unwrap();
+    let (dir, loaded) = load_config_text(config);
     assert_eq!(
         default_agent(&loaded.config),
         "ops",

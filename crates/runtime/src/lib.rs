@@ -14,6 +14,8 @@
 mod agent_defaults_tests;
 pub mod agent_settings;
 mod agent_tool_settings;
+#[cfg(test)]
+mod config_fixture;
 pub mod cooldown_schedule;
 pub mod discovery;
 mod embedded_engine;

@@ -41,21 +41,11 @@ pub fn provider_timeouts(entry: &ProviderEntry) -> Option<Timeouts> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clawgate_config::{EnvVars, LoadOptions};
+    use crate::config_fixture::load_config_text;
 
-    /// The provider entries of `config` (loaded from a temp dir).
+    /// The provider entries of `config`.
     fn providers(config: &str) -> clawgate_config::Registry {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("clawgate.json");
-        std::fs::write(&file, config).unwrap();
-        let opts = LoadOptions {
-            config_path: Some(file),
-            state_dir: Some(dir.path().join("state")),
-            home: Some(dir.path().join("home")),
-            cwd: dir.path().to_path_buf(),
-            env: EnvVars::from_pairs(Vec::<(String, String)>::new()),
-        };
-        clawgate_config::load(&opts).unwrap().registry
+        load_config_text(config).1.registry
     }
 
     #[test]

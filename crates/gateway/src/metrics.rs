@@ -335,7 +335,7 @@ mod tests {
 
     #[test]
     fn every_price_of_the_row_counts_its_own_tokens() {
-        let metrics = Metrics::new();
+        let metrics = GatewayMetrics::new();
         let model: Arc<str> = Arc::from("p/m");
         let cost = ModelCost {
             input: 1.0,
@@ -351,7 +351,7 @@ mod tests {
             ..Usage::default()
         };
         metrics.usage(&model, &usage, &cost);
-        let usd = |m: &Metrics| {
+        let usd = |m: &GatewayMetrics| {
             m.cost
                 .get_or_create(&ModelLabels {
                     model: model.clone(),
@@ -364,7 +364,7 @@ mod tests {
             cache_write_tokens: Some(250_000),
             ..Usage::default()
         };
-        let fresh = Metrics::new();
+        let fresh = GatewayMetrics::new();
         fresh.usage(&model, &cached_only, &cost);
         assert!((usd(&fresh) - 2.0).abs() < 1e-9, "{}", usd(&fresh));
     }

@@ -348,7 +348,6 @@ mod tests {
             output_tokens: Some(1_000_000),
             cache_read_tokens: Some(1_000_000),
             cache_write_tokens: Some(1_000_000),
-            ..Usage::default()
         };
         metrics.usage(&model, &usage, &cost);
         let usd = |m: &GatewayMetrics| {

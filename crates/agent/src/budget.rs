@@ -251,6 +251,22 @@ mod tests {
     }
 
     #[test]
+    fn configured_reserve_floor_and_keep_recent_are_used() {
+        let mut s = BudgetSettings {
+            reserve_tokens: 30_000,
+            reserve_tokens_floor: 10_000,
+            keep_recent_tokens: 7_000,
+            ..BudgetSettings::default()
+        };
+        let big = info(Some(200_000), Some(64_000));
+        let b = ContextBudget::resolve(&big, &s).unwrap();
+        assert_eq!((b.reserve, b.prompt_budget), (30_000, 170_000));
+        assert_eq!(b.keep_recent, 7_000);
+        s.reserve_tokens_floor = 40_000;
+        assert_eq!(ContextBudget::resolve(&big, &s).unwrap().reserve, 40_000);
+    }
+
+    #[test]
     fn resolution_order_and_cap() {
         let mut s = BudgetSettings::default();
         let mut i = info(None, None);

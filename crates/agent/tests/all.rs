@@ -11,6 +11,8 @@ mod timers;
 mod approvals;
 #[path = "all/compaction_modes.rs"]
 mod compaction_modes;
+#[path = "all/compaction_settings.rs"]
+mod compaction_settings;
 #[path = "all/crash.rs"]
 mod crash;
 #[path = "all/delivery.rs"]

@@ -119,7 +119,6 @@ impl ProviderConfig {
             api_key: None,
             api_keys: None,
             api: None,
-            auth: None,
             auth_header: None,
             headers: None,
             timeout_seconds: None,

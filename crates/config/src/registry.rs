@@ -18,8 +18,8 @@ use crate::decode::{redact, redact_url};
 use crate::env::EnvVars;
 use crate::refs::ModelRef;
 use crate::schema::{
-    ApiKind, AuthMode, ChatTemplateConfig, ClawgateConfig, CostConfig, EngineParams, InputKind,
-    ModelCompat, ModelConfig, ModelSelection, ModelsMode, ProviderConfig, ProviderTimeouts,
+    ApiKind, ChatTemplateConfig, ClawgateConfig, CostConfig, EngineParams, InputKind, ModelCompat,
+    ModelConfig, ModelSelection, ModelsMode, ProviderConfig, ProviderTimeouts,
 };
 use crate::secret_values::Secrets;
 
@@ -124,7 +124,6 @@ pub struct ProviderEntry {
     /// OpenClaw auth profiles this provider's order names that give no key, and why
     /// (expired token, wrong type, not in the store, …).
     pub skipped_profiles: Vec<SkippedProfile>,
-    pub auth: Option<AuthMode>,
     pub auth_header: bool,
     #[serde(serialize_with = "redact_headers")]
     pub headers: BTreeMap<String, String>,
@@ -389,7 +388,6 @@ pub(crate) fn overlay_provider(base: &ProviderConfig, top: &ProviderConfig) -> P
         api_key: top.api_key.clone().or_else(|| base.api_key.clone()),
         api_keys: top.api_keys.clone().or_else(|| base.api_keys.clone()),
         api: top.api.or(base.api),
-        auth: top.auth.or(base.auth),
         auth_header: top.auth_header.or(base.auth_header),
         headers,
         timeout_seconds: top.timeout_seconds.or(base.timeout_seconds),

@@ -243,7 +243,6 @@ fn provider_entry(
         key_sources,
         missing_secrets: missing,
         skipped_profiles,
-        auth: c.auth,
         auth_header: c.auth_header.unwrap_or(false),
         headers,
         timeout_seconds: c.timeout_seconds,

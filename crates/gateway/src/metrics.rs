@@ -328,3 +328,43 @@ impl GatewayMetrics {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_price_of_the_row_counts_its_own_tokens() {
+        let metrics = GatewayMetrics::new();
+        let model: Arc<str> = Arc::from("p/m");
+        let cost = ModelCost {
+            input: 1.0,
+            output: 2.0,
+            cache_read: 0.5,
+            cache_write: 4.0,
+        };
+        let usage = Usage {
+            input_tokens: Some(1_000_000),
+            output_tokens: Some(1_000_000),
+            cache_read_tokens: Some(1_000_000),
+            cache_write_tokens: Some(1_000_000),
+        };
+        metrics.usage(&model, &usage, &cost);
+        let usd = |m: &GatewayMetrics| {
+            m.cost
+                .get_or_create(&ModelLabels {
+                    model: model.clone(),
+                })
+                .get()
+        };
+        assert!((usd(&metrics) - 7.5).abs() < 1e-9, "{}", usd(&metrics));
+        let cached_only = Usage {
+            cache_read_tokens: Some(2_000_000),
+            cache_write_tokens: Some(250_000),
+            ..Usage::default()
+        };
+        let fresh = GatewayMetrics::new();
+        fresh.usage(&model, &cached_only, &cost);
+        assert!((usd(&fresh) - 2.0).abs() < 1e-9, "{}", usd(&fresh));
+    }
+}

@@ -1,7 +1,7 @@
 //! Config → the agent's tool guards: the `exec` sandbox (`agents.defaults.sandbox` under the
 //! agent's own `sandbox`), the exec approvals (`tools.exec` under the agent's `tools.exec`,
 //! combined with `<state>/exec-approvals.json`) and `web_fetch`'s address guard
-//! (`tools.web.fetch`). Kept apart from `agent_settings` so the mapping of each OpenClaw key
+//! (`tools.web.fetch`, an agent's own replacing the global one). Kept apart from `agent_settings` so the mapping of each OpenClaw key
 //! is in one place.
 //!
 //! Approvals follow OpenClaw: where both the config and the approvals file set a level, the
@@ -17,7 +17,7 @@ use clawgate_agent::{
 use clawgate_config::ClawgateConfig;
 use clawgate_config::exec_approvals::EXEC_APPROVALS_FILE;
 use clawgate_config::schema::{
-    ExecAskMode, ExecSecurityLevel, SandboxModeSetting, SandboxNetwork, ToolsConfig,
+    ExecAskMode, ExecSecurityLevel, SandboxModeSetting, SandboxNetwork, ToolsConfig, WebFetchConfig,
 };
 
 fn security(level: ExecSecurityLevel) -> ExecSecurity {
@@ -115,9 +115,17 @@ fn sandbox(config: &ClawgateConfig, agent_id: &str) -> SandboxSettings {
     }
 }
 
-fn web_fetch(config: &ClawgateConfig) -> WebFetchSettings {
+fn fetch_of(tools: &ToolsConfig) -> Option<&WebFetchConfig> {
+    tools.web.as_ref().and_then(|w| w.fetch.as_ref())
+}
+
+/// The agent's own `tools.web.fetch` when it sets one, else the global one.
+fn web_fetch(config: &ClawgateConfig, agent_tools: Option<&ToolsConfig>) -> WebFetchSettings {
     let base = WebFetchSettings::default();
-    let Some(fetch) = config.tools.web.as_ref().and_then(|w| w.fetch.as_ref()) else {
+    let Some(fetch) = agent_tools
+        .and_then(fetch_of)
+        .or_else(|| fetch_of(&config.tools))
+    else {
         return base;
     };
     let p = &fetch.ssrf_policy;
@@ -151,7 +159,7 @@ pub(crate) fn apply(
         .and_then(|a| a.tools.as_ref());
     settings.tools.exec_approvals = exec_approvals(config, agent_tools, agent_id, state_dir, home);
     settings.tools.sandbox = sandbox(config, agent_id);
-    settings.tools.web_fetch = web_fetch(config);
+    settings.tools.web_fetch = web_fetch(config, agent_tools);
 }
 
 #[cfg(test)]
@@ -267,6 +275,33 @@ mod tests {
         assert_eq!(
             (solo.mode, solo.network, solo.pids_limit),
             (SandboxMode::Off, false, 32)
+        );
+    }
+
+    #[test]
+    fn an_agents_own_web_fetch_replaces_the_global_one() {
+        let (dir, config) = load(
+            r#"{ tools: { web: { fetch: { maxRedirects: 1,
+                   ssrfPolicy: { allowedHostnames: ["wiki.lan"] } } } },
+                 agents: { list: [ { id: "main" },
+                   { id: "lab", tools: { web: { fetch: { maxRedirects: 7,
+                       ssrfPolicy: { dangerouslyAllowPrivateNetwork: true,
+                                     allowRfc2544BenchmarkRange: true,
+                                     blockedHostnames: ["ads.lan"] } } } } } ] } }"#,
+            None,
+        );
+        let main = settings_for(&config, "main", dir.path()).tools.web_fetch;
+        assert_eq!(main.max_redirects, 1);
+        assert_eq!(main.ssrf.allowed_hostnames, vec!["wiki.lan".to_string()]);
+        assert!(!main.ssrf.dangerously_allow_private_network);
+        let lab = settings_for(&config, "lab", dir.path()).tools.web_fetch;
+        assert_eq!(lab.max_redirects, 7);
+        assert!(lab.ssrf.dangerously_allow_private_network);
+        assert!(lab.ssrf.allow_rfc2544_benchmark_range);
+        assert_eq!(lab.ssrf.blocked_hostnames, vec!["ads.lan".to_string()]);
+        assert!(
+            lab.ssrf.allowed_hostnames.is_empty(),
+            "replaced, not merged"
         );
     }
 }

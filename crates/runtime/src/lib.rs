@@ -10,8 +10,12 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+#[cfg(test)]
+mod agent_defaults_tests;
 pub mod agent_settings;
 mod agent_tool_settings;
+#[cfg(test)]
+mod config_fixture;
 pub mod cooldown_schedule;
 pub mod discovery;
 mod embedded_engine;

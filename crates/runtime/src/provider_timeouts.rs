@@ -37,3 +37,45 @@ pub fn provider_timeouts(entry: &ProviderEntry) -> Option<Timeouts> {
         total,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config_fixture::load_config_text;
+
+    /// The provider entries of `config`.
+    fn providers(config: &str) -> clawgate_config::Registry {
+        load_config_text(config).1.registry
+    }
+
+    #[test]
+    fn each_key_sets_its_limit_and_the_rest_keep_the_default_of_the_kind() {
+        let registry = providers(
+            r#"{ models: { mode: "replace", providers: {
+                 box: { baseUrl: "http://127.0.0.1:9/v1", timeoutSeconds: 45,
+                        timeouts: { connectMs: 700, idleMs: 900 }, models: [{ id: "m" }] },
+                 far: { baseUrl: "https://llm.example.com/v1", apiKey: "k", timeoutSeconds: 45,
+                        timeouts: { firstEventMs: 1500, totalMs: 2500 }, models: [{ id: "m" }] },
+                 plain: { baseUrl: "http://127.0.0.1:8/v1", models: [{ id: "m" }] } } } }"#,
+        );
+        let ms = Duration::from_millis;
+        let local = Timeouts::local();
+        let b = provider_timeouts(registry.provider("box").unwrap()).unwrap();
+        assert_eq!((b.connect, b.idle), (ms(700), ms(900)));
+        assert_eq!(b.first_event, local.first_event);
+        assert_eq!(
+            b.total,
+            Duration::from_secs(45),
+            "timeoutSeconds is the total"
+        );
+        let hosted = Timeouts::hosted();
+        let f = provider_timeouts(registry.provider("far").unwrap()).unwrap();
+        assert_eq!(
+            (f.first_event, f.total),
+            (ms(1500), ms(2500)),
+            "totalMs wins"
+        );
+        assert_eq!((f.connect, f.idle), (hosted.connect, hosted.idle));
+        assert_eq!(provider_timeouts(registry.provider("plain").unwrap()), None);
+    }
+}

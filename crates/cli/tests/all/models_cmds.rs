@@ -101,6 +101,7 @@ fn list_json_shape() {
     assert_eq!(m["ref"], "lmstudio/minimax-m2.1-gs32");
     assert_eq!(m["provider"], "lmstudio");
     assert_eq!(m["id"], "minimax-m2.1-gs32");
+    assert_eq!(m["name"], "MiniMax M2.1", "the row's display name");
     assert_eq!(m["api"], "openai-responses");
     assert_eq!(m["contextWindow"], 196608);
     assert_eq!(m["maxTokens"], 8192);

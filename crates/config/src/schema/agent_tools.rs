@@ -157,6 +157,9 @@ impl Decode for WebToolsConfig {
             cx.expected(node, path, "an object");
             return None;
         };
+        // Hand-read (the rest of `tools.web` is open), so the one key it reads is recorded
+        // here for the schema's key list.
+        cx.record_key(path, "fetch", false);
         let mut fetch = None;
         for prop in props {
             let child = path.key(&prop.key);

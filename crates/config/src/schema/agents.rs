@@ -442,7 +442,6 @@ impl Decode for AgentDefaults {
 #[serde(rename_all = "camelCase")]
 pub struct AgentConfig {
     pub id: String,
-    pub name: Option<String>,
     pub default: bool,
     pub model: Option<ModelSelection>,
     pub tools: Option<ToolsConfig>,
@@ -458,7 +457,6 @@ impl Decode for AgentConfig {
         let id: Option<String> = o.required("id", cx);
         let a = AgentConfig {
             id: id.clone().unwrap_or_default(),
-            name: o.field("name", cx),
             default: o.field("default", cx).unwrap_or(false),
             model: o.field("model", cx),
             tools: o.field("tools", cx),
@@ -466,8 +464,10 @@ impl Decode for AgentConfig {
             sandbox: o.field("sandbox", cx),
             model_policy: o.field("modelPolicy", cx),
         };
+        // `name` is OpenClaw's display name for chat channels, which clawgate does not have.
         o.ignore(
             &[
+                "name",
                 "agentDir",
                 "identity",
                 "groupChat",

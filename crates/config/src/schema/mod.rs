@@ -36,7 +36,7 @@ pub use gateway::{
     ToolsConfig, TrustedProxyConfig,
 };
 pub use models::{
-    ApiKind, AuthMode, CostConfig, InputKind, ModelCompat, ModelConfig, ModelsConfig, ModelsMode,
+    ApiKind, CostConfig, InputKind, ModelCompat, ModelConfig, ModelsConfig, ModelsMode,
     ProviderConfig, ProviderTimeouts,
 };
 pub use params::ModelParams;

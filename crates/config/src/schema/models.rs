@@ -54,11 +54,6 @@ impl ApiKind {
 }
 
 string_enum! {
-    /// Provider `auth`.
-    pub enum AuthMode { ApiKey = "api-key", Token = "token", OAuth = "oauth", AwsSdk = "aws-sdk" }
-}
-
-string_enum! {
     /// Model input modality.
     pub enum InputKind { Text = "text", Image = "image" }
 }
@@ -339,7 +334,6 @@ pub struct ProviderConfig {
     pub api_key: Option<SecretInput>,
     pub api_keys: Option<Vec<SecretInput>>,
     pub api: Option<ApiKind>,
-    pub auth: Option<AuthMode>,
     pub auth_header: Option<bool>,
     pub headers: Option<BTreeMap<String, SecretInput>>,
     pub timeout_seconds: Option<u64>,
@@ -402,7 +396,6 @@ impl Decode for ProviderConfig {
             api_key: o.field("apiKey", cx),
             api_keys: o.field("apiKeys", cx),
             api,
-            auth: o.field("auth", cx),
             auth_header: o.field("authHeader", cx),
             headers: o.field("headers", cx),
             timeout_seconds: o.field_with("timeoutSeconds", cx, |n, p, cx| {
@@ -421,7 +414,9 @@ impl Decode for ProviderConfig {
             pos: Some(node.pos.clone()),
             base_url_given: node.get("baseUrl").is_some(),
         };
-        o.ignore(&["request"], cx);
+        // `auth` (OpenClaw's api-key/token/oauth/aws-sdk) changes nothing here: a key is
+        // sent in the dialect's own header, `authHeader` forces a bearer token.
+        o.ignore(&["request", "auth"], cx);
         o.finish(cx);
         if let Some(rows) = &p.models {
             let mut seen = std::collections::BTreeSet::new();

@@ -332,3 +332,53 @@ fn file_max_bytes_is_enforced_and_timeout_ms_is_listed_as_ignored() {
     assert_eq!(first_key(&loaded, "openai").0, "sk-0123456789");
     assert_eq!(loaded.ignored, ["secrets.providers.f.timeoutMs"]);
 }
+
+#[test]
+fn defaults_name_the_provider_of_refs_without_one() {
+    let sb = Sandbox::new();
+    let cmd = exec_script(
+        &sb,
+        "cat > /dev/null\nprintf '%s' '{\"protocolVersion\":1,\"values\":{\"openai/key\":\"sk-default-exec-0123\"}}'",
+    );
+    // `defaults.exec` picks the exec provider; `defaults.env` holds env refs to its allowlist.
+    let text = |env_ref: &str| {
+        format!(
+            r#"{{
+              secrets: {{
+                providers: {{
+                  vault: {{ source: "exec", command: "{}" }},
+                  listed: {{ source: "env", allowlist: ["CGTEST_DEFAULTS_OK"] }},
+                }},
+                defaults: {{ exec: "vault", env: "listed" }},
+              }},
+              models: {{ providers: {{
+                openai: {{ apiKey: {{ source: "exec", id: "openai/key" }} }},
+                anthropic: {{ apiKey: {{ source: "env", id: "{env_ref}" }} }},
+              }} }},
+            }}"#,
+            cmd.display()
+        )
+    };
+    let env = [
+        ("CGTEST_DEFAULTS_OK", "sk-default-env-0123"),
+        ("CGTEST_DEFAULTS_OTHER", "sk-other-env-0123"),
+    ];
+    let file = sb.write("cfg/ok.json5", &text("CGTEST_DEFAULTS_OK"));
+    let loaded = sb.load_file(&file, &env).unwrap();
+    assert_eq!(
+        first_key(&loaded, "openai"),
+        (
+            "sk-default-exec-0123".into(),
+            KeySource::Secret("exec:vault:openai/key".into())
+        )
+    );
+    assert_eq!(first_key(&loaded, "anthropic").0, "sk-default-env-0123");
+    let file = sb.write("cfg/other.json5", &text("CGTEST_DEFAULTS_OTHER"));
+    let err = sb.load_file(&file, &env).unwrap_err();
+    let message: String = err.diagnostics().iter().map(|d| d.render(None)).collect();
+    assert!(
+        message.contains("not allowlisted in secrets.providers.listed.allowlist"),
+        "{message}"
+    );
+    assert!(!message.contains("sk-other-env-0123"));
+}

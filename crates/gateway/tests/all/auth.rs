@@ -84,6 +84,34 @@ async fn missing_and_wrong_tokens_are_refused_in_each_dialect() {
 }
 
 #[tokio::test]
+async fn password_mode_takes_the_password_and_not_the_token() {
+    let h = Harness::with(Setup {
+        extra_gateway:
+            r#"auth: { mode: "password", password: "pw-test-9876", token: "unused-token-1" },"#
+                .into(),
+        ..Setup::default()
+    })
+    .await;
+    assert_eq!(send(&h, Inbound::Chat, None).await.status(), 401);
+    let token = send(
+        &h,
+        Inbound::Chat,
+        Some(("authorization", "Bearer unused-token-1")),
+    )
+    .await;
+    assert_eq!(token.status(), 401, "password mode ignores the token");
+    let pw = send(
+        &h,
+        Inbound::Chat,
+        Some(("authorization", "Bearer pw-test-9876")),
+    )
+    .await;
+    assert_eq!(pw.status(), 200);
+    let pw = send(&h, Inbound::Messages, Some(("x-api-key", "pw-test-9876"))).await;
+    assert_eq!(pw.status(), 200);
+}
+
+#[tokio::test]
 async fn right_token_passes_as_bearer_or_x_api_key() {
     let h = token_harness(AuthLimits::default()).await;
     let bearer = format!("Bearer {TOKEN}");

@@ -22,6 +22,13 @@ pub enum AgentError {
     SessionLocked { key: String, path: PathBuf },
     #[error("{path}: {message}")]
     Corrupt { path: PathBuf, message: String },
+    /// A shared session store (PostgreSQL) cannot be reached: the turn is refused before
+    /// anything is appended, so nothing is lost.
+    #[error(
+        "the session store is unreachable ({0}); the turn was not recorded or run; try again \
+         when it is back"
+    )]
+    StoreUnavailable(String),
     #[error("invalid session key: {0}")]
     InvalidSessionKey(String),
     #[error("no session named {0}")]

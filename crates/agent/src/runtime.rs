@@ -194,6 +194,12 @@ impl AgentRuntime {
         })
     }
 
+    /// Keeps sessions in `backend` instead of the files under the state dir (a shared store).
+    pub fn with_session_backend(mut self, backend: Arc<dyn SessionBackend>) -> Self {
+        self.backend = backend;
+        self
+    }
+
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self

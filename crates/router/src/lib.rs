@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod cooldown;
 mod cooldown_file;
+pub mod cooldown_sink;
 pub mod decision;
 mod penalty;
 pub mod probe;
@@ -30,6 +31,7 @@ pub use cooldown::{
     cooldown_file_path,
 };
 pub use cooldown_file::FileProblem;
+pub use cooldown_sink::CooldownSink;
 pub use decision::{DECISION_TABLE, Decision, Penalty, Scope, Then, decide};
 pub use probe::{
     DEFAULT_PROBE_TIMEOUT, ProbeError, ProbeResult, ProviderStatus, probe, probe_all,

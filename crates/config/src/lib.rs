@@ -47,5 +47,5 @@ pub use registry::{
     is_local_url,
 };
 pub use resolve::{DiscoveredRow, ModelChain, ResolvedModel, Selection};
-pub use schema::{ApiKind, ClawgateConfig, InputKind, ModelCompat};
+pub use schema::{ApiKind, ClawgateConfig, InputKind, ModelCompat, StateBackend, StateConfig};
 pub use secret_values::{Secrets, Unresolved};

@@ -9,6 +9,7 @@ pub mod gateway;
 pub mod models;
 pub mod secrets;
 pub mod session;
+pub mod state;
 
 use std::collections::BTreeMap;
 
@@ -34,6 +35,7 @@ pub use models::{
     ProviderConfig, ProviderTimeouts,
 };
 pub use secrets::{SecretInput, SecretRef, SecretSource, SecretsConfig};
+pub use state::{StateBackend, StateConfig};
 pub use session::{
     MaintenanceMode, ResetMode, SessionConfig, SessionMaintenanceConfig, SessionResetConfig,
 };
@@ -146,6 +148,8 @@ pub struct ClawgateConfig {
     #[serde(skip)]
     pub exec_approvals: crate::exec_approvals::ExecApprovalsFile,
     pub secrets: SecretsConfig,
+    /// `state`: where sessions and cooldowns are shared (files or PostgreSQL).
+    pub state: StateConfig,
     /// `meta.migrations.modelPolicyAllowlist`: OpenClaw moved the `agents.defaults.models`
     /// allowlist into `modelPolicy.allow` and marked the file; the map no longer restricts.
     pub model_policy_migrated: bool,
@@ -168,6 +172,7 @@ impl ClawgateConfig {
             env: o.field("env", cx).unwrap_or_default(),
             exec_approvals: Default::default(),
             secrets: o.field("secrets", cx).unwrap_or_default(),
+            state: o.field("state", cx).unwrap_or_default(),
             model_policy_migrated: node
                 .get("meta")
                 .and_then(|m| m.get("migrations"))

@@ -24,6 +24,9 @@ pub enum RuntimeError {
          the gateway"
     )]
     MissingToken { key: &'static str, var: String },
+    /// The shared state store (`state.*`) cannot be set up or reached.
+    #[error("shared state: {0}")]
+    State(String),
 }
 
 /// A config error with its diagnostics spelled out (the enum's own text only counts them).

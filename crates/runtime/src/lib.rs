@@ -19,6 +19,7 @@ pub mod model_client;
 pub mod provider_timeouts;
 pub mod routes;
 pub mod services;
+pub mod shared_state;
 
 pub use agent_settings::{MAIN_AGENT, RegistryDirectory, agent_ids, agent_settings, default_agent};
 pub use embedded_engine::engine_factory;
@@ -26,3 +27,4 @@ pub use error::RuntimeError;
 pub use model_client::RouterModelClient;
 pub use routes::{FallbackMode, ModelRoute, ModelRoutes};
 pub use services::{ProviderHook, ProviderProblem, Services, ServicesOptions};
+pub use shared_state::{SharedState, StateHealth};

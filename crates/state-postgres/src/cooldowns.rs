@@ -45,13 +45,13 @@ impl CooldownSink for PgCooldowns {
 
 impl PgCooldowns {
     /// Connects `store` to the database: its changes are written there, other replicas'
-    /// changes are applied to it. Starts two tasks; call inside a tokio runtime. The tasks end
+    /// changes are applied to it. Starts two tasks (on the state's task runtime); they end
     /// when the store is dropped.
     pub fn attach(state: Arc<PgState>, store: &Arc<CooldownStore>) {
         let (sender, receiver) = mpsc::unbounded_channel();
         store.set_sink(Arc::new(PgCooldowns { sender }));
-        tokio::spawn(writer_loop(state.clone(), receiver));
-        tokio::spawn(listener_loop(Arc::downgrade(&state), Arc::downgrade(store)));
+        state.spawn(writer_loop(state.clone(), receiver));
+        state.spawn(listener_loop(Arc::downgrade(&state), Arc::downgrade(store)));
     }
 }
 

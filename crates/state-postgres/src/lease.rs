@@ -62,7 +62,8 @@ pub(crate) fn spawn_renewal(
     span: Duration,
     lost: Arc<AtomicBool>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+    let tasks = state.clone();
+    tasks.spawn(async move {
         loop {
             tokio::time::sleep(span / 3).await;
             let Ok(client) = state.client().await else {
@@ -92,10 +93,8 @@ pub(crate) fn spawn_renewal(
 
 /// Deletes the lease row if it is still ours (on a task: called from `Drop`).
 pub(crate) fn release(state: Arc<PgState>, lease: Lease) {
-    let Ok(handle) = tokio::runtime::Handle::try_current() else {
-        return;
-    };
-    handle.spawn(async move {
+    let tasks = state.clone();
+    tasks.spawn(async move {
         let Ok(client) = state.client().await else {
             return;
         };

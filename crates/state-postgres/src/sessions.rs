@@ -105,7 +105,7 @@ pub struct PgSessions {
 }
 
 impl PgSessions {
-    /// Starts the writer task: call inside a tokio runtime.
+    /// Starts the writer task (on the state's task runtime).
     pub fn new(state: Arc<PgState>, agent: &str, options: SessionOptions) -> Self {
         let shared = Arc::new(Shared {
             state,
@@ -115,7 +115,7 @@ impl PgSessions {
             open: Mutex::new(HashSet::new()),
         });
         let (sender, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(writer_loop(shared.clone(), receiver));
+        shared.state.spawn(writer_loop(shared.clone(), receiver));
         PgSessions { shared, sender }
     }
 

@@ -4,6 +4,10 @@
 //! recovers by itself when it returns: every use goes through [`PgState::client`], which marks
 //! the state healthy or not, and a background probe (once a second) notices a recovery when
 //! nothing else asks.
+//!
+//! Background tasks (writers, listener, lease renewals, the probe) run on the tokio runtime
+//! that built the state, or, when there is none (a CLI command that builds its services
+//! before its runtime), on a one-thread runtime of the state's own.
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,6 +52,10 @@ pub fn redact_url(raw: &str) -> String {
 
 /// See the module docs. Share it behind an `Arc`.
 pub struct PgState {
+    raw_url: String,
+    /// Where background tasks run (see the module docs); `own` is set when we made it.
+    tasks: tokio::runtime::Handle,
+    own: Option<tokio::runtime::Runtime>,
     pool: Pool,
     config: tokio_postgres::Config,
     url: String,
@@ -100,7 +108,22 @@ impl PgState {
             .recycle_timeout(Some(CONNECT_TIMEOUT))
             .build()
             .map_err(|e| bad(e.to_string()))?;
+        let (tasks, own) = match tokio::runtime::Handle::try_current() {
+            Ok(handle) => (handle, None),
+            Err(_) => {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .thread_name("clawgate-state")
+                    .enable_all()
+                    .build()
+                    .map_err(|e| bad(format!("could not start the state runtime: {e}")))?;
+                (runtime.handle().clone(), Some(runtime))
+            }
+        };
         let state = Arc::new(PgState {
+            raw_url: url.to_string(),
+            tasks,
+            own,
             pool,
             config,
             url: redacted,
@@ -109,10 +132,22 @@ impl PgState {
             last_error: Mutex::new(Some("not connected yet".into())),
             schema: tokio::sync::Mutex::new(false),
         });
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(probe_loop(Arc::downgrade(&state)));
-        }
+        state.spawn(probe_loop(Arc::downgrade(&state)));
         Ok(state)
+    }
+
+    /// Whether this state was built for `url` (a reload keeps it when the URL is unchanged).
+    pub fn is_for(&self, url: &str) -> bool {
+        self.raw_url == url
+    }
+
+    /// Runs a background task (see the module docs).
+    pub(crate) fn spawn<F>(&self, task: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.tasks.spawn(task)
     }
 
     /// The URL as messages show it (password redacted).
@@ -229,6 +264,15 @@ impl PgState {
             .connect(NoTls)
             .await
             .map_err(|e| self.unavailable(e.to_string()))
+    }
+}
+
+impl Drop for PgState {
+    fn drop(&mut self) {
+        // Dropping a runtime blocks; the tasks on our own runtime hold only weak references.
+        if let Some(runtime) = self.own.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 

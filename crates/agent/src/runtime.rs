@@ -312,8 +312,7 @@ impl AgentRuntime {
             None => {
                 // A new row is durable before its transcript exists: a crash never leaves a
                 // transcript the index does not know.
-                let entry = new_entry(now, None);
-                self.backend.upsert(key, entry.clone()).await?;
+                let entry = self.backend.create(key, new_entry(now, None)).await?;
                 self.backend.maintain(now);
                 entry
             }

@@ -13,8 +13,8 @@ use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use clawgate_config::ModelCost;
-use clawgate_runtime::StateHealth;
 use clawgate_router::{Availability, Router};
+use clawgate_runtime::StateHealth;
 use clawgate_wire::Usage;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;

@@ -174,7 +174,10 @@ fn a_sink_hears_failures_and_recoveries_and_nothing_for_a_clean_success() {
     let sink = Arc::new(RecordingSink::default());
     store.set_sink(sink.clone());
     store.record_success("local", 0, 1_000);
-    assert!(locked(&sink.0).is_empty(), "a clean success changes nothing");
+    assert!(
+        locked(&sink.0).is_empty(),
+        "a clean success changes nothing"
+    );
     let key = CooldownKey::provider("local");
     let until = store.record_failure(&key, &FailureKind::Overloaded, Penalty::Cooldown, 2_000);
     {
@@ -203,7 +206,10 @@ fn remote_entries_apply_when_newer_and_never_roll_back_a_newer_local_one() {
         ..CooldownEntry::default()
     };
     store.apply_remote(&BTreeMap::from([("gpu".to_string(), remote.clone())]));
-    assert!(store.blocked(&key, 20_000).is_some(), "a remote failure blocks here");
+    assert!(
+        store.blocked(&key, 20_000).is_some(),
+        "a remote failure blocks here"
+    );
     store.record_success("gpu", 0, 30_000);
     store.apply_remote(&BTreeMap::from([("gpu".to_string(), remote)]));
     assert!(

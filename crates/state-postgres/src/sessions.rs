@@ -214,6 +214,40 @@ impl SessionBackend for PgSessions {
         self.write_now(key, Some(entry)).await
     }
 
+    /// Insert-if-absent, then read: of two replicas creating one session, both get the row
+    /// committed first (the read is a second statement so it sees the other's commit).
+    async fn create(&self, key: &str, entry: SessionEntry) -> Result<SessionEntry, AgentError> {
+        if let Some((_, Some(queued))) = lock(&self.shared.overlay).queued.get(key) {
+            return Ok(queued.clone());
+        }
+        let shared = &self.shared;
+        let client = shared.state.client().await.map_err(agent_error)?;
+        let fail = |e| agent_error(shared.state.query_error(e));
+        let created = client
+            .execute(
+                "INSERT INTO sessions (agent_id, session_key, entry) VALUES ($1, $2, $3) \
+                 ON CONFLICT (agent_id, session_key) DO NOTHING",
+                &[&shared.agent, &key, &Json(&entry)],
+            )
+            .await
+            .map_err(fail)?;
+        if created == 1 {
+            return Ok(entry);
+        }
+        let row = client
+            .query_one(
+                "SELECT entry FROM sessions WHERE agent_id = $1 AND session_key = $2",
+                &[&shared.agent, &key],
+            )
+            .await
+            .map_err(fail)?;
+        let Json(entry): Json<SessionEntry> = row.try_get(0).map_err(|e| AgentError::Corrupt {
+            path: PathBuf::from(format!("postgres:sessions/{key}")),
+            message: e.to_string(),
+        })?;
+        Ok(entry)
+    }
+
     fn touch(&self, key: &str, entry: SessionEntry) {
         self.queue(key, Some(entry), false);
     }

@@ -52,11 +52,7 @@ pub fn run(ctx: &Context, command: StateCommand) -> anyhow::Result<ExitCode> {
     let result = runtime.block_on(async {
         let state = PgState::new(&url)?;
         if !json {
-            println!(
-                "copying {} into {}",
-                state_dir.display(),
-                redact_url(&url)
-            );
+            println!("copying {} into {}", state_dir.display(), redact_url(&url));
         }
         let mut progress = |line: &str| {
             if !json {

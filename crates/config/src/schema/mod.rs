@@ -35,10 +35,10 @@ pub use models::{
     ProviderConfig, ProviderTimeouts,
 };
 pub use secrets::{SecretInput, SecretRef, SecretSource, SecretsConfig};
-pub use state::{StateBackend, StateConfig};
 pub use session::{
     MaintenanceMode, ResetMode, SessionConfig, SessionMaintenanceConfig, SessionResetConfig,
 };
+pub use state::{StateBackend, StateConfig};
 
 /// Serialises `[(key, value)]` (kept in file order) as a JSON object.
 pub(crate) fn pairs_as_map<S: serde::Serializer, T: Serialize>(

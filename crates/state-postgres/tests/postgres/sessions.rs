@@ -198,3 +198,17 @@ async fn an_unreachable_database_refuses_with_store_unavailable_and_recovers() {
         "the refused upsert was not applied later"
     );
 }
+
+#[tokio::test]
+async fn two_replicas_creating_one_session_agree_on_its_row() {
+    let db = db();
+    let a = sessions(&db, LEASE, Duration::ZERO);
+    let b = sessions(&db, LEASE, Duration::ZERO);
+    let (x, y) = tokio::join!(
+        a.create("k", row("from-a", 1)),
+        b.create("k", row("from-b", 1))
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x, y, "both use the row committed first");
+    assert_eq!(a.get("k").await.unwrap(), Some(x));
+}

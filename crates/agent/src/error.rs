@@ -20,6 +20,17 @@ pub enum AgentError {
          close that chat or gateway first"
     )]
     SessionLocked { key: String, path: PathBuf },
+    /// A shared store's turn lease on the session stayed with another replica (a turn there
+    /// is still running) for as long as this one waited.
+    #[error(
+        "session {key} is in a turn on another gateway replica ({holder}) and was not free \
+         after {waited_secs} s; try again"
+    )]
+    SessionBusy {
+        key: String,
+        holder: String,
+        waited_secs: u64,
+    },
     #[error("{path}: {message}")]
     Corrupt { path: PathBuf, message: String },
     /// A shared session store (PostgreSQL) cannot be reached: the turn is refused before

@@ -100,6 +100,16 @@ impl SharedState {
             .map_err(|e| RuntimeError::State(e.to_string()))
     }
 
+    /// Reads every committed cooldown into `store` now (a one-shot command such as `models
+    /// status`, which would otherwise show only what its listener caught up with so far).
+    pub async fn catch_up(&self, store: &CooldownStore) -> Result<(), RuntimeError> {
+        let all = clawgate_state_postgres::cooldowns::read_all(&self.state)
+            .await
+            .map_err(RuntimeError::State)?;
+        store.apply_remote(&all);
+        Ok(())
+    }
+
     pub fn pg(&self) -> &Arc<PgState> {
         &self.state
     }

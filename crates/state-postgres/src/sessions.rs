@@ -289,9 +289,10 @@ impl SessionBackend for PgSessions {
             {
                 None => break,
                 Some(holder) if tokio::time::Instant::now() >= deadline => {
-                    return Err(AgentError::SessionLocked {
+                    return Err(AgentError::SessionBusy {
                         key: key.to_string(),
-                        path: PathBuf::from(format!("postgres lease held by {holder}")),
+                        holder,
+                        waited_secs: shared.options.lock_wait.as_secs(),
                     });
                 }
                 Some(_) => tokio::time::sleep(Duration::from_millis(50)).await,

@@ -119,9 +119,10 @@ impl PgTranscript {
     }
 
     fn lost_error(&self) -> AgentError {
-        AgentError::SessionLocked {
+        AgentError::SessionBusy {
             key: self.lease.key.clone(),
-            path: "postgres lease expired and taken by another replica; reopen the session".into(),
+            holder: "another replica took the lease after it expired here".into(),
+            waited_secs: 0,
         }
     }
 }

@@ -159,7 +159,15 @@ pub fn run(loaded: &LoadedConfig, args: ModelsStatusArgs) -> anyhow::Result<Exit
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let report = runtime.block_on(collect(&services, &args));
+    let report = runtime.block_on(async {
+        // With shared state, show every replica's cooldowns, not an empty local view.
+        if let Some(shared) = services.shared_state()
+            && let Err(error) = shared.catch_up(services.cooldowns()).await
+        {
+            eprintln!("warning: {error}; cooldowns shown are this process's own");
+        }
+        collect(&services, &args).await
+    });
     if args.json {
         print_json(&status_json(&report))?;
     } else {

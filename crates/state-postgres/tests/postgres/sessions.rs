@@ -84,7 +84,7 @@ async fn the_lease_is_exclusive_and_free_again_when_its_holder_closes() {
         .await
         .unwrap();
     let refused = b.open_transcript("k", &row("s", 1), header("s", "k")).await;
-    assert!(matches!(refused, Err(AgentError::SessionLocked { .. })));
+    assert!(matches!(refused, Err(AgentError::SessionBusy { .. })));
     drop(handle);
     let waiting = sessions(&db, LEASE, Duration::from_secs(20));
     waiting
@@ -112,7 +112,7 @@ async fn a_dead_holders_lease_is_taken_over_after_it_expires() {
         .unwrap();
     let refused = a.open_transcript("k", &row("s", 1), header("s", "k")).await;
     assert!(
-        matches!(refused, Err(AgentError::SessionLocked { .. })),
+        matches!(refused, Err(AgentError::SessionBusy { .. })),
         "held before expiry"
     );
     let waiting = sessions(&db, LEASE, Duration::from_secs(20));
@@ -139,7 +139,7 @@ async fn a_holder_whose_lease_was_taken_cannot_append() {
         .unwrap();
     let refused = handle.append(&entry(2, Some("e1"))).await;
     assert!(
-        matches!(refused, Err(AgentError::SessionLocked { .. })),
+        matches!(refused, Err(AgentError::SessionBusy { .. })),
         "{refused:?}"
     );
     let lines: i64 = client
@@ -163,7 +163,7 @@ async fn the_lease_is_renewed_while_the_transcript_is_open() {
     tokio::time::sleep(short * 3).await;
     let b = sessions(&db, short, Duration::ZERO);
     let refused = b.open_transcript("k", &row("s", 1), header("s", "k")).await;
-    assert!(matches!(refused, Err(AgentError::SessionLocked { .. })));
+    assert!(matches!(refused, Err(AgentError::SessionBusy { .. })));
     handle.append(&entry(1, None)).await.unwrap();
 }
 

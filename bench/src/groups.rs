@@ -24,6 +24,7 @@ use crate::memory::{self, MemoryFigures};
 use crate::peers::{ClawgateProcess, Launch, LitellmProcess, MockProcess, Programs};
 use crate::procs;
 use crate::report::{Machine, Row};
+use crate::shared_state::{self, SharedStateFigures};
 use crate::startup::{self, StartupFigures};
 use crate::streaming::{self, StreamingRounds, Sweep};
 use crate::throughput::{self, Frontier};
@@ -55,6 +56,7 @@ pub struct Results {
     pub bodies: Option<BodyFigures>,
     pub throughput: Vec<Frontier>,
     pub engine: Option<EngineFigures>,
+    pub shared_state: Option<SharedStateFigures>,
     pub rows: Vec<Row>,
 }
 
@@ -78,6 +80,7 @@ impl Results {
             bodies: None,
             throughput: Vec::new(),
             engine: None,
+            shared_state: None,
             rows: Vec::new(),
         }
     }
@@ -477,6 +480,12 @@ pub fn run_all(groups: &[Group], programs: &Programs, args: &Args, results: &mut
             Group::Bodies => run_bodies(programs, args, results),
             Group::Throughput => run_throughput(programs, args, results),
             Group::Engine => run_engine(args, results),
+            Group::SharedState => block_on(shared_state::measure(
+                args.agent_turns,
+                args.propagation_rounds,
+            ))
+            .and_then(|r| r)
+            .map(|figures| results.shared_state = Some(figures)),
         };
         if let Err(e) = outcome {
             results.skip(group, e);

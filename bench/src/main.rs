@@ -19,6 +19,7 @@ mod peers;
 mod procs;
 mod report;
 mod rows;
+mod shared_state;
 mod startup;
 mod stats;
 mod streaming;
@@ -53,6 +54,8 @@ pub enum Group {
     Throughput,
     /// The embedded engine vs. the llama.cpp server (needs --features llama).
     Engine,
+    /// Agent turns on the Postgres backend beside the file backend; cooldown propagation.
+    SharedState,
 }
 
 #[derive(Debug, Parser)]
@@ -120,6 +123,9 @@ pub struct Args {
     /// Timed turns per agent row.
     #[arg(long, default_value_t = 200)]
     pub agent_turns: usize,
+    /// Failures timed for the cooldown-propagation figure (shared-state group).
+    #[arg(long, default_value_t = 200)]
+    pub propagation_rounds: usize,
     /// Sessions in the index for the turn-cost-against-index-size figure.
     #[arg(long, value_delimiter = ',', default_value = "10,10000")]
     pub agent_index_sizes: Vec<usize>,

@@ -62,7 +62,8 @@ pub struct PgState {
     replica: String,
     healthy: AtomicBool,
     last_error: Mutex<Option<String>>,
-    schema: tokio::sync::Mutex<bool>,
+    schema_ready: AtomicBool,
+    schema: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for PgState {
@@ -130,7 +131,8 @@ impl PgState {
             replica: uuid::Uuid::new_v4().simple().to_string(),
             healthy: AtomicBool::new(false),
             last_error: Mutex::new(Some("not connected yet".into())),
-            schema: tokio::sync::Mutex::new(false),
+            schema_ready: AtomicBool::new(false),
+            schema: tokio::sync::Mutex::new(()),
         });
         state.spawn(probe_loop(Arc::downgrade(&state)));
         Ok(state)
@@ -212,22 +214,10 @@ impl PgState {
 
     /// A pooled connection on a migrated schema.
     pub async fn client(&self) -> Result<Object, StateError> {
-        let mut client = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| self.unavailable(e.to_string()))?;
-        let mut migrated = self.schema.lock().await;
-        if !*migrated {
-            let applied = crate::migrations::run(&mut client)
-                .await
-                .map_err(|e| self.unavailable(format!("migrations: {e}")))?;
-            if applied > 0 {
-                tracing::info!(url = %self.url, applied, "shared state: schema migrated");
-            }
-            *migrated = true;
+        let mut client = self.pooled().await?;
+        if !self.schema_ready.load(Ordering::SeqCst) {
+            self.migrate_on(&mut client).await?;
         }
-        drop(migrated);
         self.mark_ok();
         Ok(client)
     }
@@ -235,17 +225,29 @@ impl PgState {
     /// Connects and migrates now (start-up, `state migrate-from-files`); returns how many
     /// migrations this call applied.
     pub async fn migrate(&self) -> Result<usize, StateError> {
-        let mut client = self
-            .pool
+        let mut client = self.pooled().await?;
+        let applied = self.migrate_on(&mut client).await?;
+        self.mark_ok();
+        Ok(applied)
+    }
+
+    async fn pooled(&self) -> Result<Object, StateError> {
+        self.pool
             .get()
             .await
-            .map_err(|e| self.unavailable(e.to_string()))?;
-        let mut migrated = self.schema.lock().await;
-        let applied = crate::migrations::run(&mut client)
+            .map_err(|e| self.unavailable(e.to_string()))
+    }
+
+    /// Applies pending migrations on `client`, one caller at a time in this process.
+    async fn migrate_on(&self, client: &mut Object) -> Result<usize, StateError> {
+        let _one = self.schema.lock().await;
+        let applied = crate::migrations::run(client)
             .await
             .map_err(|e| self.unavailable(format!("migrations: {e}")))?;
-        *migrated = true;
-        self.mark_ok();
+        if applied > 0 {
+            tracing::info!(url = %self.url, applied, "shared state: schema migrated");
+        }
+        self.schema_ready.store(true, Ordering::SeqCst);
         Ok(applied)
     }
 

@@ -10,6 +10,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A started cluster with one database, `clawgate`, and that database's URL.
+#[derive(Debug)]
+pub struct TestDatabase {
+    pub cluster: TestCluster,
+    pub url: String,
+}
+
+impl TestDatabase {
+    pub fn start() -> Result<Self, String> {
+        let cluster = TestCluster::start()?;
+        let url = cluster.create_database("clawgate")?;
+        Ok(TestDatabase { cluster, url })
+    }
+}
+
 /// A running (or stopped) throwaway cluster.
 #[derive(Debug)]
 pub struct TestCluster {

@@ -1,5 +1,6 @@
 //! `clawgate state migrate-from-files`: a session written by the file backend is copied into
-//! PostgreSQL (a re-run copies nothing) and a gateway on the database continues it.
+//! PostgreSQL (a re-run copies nothing), a gateway on the database continues it, and so does
+//! `clawgate agent` on the database (a command that builds its services before its runtime).
 
 use std::process::Command;
 
@@ -91,4 +92,28 @@ async fn a_state_dir_is_copied_once_and_continued_on_the_database() {
         last.contains("remember the files"),
         "continued from the copy: {last}"
     );
+    drop(replica);
+
+    let (code, out, err) = clawgate(
+        home,
+        &[
+            "--config",
+            pg,
+            "agent",
+            "--session",
+            "moved",
+            "-m",
+            "and from the cli",
+        ],
+        &db.url,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let last = gpu.requests().last().unwrap().body.to_string();
+    assert!(
+        last.contains("and now?"),
+        "the CLI sees the gateway's turn: {last}"
+    );
+    let (code, _, err) = clawgate(home, &["--config", pg, "sessions", "list"], &db.url);
+    assert_eq!(code, 1);
+    assert!(err.contains("PostgreSQL"), "{err}");
 }

@@ -5,21 +5,15 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use clawgate_state_postgres::test_cluster::TestCluster;
 use mock_upstream::MockServer;
 use serde_json::{Value, json};
 
 pub const TOKEN: &str = "pg-tier-token-7Hq2Lx9Vb";
 
-pub struct Db {
-    pub cluster: TestCluster,
-    pub url: String,
-}
+pub use clawgate_state_postgres::test_cluster::TestDatabase as Db;
 
 pub fn db() -> Db {
-    let cluster = TestCluster::start().unwrap();
-    let url = cluster.create_database("clawgate").unwrap();
-    Db { cluster, url }
+    Db::start().unwrap()
 }
 
 /// The config every replica reads: `local` (primary) and `hosted` (fallback) providers,

@@ -4,18 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clawgate_agent::session::{EntryBody, SessionEntry, SessionHeader, TranscriptEntry};
-use clawgate_state_postgres::test_cluster::TestCluster;
 use clawgate_state_postgres::{PgSessions, PgState, SessionOptions};
 
-pub struct Db {
-    pub cluster: TestCluster,
-    pub url: String,
-}
+pub use clawgate_state_postgres::test_cluster::TestDatabase as Db;
 
 pub fn db() -> Db {
-    let cluster = TestCluster::start().unwrap();
-    let url = cluster.create_database("clawgate").unwrap();
-    Db { cluster, url }
+    Db::start().unwrap()
 }
 
 pub fn state(db: &Db) -> Arc<PgState> {

@@ -25,6 +25,7 @@ use crate::memory::{self, MemoryFigures};
 use crate::peers::{ClawgateProcess, Launch, LitellmProcess, MockProcess, Programs};
 use crate::procs;
 use crate::report::{Machine, Row};
+use crate::shared_state::{self, SharedStateFigures};
 use crate::startup::{self, StartupFigures};
 use crate::streaming::{self, StreamingRounds, Sweep};
 use crate::throughput::{self, Frontier};
@@ -57,6 +58,7 @@ pub struct Results {
     pub throughput: Vec<Frontier>,
     pub engine: Option<EngineFigures>,
     pub engine_load: Option<LoadFigures>,
+    pub shared_state: Option<SharedStateFigures>,
     pub rows: Vec<Row>,
 }
 
@@ -81,6 +83,7 @@ impl Results {
             throughput: Vec::new(),
             engine: None,
             engine_load: None,
+            shared_state: None,
             rows: Vec::new(),
         }
     }
@@ -499,6 +502,12 @@ pub fn run_all(groups: &[Group], programs: &Programs, args: &Args, results: &mut
             Group::Throughput => run_throughput(programs, args, results),
             Group::Engine => run_engine(args, results),
             Group::EngineLoad => run_engine_load(args, results),
+            Group::SharedState => block_on(shared_state::measure(
+                args.agent_turns,
+                args.propagation_rounds,
+            ))
+            .and_then(|r| r)
+            .map(|figures| results.shared_state = Some(figures)),
         };
         if let Err(e) = outcome {
             results.skip(group, e);

@@ -20,6 +20,7 @@ mod peers;
 mod procs;
 mod report;
 mod rows;
+mod shared_state;
 mod startup;
 mod stats;
 mod streaming;
@@ -57,6 +58,8 @@ pub enum Group {
     Engine,
     /// Both under CPU contention: 1 and 2 threads, idle and busy, OpenMP wait policies.
     EngineLoad,
+    /// Agent turns on the Postgres backend beside the file backend; cooldown propagation.
+    SharedState,
 }
 
 #[derive(Debug, Parser)]
@@ -124,6 +127,9 @@ pub struct Args {
     /// Timed turns per agent row.
     #[arg(long, default_value_t = 200)]
     pub agent_turns: usize,
+    /// Failures timed for the cooldown-propagation figure (shared-state group).
+    #[arg(long, default_value_t = 200)]
+    pub propagation_rounds: usize,
     /// Sessions in the index for the turn-cost-against-index-size figure.
     #[arg(long, value_delimiter = ',', default_value = "10,10000")]
     pub agent_index_sizes: Vec<usize>,

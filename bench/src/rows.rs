@@ -360,6 +360,40 @@ fn agent_index_rows(r: &Results, rows: &mut Vec<Row>) {
     }
 }
 
+fn shared_state_rows(r: &Results, rows: &mut Vec<Row>) {
+    let Some(s) = &r.shared_state else { return };
+    rows.push(heading(
+        "shared state: agent turn c=1 (10-message session, closed after each turn), Postgres on loopback beside files",
+    ));
+    rows.push(Row::new("agent turn, files: p50 / p99").clawgate(format!(
+        "{} / {}",
+        show_us(s.files_turn.p50_us),
+        show_us(s.files_turn.p99_us)
+    )));
+    rows.push(
+        Row::new("agent turn, postgres: p50 / p99").clawgate(format!(
+            "{} / {}",
+            show_us(s.postgres_turn.p50_us),
+            show_us(s.postgres_turn.p99_us)
+        )),
+    );
+    rows.push(
+        Row::new("added by postgres, p50")
+            .clawgate(show_us_signed(s.postgres_turn.p50_us - s.files_turn.p50_us)),
+    );
+    rows.push(
+        Row::new(format!(
+            "cooldown seen by another replica ({} failures): p50 / p99",
+            s.rounds
+        ))
+        .clawgate(format!(
+            "{} / {}",
+            show_us(s.cooldown_propagation.p50_us),
+            show_us(s.cooldown_propagation.p99_us)
+        )),
+    );
+}
+
 fn engine_rows(r: &Results, rows: &mut Vec<Row>) {
     let Some(e) = &r.engine else { return };
     rows.push(heading(&format!(
@@ -414,6 +448,7 @@ pub fn build(r: &Results) -> Vec<Row> {
     failover_rows(r, &mut rows);
     agent_rows(r, &mut rows);
     agent_index_rows(r, &mut rows);
+    shared_state_rows(r, &mut rows);
     engine_rows(r, &mut rows);
     if let Some(f) = &r.engine_load {
         crate::engine_load::rows(f, &mut rows);

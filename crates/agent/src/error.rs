@@ -20,8 +20,26 @@ pub enum AgentError {
          close that chat or gateway first"
     )]
     SessionLocked { key: String, path: PathBuf },
+    /// A shared store's turn lease on the session stayed with another replica (a turn there
+    /// is still running) for as long as this one waited.
+    #[error(
+        "session {key} is in a turn on another gateway replica ({holder}) and was not free \
+         after {waited_secs} s; try again"
+    )]
+    SessionBusy {
+        key: String,
+        holder: String,
+        waited_secs: u64,
+    },
     #[error("{path}: {message}")]
     Corrupt { path: PathBuf, message: String },
+    /// A shared session store (PostgreSQL) cannot be reached: the turn is refused before
+    /// anything is appended, so nothing is lost.
+    #[error(
+        "the session store is unreachable ({0}); the turn was not recorded or run; try again \
+         when it is back"
+    )]
+    StoreUnavailable(String),
     #[error("invalid session key: {0}")]
     InvalidSessionKey(String),
     #[error("no session named {0}")]

@@ -209,6 +209,12 @@ impl AgentRuntime {
         })
     }
 
+    /// Keeps sessions in `backend` instead of the files under the state dir (a shared store).
+    pub fn with_session_backend(mut self, backend: Arc<dyn SessionBackend>) -> Self {
+        self.backend = backend;
+        self
+    }
+
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
@@ -321,8 +327,7 @@ impl AgentRuntime {
             None => {
                 // A new row is durable before its transcript exists: a crash never leaves a
                 // transcript the index does not know.
-                let entry = new_entry(now, None);
-                self.backend.upsert(key, entry.clone()).await?;
+                let entry = self.backend.create(key, new_entry(now, None)).await?;
                 self.backend.maintain(now);
                 entry
             }

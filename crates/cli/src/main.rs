@@ -35,6 +35,7 @@ use commands::dashboard_cmd::DashboardArgs;
 use commands::gateway_cmd::GatewayArgs;
 use commands::models_cmd::ModelsCommand;
 use commands::sessions_cmd::SessionsCommand;
+use commands::state_cmd::StateCommand;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -85,6 +86,12 @@ enum Command {
         #[command(subcommand)]
         command: SessionsCommand,
     },
+    /// Shared state (PostgreSQL): copy a state dir's sessions and cooldowns into it.
+    #[command(after_help = "Example:\n  clawgate state migrate-from-files --json")]
+    State {
+        #[command(subcommand)]
+        command: StateCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -99,6 +106,7 @@ fn main() -> ExitCode {
         Command::Models { command } => commands::models_cmd::run(&ctx, command),
         Command::Gateway(args) => commands::gateway_cmd::run(&ctx, args),
         Command::Sessions { command } => commands::sessions_cmd::run(&ctx, command),
+        Command::State { command } => commands::state_cmd::run(&ctx, command),
     };
     match result {
         Ok(code) => code,

@@ -164,7 +164,7 @@ pub fn redact_json(value: &mut serde_json::Value) {
             serde_json::Value::Object(map) => {
                 for (k, child) in map.iter_mut() {
                     // `env` maps (the config's block, an exec secret provider's) hold tokens.
-                    if k == "baseUrl"
+                    if (k == "baseUrl" || k == "url")
                         && !secret
                         && let serde_json::Value::String(url) = child
                     {

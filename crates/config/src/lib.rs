@@ -50,7 +50,7 @@ pub use registry::{
 pub use resolve::{DiscoveredRow, ModelChain, ResolvedModel, Selection};
 pub use schema::{
     ApiKind, ChatTemplateConfig, ClawgateConfig, EngineParams, FlashAttentionConfig, InputKind,
-    ModelCompat,
+    ModelCompat, StateBackend, StateConfig,
 };
 pub use secret_values::{Secrets, Unresolved};
 pub use validation::{ValidationReport, validate};

@@ -15,5 +15,6 @@ mod all {
     mod refs;
     mod registry;
     mod secret_refs;
+    mod state_section;
     mod valid_configs;
 }

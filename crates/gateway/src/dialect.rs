@@ -334,6 +334,18 @@ impl ApiError {
         )
     }
 
+    /// 503: the shared state store (PostgreSQL) is unreachable; retry shortly.
+    pub fn state_unavailable(message: impl Into<String>) -> Self {
+        Self::new(
+            503,
+            "server_error",
+            "state_unavailable",
+            "overloaded_error",
+            message,
+        )
+        .with_retry_after(1)
+    }
+
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(
             409,

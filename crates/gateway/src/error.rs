@@ -38,6 +38,11 @@ pub enum GatewayError {
          models: {{ providers: {{}} }} to remove them on purpose"
     )]
     ReloadDropsProviders { count: usize },
+    #[error(
+        "reload refused: state.* changed (where sessions and cooldowns are shared); the running \
+         config is kept; restart the gateway to switch the state store"
+    )]
+    ReloadChangesState,
 }
 
 impl From<ConfigError> for GatewayError {

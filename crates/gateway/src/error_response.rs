@@ -144,7 +144,10 @@ pub fn from_agent_error(error: &AgentError) -> ApiError {
             ApiError::context_overflow(message)
         }
         AgentError::UnknownModel(_) => ApiError::not_found("model_not_found", message),
-        AgentError::SessionLocked { .. } => ApiError::conflict(message),
+        AgentError::SessionLocked { .. } | AgentError::SessionBusy { .. } => {
+            ApiError::conflict(message)
+        }
+        AgentError::StoreUnavailable(_) => ApiError::state_unavailable(message),
         AgentError::InvalidSessionKey(_) => ApiError::bad_request(message),
         AgentError::Model(ModelCallError::ContextOverflow { .. }) => {
             ApiError::context_overflow(message)

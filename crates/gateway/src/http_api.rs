@@ -37,7 +37,7 @@ use crate::routed::{fail, serve_model};
 use crate::server::AppState;
 use crate::target::{Target, request_target};
 use crate::trusted_proxy;
-use clawgate_runtime::Services;
+use clawgate_runtime::{Services, StateHealth};
 
 /// The axum app with its layers (see the module docs).
 pub(crate) fn app(state: Arc<AppState>) -> Router {
@@ -365,9 +365,26 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Ready (200) when the primary's provider was built. With the shared state store down the
+/// replica still serves routed calls from its last view, so it stays in rotation (200) but
+/// says `degraded` and why; agent turns are refused meanwhile (503 `state_unavailable`).
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    match state.services.load().readiness() {
-        Ok(()) => json_response(StatusCode::OK, &json!({ "status": "ready" })),
+    let services = state.services.load();
+    match services.readiness() {
+        Ok(()) => match services.state_health() {
+            StateHealth::Postgres {
+                up: false,
+                url,
+                error,
+            } => json_response(
+                StatusCode::OK,
+                &json!({
+                    "status": "degraded",
+                    "state": { "backend": "postgres", "url": url, "up": false, "error": error },
+                }),
+            ),
+            _ => json_response(StatusCode::OK, &json!({ "status": "ready" })),
+        },
         Err(reason) => json_response(
             StatusCode::SERVICE_UNAVAILABLE,
             &json!({ "status": "not_ready", "reason": reason }),
@@ -384,6 +401,7 @@ async fn metrics(
     if let Err(error) = authorize(&state, &services, peer, &headers) {
         return error_response(Dialect::OpenAiChat, &error);
     }
+    state.metrics.state_up(&services.state_health());
     let text = state.metrics.render(services.router());
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE))],

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use clawgate_config::ModelCost;
 use clawgate_router::{Availability, Router};
+use clawgate_runtime::StateHealth;
 use clawgate_wire::Usage;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
@@ -58,6 +59,11 @@ struct TokenLabels {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ProviderLabels {
     provider: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BackendLabels {
+    backend: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -123,6 +129,7 @@ pub struct GatewayMetrics {
     in_flight: Gauge,
     auth_failures: Counter,
     reloads: Family<ResultLabels, Counter>,
+    state_up: Family<BackendLabels, Gauge>,
 }
 
 impl Default for GatewayMetrics {
@@ -202,6 +209,12 @@ impl GatewayMetrics {
             "Config reloads by result",
             reloads.clone(),
         );
+        let state_up = Family::<BackendLabels, Gauge>::default();
+        registry.register(
+            "state_store_up",
+            "1 when the shared state store (sessions, cooldowns) is reachable; 0 when degraded",
+            state_up.clone(),
+        );
         Self {
             registry,
             requests,
@@ -215,6 +228,7 @@ impl GatewayMetrics {
             in_flight,
             auth_failures,
             reloads,
+            state_up,
         }
     }
 
@@ -290,6 +304,18 @@ impl GatewayMetrics {
 
     pub fn auth_failure(&self) {
         self.auth_failures.inc();
+    }
+
+    /// Sets `state_store_up` from the services' state health (at scrape time).
+    pub fn state_up(&self, health: &StateHealth) {
+        let (backend, up) = match health {
+            StateHealth::Files => ("files", true),
+            StateHealth::Postgres { up, .. } => ("postgres", *up),
+        };
+        self.state_up.clear();
+        self.state_up
+            .get_or_create(&BackendLabels { backend })
+            .set(i64::from(up));
     }
 
     pub fn reload(&self, ok: bool) {

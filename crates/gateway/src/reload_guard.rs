@@ -7,6 +7,9 @@
 //! is refused and the running config kept, unless the new file says so in writing:
 //! `gateway.auth.mode: "none"` for the first, `models: { providers: {} }` (the key written out,
 //! empty) for the second.
+//!
+//! A reload that changes `state.*` is refused too: the stores are built once per process (a
+//! reload keeps them, with the replica's in-memory view), so switching them needs a restart.
 
 use clawgate_config::schema::GatewayAuthMode;
 use clawgate_config::source::NodeKind;
@@ -30,6 +33,9 @@ pub(crate) fn check_reload(current: &Services, next: &Services) -> Result<(), Ga
     let has_auth = !matches!(next.auth_token(), Ok(None));
     if had_auth && !has_auth && next.config().gateway.auth.mode != GatewayAuthMode::None {
         return Err(GatewayError::ReloadDropsAuth);
+    }
+    if current.config().state != next.config().state {
+        return Err(GatewayError::ReloadChangesState);
     }
     let had_providers = current.config().models.providers.len();
     if had_providers > 0

@@ -198,6 +198,15 @@ impl Gateway {
         options: GatewayOptions,
     ) -> Result<Gateway, GatewayError> {
         check_bind(options.addr, &services)?;
+        // Migrate the shared store now; a database that is down does not stop the start:
+        // routed calls work, `/readyz` says degraded, and the state recovers by itself.
+        if let Some(shared) = services.shared_state()
+            && let Err(error) = shared.connect().await
+        {
+            tracing::warn!(
+                "{error}; serving routed calls, refusing agent turns until it is reachable"
+            );
+        }
         let listener =
             TcpListener::bind(options.addr)
                 .await

@@ -3,18 +3,21 @@
 //! memory behind a mutex (the hot path only reads it); every change is persisted to
 //! `<state>/cooldowns.json` by [`crate::cooldown_file`] so cooldowns survive restarts and are
 //! shared by several clawgate processes on one state dir. A success on an entry that is
-//! already clean changes nothing and writes nothing.
+//! already clean changes nothing and writes nothing. A store without a state dir may instead
+//! hand its changes to a [`CooldownSink`] (a shared database) and take other processes'
+//! changes through [`CooldownStore::apply_remote`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use clawgate_providers::FailureKind;
 use serde::{Deserialize, Serialize};
 
 use crate::cooldown_file;
+use crate::cooldown_sink::CooldownSink;
 use crate::decision::Penalty;
 
 /// How long failures keep a provider or key out of rotation.
@@ -228,6 +231,7 @@ pub struct CooldownStore {
     persist_guard: Mutex<()>,
     load_warning: Option<String>,
     seen: Mutex<FileSeen>,
+    sink: RwLock<Option<Arc<dyn CooldownSink>>>,
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -246,6 +250,7 @@ impl CooldownStore {
             persist_guard: Mutex::new(()),
             load_warning: None,
             seen: Mutex::new(FileSeen::default()),
+            sink: RwLock::new(None),
         }
     }
 
@@ -276,6 +281,7 @@ impl CooldownStore {
                 checked_at: None,
                 stamp,
             }),
+            sink: RwLock::new(None),
         }
     }
 
@@ -477,6 +483,17 @@ impl CooldownStore {
         self.reload();
     }
 
+    /// Hands every later change to `sink` (a store without a state dir: a shared database).
+    pub fn set_sink(&self, sink: Arc<dyn CooldownSink>) {
+        *self.sink.write().unwrap_or_else(|p| p.into_inner()) = Some(sink);
+    }
+
+    /// Merges entries another process recorded (newer `updatedAt` wins; a tie keeps ours).
+    pub fn apply_remote(&self, incoming: &BTreeMap<String, CooldownEntry>) {
+        let mut state = locked(&self.state);
+        cooldown_file::merge_into(&mut state.entries, incoming, |_| false);
+    }
+
     /// Re-reads the file and merges it in (newer entries win): picks up what other
     /// processes wrote since this store last wrote.
     pub fn reload(&self) {
@@ -496,7 +513,18 @@ impl CooldownStore {
     /// optimisation; the dirty entries are retried on the next change).
     fn persist(&self) {
         let Some(dir) = &self.state_dir else {
-            locked(&self.state).dirty.clear();
+            let changed: Vec<(String, CooldownEntry)> = {
+                let mut state = locked(&self.state);
+                let dirty = std::mem::take(&mut state.dirty);
+                dirty
+                    .into_iter()
+                    .filter_map(|name| state.entries.get(&name).map(|e| (name, e.clone())))
+                    .collect()
+            };
+            let sink = self.sink.read().unwrap_or_else(|p| p.into_inner()).clone();
+            if let Some(sink) = sink {
+                sink.changed(changed);
+            }
             return;
         };
         let _one_writer = locked(&self.persist_guard);

@@ -158,3 +158,62 @@ fn reset_clears_every_entry_of_a_provider_only() {
         Availability::Blocked { .. }
     ));
 }
+
+#[derive(Debug, Default)]
+struct RecordingSink(Mutex<Vec<(String, CooldownEntry)>>);
+
+impl CooldownSink for RecordingSink {
+    fn changed(&self, entries: Vec<(String, CooldownEntry)>) {
+        locked(&self.0).extend(entries);
+    }
+}
+
+#[test]
+fn a_sink_hears_failures_and_recoveries_and_nothing_for_a_clean_success() {
+    let store = CooldownStore::in_memory(CooldownSchedule::default());
+    let sink = Arc::new(RecordingSink::default());
+    store.set_sink(sink.clone());
+    store.record_success("local", 0, 1_000);
+    assert!(
+        locked(&sink.0).is_empty(),
+        "a clean success changes nothing"
+    );
+    let key = CooldownKey::provider("local");
+    let until = store.record_failure(&key, &FailureKind::Overloaded, Penalty::Cooldown, 2_000);
+    {
+        let heard = locked(&sink.0);
+        assert_eq!(heard.len(), 1);
+        assert_eq!(heard[0].0, "local");
+        assert_eq!(heard[0].1.cooldown_until, until);
+    }
+    store.record_success("local", 0, 3_000);
+    let heard = locked(&sink.0);
+    assert_eq!(heard.len(), 2);
+    assert_eq!(heard[1].1.cooldown_until, None);
+    assert_eq!(heard[1].1.updated_at, 3_000);
+}
+
+#[test]
+fn remote_entries_apply_when_newer_and_never_roll_back_a_newer_local_one() {
+    let store = CooldownStore::in_memory(CooldownSchedule::default());
+    let key = CooldownKey::provider("gpu");
+    let remote = CooldownEntry {
+        error_count: 1,
+        cooldown_until: Some(70_000),
+        last_failure_at: Some(10_000),
+        last_failure_kind: Some("network".into()),
+        updated_at: 10_000,
+        ..CooldownEntry::default()
+    };
+    store.apply_remote(&BTreeMap::from([("gpu".to_string(), remote.clone())]));
+    assert!(
+        store.blocked(&key, 20_000).is_some(),
+        "a remote failure blocks here"
+    );
+    store.record_success("gpu", 0, 30_000);
+    store.apply_remote(&BTreeMap::from([("gpu".to_string(), remote)]));
+    assert!(
+        store.blocked(&key, 40_000).is_none(),
+        "an older remote entry does not undo a newer local recovery"
+    );
+}

@@ -17,6 +17,7 @@ pub mod commit;
 pub mod config;
 pub mod cooldown;
 mod cooldown_file;
+pub mod cooldown_sink;
 pub mod decision;
 mod embedding_route;
 mod penalty;
@@ -35,6 +36,7 @@ pub use cooldown::{
     cooldown_file_path,
 };
 pub use cooldown_file::FileProblem;
+pub use cooldown_sink::CooldownSink;
 pub use decision::{DECISION_TABLE, Decision, Penalty, Scope, Then, decide};
 pub use probe::{
     DEFAULT_PROBE_TIMEOUT, ProbeError, ProbeResult, ProviderStatus, probe, probe_all,

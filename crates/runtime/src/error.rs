@@ -26,6 +26,9 @@ pub enum RuntimeError {
     MissingToken { key: &'static str, var: String },
     #[error("the gateway's own token: {0}")]
     GatewayToken(String),
+    /// The shared state store (`state.*`) cannot be set up or reached.
+    #[error("shared state: {0}")]
+    State(String),
 }
 
 /// A config error with its diagnostics spelled out (the enum's own text only counts them).

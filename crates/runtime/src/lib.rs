@@ -29,6 +29,7 @@ pub mod provider_timeouts;
 pub mod reasoning_stream;
 pub mod routes;
 pub mod services;
+pub mod shared_state;
 
 pub use agent_settings::{MAIN_AGENT, RegistryDirectory, agent_ids, agent_settings, default_agent};
 pub use embedded_engine::{engine_factory, restart_with_engine_wait_policy};
@@ -38,3 +39,4 @@ pub use routes::{FallbackMode, ModelRoute, ModelRoutes};
 pub use services::{
     ProviderHook, ProviderProblem, Services, ServicesOptions, privileged_gateway_token,
 };
+pub use shared_state::{SharedState, StateHealth};

@@ -36,6 +36,7 @@ use crate::model_client::RouterModelClient;
 use crate::provider_timeouts::provider_timeouts;
 use crate::reasoning_stream::immediate_reasoning_models;
 use crate::routes::{FallbackMode, ModelRoute, ModelRoutes};
+use crate::shared_state::{SharedState, StateHealth};
 
 /// Builds a provider the providers crate cannot (the in-process engine for `llama-cpp`, or a
 /// fake in tests). Return `None` to fall through to the standard builder.
@@ -56,6 +57,8 @@ pub struct ServicesOptions {
     /// `auth.cooldowns` schedule.
     pub cooldowns: Option<Arc<CooldownStore>>,
     pub provider_hook: Option<ProviderHook>,
+    /// Reuse this shared state store when the config still names it (a reload keeps the pool).
+    pub shared_state: Option<SharedState>,
     /// Builds `api: "llama-cpp"` providers: by default the in-process engine when this crate
     /// is compiled with the `embedded` feature ([`engine_factory`]). `None`: those providers
     /// are recorded as problems with the providers crate's "needs the embedded engine" message.
@@ -70,6 +73,7 @@ impl Default for ServicesOptions {
             http_client: None,
             cooldowns: None,
             provider_hook: None,
+            shared_state: None,
             engine: engine_factory(false),
             router_config: RouterConfig::default(),
         }
@@ -84,6 +88,7 @@ impl ServicesOptions {
         self.http_client = Some(current.http_client.clone());
         self.cooldowns = Some(current.router.cooldowns().clone());
         self.engine = current.engine.clone();
+        self.shared_state = current.shared_state.clone();
         self
     }
 }
@@ -120,6 +125,8 @@ pub struct Services {
     /// Kept so a reload (`ServicesOptions::reusing`) can build `llama-cpp` providers again.
     engine: Option<Arc<EngineFactory>>,
     provider_hook: Option<ProviderHook>,
+    /// `state.backend: "postgres"`: sessions and cooldowns on the shared database.
+    shared_state: Option<SharedState>,
     agent_ids: Vec<String>,
     default_agent: String,
     agents: Mutex<HashMap<String, Arc<AgentRuntime>>>,
@@ -310,12 +317,15 @@ impl Services {
             tracing::warn!(provider = %problem.provider, "provider unavailable: {}", problem.message);
         }
         let schedule = cooldown_schedule(&loaded.config.auth.cooldowns);
-        let cooldowns = match options.cooldowns {
-            Some(store) => {
+        let shared_state =
+            SharedState::from_config(&loaded.config.state, options.shared_state.as_ref())?;
+        let cooldowns = match (options.cooldowns, &shared_state) {
+            (Some(store), _) => {
                 store.set_schedule(schedule.clone());
                 store
             }
-            None => Arc::new(CooldownStore::open(
+            (None, Some(shared)) => shared.cooldown_store(schedule.clone()),
+            (None, None) => Arc::new(CooldownStore::open(
                 loaded.location.state_dir.clone(),
                 schedule.clone(),
             )),
@@ -346,6 +356,7 @@ impl Services {
             cooldown_schedule: schedule,
             engine: options.engine,
             provider_hook: options.provider_hook,
+            shared_state,
             agents: Mutex::new(HashMap::new()),
             cancel: CancellationToken::new(),
             built_at: SystemTime::now(),
@@ -552,6 +563,18 @@ impl Services {
         Err(format!("primary model {primary}: {why}"))
     }
 
+    /// Where shared state lives and whether it can be reached (`/readyz`, `/metrics`).
+    pub fn state_health(&self) -> StateHealth {
+        self.shared_state
+            .as_ref()
+            .map_or(StateHealth::Files, SharedState::health)
+    }
+
+    /// The shared state store, when `state.backend` is `postgres`.
+    pub fn shared_state(&self) -> Option<&SharedState> {
+        self.shared_state.as_ref()
+    }
+
     pub fn agent_ids(&self) -> &[String] {
         &self.agent_ids
     }
@@ -602,6 +625,10 @@ impl Services {
             id: id.clone(),
             source,
         })?;
+        let runtime = match &self.shared_state {
+            Some(shared) => shared.with_sessions(runtime),
+            None => runtime,
+        };
         let runtime = Arc::new(runtime);
         agents.insert(id.clone(), runtime.clone());
         Ok(runtime)

@@ -23,6 +23,17 @@ pub trait SessionBackend: Send + Sync + std::fmt::Debug {
     /// Sets the row of `key`; durable when it returns.
     async fn upsert(&self, key: &str, entry: SessionEntry) -> Result<(), AgentError>;
 
+    /// Sets the row of `key` unless there is one, and returns the row in effect; durable when
+    /// it returns. A shared backend makes this atomic, so two processes that start one
+    /// session at the same moment agree on its session id.
+    async fn create(&self, key: &str, entry: SessionEntry) -> Result<SessionEntry, AgentError> {
+        if let Some(existing) = self.get(key).await? {
+            return Ok(existing);
+        }
+        self.upsert(key, entry.clone()).await?;
+        Ok(entry)
+    }
+
     /// Sets the row of `key` in the index at once and persists it later, coalesced.
     fn touch(&self, key: &str, entry: SessionEntry);
 

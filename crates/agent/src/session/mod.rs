@@ -29,7 +29,7 @@ pub use repair::{RecoveredSession, RepairReport, SkippedFile};
 pub use store::{IndexStats, SessionEntry, SessionStore};
 pub use transcript::{
     CompactionRecord, EntryBody, LoadedTranscript, SessionHeader, StoredMessage, TranscriptEntry,
-    TranscriptWriter, load_transcript, new_entry_id, transcript_path,
+    TranscriptWriter, load_transcript, new_entry_id, parse_transcript, transcript_path,
 };
 
 /// The longest session key accepted, in bytes (OpenClaw's `SESSION_KEY_MAX_LENGTH`). Keys

@@ -220,7 +220,8 @@ pub fn load_transcript(path: &Path) -> Result<LoadedTranscript, AgentError> {
     Ok(parse_transcript(&bytes, path))
 }
 
-pub(crate) fn parse_transcript(bytes: &[u8], path: &Path) -> LoadedTranscript {
+/// Parses a transcript's bytes (JSON lines); `path` names it in warnings.
+pub fn parse_transcript(bytes: &[u8], path: &Path) -> LoadedTranscript {
     let mut out = LoadedTranscript {
         header: None,
         entries: Vec::new(),

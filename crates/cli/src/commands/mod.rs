@@ -15,6 +15,7 @@ mod models_status_render;
 pub mod models_test;
 mod models_test_chain;
 pub mod sessions_cmd;
+pub mod state_cmd;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

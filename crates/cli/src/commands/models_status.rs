@@ -65,7 +65,15 @@ pub fn run(loaded: &LoadedConfig, args: ModelsStatusArgs) -> anyhow::Result<Exit
         bar.enable_steady_tick(Duration::from_millis(100));
         bar
     });
-    let report = runtime.block_on(collect(&services, &options));
+    let report = runtime.block_on(async {
+        // With shared state, show every replica's cooldowns, not an empty local view.
+        if let Some(shared) = services.shared_state()
+            && let Err(error) = shared.catch_up(services.cooldowns()).await
+        {
+            eprintln!("warning: {error}; cooldowns shown are this process's own");
+        }
+        collect(&services, &options).await
+    });
     if let Some(bar) = spinner {
         bar.finish_and_clear();
     }

@@ -237,6 +237,17 @@ fn repair(store: &SessionStore, agent: &str, as_json: bool) -> anyhow::Result<Ex
 }
 
 pub fn run(ctx: &Context, command: SessionsCommand) -> anyhow::Result<ExitCode> {
+    // These views read the files; with a shared store they would show stale or no sessions.
+    if let Ok(loaded) = clawgate_config::load(&ctx.opts)
+        && loaded.config.state.backend() == clawgate_config::StateBackend::Postgres
+    {
+        eprintln!(
+            "error: clawgate sessions reads the session files under the state dir; this config \
+             keeps sessions in PostgreSQL (state.backend \"postgres\"), which these views do \
+             not read yet"
+        );
+        return Ok(ExitCode::from(1));
+    }
     let result = match command {
         SessionsCommand::List { agent, json } => {
             let (store, agent) = store_for(ctx, agent);

@@ -12,6 +12,7 @@ pub mod models;
 pub mod params;
 pub mod secrets;
 pub mod session;
+pub mod state;
 
 use std::collections::BTreeMap;
 
@@ -44,6 +45,7 @@ pub use secrets::{SecretInput, SecretRef, SecretSource, SecretsConfig};
 pub use session::{
     MaintenanceMode, ResetMode, SessionConfig, SessionMaintenanceConfig, SessionResetConfig,
 };
+pub use state::{StateBackend, StateConfig};
 
 /// Serialises `[(key, value)]` (kept in file order) as a JSON object.
 pub(crate) fn pairs_as_map<S: serde::Serializer, T: Serialize>(
@@ -153,6 +155,8 @@ pub struct ClawgateConfig {
     #[serde(skip)]
     pub exec_approvals: crate::exec_approvals::ExecApprovalsFile,
     pub secrets: SecretsConfig,
+    /// `state`: where sessions and cooldowns are shared (files or PostgreSQL).
+    pub state: StateConfig,
     /// `meta.migrations.modelPolicyAllowlist`: OpenClaw moved the `agents.defaults.models`
     /// allowlist into `modelPolicy.allow` and marked the file; the map no longer restricts.
     pub model_policy_migrated: bool,
@@ -175,6 +179,7 @@ impl ClawgateConfig {
             env: o.field("env", cx).unwrap_or_default(),
             exec_approvals: Default::default(),
             secrets: o.field("secrets", cx).unwrap_or_default(),
+            state: o.field("state", cx).unwrap_or_default(),
             model_policy_migrated: node
                 .get("meta")
                 .and_then(|m| m.get("migrations"))

@@ -16,8 +16,6 @@
 
 use std::collections::HashMap;
 
-use clawgate_wire::{ContentBlock, Message, Request};
-
 use crate::error::AgentError;
 
 /// What the agent knows about one model (from the config registry or discovery).
@@ -123,58 +121,8 @@ impl ContextBudget {
     }
 }
 
-/// Fixed token cost assumed for an image block.
-const IMAGE_TOKENS: u64 = 1_600;
-/// Per-message framing (role markers, separators) that every chat template adds.
-const MESSAGE_OVERHEAD: u64 = 4;
-
-fn chars_to_tokens(chars: usize) -> u64 {
-    (chars as u64).div_ceil(4)
-}
-
-/// Uncalibrated estimate of one message: characters / 4 plus framing.
-pub fn estimate_message_raw(message: &Message) -> u64 {
-    let mut chars = 0usize;
-    let mut extra = MESSAGE_OVERHEAD;
-    for block in &message.content {
-        match block {
-            ContentBlock::Text { text } => chars += text.chars().count(),
-            ContentBlock::Reasoning { text, .. } => chars += text.chars().count(),
-            ContentBlock::Image { .. } => extra += IMAGE_TOKENS,
-            ContentBlock::ToolCall {
-                id,
-                name,
-                arguments,
-            } => chars += id.len() + name.len() + arguments.chars().count() + 8,
-            ContentBlock::ToolResult {
-                call_id, content, ..
-            } => chars += call_id.len() + content.chars().count() + 8,
-        }
-    }
-    chars_to_tokens(chars) + extra
-}
-
-/// Uncalibrated estimate of a whole request (system, tools, messages).
-pub fn estimate_request_raw(request: &Request) -> u64 {
-    let mut total = request
-        .system
-        .as_ref()
-        .map_or(0, |s| chars_to_tokens(s.chars().count()) + MESSAGE_OVERHEAD);
-    for tool in &request.tools {
-        let chars = tool.name.len()
-            + tool.description.as_ref().map_or(0, String::len)
-            + tool.parameters.to_string().len();
-        total += chars_to_tokens(chars) + MESSAGE_OVERHEAD;
-    }
-    total
-        + request
-            .messages
-            .iter()
-            .map(estimate_message_raw)
-            .sum::<u64>()
-}
-
-/// Per-model calibration of the chars/4 estimate from the input tokens servers report.
+/// Per-model calibration of the shared estimate (`clawgate_wire::token_estimate`) from the input
+/// tokens servers report.
 #[derive(Debug, Clone, Default)]
 pub struct TokenEstimator {
     ratios: HashMap<String, f64>,
@@ -290,11 +238,5 @@ mod tests {
         e.observe("m", 1, 1_000_000);
         assert!(e.ratio("m") <= RATIO_MAX);
         assert_eq!(e.ratio("other"), 1.0);
-    }
-
-    #[test]
-    fn estimate_counts_text_tools_and_images() {
-        let m = Message::text(clawgate_wire::Role::User, "abcdefgh");
-        assert_eq!(estimate_message_raw(&m), 2 + MESSAGE_OVERHEAD);
     }
 }

@@ -9,7 +9,7 @@ use clawgate_wire::reasoning_tags::ReasoningTagSplitter;
 use clawgate_wire::{Request, Response, ToolChoice, ToolSpec};
 use futures::StreamExt;
 
-use crate::budget::{ContextBudget, ModelInfo, estimate_request_raw};
+use crate::budget::{ContextBudget, ModelInfo};
 use crate::compaction::CompactionTrigger;
 use crate::context::{TrimLevel, build_messages};
 use crate::deadline::Deadline;
@@ -19,6 +19,7 @@ use crate::model_client::{FallbackInfo, ModelCallError};
 use crate::runtime::{AgentEvent, AgentRuntime};
 use crate::session::OpenSession;
 use crate::turn::TurnState;
+use clawgate_wire::token_estimate::request_tokens as estimate_request_raw;
 
 /// Holds back answer text that may turn out to be a JSON tool call written as text.
 #[derive(Debug, Default)]

@@ -1,7 +1,7 @@
 //! Fake model clients: a scripted one (answers from a closure) that can enforce a context
 //! window with its own exact token rule (characters / 3, rounded up, + 5 per message: a
-//! different rule from the agent's chars/4 estimate, so calibration is exercised), and answers
-//! summary requests deterministically.
+//! different rule from the agent's estimate, `clawgate_wire::token_estimate`, so calibration is
+//! exercised), and answers summary requests deterministically.
 
 #![allow(dead_code)]
 

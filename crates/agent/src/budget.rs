@@ -3,7 +3,8 @@
 //! that learns from what servers report.
 //!
 //! Rules (also in `docs/compaction.md`):
-//! - window = config row → discovered → `default_context_window` (200 000); then capped by
+//! - window = config row → discovered → `default_context_window` (the config registry's
+//!   `DEFAULT_CONTEXT_WINDOW`, 200 000, one constant for both); then capped by
 //!   `contextTokens` when that is lower. Below `min_context_window` (16 000) the model is refused.
 //! - reserve = min(model maxTokens, max(reserveTokens, reserveTokensFloor), window / 4), and at
 //!   least min(1024, window / 4). A 16K model thus keeps 3/4 of its window for history.
@@ -16,11 +17,15 @@
 
 use std::collections::HashMap;
 
+use clawgate_config::registry::{DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_TOKENS};
+
 use crate::error::AgentError;
 
-/// What the agent knows about one model (from the config registry or discovery).
+/// What the context budget needs to know about one model: its window (configured or
+/// discovered), its output cap and whether it runs locally (from the config registry or
+/// discovery). Named apart from `clawgate_providers::ModelInfo`, the provider's model row.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ModelInfo {
+pub struct ModelLimits {
     /// Canonical ref, `provider/model`.
     pub model_ref: String,
     /// `models.providers[p].models[id].contextWindow` from config.
@@ -52,13 +57,14 @@ pub struct BudgetSettings {
 impl Default for BudgetSettings {
     fn default() -> Self {
         BudgetSettings {
-            default_context_window: 200_000,
+            default_context_window: DEFAULT_CONTEXT_WINDOW,
             context_tokens_cap: None,
             min_context_window: 16_000,
             reserve_tokens: 16_384,
             reserve_tokens_floor: 20_000,
             keep_recent_tokens: 20_000,
-            default_max_tokens: 8_192,
+            // The registry's default row `maxTokens` (8 192) fits in u32.
+            default_max_tokens: DEFAULT_MAX_TOKENS as u32,
         }
     }
 }
@@ -80,7 +86,7 @@ pub struct ContextBudget {
 }
 
 impl ContextBudget {
-    pub fn resolve(info: &ModelInfo, settings: &BudgetSettings) -> Result<Self, AgentError> {
+    pub fn resolve(info: &ModelLimits, settings: &BudgetSettings) -> Result<Self, AgentError> {
         let mut window = info
             .context_window
             .or(info.discovered_context_window)
@@ -166,12 +172,12 @@ impl TokenEstimator {
 mod tests {
     use super::*;
 
-    fn info(window: Option<u64>, max: Option<u32>) -> ModelInfo {
-        ModelInfo {
+    fn info(window: Option<u64>, max: Option<u32>) -> ModelLimits {
+        ModelLimits {
             model_ref: "p/m".into(),
             context_window: window,
             max_tokens: max,
-            ..ModelInfo::default()
+            ..ModelLimits::default()
         }
     }
 

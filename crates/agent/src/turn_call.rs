@@ -9,7 +9,7 @@ use clawgate_wire::reasoning_tags::ReasoningTagSplitter;
 use clawgate_wire::{Request, Response, ToolChoice, ToolSpec};
 use futures::StreamExt;
 
-use crate::budget::{ContextBudget, ModelInfo};
+use crate::budget::{ContextBudget, ModelLimits};
 use crate::compaction::CompactionTrigger;
 use crate::context::{TrimLevel, build_messages};
 use crate::deadline::Deadline;
@@ -70,7 +70,7 @@ impl AgentRuntime {
     pub(crate) fn build_request(
         &self,
         session: &OpenSession,
-        info: &ModelInfo,
+        info: &ModelLimits,
         budget: &ContextBudget,
         specs: &[ToolSpec],
         trim: TrimLevel,
@@ -96,7 +96,7 @@ impl AgentRuntime {
     pub(crate) async fn answer_with_recovery(
         &self,
         session: &mut OpenSession,
-        info: &ModelInfo,
+        info: &ModelLimits,
         budget: &ContextBudget,
         specs: &[ToolSpec],
         deadline: &Deadline,

@@ -23,6 +23,7 @@ pub use codec::{EncodeOptions, Frame, StreamDecoder, StreamEncoder, Think};
 pub use error::WireError;
 
 pub mod anthropic;
+pub mod clock;
 pub mod collect;
 pub mod embeddings;
 pub mod ndjson;

@@ -5,7 +5,6 @@
 //! the turn's run timeout.
 
 use clawgate_wire::collect::EventCollector;
-use clawgate_wire::reasoning_tags::ReasoningTagSplitter;
 use clawgate_wire::{Request, Response, ToolChoice, ToolSpec};
 use futures::StreamExt;
 
@@ -190,8 +189,8 @@ impl AgentRuntime {
             model_ref: reply.model_ref.clone(),
             fallback: reply.fallback.clone(),
         });
-        let mut splitter = ReasoningTagSplitter::new();
         let mut collector = EventCollector::new();
+        // The filter splits reasoning out of the text once; the collector keeps its split events.
         let mut filter = DeliveryFilter::new(state.reasoning_on);
         let mut hold = JsonHold {
             active: tools_offered,
@@ -204,18 +203,16 @@ impl AgentRuntime {
             .map_err(|_| timed_out())?
         {
             let event = item.map_err(fail)?;
-            for split in splitter.push(&event) {
-                collector.push(&split);
-                let delivered = filter.push(&split);
-                deliver(state, delivered, &mut hold, &mut first_text);
+            let (split, delivered) = filter.push_split(&event);
+            for e in &split {
+                collector.push(e);
             }
-        }
-        for split in splitter.finish() {
-            collector.push(&split);
-            let delivered = filter.push(&split);
             deliver(state, delivered, &mut hold, &mut first_text);
         }
-        let tail = filter.finish();
+        let (split, tail) = filter.finish_split();
+        for e in &split {
+            collector.push(e);
+        }
         deliver(state, tail, &mut hold, &mut first_text);
         let response = collector.finish().map_err(|e| {
             CallFailure::Other(AgentError::Model(ModelCallError::Failed(format!(

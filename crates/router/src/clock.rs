@@ -7,20 +7,17 @@ use std::time::Duration;
 
 pub use clawgate_wire::clock::{Clock, ManualClock, SystemClock};
 
-/// `12m 5s`-style rendering for messages ("cooling down for 4m 10s").
+/// `12m 5s`-style rendering for messages ("cooling down for 4m 10s"): humantime's format at
+/// the precision a reader needs (milliseconds under a second, seconds under an hour, minutes
+/// above).
 pub fn human_duration(d: Duration) -> String {
     let secs = d.as_secs();
-    if secs == 0 {
-        return format!("{}ms", d.as_millis());
-    }
-    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    match (h, m, s) {
-        (0, 0, s) => format!("{s}s"),
-        (0, m, 0) => format!("{m}m"),
-        (0, m, s) => format!("{m}m {s}s"),
-        (h, 0, _) => format!("{h}h"),
-        (h, m, _) => format!("{h}h {m}m"),
-    }
+    let shown = match secs {
+        0 => Duration::from_millis(d.subsec_millis().into()),
+        1..3600 => Duration::from_secs(secs),
+        _ => Duration::from_secs(secs - secs % 60),
+    };
+    humantime::format_duration(shown).to_string()
 }
 
 #[cfg(test)]
@@ -35,5 +32,8 @@ mod tests {
         assert_eq!(human_duration(Duration::from_secs(250)), "4m 10s");
         assert_eq!(human_duration(Duration::from_secs(5 * 3600)), "5h");
         assert_eq!(human_duration(Duration::from_secs(3600 + 120)), "1h 2m");
+        assert_eq!(human_duration(Duration::from_millis(45_500)), "45s");
+        assert_eq!(human_duration(Duration::from_secs(3600 + 125)), "1h 2m");
+        assert_eq!(human_duration(Duration::ZERO), "0s");
     }
 }

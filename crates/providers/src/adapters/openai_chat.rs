@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use clawgate_wire::embeddings::{self, EmbeddingRequest, EmbeddingResponse};
 use clawgate_wire::{Request, openai_chat};
 
+use super::http_provider::{Dialect, HttpProvider};
 use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
 use crate::discovery::{parse_lmstudio_models, parse_lmstudio_v1_models, parse_openai_models};
@@ -18,24 +19,14 @@ use crate::endpoint::{chat_completions_url, embeddings_url, is_local, openai_mod
 use crate::http_call::{insert_bearer, static_headers};
 use crate::spec::ApiKind;
 use crate::upstream_body::encode_upstream;
-use crate::{
-    CallContext, DiscoveredModel, EventStream, HttpClient, LearnedBehaviour, Provider,
-    ProviderError, ProviderSpec,
-};
+use crate::{CallContext, DiscoveredModel, ProviderError};
 
-/// An OpenAI chat-completions upstream.
-#[derive(Debug, Clone)]
-pub struct OpenAiChatProvider {
-    core: AdapterCore,
-}
+/// The chat-completions dialect.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenAiChat;
 
-impl OpenAiChatProvider {
-    pub fn new(spec: &ProviderSpec, client: &HttpClient) -> Self {
-        Self {
-            core: AdapterCore::new(spec, client),
-        }
-    }
-}
+/// An OpenAI-compatible `/v1/chat/completions` upstream.
+pub type OpenAiChatProvider = HttpProvider<OpenAiChat>;
 
 /// `Authorization: Bearer` headers for discovery with the first key, if any.
 pub(crate) fn bearer_headers(core: &AdapterCore) -> reqwest::header::HeaderMap {
@@ -114,34 +105,21 @@ pub(crate) async fn list_openai_compatible(
 }
 
 #[async_trait]
-impl Provider for OpenAiChatProvider {
-    fn id(&self) -> &str {
-        &self.core.spec.id
+impl Dialect for OpenAiChat {
+    fn call(&self, core: &AdapterCore, request: &Request, ctx: &CallContext) -> DialectCall {
+        chat_call(core, request, ctx)
     }
 
-    async fn stream(
-        &self,
-        request: Request,
-        ctx: CallContext,
-    ) -> Result<EventStream, ProviderError> {
-        self.core
-            .run(request, &ctx, |r| chat_call(&self.core, r, &ctx))
-            .await
-    }
-
-    async fn list_models(&self) -> Result<Vec<DiscoveredModel>, ProviderError> {
-        list_openai_compatible(&self.core).await
+    async fn list_models(&self, core: &AdapterCore) -> Result<Vec<DiscoveredModel>, ProviderError> {
+        list_openai_compatible(core).await
     }
 
     async fn embed(
         &self,
+        core: &AdapterCore,
         request: EmbeddingRequest,
         ctx: CallContext,
     ) -> Result<EmbeddingResponse, ProviderError> {
-        openai_embeddings(&self.core, request, &ctx).await
-    }
-
-    fn learned(&self) -> LearnedBehaviour {
-        self.core.learned.snapshot()
+        openai_embeddings(core, request, &ctx).await
     }
 }

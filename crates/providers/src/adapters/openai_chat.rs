@@ -17,6 +17,7 @@ use crate::discovery::{parse_lmstudio_models, parse_lmstudio_v1_models, parse_op
 use crate::embedding_call::post_embeddings;
 use crate::endpoint::{chat_completions_url, embeddings_url, is_local, openai_models_url, origin};
 use crate::http_call::{insert_bearer, static_headers};
+use crate::secret::Secret;
 use crate::spec::ApiKind;
 use crate::upstream_body::encode_upstream;
 use crate::{CallContext, DiscoveredModel, ProviderError};
@@ -28,28 +29,33 @@ pub struct OpenAiChat;
 /// An OpenAI-compatible `/v1/chat/completions` upstream.
 pub type OpenAiChatProvider = HttpProvider<OpenAiChat>;
 
-/// `Authorization: Bearer` headers for discovery with the first key, if any.
-pub(crate) fn bearer_headers(core: &AdapterCore) -> reqwest::header::HeaderMap {
-    let mut headers = static_headers(&core.spec, "");
-    if let Some(key) = core.first_key() {
+/// The static headers for `model` with `Authorization: Bearer <key>` when there is a key (every
+/// OpenAI-compatible route: chat, Responses, embeddings, discovery).
+pub(crate) fn openai_headers(
+    core: &AdapterCore,
+    model: &str,
+    key: Option<&Secret>,
+) -> reqwest::header::HeaderMap {
+    let mut headers = static_headers(&core.spec, model);
+    if let Some(key) = key {
         insert_bearer(&mut headers, key);
     }
     headers
 }
 
+/// `Authorization: Bearer` headers for discovery with the first key, if any.
+pub(crate) fn bearer_headers(core: &AdapterCore) -> reqwest::header::HeaderMap {
+    openai_headers(core, "", core.first_key())
+}
+
 /// A chat-completions call of `request` on `core`'s server (also the Responses bridge).
 pub(crate) fn chat_call(core: &AdapterCore, request: &Request, ctx: &CallContext) -> DialectCall {
     let spec = &core.spec;
-    let body = encode_upstream(spec, ApiKind::OpenAiCompletions, request);
-    let mut headers = static_headers(spec, &request.model);
-    if let Some(key) = core.key(ctx) {
-        insert_bearer(&mut headers, key);
-    }
     DialectCall {
         api: ApiKind::OpenAiCompletions,
         url: chat_completions_url(&spec.base_url),
-        headers,
-        body,
+        headers: openai_headers(core, &request.model, core.key(ctx)),
+        body: encode_upstream(spec, ApiKind::OpenAiCompletions, request),
         framing: Framing::Sse,
         decoder: Box::new(openai_chat::Decoder::new()),
         decode_response: openai_chat::decode_response,
@@ -62,14 +68,10 @@ pub(crate) async fn openai_embeddings(
     request: EmbeddingRequest,
     ctx: &CallContext,
 ) -> Result<EmbeddingResponse, ProviderError> {
-    let mut headers = static_headers(&core.spec, &request.model);
-    if let Some(key) = core.key(ctx) {
-        insert_bearer(&mut headers, key);
-    }
     post_embeddings(
         core,
         embeddings_url(&core.spec.base_url),
-        headers,
+        openai_headers(core, &request.model, core.key(ctx)),
         embeddings::openai::encode_request(&request),
         ctx,
         embeddings::openai::decode_response,

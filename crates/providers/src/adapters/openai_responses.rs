@@ -18,12 +18,13 @@ use clawgate_wire::embeddings::{EmbeddingRequest, EmbeddingResponse};
 use clawgate_wire::{Request, openai_responses};
 
 use super::http_provider::{Dialect, HttpProvider};
-use super::openai_chat::{bearer_headers, chat_call, list_openai_compatible, openai_embeddings};
+use super::openai_chat::{
+    bearer_headers, chat_call, list_openai_compatible, openai_embeddings, openai_headers,
+};
 use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
 use crate::classify::is_missing_endpoint;
 use crate::endpoint::responses_url;
-use crate::http_call::{insert_bearer, static_headers};
 use crate::spec::ApiKind;
 use crate::upstream_body::encode_upstream;
 use crate::{CallContext, DiscoveredModel, EventStream, ProviderError};
@@ -39,16 +40,11 @@ pub type OpenAiResponsesProvider = HttpProvider<OpenAiResponses>;
 impl Dialect for OpenAiResponses {
     fn call(&self, core: &AdapterCore, request: &Request, ctx: &CallContext) -> DialectCall {
         let spec = &core.spec;
-        let body = encode_upstream(spec, ApiKind::OpenAiResponses, request);
-        let mut headers = static_headers(spec, &request.model);
-        if let Some(key) = core.key(ctx) {
-            insert_bearer(&mut headers, key);
-        }
         DialectCall {
             api: ApiKind::OpenAiResponses,
             url: responses_url(&spec.base_url),
-            headers,
-            body,
+            headers: openai_headers(core, &request.model, core.key(ctx)),
+            body: encode_upstream(spec, ApiKind::OpenAiResponses, request),
             framing: Framing::Sse,
             decoder: Box::new(openai_responses::Decoder::new()),
             decode_response: openai_responses::decode_response,

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use async_trait::async_trait;
 use clawgate_agent::{
-    AgentRuntime, AgentSettings, ModelCallError, ModelClient, ModelInfo, ModelReply,
+    AgentRuntime, AgentSettings, ModelCallError, ModelClient, ModelLimits, ModelReply,
     StaticModelDirectory, ToolRegistry, TurnOptions,
 };
 use clawgate_wire::{Event, Request, StopReason, Usage};
@@ -71,10 +71,10 @@ impl ModelClient for InstantModel {
 pub(crate) fn runtime(dir: &Path, durable: bool) -> anyhow::Result<AgentRuntime> {
     let mut settings = AgentSettings::new("bench", dir.join("state"), dir.join("ws"), "p/m");
     settings.durable_store = durable;
-    let models = StaticModelDirectory::new().with_model(ModelInfo {
+    let models = StaticModelDirectory::new().with_model(ModelLimits {
         model_ref: "p/m".into(),
         context_window: Some(WINDOW),
-        ..ModelInfo::default()
+        ..ModelLimits::default()
     });
     Ok(
         AgentRuntime::new(settings, Arc::new(InstantModel), Arc::new(models))?

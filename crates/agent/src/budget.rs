@@ -3,7 +3,8 @@
 //! that learns from what servers report.
 //!
 //! Rules (also in `docs/compaction.md`):
-//! - window = config row → discovered → `default_context_window` (200 000); then capped by
+//! - window = config row → discovered → `default_context_window` (the config registry's
+//!   `DEFAULT_CONTEXT_WINDOW`, 200 000, one constant for both); then capped by
 //!   `contextTokens` when that is lower. Below `min_context_window` (16 000) the model is refused.
 //! - reserve = min(model maxTokens, max(reserveTokens, reserveTokensFloor), window / 4), and at
 //!   least min(1024, window / 4). A 16K model thus keeps 3/4 of its window for history.
@@ -16,13 +17,15 @@
 
 use std::collections::HashMap;
 
-use clawgate_wire::{ContentBlock, Message, Request};
+use clawgate_config::registry::{DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_TOKENS};
 
 use crate::error::AgentError;
 
-/// What the agent knows about one model (from the config registry or discovery).
+/// What the context budget needs to know about one model: its window (configured or
+/// discovered), its output cap and whether it runs locally (from the config registry or
+/// discovery). Named apart from `clawgate_providers::ModelInfo`, the provider's model row.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ModelInfo {
+pub struct ModelLimits {
     /// Canonical ref, `provider/model`.
     pub model_ref: String,
     /// `models.providers[p].models[id].contextWindow` from config.
@@ -54,13 +57,14 @@ pub struct BudgetSettings {
 impl Default for BudgetSettings {
     fn default() -> Self {
         BudgetSettings {
-            default_context_window: 200_000,
+            default_context_window: DEFAULT_CONTEXT_WINDOW,
             context_tokens_cap: None,
             min_context_window: 16_000,
             reserve_tokens: 16_384,
             reserve_tokens_floor: 20_000,
             keep_recent_tokens: 20_000,
-            default_max_tokens: 8_192,
+            // The registry's default row `maxTokens` (8 192) fits in u32.
+            default_max_tokens: DEFAULT_MAX_TOKENS as u32,
         }
     }
 }
@@ -82,7 +86,7 @@ pub struct ContextBudget {
 }
 
 impl ContextBudget {
-    pub fn resolve(info: &ModelInfo, settings: &BudgetSettings) -> Result<Self, AgentError> {
+    pub fn resolve(info: &ModelLimits, settings: &BudgetSettings) -> Result<Self, AgentError> {
         let mut window = info
             .context_window
             .or(info.discovered_context_window)
@@ -123,58 +127,8 @@ impl ContextBudget {
     }
 }
 
-/// Fixed token cost assumed for an image block.
-const IMAGE_TOKENS: u64 = 1_600;
-/// Per-message framing (role markers, separators) that every chat template adds.
-const MESSAGE_OVERHEAD: u64 = 4;
-
-fn chars_to_tokens(chars: usize) -> u64 {
-    (chars as u64).div_ceil(4)
-}
-
-/// Uncalibrated estimate of one message: characters / 4 plus framing.
-pub fn estimate_message_raw(message: &Message) -> u64 {
-    let mut chars = 0usize;
-    let mut extra = MESSAGE_OVERHEAD;
-    for block in &message.content {
-        match block {
-            ContentBlock::Text { text } => chars += text.chars().count(),
-            ContentBlock::Reasoning { text, .. } => chars += text.chars().count(),
-            ContentBlock::Image { .. } => extra += IMAGE_TOKENS,
-            ContentBlock::ToolCall {
-                id,
-                name,
-                arguments,
-            } => chars += id.len() + name.len() + arguments.chars().count() + 8,
-            ContentBlock::ToolResult {
-                call_id, content, ..
-            } => chars += call_id.len() + content.chars().count() + 8,
-        }
-    }
-    chars_to_tokens(chars) + extra
-}
-
-/// Uncalibrated estimate of a whole request (system, tools, messages).
-pub fn estimate_request_raw(request: &Request) -> u64 {
-    let mut total = request
-        .system
-        .as_ref()
-        .map_or(0, |s| chars_to_tokens(s.chars().count()) + MESSAGE_OVERHEAD);
-    for tool in &request.tools {
-        let chars = tool.name.len()
-            + tool.description.as_ref().map_or(0, String::len)
-            + tool.parameters.to_string().len();
-        total += chars_to_tokens(chars) + MESSAGE_OVERHEAD;
-    }
-    total
-        + request
-            .messages
-            .iter()
-            .map(estimate_message_raw)
-            .sum::<u64>()
-}
-
-/// Per-model calibration of the chars/4 estimate from the input tokens servers report.
+/// Per-model calibration of the shared estimate (`clawgate_wire::token_estimate`) from the input
+/// tokens servers report.
 #[derive(Debug, Clone, Default)]
 pub struct TokenEstimator {
     ratios: HashMap<String, f64>,
@@ -218,12 +172,12 @@ impl TokenEstimator {
 mod tests {
     use super::*;
 
-    fn info(window: Option<u64>, max: Option<u32>) -> ModelInfo {
-        ModelInfo {
+    fn info(window: Option<u64>, max: Option<u32>) -> ModelLimits {
+        ModelLimits {
             model_ref: "p/m".into(),
             context_window: window,
             max_tokens: max,
-            ..ModelInfo::default()
+            ..ModelLimits::default()
         }
     }
 
@@ -306,11 +260,5 @@ mod tests {
         e.observe("m", 1, 1_000_000);
         assert!(e.ratio("m") <= RATIO_MAX);
         assert_eq!(e.ratio("other"), 1.0);
-    }
-
-    #[test]
-    fn estimate_counts_text_tools_and_images() {
-        let m = Message::text(clawgate_wire::Role::User, "abcdefgh");
-        assert_eq!(estimate_message_raw(&m), 2 + MESSAGE_OVERHEAD);
     }
 }

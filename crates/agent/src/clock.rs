@@ -1,15 +1,17 @@
 //! Injected time, so transcripts and session rows get deterministic timestamps in tests and
 //! the run and compaction timeouts are tested by a clock that says when time is up, never by
-//! sleeping.
+//! sleeping. The wall clock is the workspace's one (`clawgate_wire::clock`); this module adds
+//! timers and the transcript timestamp format.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use futures::future::BoxFuture;
 
-pub trait Clock: Send + Sync {
-    /// Milliseconds since the Unix epoch.
-    fn now_ms(&self) -> u64;
+pub use clawgate_wire::clock::{Clock as WallClock, ManualClock, SystemClock};
 
+/// The agent's clock: the workspace's one wall clock (`clawgate_wire::clock::Clock`, here
+/// [`WallClock`]) plus timers, which the wire crate cannot offer (it has no runtime).
+pub trait Clock: WallClock {
     /// Completes once `duration` has passed (the run timeout of a turn, the timeout of one
     /// summary request). Tests give a clock whose timers they fire by hand.
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
@@ -17,17 +19,10 @@ pub trait Clock: Send + Sync {
     }
 }
 
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
+impl Clock for SystemClock {}
 
-impl Clock for SystemClock {
-    fn now_ms(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0)
-    }
-}
+/// Time moves only when told; timers are tokio's (tests pause tokio's clock).
+impl Clock for ManualClock {}
 
 /// RFC 3339 UTC with milliseconds, the timestamp shape OpenClaw writes into transcripts.
 pub fn rfc3339(ms: u64) -> String {

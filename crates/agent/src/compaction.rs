@@ -16,7 +16,7 @@ use clawgate_wire::{ContentBlock, Event, Message, Request, Role, ToolChoice};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use crate::budget::{ContextBudget, estimate_message_raw};
+use crate::budget::ContextBudget;
 use crate::clock::Clock;
 use crate::compaction_guard::{Expectations, audit};
 use crate::context::{ContextItem, trim_head_tail};
@@ -24,6 +24,7 @@ use crate::deadline::Deadline;
 use crate::error::AgentError;
 use crate::memory_flush::MemoryFlushSettings;
 use crate::model_client::{ModelCallError, ModelClient};
+use clawgate_wire::token_estimate::message_tokens as estimate_message_raw;
 
 /// The base summary prompt (`default` mode).
 pub const SUMMARY_PROMPT: &str = include_str!("../prompts/compaction.md");

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use clawgate_wire::{ContentBlock, Message, Role};
 
-use crate::budget::estimate_message_raw;
+use clawgate_wire::token_estimate::message_tokens as estimate_message_raw;
 
 #[derive(Debug, Clone)]
 pub(crate) struct ContextItem {
@@ -49,7 +49,7 @@ impl ActiveContext {
             + self
                 .summary
                 .as_ref()
-                .map_or(0, |s| (s.chars().count() as u64).div_ceil(4) + 40)
+                .map_or(0, |s| clawgate_wire::token_estimate::text_tokens(s) + 40)
     }
 }
 

@@ -10,6 +10,9 @@
 //!
 //! Reasoning (structured or from tags) is delivered only when the session turned it on, and
 //! then apart from the answer, marked `Reasoning:`.
+//!
+//! Stage 1 is the agent's one split of an answer: the turn takes the split events for the
+//! transcript from here ([`DeliveryFilter::push_split`]) instead of splitting a second time.
 
 use clawgate_wire::Event;
 use clawgate_wire::reasoning_tags::ReasoningTagSplitter;
@@ -87,25 +90,38 @@ impl DeliveryFilter {
 
     /// Feed one model event; returns what may be shown now.
     pub fn push(&mut self, event: &Event) -> Vec<Delivered> {
-        let split = self.splitter.push(event);
-        self.route(split, false)
+        self.push_split(event).1
     }
 
     /// End of the answer: flush everything held back.
     pub fn finish(&mut self) -> Vec<Delivered> {
-        let split = self.splitter.finish();
-        self.route(split, true)
+        self.finish_split().1
     }
 
-    fn route(&mut self, events: Vec<Event>, at_end: bool) -> Vec<Delivered> {
+    /// [`push`](Self::push), also returning the event split into answer text and reasoning:
+    /// what the turn keeps for the transcript, so an answer is split once, here.
+    pub fn push_split(&mut self, event: &Event) -> (Vec<Event>, Vec<Delivered>) {
+        let split = self.splitter.push(event);
+        let delivered = self.route(&split, false);
+        (split, delivered)
+    }
+
+    /// [`finish`](Self::finish), also returning the split events the splitter still held.
+    pub fn finish_split(&mut self) -> (Vec<Event>, Vec<Delivered>) {
+        let split = self.splitter.finish();
+        let delivered = self.route(&split, true);
+        (split, delivered)
+    }
+
+    fn route(&mut self, events: &[Event], at_end: bool) -> Vec<Delivered> {
         let mut out = Vec::new();
         let mut text = String::new();
         for event in events {
             match event {
-                Event::TextDelta { text: t } => text.push_str(&self.scaffold.push(&t)),
+                Event::TextDelta { text: t } => text.push_str(&self.scaffold.push(t)),
                 Event::ReasoningDelta { text: r } if self.reasoning_on && !r.is_empty() => {
-                    self.reasoning.push_str(&r);
-                    out.push(Delivered::Reasoning(r));
+                    self.reasoning.push_str(r);
+                    out.push(Delivered::Reasoning(r.clone()));
                 }
                 _ => {}
             }

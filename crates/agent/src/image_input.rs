@@ -9,7 +9,7 @@
 use clawgate_wire::{ContentBlock, Event, Message, Request, Role, ToolChoice};
 use futures::StreamExt;
 
-use crate::budget::ModelInfo;
+use crate::budget::ModelLimits;
 use crate::deadline::Deadline;
 use crate::error::AgentError;
 use crate::model_client::ModelCallError;
@@ -35,7 +35,7 @@ impl AgentRuntime {
     pub(crate) async fn describe_images(
         &self,
         content: Vec<ContentBlock>,
-        info: &ModelInfo,
+        info: &ModelLimits,
         deadline: &Deadline,
         state: &mut TurnState,
     ) -> Result<Vec<ContentBlock>, AgentError> {

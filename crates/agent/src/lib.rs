@@ -34,8 +34,8 @@ mod turn_call;
 mod turn_rounds;
 pub mod untrusted;
 
-pub use budget::{BudgetSettings, ContextBudget, ModelInfo, TokenEstimator};
-pub use clock::{Clock, SystemClock};
+pub use budget::{BudgetSettings, ContextBudget, ModelLimits, TokenEstimator};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use commands::SlashCommand;
 pub use compaction::{
     CompactionMode, CompactionSettings, CompactionTrigger, IdentifierPolicy, QualityGuard,

@@ -147,7 +147,7 @@ mod tests {
 mod run {
     use clawgate_wire::{ContentBlock, Role};
 
-    use crate::budget::{ContextBudget, ModelInfo};
+    use crate::budget::{ContextBudget, ModelLimits};
     use crate::deadline::Deadline;
     use crate::error::AgentError;
     use crate::runtime::AgentRuntime;
@@ -170,7 +170,7 @@ mod run {
         pub(crate) async fn flush_memory_if_due(
             &self,
             session: &mut OpenSession,
-            info: &ModelInfo,
+            info: &ModelLimits,
             budget: &ContextBudget,
             tools: &TurnTools,
             deadline: &Deadline,

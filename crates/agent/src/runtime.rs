@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use clawgate_wire::{ContentBlock, StopReason, Usage};
 use tokio::sync::Mutex as AsyncMutex;
 
-use crate::budget::{ContextBudget, ModelInfo, TokenEstimator};
+use crate::budget::{ContextBudget, ModelLimits, TokenEstimator};
 use crate::clock::{Clock, SystemClock};
 use crate::compaction::{CompactionTrigger, Summarizer, choose_cut};
 use crate::deadline::Deadline;
@@ -385,7 +385,7 @@ impl AgentRuntime {
         &self,
         turn_override: Option<&str>,
         entry: &SessionEntry,
-    ) -> Result<(ModelInfo, ContextBudget), AgentError> {
+    ) -> Result<(ModelLimits, ContextBudget), AgentError> {
         if let Some(wanted) = turn_override
             && self.models.resolve(wanted).is_some()
         {
@@ -406,9 +406,9 @@ impl AgentRuntime {
                 return Err(AgentError::UnknownModel(wanted.to_string()));
             }
             // A primary or stored override the registry does not list: default window.
-            None => ModelInfo {
+            None => ModelLimits {
                 model_ref: wanted.to_string(),
-                ..ModelInfo::default()
+                ..ModelLimits::default()
             },
         };
         let budget = ContextBudget::resolve(&info, &self.settings.budget)?;
@@ -420,7 +420,7 @@ impl AgentRuntime {
     pub fn session_model(
         &self,
         entry: &SessionEntry,
-    ) -> Result<(ModelInfo, ContextBudget), AgentError> {
+    ) -> Result<(ModelLimits, ContextBudget), AgentError> {
         self.model_for(None, entry)
     }
 
@@ -433,7 +433,7 @@ impl AgentRuntime {
     pub(crate) async fn compact(
         &self,
         session: &mut OpenSession,
-        info: &ModelInfo,
+        info: &ModelLimits,
         budget: &ContextBudget,
         trigger: CompactionTrigger,
         focus: Option<&str>,

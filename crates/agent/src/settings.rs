@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::budget::{BudgetSettings, ModelInfo};
+use crate::budget::{BudgetSettings, ModelLimits};
 use crate::compaction::CompactionSettings;
 use crate::image_input::ImageModelSettings;
 use crate::policy::ToolPolicyConfig;
@@ -75,7 +75,7 @@ impl AgentSettings {
 /// which models the agent may pick (its model allowlist).
 pub trait ModelDirectory: Send + Sync {
     /// `None` for a ref the registry does not know.
-    fn resolve(&self, model_ref_or_alias: &str) -> Option<ModelInfo>;
+    fn resolve(&self, model_ref_or_alias: &str) -> Option<ModelLimits>;
 
     /// `Err(message for the user)` when the agent may not pick this model (a ref or alias the
     /// directory knows). The default allows every model.
@@ -92,7 +92,7 @@ pub trait ModelDirectory: Send + Sync {
 /// A fixed table (tests, and embedders without a config registry).
 #[derive(Debug, Clone, Default)]
 pub struct StaticModelDirectory {
-    models: HashMap<String, ModelInfo>,
+    models: HashMap<String, ModelLimits>,
     aliases: HashMap<String, String>,
 }
 
@@ -101,7 +101,7 @@ impl StaticModelDirectory {
         Self::default()
     }
 
-    pub fn with_model(mut self, info: ModelInfo) -> Self {
+    pub fn with_model(mut self, info: ModelLimits) -> Self {
         self.models.insert(info.model_ref.clone(), info);
         self
     }
@@ -114,7 +114,7 @@ impl StaticModelDirectory {
 }
 
 impl ModelDirectory for StaticModelDirectory {
-    fn resolve(&self, name: &str) -> Option<ModelInfo> {
+    fn resolve(&self, name: &str) -> Option<ModelLimits> {
         let name = name.trim();
         if let Some(info) = self.models.get(name) {
             return Some(info.clone());

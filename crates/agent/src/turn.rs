@@ -10,7 +10,6 @@
 
 use clawgate_wire::{ContentBlock, Role, StopReason};
 
-use crate::budget::estimate_request_raw;
 use crate::compaction::CompactionTrigger;
 use crate::context::TrimLevel;
 use crate::deadline::Deadline;
@@ -20,6 +19,7 @@ use crate::runtime::{AgentEvent, AgentRuntime, EventSink, TurnInput, TurnOptions
 use crate::session::StoredMessage;
 use crate::tools::ToolContext;
 use crate::turn_rounds::TurnTools;
+use clawgate_wire::token_estimate::request_tokens as estimate_request_raw;
 
 /// Per-turn bookkeeping and the caller's event sink.
 pub(crate) struct TurnState {

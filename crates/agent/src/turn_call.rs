@@ -5,11 +5,10 @@
 //! the turn's run timeout.
 
 use clawgate_wire::collect::EventCollector;
-use clawgate_wire::reasoning_tags::ReasoningTagSplitter;
 use clawgate_wire::{Request, Response, ToolChoice, ToolSpec};
 use futures::StreamExt;
 
-use crate::budget::{ContextBudget, ModelInfo, estimate_request_raw};
+use crate::budget::{ContextBudget, ModelLimits};
 use crate::compaction::CompactionTrigger;
 use crate::context::{TrimLevel, build_messages};
 use crate::deadline::Deadline;
@@ -19,6 +18,7 @@ use crate::model_client::{FallbackInfo, ModelCallError};
 use crate::runtime::{AgentEvent, AgentRuntime};
 use crate::session::OpenSession;
 use crate::turn::TurnState;
+use clawgate_wire::token_estimate::request_tokens as estimate_request_raw;
 
 /// Holds back answer text that may turn out to be a JSON tool call written as text.
 #[derive(Debug, Default)]
@@ -69,7 +69,7 @@ impl AgentRuntime {
     pub(crate) fn build_request(
         &self,
         session: &OpenSession,
-        info: &ModelInfo,
+        info: &ModelLimits,
         budget: &ContextBudget,
         specs: &[ToolSpec],
         trim: TrimLevel,
@@ -95,7 +95,7 @@ impl AgentRuntime {
     pub(crate) async fn answer_with_recovery(
         &self,
         session: &mut OpenSession,
-        info: &ModelInfo,
+        info: &ModelLimits,
         budget: &ContextBudget,
         specs: &[ToolSpec],
         deadline: &Deadline,
@@ -189,8 +189,8 @@ impl AgentRuntime {
             model_ref: reply.model_ref.clone(),
             fallback: reply.fallback.clone(),
         });
-        let mut splitter = ReasoningTagSplitter::new();
         let mut collector = EventCollector::new();
+        // The filter splits reasoning out of the text once; the collector keeps its split events.
         let mut filter = DeliveryFilter::new(state.reasoning_on);
         let mut hold = JsonHold {
             active: tools_offered,
@@ -203,18 +203,16 @@ impl AgentRuntime {
             .map_err(|_| timed_out())?
         {
             let event = item.map_err(fail)?;
-            for split in splitter.push(&event) {
-                collector.push(&split);
-                let delivered = filter.push(&split);
-                deliver(state, delivered, &mut hold, &mut first_text);
+            let (split, delivered) = filter.push_split(&event);
+            for e in &split {
+                collector.push(e);
             }
-        }
-        for split in splitter.finish() {
-            collector.push(&split);
-            let delivered = filter.push(&split);
             deliver(state, delivered, &mut hold, &mut first_text);
         }
-        let tail = filter.finish();
+        let (split, tail) = filter.finish_split();
+        for e in &split {
+            collector.push(e);
+        }
         deliver(state, tail, &mut hold, &mut first_text);
         let response = collector.finish().map_err(|e| {
             CallFailure::Other(AgentError::Model(ModelCallError::Failed(format!(

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use clawgate_wire::{ContentBlock, Role, StopReason, ToolSpec, Usage};
 use serde_json::Value;
 
-use crate::budget::{ContextBudget, ModelInfo};
+use crate::budget::{ContextBudget, ModelLimits};
 use crate::context::trim_head_tail;
 use crate::deadline::Deadline;
 use crate::error::AgentError;
@@ -43,7 +43,7 @@ impl AgentRuntime {
     pub(crate) async fn run_rounds(
         &self,
         session: &mut OpenSession,
-        info: &ModelInfo,
+        info: &ModelLimits,
         budget: &ContextBudget,
         tools: &TurnTools,
         deadline: &Deadline,

@@ -4,40 +4,19 @@
 //! `EmptyResponse`, or `ContextOverflow` when the request was evidently too big.
 //!
 //! The "evidently too big" rule (llama.cpp answers an overflowing *stream* with an empty 200,
-//! the error only in its log): when the prompt estimate (characters / 4, see
-//! [`estimate_prompt_tokens`]) exceeds the model's known context window, an empty answer is
-//! classified `ContextOverflow { requested: estimate, limit: window }`. Without a known
+//! the error only in its log): when the prompt estimate (about four ASCII characters a token,
+//! one a CJK character; see [`estimate_prompt_tokens`]) exceeds the model's known context
+//! window, an empty answer is classified `ContextOverflow { requested: estimate, limit: window }`. Without a known
 //! window it stays `EmptyResponse`.
 
-use clawgate_wire::{ContentBlock, Event, Request, StopReason};
+use clawgate_wire::{Event, Request, StopReason, token_estimate};
 
 use crate::{FailureKind, ProviderError};
 
-/// Characters per token used for the prompt estimate (the usual rough ratio for English).
-const CHARS_PER_TOKEN: u64 = 4;
-
-/// Rough prompt size in tokens: every character the upstream will tokenize, divided by 4.
+/// Rough prompt size in tokens: the workspace's one estimate,
+/// [`clawgate_wire::token_estimate::request_tokens`].
 pub fn estimate_prompt_tokens(request: &Request) -> u64 {
-    let mut chars = request.system.as_deref().map_or(0, str::len);
-    for message in &request.messages {
-        for block in &message.content {
-            chars += match block {
-                ContentBlock::Text { text } => text.len(),
-                ContentBlock::Reasoning { text, .. } => text.len(),
-                ContentBlock::ToolCall {
-                    name, arguments, ..
-                } => name.len() + arguments.len(),
-                ContentBlock::ToolResult { content, .. } => content.len(),
-                ContentBlock::Image { .. } => 0,
-            };
-        }
-    }
-    for tool in &request.tools {
-        chars += tool.name.len()
-            + tool.description.as_deref().map_or(0, str::len)
-            + tool.parameters.to_string().len();
-    }
-    (chars as u64).div_ceil(CHARS_PER_TOKEN)
+    token_estimate::request_tokens(request)
 }
 
 /// What is known about the request, to tell an overflow from a plain empty answer.
@@ -126,9 +105,17 @@ mod tests {
     }
 
     #[test]
-    fn estimate_is_chars_over_four() {
-        assert_eq!(estimate_prompt_tokens(&request_with(4000)), 1000);
-        assert_eq!(estimate_prompt_tokens(&request_with(3)), 1);
+    fn estimate_is_the_shared_one_with_message_framing() {
+        let framing = token_estimate::MESSAGE_OVERHEAD;
+        assert_eq!(estimate_prompt_tokens(&request_with(4000)), 1000 + framing);
+        assert_eq!(estimate_prompt_tokens(&request_with(3)), 1 + framing);
+        // CJK text is not undercounted (bytes / 4 said 3 for these four ideographs).
+        let cjk = Request {
+            model: "m".into(),
+            messages: vec![Message::text(Role::User, "你好世界")],
+            ..Request::default()
+        };
+        assert_eq!(estimate_prompt_tokens(&cjk), 4 + framing);
     }
 
     #[test]
@@ -137,7 +124,7 @@ mod tests {
         assert_eq!(
             big.empty_answer_error("empty").kind,
             FailureKind::ContextOverflow {
-                requested: Some(10_000),
+                requested: Some(10_000 + token_estimate::MESSAGE_OVERHEAD),
                 limit: Some(4096)
             }
         );

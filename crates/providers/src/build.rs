@@ -116,6 +116,12 @@ pub fn build_provider_with_engine(
                 provider: spec.id.clone(),
             });
         }
+        other => {
+            return Err(ProviderBuildError::UnsupportedApi {
+                provider: spec.id.clone(),
+                api: other.as_str().to_string(),
+            });
+        }
     })
 }
 
@@ -151,6 +157,18 @@ mod tests {
         };
         let err = build_provider_with_engine(&spec, &client(), Some(factory)).err();
         assert!(err.is_some_and(|e| e.to_string().contains("factory was called")));
+    }
+
+    #[test]
+    fn an_api_without_an_adapter_is_refused_by_name() {
+        let spec = ProviderSpec::new("g", ApiKind::GoogleGenerativeAi, "http://127.0.0.1:1");
+        assert_eq!(
+            build_provider(&spec, &client()).err(),
+            Some(ProviderBuildError::UnsupportedApi {
+                provider: "g".into(),
+                api: "google-generative-ai".into()
+            })
+        );
     }
 
     #[test]

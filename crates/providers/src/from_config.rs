@@ -10,7 +10,7 @@ use clawgate_config::schema::models::{
     ToolCallArgumentsEncoding as ConfigArgumentsEncoding,
     ToolSchemaProfile as ConfigToolSchemaProfile,
 };
-use clawgate_config::{ApiKind as ConfigApi, ModelCompat, ModelEntry, ProviderEntry, Registry};
+use clawgate_config::{ModelCompat, ModelEntry, ProviderEntry, Registry};
 
 use crate::build::ProviderBuildError;
 use crate::secret::Secret;
@@ -19,21 +19,16 @@ use crate::spec::{
     ToolCallArgumentsEncoding, ToolSchemaProfile,
 };
 
-/// The config api as this crate's, or an error for apis clawgate does not implement.
-pub fn api_from_config(provider: &str, api: ConfigApi) -> Result<ApiKind, ProviderBuildError> {
-    Ok(match api {
-        ConfigApi::OpenAiCompletions => ApiKind::OpenAiCompletions,
-        ConfigApi::OpenAiResponses => ApiKind::OpenAiResponses,
-        ConfigApi::AnthropicMessages => ApiKind::AnthropicMessages,
-        ConfigApi::Ollama => ApiKind::Ollama,
-        ConfigApi::LlamaCpp => ApiKind::LlamaCpp,
-        other => {
-            return Err(ProviderBuildError::UnsupportedApi {
-                provider: provider.to_string(),
-                api: other.as_str().to_string(),
-            });
-        }
-    })
+/// The config api when clawgate implements it, or an error naming the provider.
+pub fn api_from_config(provider: &str, api: ApiKind) -> Result<ApiKind, ProviderBuildError> {
+    if api.is_supported() {
+        Ok(api)
+    } else {
+        Err(ProviderBuildError::UnsupportedApi {
+            provider: provider.to_string(),
+            api: api.as_str().to_string(),
+        })
+    }
 }
 
 /// The compat flags that change what goes on the wire (every flag the schema reads: the ones
@@ -252,11 +247,11 @@ mod tests {
     #[test]
     fn unsupported_apis_are_an_error() {
         assert!(matches!(
-            api_from_config("g", ConfigApi::GoogleGenerativeAi),
+            api_from_config("g", ApiKind::GoogleGenerativeAi),
             Err(ProviderBuildError::UnsupportedApi { .. })
         ));
         assert_eq!(
-            api_from_config("a", ConfigApi::AnthropicMessages).ok(),
+            api_from_config("a", ApiKind::AnthropicMessages).ok(),
             Some(ApiKind::AnthropicMessages)
         );
     }

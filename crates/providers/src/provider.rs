@@ -69,14 +69,7 @@ pub trait Provider: Send + Sync {
         ctx: CallContext,
     ) -> Result<EmbeddingResponse, ProviderError> {
         let _ = ctx;
-        Err(ProviderError::new(
-            FailureKind::Format,
-            format!(
-                "provider {} does not serve embeddings (asked for {})",
-                self.id(),
-                request.model
-            ),
-        ))
+        Err(no_embeddings(self.id(), &request.model))
     }
 
     /// What this provider learned about its server while running (a Responses server
@@ -84,4 +77,13 @@ pub trait Provider: Send + Sync {
     fn learned(&self) -> LearnedBehaviour {
         LearnedBehaviour::default()
     }
+}
+
+/// The error of a provider without an embeddings route: `format`, so nothing cools down and
+/// the router tries the next candidate.
+pub(crate) fn no_embeddings(provider: &str, model: &str) -> ProviderError {
+    ProviderError::new(
+        FailureKind::Format,
+        format!("provider {provider} does not serve embeddings (asked for {model})"),
+    )
 }

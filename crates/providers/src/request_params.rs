@@ -118,7 +118,9 @@ pub fn apply_to_body(api: ApiKind, params: &ModelParams, body: &mut Value) {
             }
             put_missing(obj, "keep_alive", params.keep_alive.clone());
         }
-        ApiKind::LlamaCpp => return,
+        // The engine takes the canonical request; apis without an adapter never get here
+        // (`build_provider` refuses them).
+        _ => return,
     }
     if let Some(extra) = &params.extra_body {
         let collisions: Vec<&str> = extra
@@ -188,7 +190,8 @@ fn uses(api: ApiKind, key: &str, chat_num_ctx: bool) -> bool {
             key,
             "chat_template_kwargs" | "parallel_tool_calls" | "provider"
         ),
-        ApiKind::LlamaCpp => false,
+        // The engine reads params itself; apis without an adapter are refused earlier.
+        _ => false,
     }
 }
 

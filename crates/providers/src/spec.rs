@@ -15,52 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::secret::Secret;
 
-/// The wire dialect of a provider (OpenClaw's `api` values that clawgate implements).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ApiKind {
-    #[serde(rename = "openai-completions")]
-    OpenAiCompletions,
-    #[serde(rename = "openai-responses")]
-    OpenAiResponses,
-    #[serde(rename = "anthropic-messages")]
-    AnthropicMessages,
-    #[serde(rename = "ollama")]
-    Ollama,
-    /// The in-process engine (`clawgate-engine`), not an HTTP upstream.
-    #[serde(rename = "llama-cpp")]
-    LlamaCpp,
-}
-
-impl ApiKind {
-    /// The config spelling (`openai-completions`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApiKind::OpenAiCompletions => "openai-completions",
-            ApiKind::OpenAiResponses => "openai-responses",
-            ApiKind::AnthropicMessages => "anthropic-messages",
-            ApiKind::Ollama => "ollama",
-            ApiKind::LlamaCpp => "llama-cpp",
-        }
-    }
-
-    /// Parse the config spelling; `None` for apis clawgate does not implement.
-    pub fn parse(value: &str) -> Option<Self> {
-        Some(match value {
-            "openai-completions" => ApiKind::OpenAiCompletions,
-            "openai-responses" => ApiKind::OpenAiResponses,
-            "anthropic-messages" => ApiKind::AnthropicMessages,
-            "ollama" => ApiKind::Ollama,
-            "llama-cpp" => ApiKind::LlamaCpp,
-            _ => return None,
-        })
-    }
-}
-
-impl std::fmt::Display for ApiKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The wire dialect of a provider: the config schema's one `ApiKind` (OpenClaw's `api`
+/// values). A `ProviderSpec` built from config only ever holds one clawgate implements
+/// (`ApiKind::is_supported`; [`crate::from_config::api_from_config`] refuses the rest).
+pub use clawgate_config::ApiKind;
 
 /// Which field carries the output cap on chat completions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -27,8 +27,9 @@ pub fn encode_upstream(spec: &ProviderSpec, api: ApiKind, request: &Request) -> 
             options.think = ollama_think(spec, request);
             ollama::encode_request(request, &options)
         }
-        // The in-process engine takes the canonical request itself.
-        ApiKind::LlamaCpp => return Value::Null,
+        // The in-process engine takes the canonical request itself; apis without an adapter
+        // never get here (`build_provider` refuses them).
+        _ => return Value::Null,
     };
     match api {
         ApiKind::OpenAiCompletions => {

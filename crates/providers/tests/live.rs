@@ -114,7 +114,7 @@ fn request(model: &str, text: &str, stream: bool) -> Request {
 }
 
 fn too_big(model: &str, stream: bool) -> Request {
-    // About 6,000 tokens against a 4,096-token context (estimate: 36,000 chars / 4 = 9,000).
+    // About 6,000 tokens against a 4,096-token context (estimate: 36,000 ASCII characters / 4 = 9,000, plus message framing).
     request(model, &"hello ".repeat(6000), stream)
 }
 

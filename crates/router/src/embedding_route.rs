@@ -14,17 +14,9 @@ use tokio_util::sync::CancellationToken;
 use crate::attempt::{AttemptOutcome, AttemptRecord, RouteInfo, RouterError};
 use crate::chain::{CandidateChain, CandidateRef};
 use crate::cooldown::Availability;
-use crate::decision::{Then, decide};
-use crate::router::{Admission, Router, skipped, skipped_for};
+use crate::decision::decide;
+use crate::router::{Admission, Router, Step, skipped, skipped_for};
 use crate::targets::ProviderTarget;
-
-/// How trying one candidate ended.
-enum Step {
-    Answered(EmbeddingResponse, usize),
-    Failed,
-    HandBack(ProviderError),
-    Stop,
-}
 
 impl Router {
     /// Embeds `request.input` with the first candidate of `chain` that answers;
@@ -112,7 +104,7 @@ impl Router {
         admission: Admission,
         cancel: &CancellationToken,
         attempts: &mut Vec<AttemptRecord>,
-    ) -> Step {
+    ) -> Step<EmbeddingResponse> {
         let timeouts = target.effective_timeouts(self.config());
         let mut tried_keys = Vec::new();
         let mut key_index = first_key;
@@ -175,34 +167,25 @@ impl Router {
                     }
                 }
             };
-            self.recorder.record(target.id(), key_index, &error.kind);
-            match decision.then {
-                Then::HandBack => return Step::HandBack(error),
-                Then::Stop => return Step::Stop,
-                Then::NextCandidate => {}
-            }
-            if cancel.is_cancelled() {
-                return Step::Stop;
-            }
-            let now = self.recorder.clock.now_ms();
-            let next_key = (decision.rotate_key && candidate.key.is_none())
-                .then(|| {
-                    self.recorder
-                        .store
-                        .next_key(target.id(), target.key_count, now, &tried_keys)
-                })
-                .flatten();
-            match next_key {
-                Some(next) => key_index = next,
-                None => return Step::Failed,
-            }
+            key_index = match self.after_failure(
+                target,
+                candidate,
+                key_index,
+                &decision,
+                error,
+                &tried_keys,
+                cancel,
+            ) {
+                Ok(next) => next,
+                Err(step) => return step,
+            };
         }
     }
 }
 
 /// A candidate's outcome as the call's result, or `None` to go on down the chain.
 fn finish(
-    step: Step,
+    step: Step<EmbeddingResponse>,
     requested: &CandidateRef,
     candidate: &CandidateRef,
     attempts: &mut Vec<AttemptRecord>,

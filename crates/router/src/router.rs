@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::commit::{CommitRule, HoldSignal};
 use crate::config::{ReasoningStream, RouterConfig};
 use crate::cooldown::{Availability, Blocked, CooldownKey, CooldownStore};
-use crate::decision::{Then, decide};
+use crate::decision::{Decision, Then, decide};
 use crate::penalty::FailureRecorder;
 use crate::routed_stream::{Committed, RoutedStream, Uncommitted, open_until_commit};
 use crate::targets::{ProviderSet, ProviderTarget};
@@ -32,9 +32,10 @@ pub(crate) enum Admission {
     LastResort,
 }
 
-/// How trying one candidate ended.
-enum Step {
-    Committed(Committed, usize),
+/// How trying one candidate ended: its answer `A` (a committed stream, an embeddings
+/// response) with the key index that got it, or why there is none.
+pub(crate) enum Step<A> {
+    Answered(A, usize),
     Failed,
     HandBack(ProviderError),
     Stop,
@@ -197,17 +198,53 @@ impl Router {
         })
     }
 
+    /// After a failed attempt on `candidate` (retries of the same key are spent): records the
+    /// failure and says what comes next, by the decision table: `Ok(key)` to try the candidate
+    /// again with another key, or the step that ends the candidate. Shared by streamed calls
+    /// and embeddings.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn after_failure<A>(
+        &self,
+        target: &ProviderTarget,
+        candidate: &CandidateRef,
+        key_index: usize,
+        decision: &Decision,
+        error: ProviderError,
+        tried_keys: &[usize],
+        cancel: &CancellationToken,
+    ) -> Result<usize, Step<A>> {
+        self.recorder.record(target.id(), key_index, &error.kind);
+        match decision.then {
+            Then::HandBack => return Err(Step::HandBack(error)),
+            Then::Stop => return Err(Step::Stop),
+            Then::NextCandidate => {}
+        }
+        if cancel.is_cancelled() {
+            return Err(Step::Stop);
+        }
+        let now = self.recorder.clock.now_ms();
+        // A pinned key (`@profile`) is the only one this candidate may use.
+        (decision.rotate_key && candidate.key.is_none())
+            .then(|| {
+                self.recorder
+                    .store
+                    .next_key(target.id(), target.key_count, now, tried_keys)
+            })
+            .flatten()
+            .ok_or(Step::Failed)
+    }
+
     /// Turns a candidate's outcome into the call's result, or `None` to go on down the chain.
     fn finish_step(
         &self,
-        step: Step,
+        step: Step<Committed>,
         requested: &CandidateRef,
         candidate: &CandidateRef,
         attempts: &mut Vec<AttemptRecord>,
         cancel: &CancellationToken,
     ) -> Option<Result<RoutedStream, RouterError>> {
         match step {
-            Step::Committed(committed, key_index) => {
+            Step::Answered(committed, key_index) => {
                 let timeouts = self
                     .providers
                     .get(&candidate.provider)
@@ -274,7 +311,7 @@ impl Router {
         cancel: &CancellationToken,
         options: &CallOptions,
         attempts: &mut Vec<AttemptRecord>,
-    ) -> Step {
+    ) -> Step<Committed> {
         let timeouts = target.effective_timeouts(&self.config);
         let reasoning = self.reasoning_for(candidate, options);
         let mut tried_keys = Vec::new();
@@ -320,7 +357,7 @@ impl Router {
                     Ok(committed) => {
                         attempts.push(record(AttemptOutcome::Ok));
                         self.recorder.success(target.id(), key_index);
-                        return Step::Committed(committed, key_index);
+                        return Step::Answered(committed, key_index);
                     }
                     Err(Uncommitted {
                         error,
@@ -366,28 +403,18 @@ impl Router {
                     }
                 }
             };
-            self.recorder.record(target.id(), key_index, &error.kind);
-            match decision.then {
-                Then::HandBack => return Step::HandBack(error),
-                Then::Stop => return Step::Stop,
-                Then::NextCandidate => {}
-            }
-            if cancel.is_cancelled() {
-                return Step::Stop;
-            }
-            let now = self.recorder.clock.now_ms();
-            // A pinned key (`@profile`) is the only one this candidate may use.
-            let next_key = (decision.rotate_key && candidate.key.is_none())
-                .then(|| {
-                    self.recorder
-                        .store
-                        .next_key(target.id(), target.key_count, now, &tried_keys)
-                })
-                .flatten();
-            match next_key {
-                Some(next) => key_index = next,
-                None => return Step::Failed,
-            }
+            key_index = match self.after_failure(
+                target,
+                candidate,
+                key_index,
+                &decision,
+                error,
+                &tried_keys,
+                cancel,
+            ) {
+                Ok(next) => next,
+                Err(step) => return step,
+            };
         }
     }
 

@@ -12,7 +12,7 @@ use clawgate_agent::session::{
 };
 use clawgate_agent::{
     AgentSettings, CompactionMode, CompactionSettings, IdentifierPolicy, ImageModelSettings,
-    MemoryFlushSettings, ModelDirectory, ModelInfo, QualityGuard, ToolLayerConfig,
+    MemoryFlushSettings, ModelDirectory, ModelLimits, QualityGuard, ToolLayerConfig,
     ToolPolicyConfig, ToolProfile,
 };
 use clawgate_config::schema::{CompactionConfig, SessionConfig, ToolsConfig};
@@ -201,7 +201,7 @@ impl RegistryDirectory {
 }
 
 impl ModelDirectory for RegistryDirectory {
-    fn resolve(&self, name: &str) -> Option<ModelInfo> {
+    fn resolve(&self, name: &str) -> Option<ModelLimits> {
         let resolved = self.registry.resolve(name).ok()?;
         let row = &resolved.model;
         let window = Some(row.effective_context());
@@ -211,7 +211,7 @@ impl ModelDirectory for RegistryDirectory {
             Some(profile) => format!("{}@{profile}", row.reference),
             None => row.reference.clone(),
         };
-        Some(ModelInfo {
+        Some(ModelLimits {
             model_ref,
             context_window: if from_config { window } else { None },
             discovered_context_window: if from_config { None } else { window },

@@ -1,7 +1,7 @@
 //! clawgate-wire: the canonical conversation and stream-event types, and one pure codec per
 //! wire dialect (`openai_chat`, `openai_responses`, `anthropic`, `ollama`), each able to decode
 //! and encode requests, full responses and streams. Also the SSE/NDJSON framing and the
-//! reasoning-tag splitter.
+//! reasoning-tag splitter, and the one token estimate of canonical text ([`token_estimate`]).
 //!
 //! Must not know about: I/O of any kind, configuration, HTTP clients or servers. Everything
 //! here is a pure function or a push-driven state machine, so it is easy to test and fuzz.
@@ -23,6 +23,7 @@ pub use codec::{EncodeOptions, Frame, StreamDecoder, StreamEncoder, Think};
 pub use error::WireError;
 
 pub mod anthropic;
+pub mod clock;
 pub mod collect;
 pub mod embeddings;
 pub mod ndjson;
@@ -31,6 +32,7 @@ pub mod openai_chat;
 pub mod openai_responses;
 pub mod reasoning_tags;
 pub mod sse;
+pub mod token_estimate;
 
 mod json_at;
 mod upstream_error;

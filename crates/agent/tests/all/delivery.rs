@@ -123,6 +123,36 @@ fn structured_reasoning_is_separate() {
     assert_eq!(b.reasoning, None);
 }
 
+/// The turn keeps for its transcript the events the filter split (one split per answer): the
+/// reasoning as reasoning even when it is not delivered, the answer text as text.
+#[test]
+fn push_split_returns_the_split_events_with_what_is_delivered() {
+    let mut f = DeliveryFilter::new(false);
+    let (mut split, mut delivered) = f.push_split(&Event::TextDelta {
+        text: "<think>plan</think>Answer.".into(),
+    });
+    let (tail_split, tail) = f.finish_split();
+    split.extend(tail_split);
+    delivered.extend(tail);
+    let reasoning: String = split
+        .iter()
+        .filter_map(|e| match e {
+            Event::ReasoningDelta { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    let text: String = split
+        .iter()
+        .filter_map(|e| match e {
+            Event::TextDelta { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reasoning, "plan");
+    assert_eq!(text, "Answer.");
+    assert_eq!(delivered, vec![Delivered::Text("Answer.".into())]);
+}
+
 #[test]
 fn no_reply_is_suppressed_streamed_or_whole() {
     for silent in [

@@ -1,7 +1,7 @@
 //! Fake model clients: a scripted one (answers from a closure) that can enforce a context
 //! window with its own exact token rule (characters / 3, rounded up, + 5 per message: a
-//! different rule from the agent's chars/4 estimate, so calibration is exercised), and answers
-//! summary requests deterministically.
+//! different rule from the agent's estimate, `clawgate_wire::token_estimate`, so calibration is
+//! exercised), and answers summary requests deterministically.
 
 #![allow(dead_code)]
 
@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use clawgate_agent::{
-    AgentRuntime, AgentSettings, FallbackInfo, ModelCallError, ModelClient, ModelInfo, ModelReply,
-    SUMMARY_PROMPT, StaticModelDirectory,
+    AgentRuntime, AgentSettings, FallbackInfo, ModelCallError, ModelClient, ModelLimits,
+    ModelReply, SUMMARY_PROMPT, StaticModelDirectory,
 };
 use clawgate_wire::{ContentBlock, Event, Message, Request, Role, StopReason, Usage};
 
@@ -310,7 +310,7 @@ impl ModelClient for FakeModel {
 pub fn runtime(
     dir: &std::path::Path,
     client: Arc<dyn ModelClient>,
-    info: ModelInfo,
+    info: ModelLimits,
     adjust: impl FnOnce(&mut AgentSettings),
 ) -> AgentRuntime {
     let mut settings = AgentSettings::new(
@@ -325,11 +325,11 @@ pub fn runtime(
     AgentRuntime::new(settings, client, Arc::new(models)).unwrap()
 }
 
-pub fn model(model_ref: &str, window: u64) -> ModelInfo {
-    ModelInfo {
+pub fn model(model_ref: &str, window: u64) -> ModelLimits {
+    ModelLimits {
         model_ref: model_ref.to_string(),
         context_window: Some(window),
-        ..ModelInfo::default()
+        ..ModelLimits::default()
     }
 }
 

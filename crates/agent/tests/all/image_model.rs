@@ -2,7 +2,7 @@
 //! image model (with the image model's own fallbacks) and the description replaces it; a model
 //! that takes images, or an agent without an image model, gets the image itself.
 
-use clawgate_agent::{ImageModelSettings, ModelInfo, TurnInput, TurnOptions, main_session_key};
+use clawgate_agent::{ImageModelSettings, ModelLimits, TurnInput, TurnOptions, main_session_key};
 use clawgate_wire::{ContentBlock, ImageSource, Request};
 
 use crate::fake::{FakeModel, Scripted, message_text, model, runtime};
@@ -32,7 +32,7 @@ fn script(r: &Request) -> Scripted {
 }
 
 async fn turn_with_image(
-    info: ModelInfo,
+    info: ModelLimits,
     image_model: Option<ImageModelSettings>,
 ) -> std::sync::Arc<FakeModel> {
     let dir = tempfile::tempdir().unwrap();
@@ -86,7 +86,7 @@ async fn a_text_model_gets_the_image_models_description() {
 
 #[tokio::test]
 async fn a_model_that_takes_images_or_no_image_model_gets_the_image() {
-    let seeing = ModelInfo {
+    let seeing = ModelLimits {
         accepts_images: true,
         ..model("p/seeing", 32_000)
     };

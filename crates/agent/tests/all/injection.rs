@@ -20,7 +20,7 @@ use std::time::Duration;
 use clawgate_agent::tools::web_fetch::WebFetchTool;
 use clawgate_agent::untrusted::{END_MARKER, START_MARKER, sanitize_untrusted};
 use clawgate_agent::{
-    ExecAsk, ExecSecurity, ModelInfo, ToolProfile, ToolRegistry, TurnOptions, main_session_key,
+    ExecAsk, ExecSecurity, ModelLimits, ToolProfile, ToolRegistry, TurnOptions, main_session_key,
 };
 use clawgate_wire::{ContentBlock, Request, Role};
 use serde_json::{Value, json};
@@ -329,11 +329,11 @@ async fn run_payload(
     std::fs::write(scene.workspace.join("payload.txt"), payload).unwrap();
     *server.payload.lock().unwrap() = payload.to_string();
     let fake = obeying_model(vector, server.url("pages.test", "/payload"));
-    let info = ModelInfo {
+    let info = ModelLimits {
         model_ref: "p/m".into(),
         context_window: Some(64_000),
         is_local: true,
-        ..ModelInfo::default()
+        ..ModelLimits::default()
     };
     let mut rt = runtime(&scene.root, fake.clone(), info, |s| {
         if exec_allowed {

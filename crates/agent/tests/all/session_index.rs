@@ -4,26 +4,17 @@
 //! `session.maintenance` have their effect.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use clawgate_agent::session::{
     MaintenanceMode, MaintenancePolicy, ResetMode, ResetPolicy, SessionPolicy, sessions_dir,
 };
 use clawgate_agent::{
-    AgentError, AgentRuntime, Clock, MAX_SESSION_KEY_BYTES, SessionStore, TurnOptions,
+    AgentError, AgentRuntime, MAX_SESSION_KEY_BYTES, ManualClock, SessionStore, TurnOptions,
     main_session_key,
 };
 
 use crate::fake::{FakeModel, message_text, model, runtime};
-
-/// A clock the test moves by hand.
-struct HandClock(AtomicU64);
-
-impl Clock for HandClock {
-    fn now_ms(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 const HOUR: u64 = 3_600_000;
 /// 2026-01-01T00:00:00Z.
@@ -33,7 +24,7 @@ fn rt_with(
     dir: &std::path::Path,
     fake: Arc<FakeModel>,
     policy: SessionPolicy,
-    clock: Option<Arc<HandClock>>,
+    clock: Option<Arc<ManualClock>>,
 ) -> AgentRuntime {
     let rt = runtime(dir, fake, model("p/m", 32_000), |s| s.session = policy);
     match clock {
@@ -219,7 +210,7 @@ async fn index_io_per_turn(sessions: usize, turns: u64) -> (u64, u64, u64) {
             ..MaintenancePolicy::default()
         },
     );
-    let clock = Arc::new(HandClock(AtomicU64::new(now)));
+    let clock = Arc::new(ManualClock::new(now));
     let rt = rt_with(
         dir.path(),
         FakeModel::text("p/m", "ok"),
@@ -289,7 +280,7 @@ async fn session_keys_are_bounded() {
 #[tokio::test]
 async fn daily_reset_starts_a_new_session_after_the_boundary() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(HandClock(AtomicU64::new(JAN_1 + 3 * HOUR)));
+    let clock = Arc::new(ManualClock::new(JAN_1 + 3 * HOUR));
     let policy = utc_policy(
         ResetPolicy {
             mode: ResetMode::Daily,
@@ -305,16 +296,14 @@ async fn daily_reset_starts_a_new_session_after_the_boundary() {
         .run_turn(&key, "one", TurnOptions::default())
         .await
         .unwrap();
-    clock
-        .0
-        .store(JAN_1 + 3 * HOUR + 50 * 60_000, Ordering::SeqCst);
+    clock.set(JAN_1 + 3 * HOUR + 50 * 60_000);
     let same = rt
         .run_turn(&key, "two", TurnOptions::default())
         .await
         .unwrap();
     assert_eq!(same.session_id, first.session_id);
     assert!(same.notices.is_empty());
-    clock.0.store(JAN_1 + 4 * HOUR + 60_000, Ordering::SeqCst);
+    clock.set(JAN_1 + 4 * HOUR + 60_000);
     let next = rt
         .run_turn(&key, "three", TurnOptions::default())
         .await
@@ -329,7 +318,7 @@ async fn daily_reset_starts_a_new_session_after_the_boundary() {
     assert_eq!(fake.main_requests().last().unwrap().messages.len(), 1);
     // With atHour 5 the same moment is still the old day.
     let dir2 = tempfile::tempdir().unwrap();
-    clock.0.store(JAN_1 + 3 * HOUR, Ordering::SeqCst);
+    clock.set(JAN_1 + 3 * HOUR);
     let late = utc_policy(
         ResetPolicy {
             at_hour: 5,
@@ -347,7 +336,7 @@ async fn daily_reset_starts_a_new_session_after_the_boundary() {
         .run_turn(&key, "one", TurnOptions::default())
         .await
         .unwrap();
-    clock.0.store(JAN_1 + 4 * HOUR + 60_000, Ordering::SeqCst);
+    clock.set(JAN_1 + 4 * HOUR + 60_000);
     let b = rt2
         .run_turn(&key, "two", TurnOptions::default())
         .await
@@ -358,7 +347,7 @@ async fn daily_reset_starts_a_new_session_after_the_boundary() {
 #[tokio::test]
 async fn idle_reset_starts_a_new_session_after_the_window() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(HandClock(AtomicU64::new(JAN_1 + 10 * HOUR)));
+    let clock = Arc::new(ManualClock::new(JAN_1 + 10 * HOUR));
     // The legacy top-level idleMinutes without a reset block means idle mode.
     let reset = ResetPolicy::resolve(None, None, None, false, Some(30));
     assert_eq!(reset.mode, ResetMode::Idle);
@@ -375,14 +364,14 @@ async fn idle_reset_starts_a_new_session_after_the_window() {
         .await
         .unwrap();
     rt.close_session(key).await;
-    clock.0.fetch_add(29 * 60_000, Ordering::SeqCst);
+    clock.advance(std::time::Duration::from_millis(29 * 60_000));
     let same = rt
         .run_turn(key, "two", TurnOptions::default())
         .await
         .unwrap();
     assert_eq!(same.session_id, first.session_id);
     rt.close_session(key).await;
-    clock.0.fetch_add(31 * 60_000, Ordering::SeqCst);
+    clock.advance(std::time::Duration::from_millis(31 * 60_000));
     let next = rt
         .run_turn(key, "three", TurnOptions::default())
         .await
@@ -438,7 +427,7 @@ async fn maintained_with_archives(
         let name = format!("old-{age}.jsonl.deleted.{}", now - age);
         std::fs::write(sdir.join(name), "{\"type\":\"session\"}\n").unwrap();
     }
-    let clock = Arc::new(HandClock(AtomicU64::new(now)));
+    let clock = Arc::new(ManualClock::new(now));
     let rt = rt_with(
         dir.path(),
         FakeModel::text("p/m", "ok"),
@@ -535,7 +524,7 @@ async fn maintenance_caps_the_count_and_warn_only_logs() {
 #[tokio::test]
 async fn the_main_session_is_never_pruned() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(HandClock(AtomicU64::new(JAN_1)));
+    let clock = Arc::new(ManualClock::new(JAN_1));
     let policy = utc_policy(
         ResetPolicy {
             mode: ResetMode::Idle,
@@ -559,7 +548,7 @@ async fn the_main_session_is_never_pruned() {
         .await
         .unwrap();
     rt.close_session(&main).await;
-    clock.0.fetch_add(3 * HOUR, Ordering::SeqCst);
+    clock.advance(std::time::Duration::from_millis(3 * HOUR));
     rt.run_turn("other", "two", TurnOptions::default())
         .await
         .unwrap();

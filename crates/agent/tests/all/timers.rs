@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use clawgate_agent::clock::WallClock;
 use clawgate_agent::{Clock, ModelCallError, ModelClient, ModelReply, SystemClock};
 use clawgate_wire::Request;
 use futures::future::BoxFuture;
@@ -33,11 +34,13 @@ impl TimerClock {
     }
 }
 
-impl Clock for TimerClock {
+impl WallClock for TimerClock {
     fn now_ms(&self) -> u64 {
         SystemClock.now_ms()
     }
+}
 
+impl Clock for TimerClock {
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         let mut rx = self.elapsed.subscribe();
         let until = *rx.borrow() + duration;

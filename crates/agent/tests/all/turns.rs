@@ -4,8 +4,8 @@
 use std::sync::{Arc, Mutex};
 
 use clawgate_agent::{
-    AgentError, AgentEvent, AgentRuntime, AgentSettings, ModelCallError, ModelDirectory, ModelInfo,
-    StaticModelDirectory, ToolProfile, TurnOptions, main_session_key,
+    AgentError, AgentEvent, AgentRuntime, AgentSettings, ModelCallError, ModelDirectory,
+    ModelLimits, StaticModelDirectory, ToolProfile, TurnOptions, main_session_key,
 };
 use clawgate_wire::{Event, Role, StopReason};
 
@@ -307,7 +307,7 @@ async fn no_reply_is_silent() {
 async fn local_primary_gets_narrow_tools_and_one_notice() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeModel::text("ollama/qwen", "ok");
-    let info = ModelInfo {
+    let info = ModelLimits {
         is_local: true,
         ..model("ollama/qwen", 32_000)
     };
@@ -482,7 +482,7 @@ async fn empty_and_repeated_call_ids_are_made_unique() {
 struct Allowlisted(StaticModelDirectory);
 
 impl ModelDirectory for Allowlisted {
-    fn resolve(&self, name: &str) -> Option<ModelInfo> {
+    fn resolve(&self, name: &str) -> Option<ModelLimits> {
         self.0.resolve(name)
     }
 

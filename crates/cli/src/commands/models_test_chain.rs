@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use clawgate_config::LoadedConfig;
 use clawgate_providers::{FailureKind, ProviderError};
-use clawgate_router::clock::human_duration;
 use clawgate_router::{
     AttemptOutcome, AttemptRecord, CancellationToken, CandidateChain, CandidateRef, RouterError,
 };
@@ -200,23 +199,10 @@ fn outcome_text(attempt: &AttemptRecord) -> String {
         AttemptOutcome::Failed { kind, message, .. } => {
             format!("failed: {} — {message}", kind.name())
         }
-        AttemptOutcome::SkippedForCooldown {
-            remaining,
-            reason,
-            disabled,
-            ..
-        } => {
-            let state = if *disabled {
-                "disabled"
-            } else {
-                "cooling down"
-            };
-            format!(
-                "skipped: {state} for {} ({reason})",
-                human_duration(*remaining)
-            )
+        // The router's own wording of a skip (`cooling down for 4m 10s (rate_limit)`).
+        AttemptOutcome::SkippedForCooldown { .. } | AttemptOutcome::SkippedUnknownProvider => {
+            format!("skipped: {}", attempt.detail())
         }
-        AttemptOutcome::SkippedUnknownProvider => "skipped: provider not configured".to_string(),
     };
     format!("{text}{retry}{how}")
 }

@@ -40,7 +40,14 @@ string_enum! {
     }
 }
 
+impl std::fmt::Display for ApiKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl ApiKind {
+    /// The apis clawgate has an adapter for (the in-process engine counts).
     pub fn is_supported(self) -> bool {
         matches!(
             self,

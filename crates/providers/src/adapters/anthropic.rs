@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use clawgate_wire::{Request, anthropic};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+use super::http_provider::{Dialect, HttpProvider};
 use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
 use crate::discovery::parse_anthropic_models;
@@ -15,29 +16,21 @@ use crate::http_call::{insert_bearer, secret_header, static_headers};
 use crate::secret::Secret;
 use crate::spec::ApiKind;
 use crate::upstream_body::encode_upstream;
-use crate::{
-    CallContext, DiscoveredModel, EventStream, HttpClient, LearnedBehaviour, Provider,
-    ProviderError, ProviderSpec,
-};
+use crate::{CallContext, DiscoveredModel, ProviderError};
 
 /// The Messages API version clawgate speaks.
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 
+/// The Anthropic Messages dialect.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AnthropicMessages;
+
 /// An Anthropic Messages upstream.
-#[derive(Debug, Clone)]
-pub struct AnthropicProvider {
-    core: AdapterCore,
-}
+pub type AnthropicProvider = HttpProvider<AnthropicMessages>;
 
-impl AnthropicProvider {
-    pub fn new(spec: &ProviderSpec, client: &HttpClient) -> Self {
-        Self {
-            core: AdapterCore::new(spec, client),
-        }
-    }
-
-    fn headers(&self, model: &str, key: Option<&Secret>) -> HeaderMap {
-        let spec = &self.core.spec;
+impl AnthropicMessages {
+    fn headers(core: &AdapterCore, model: &str, key: Option<&Secret>) -> HeaderMap {
+        let spec = &core.spec;
         let mut headers = static_headers(spec, model);
         // A configured `anthropic-version` header wins (a proxy may need another version).
         headers
@@ -52,47 +45,28 @@ impl AnthropicProvider {
         }
         headers
     }
+}
 
-    fn dialect_call(&self, request: &Request, ctx: &CallContext) -> DialectCall {
-        let spec = &self.core.spec;
+#[async_trait]
+impl Dialect for AnthropicMessages {
+    fn call(&self, core: &AdapterCore, request: &Request, ctx: &CallContext) -> DialectCall {
+        let spec = &core.spec;
         DialectCall {
             api: ApiKind::AnthropicMessages,
             url: anthropic_messages_url(&spec.base_url),
-            headers: self.headers(&request.model, self.core.key(ctx)),
+            headers: Self::headers(core, &request.model, core.key(ctx)),
             body: encode_upstream(spec, ApiKind::AnthropicMessages, request),
             framing: Framing::Sse,
             decoder: Box::new(anthropic::Decoder::new()),
             decode_response: anthropic::decode_response,
         }
     }
-}
 
-#[async_trait]
-impl Provider for AnthropicProvider {
-    fn id(&self) -> &str {
-        &self.core.spec.id
-    }
-
-    async fn stream(
-        &self,
-        request: Request,
-        ctx: CallContext,
-    ) -> Result<EventStream, ProviderError> {
-        self.core
-            .run(request, &ctx, |r| self.dialect_call(r, &ctx))
-            .await
-    }
-
-    async fn list_models(&self) -> Result<Vec<DiscoveredModel>, ProviderError> {
-        let headers = self.headers("", self.core.first_key());
-        let json = self
-            .core
-            .get_json(&anthropic_models_url(&self.core.spec.base_url), headers)
+    async fn list_models(&self, core: &AdapterCore) -> Result<Vec<DiscoveredModel>, ProviderError> {
+        let headers = Self::headers(core, "", core.first_key());
+        let json = core
+            .get_json(&anthropic_models_url(&core.spec.base_url), headers)
             .await?;
         Ok(parse_anthropic_models(&json))
-    }
-
-    fn learned(&self) -> LearnedBehaviour {
-        self.core.learned.snapshot()
     }
 }

@@ -1,11 +1,14 @@
-//! One adapter per `api` value. Each adapter only knows its dialect's URL, auth headers, codec
-//! and discovery; the HTTP attempt, timeouts, classification, answer shaping and stream checks
-//! are shared (`http_call`, `body_events`, `answer_shaping`) through [`AdapterCore`], and so
-//! is what every attempt does before and after encoding ([`AdapterCore::run`]): compat
-//! preparation, unique tool-call ids, and one retry without tools for a model that refuses
-//! them (remembered per model in `learned`).
+//! One adapter per `api` value. Each adapter is a [`http_provider::Dialect`] that only knows
+//! its dialect's URL, auth headers, codec, discovery and embeddings route; one generic
+//! [`http_provider::HttpProvider`] implements `Provider` for all of them. The HTTP attempt,
+//! timeouts, classification, answer shaping and stream checks are shared (`http_call`,
+//! `body_events`, `answer_shaping`) through [`AdapterCore`], and so is what every attempt
+//! does before and after encoding ([`AdapterCore::run`]): compat preparation, unique
+//! tool-call ids, and one retry without tools for a model that refuses them (remembered per
+//! model in `learned`).
 
 pub mod anthropic;
+pub mod http_provider;
 pub mod ollama;
 pub mod openai_chat;
 pub mod openai_responses;

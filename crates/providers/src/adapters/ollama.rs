@@ -13,6 +13,7 @@ use futures::StreamExt;
 use reqwest::header::HeaderMap;
 use serde_json::json;
 
+use super::http_provider::{Dialect, HttpProvider};
 use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
 use crate::discovery::{apply_ollama_show, ollama_model, parse_ollama_tags};
@@ -22,77 +23,56 @@ use crate::http_call::{insert_bearer, static_headers};
 use crate::secret::Secret;
 use crate::spec::ApiKind;
 use crate::upstream_body::encode_upstream;
-use crate::{
-    CallContext, DiscoveredModel, EventStream, FailureKind, HttpClient, LearnedBehaviour, Provider,
-    ProviderError, ProviderSpec,
-};
+use crate::{CallContext, DiscoveredModel, FailureKind, ProviderError};
 
 /// `/api/show` requests in flight at once during discovery.
 const SHOW_CONCURRENCY: usize = 4;
 
+/// The native Ollama dialect.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OllamaNative;
+
 /// A native Ollama upstream.
-#[derive(Debug, Clone)]
-pub struct OllamaProvider {
-    core: AdapterCore,
-}
+pub type OllamaProvider = HttpProvider<OllamaNative>;
 
-impl OllamaProvider {
-    pub fn new(spec: &ProviderSpec, client: &HttpClient) -> Self {
-        Self {
-            core: AdapterCore::new(spec, client),
-        }
-    }
-
-    fn headers(&self, model: &str, key: Option<&Secret>) -> HeaderMap {
-        let mut headers = static_headers(&self.core.spec, model);
+impl OllamaNative {
+    fn headers(core: &AdapterCore, model: &str, key: Option<&Secret>) -> HeaderMap {
+        let mut headers = static_headers(&core.spec, model);
         if let Some(key) = key.filter(|k| k.is_real()) {
             insert_bearer(&mut headers, key);
         }
         headers
     }
+}
 
-    fn dialect_call(&self, request: &Request, ctx: &CallContext) -> DialectCall {
-        let spec = &self.core.spec;
+#[async_trait]
+impl Dialect for OllamaNative {
+    fn call(&self, core: &AdapterCore, request: &Request, ctx: &CallContext) -> DialectCall {
+        let spec = &core.spec;
         DialectCall {
             api: ApiKind::Ollama,
             url: ollama_url(&spec.base_url, "/api/chat"),
-            headers: self.headers(&request.model, self.core.key(ctx)),
+            headers: Self::headers(core, &request.model, core.key(ctx)),
             body: encode_upstream(spec, ApiKind::Ollama, request),
             framing: Framing::Ndjson,
             decoder: Box::new(ollama::Decoder::new()),
             decode_response: ollama::decode_response,
         }
     }
-}
-
-#[async_trait]
-impl Provider for OllamaProvider {
-    fn id(&self) -> &str {
-        &self.core.spec.id
-    }
-
-    async fn stream(
-        &self,
-        request: Request,
-        ctx: CallContext,
-    ) -> Result<EventStream, ProviderError> {
-        self.core
-            .run(request, &ctx, |r| self.dialect_call(r, &ctx))
-            .await
-    }
 
     /// `POST {root}/api/embed`.
     async fn embed(
         &self,
+        core: &AdapterCore,
         request: EmbeddingRequest,
         ctx: CallContext,
     ) -> Result<EmbeddingResponse, ProviderError> {
         let body = embeddings::ollama::encode_request(&request)
             .map_err(|e| ProviderError::new(FailureKind::Format, e.to_string()))?;
         post_embeddings(
-            &self.core,
-            ollama_url(&self.core.spec.base_url, "/api/embed"),
-            self.headers(&request.model, self.core.key(&ctx)),
+            core,
+            ollama_url(&core.spec.base_url, "/api/embed"),
+            Self::headers(core, &request.model, core.key(&ctx)),
             body,
             &ctx,
             embeddings::ollama::decode_response,
@@ -100,11 +80,10 @@ impl Provider for OllamaProvider {
         .await
     }
 
-    async fn list_models(&self) -> Result<Vec<DiscoveredModel>, ProviderError> {
-        let base = &self.core.spec.base_url;
-        let headers = self.headers("", self.core.first_key());
-        let tags = self
-            .core
+    async fn list_models(&self, core: &AdapterCore) -> Result<Vec<DiscoveredModel>, ProviderError> {
+        let base = &core.spec.base_url;
+        let headers = Self::headers(core, "", core.first_key());
+        let tags = core
             .get_json(&ollama_url(base, "/api/tags"), headers.clone())
             .await?;
         let names = parse_ollama_tags(&tags);
@@ -116,8 +95,7 @@ impl Provider for OllamaProvider {
                 async move {
                     let mut model = ollama_model(&name);
                     // A failed `/api/show` keeps the model with unknown details.
-                    if let Ok(show) = self
-                        .core
+                    if let Ok(show) = core
                         .post_json(&show_url, headers, &json!({ "model": name }))
                         .await
                     {
@@ -130,9 +108,5 @@ impl Provider for OllamaProvider {
             .collect()
             .await;
         Ok(models)
-    }
-
-    fn learned(&self) -> LearnedBehaviour {
-        self.core.learned.snapshot()
     }
 }

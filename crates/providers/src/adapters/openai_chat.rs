@@ -10,55 +10,52 @@ use async_trait::async_trait;
 use clawgate_wire::embeddings::{self, EmbeddingRequest, EmbeddingResponse};
 use clawgate_wire::{Request, openai_chat};
 
+use super::http_provider::{Dialect, HttpProvider};
 use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
 use crate::discovery::{parse_lmstudio_models, parse_lmstudio_v1_models, parse_openai_models};
 use crate::embedding_call::post_embeddings;
 use crate::endpoint::{chat_completions_url, embeddings_url, is_local, openai_models_url, origin};
 use crate::http_call::{insert_bearer, static_headers};
+use crate::secret::Secret;
 use crate::spec::ApiKind;
 use crate::upstream_body::encode_upstream;
-use crate::{
-    CallContext, DiscoveredModel, EventStream, HttpClient, LearnedBehaviour, Provider,
-    ProviderError, ProviderSpec,
-};
+use crate::{CallContext, DiscoveredModel, ProviderError};
 
-/// An OpenAI chat-completions upstream.
-#[derive(Debug, Clone)]
-pub struct OpenAiChatProvider {
-    core: AdapterCore,
-}
+/// The chat-completions dialect.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenAiChat;
 
-impl OpenAiChatProvider {
-    pub fn new(spec: &ProviderSpec, client: &HttpClient) -> Self {
-        Self {
-            core: AdapterCore::new(spec, client),
-        }
-    }
-}
+/// An OpenAI-compatible `/v1/chat/completions` upstream.
+pub type OpenAiChatProvider = HttpProvider<OpenAiChat>;
 
-/// `Authorization: Bearer` headers for discovery with the first key, if any.
-pub(crate) fn bearer_headers(core: &AdapterCore) -> reqwest::header::HeaderMap {
-    let mut headers = static_headers(&core.spec, "");
-    if let Some(key) = core.first_key() {
+/// The static headers for `model` with `Authorization: Bearer <key>` when there is a key (every
+/// OpenAI-compatible route: chat, Responses, embeddings, discovery).
+pub(crate) fn openai_headers(
+    core: &AdapterCore,
+    model: &str,
+    key: Option<&Secret>,
+) -> reqwest::header::HeaderMap {
+    let mut headers = static_headers(&core.spec, model);
+    if let Some(key) = key {
         insert_bearer(&mut headers, key);
     }
     headers
 }
 
+/// `Authorization: Bearer` headers for discovery with the first key, if any.
+pub(crate) fn bearer_headers(core: &AdapterCore) -> reqwest::header::HeaderMap {
+    openai_headers(core, "", core.first_key())
+}
+
 /// A chat-completions call of `request` on `core`'s server (also the Responses bridge).
 pub(crate) fn chat_call(core: &AdapterCore, request: &Request, ctx: &CallContext) -> DialectCall {
     let spec = &core.spec;
-    let body = encode_upstream(spec, ApiKind::OpenAiCompletions, request);
-    let mut headers = static_headers(spec, &request.model);
-    if let Some(key) = core.key(ctx) {
-        insert_bearer(&mut headers, key);
-    }
     DialectCall {
         api: ApiKind::OpenAiCompletions,
         url: chat_completions_url(&spec.base_url),
-        headers,
-        body,
+        headers: openai_headers(core, &request.model, core.key(ctx)),
+        body: encode_upstream(spec, ApiKind::OpenAiCompletions, request),
         framing: Framing::Sse,
         decoder: Box::new(openai_chat::Decoder::new()),
         decode_response: openai_chat::decode_response,
@@ -71,14 +68,10 @@ pub(crate) async fn openai_embeddings(
     request: EmbeddingRequest,
     ctx: &CallContext,
 ) -> Result<EmbeddingResponse, ProviderError> {
-    let mut headers = static_headers(&core.spec, &request.model);
-    if let Some(key) = core.key(ctx) {
-        insert_bearer(&mut headers, key);
-    }
     post_embeddings(
         core,
         embeddings_url(&core.spec.base_url),
-        headers,
+        openai_headers(core, &request.model, core.key(ctx)),
         embeddings::openai::encode_request(&request),
         ctx,
         embeddings::openai::decode_response,
@@ -114,34 +107,21 @@ pub(crate) async fn list_openai_compatible(
 }
 
 #[async_trait]
-impl Provider for OpenAiChatProvider {
-    fn id(&self) -> &str {
-        &self.core.spec.id
+impl Dialect for OpenAiChat {
+    fn call(&self, core: &AdapterCore, request: &Request, ctx: &CallContext) -> DialectCall {
+        chat_call(core, request, ctx)
     }
 
-    async fn stream(
-        &self,
-        request: Request,
-        ctx: CallContext,
-    ) -> Result<EventStream, ProviderError> {
-        self.core
-            .run(request, &ctx, |r| chat_call(&self.core, r, &ctx))
-            .await
-    }
-
-    async fn list_models(&self) -> Result<Vec<DiscoveredModel>, ProviderError> {
-        list_openai_compatible(&self.core).await
+    async fn list_models(&self, core: &AdapterCore) -> Result<Vec<DiscoveredModel>, ProviderError> {
+        list_openai_compatible(core).await
     }
 
     async fn embed(
         &self,
+        core: &AdapterCore,
         request: EmbeddingRequest,
         ctx: CallContext,
     ) -> Result<EmbeddingResponse, ProviderError> {
-        openai_embeddings(&self.core, request, &ctx).await
-    }
-
-    fn learned(&self) -> LearnedBehaviour {
-        self.core.learned.snapshot()
+        openai_embeddings(core, request, &ctx).await
     }
 }

@@ -17,69 +17,52 @@ use async_trait::async_trait;
 use clawgate_wire::embeddings::{EmbeddingRequest, EmbeddingResponse};
 use clawgate_wire::{Request, openai_responses};
 
-use super::openai_chat::{bearer_headers, chat_call, list_openai_compatible, openai_embeddings};
+use super::http_provider::{Dialect, HttpProvider};
+use super::openai_chat::{
+    bearer_headers, chat_call, list_openai_compatible, openai_embeddings, openai_headers,
+};
 use super::{AdapterCore, DialectCall};
 use crate::body_events::Framing;
 use crate::classify::is_missing_endpoint;
 use crate::endpoint::responses_url;
-use crate::http_call::{insert_bearer, static_headers};
 use crate::spec::ApiKind;
 use crate::upstream_body::encode_upstream;
-use crate::{
-    CallContext, DiscoveredModel, EventStream, HttpClient, LearnedBehaviour, Provider,
-    ProviderError, ProviderSpec,
-};
+use crate::{CallContext, DiscoveredModel, EventStream, ProviderError};
+
+/// The OpenAI Responses dialect.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenAiResponses;
 
 /// An OpenAI Responses upstream.
-#[derive(Debug, Clone)]
-pub struct OpenAiResponsesProvider {
-    core: AdapterCore,
-}
+pub type OpenAiResponsesProvider = HttpProvider<OpenAiResponses>;
 
-impl OpenAiResponsesProvider {
-    pub fn new(spec: &ProviderSpec, client: &HttpClient) -> Self {
-        Self {
-            core: AdapterCore::new(spec, client),
-        }
-    }
-
-    fn dialect_call(&self, request: &Request, ctx: &CallContext) -> DialectCall {
-        let spec = &self.core.spec;
-        let body = encode_upstream(spec, ApiKind::OpenAiResponses, request);
-        let mut headers = static_headers(spec, &request.model);
-        if let Some(key) = self.core.key(ctx) {
-            insert_bearer(&mut headers, key);
-        }
+#[async_trait]
+impl Dialect for OpenAiResponses {
+    fn call(&self, core: &AdapterCore, request: &Request, ctx: &CallContext) -> DialectCall {
+        let spec = &core.spec;
         DialectCall {
             api: ApiKind::OpenAiResponses,
             url: responses_url(&spec.base_url),
-            headers,
-            body,
+            headers: openai_headers(core, &request.model, core.key(ctx)),
+            body: encode_upstream(spec, ApiKind::OpenAiResponses, request),
             framing: Framing::Sse,
             decoder: Box::new(openai_responses::Decoder::new()),
             decode_response: openai_responses::decode_response,
         }
     }
-}
-
-#[async_trait]
-impl Provider for OpenAiResponsesProvider {
-    fn id(&self) -> &str {
-        &self.core.spec.id
-    }
 
     async fn stream(
         &self,
+        core: &AdapterCore,
         request: Request,
         ctx: CallContext,
     ) -> Result<EventStream, ProviderError> {
-        let core = &self.core;
         let bridge = |r: &Request| chat_call(core, r, &ctx);
         if core.learned.responses_via_chat() {
             return core.run(request, &ctx, bridge).await;
         }
         let (refusal, request) = match core
-            .try_run(request, &ctx, |r| self.dialect_call(r, &ctx))
+            .try_run(request, &ctx, |r| self.call(core, r, &ctx))
             .await
         {
             Ok(stream) => return Ok(stream),
@@ -96,15 +79,15 @@ impl Provider for OpenAiResponsesProvider {
 
     async fn embed(
         &self,
+        core: &AdapterCore,
         request: EmbeddingRequest,
         ctx: CallContext,
     ) -> Result<EmbeddingResponse, ProviderError> {
-        openai_embeddings(&self.core, request, &ctx).await
+        openai_embeddings(core, request, &ctx).await
     }
 
-    async fn list_models(&self) -> Result<Vec<DiscoveredModel>, ProviderError> {
-        let models = list_openai_compatible(&self.core).await?;
-        let core = &self.core;
+    async fn list_models(&self, core: &AdapterCore) -> Result<Vec<DiscoveredModel>, ProviderError> {
+        let models = list_openai_compatible(core).await?;
         if !core.learned.responses_via_chat()
             && core
                 .has_route(&responses_url(&core.spec.base_url), bearer_headers(core))
@@ -114,9 +97,5 @@ impl Provider for OpenAiResponsesProvider {
             core.learned.set_responses_via_chat();
         }
         Ok(models)
-    }
-
-    fn learned(&self) -> LearnedBehaviour {
-        self.core.learned.snapshot()
     }
 }

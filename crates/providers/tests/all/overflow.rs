@@ -1,7 +1,8 @@
 //! Context overflow in every server's wording, with the counts parsed, and the two 200
 //! answers that hide an overflow: llama-cpp-python's empty stream and LiteLLM's masked `stop`.
 //! Rule under test: an empty 200 answer is `ContextOverflow` when the prompt estimate
-//! (chars / 4) exceeds the model's known context window, else `EmptyResponse`.
+//! (`clawgate_wire::token_estimate`) exceeds the model's known context window, else
+//! `EmptyResponse`.
 
 use clawgate_providers::{ApiKind, FailureKind, ModelInfo};
 use clawgate_wire::{Message, Role};
@@ -100,7 +101,7 @@ async fn empty_200_stream_after_a_too_big_prompt_is_overflow() {
     assert_eq!(
         out.error().kind,
         FailureKind::ContextOverflow {
-            requested: Some(9000),
+            requested: Some(9000 + clawgate_wire::token_estimate::MESSAGE_OVERHEAD),
             limit: Some(4096)
         },
         "{}",

@@ -61,7 +61,7 @@ async fn params_reach_the_upstream_body_in_every_dialect() {
                 assert_eq!(body["options"]["top_k"], json!(5));
                 assert_eq!(body["keep_alive"], json!("10m"));
             }
-            ApiKind::LlamaCpp => {}
+            other => panic!("{other} is not an HTTP api under test"),
         }
     }
 }

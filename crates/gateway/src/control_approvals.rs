@@ -215,8 +215,11 @@ async fn decide(
         match remember(&pending, &question).await {
             Ok(patterns) => added = patterns,
             Err(error) => {
-                // Put the question back: allow-once or deny can still answer it.
-                lock(&pending.open).insert(id, question);
+                // Put the question back (unless its turn ended meanwhile): allow-once or deny
+                // can still answer it.
+                if !question.answer.is_closed() {
+                    lock(&pending.open).insert(id, question);
+                }
                 return api_error(&error);
             }
         }

@@ -111,7 +111,7 @@ class Mock:
         return http_json(f"{self.url}/__mock/requests")
 
 
-def config_text(mock_url, workdir, primary=f"chatup/{MODEL}", fallbacks=(), dead_port=None):
+def config_text(mock_url, workdir, primary=f"chatup/{MODEL}", fallbacks=(), dead_port=None, extra_root=""):
     providers = (
         f'chatup: {{ baseUrl: "{mock_url}/v1", api: "openai-completions", apiKey: "upstream-key-chatup", '
         f'models: [{{ id: "{MODEL}", contextWindow: 65536, maxTokens: 1024 }}] }},'
@@ -130,6 +130,7 @@ def config_text(mock_url, workdir, primary=f"chatup/{MODEL}", fallbacks=(), dead
     workspace: "{workdir / 'workspace'}",
   }} }},
   gateway: {{ auth: {{ mode: "token", token: "{TOKEN}" }} }},
+  {extra_root}
 }}"""
 
 
@@ -212,7 +213,8 @@ def workdir():
 
 @pytest.fixture
 def make_gateway(mock, workdir):
-    """Starts a gateway on this test's workdir: make_gateway(primary=..., fallbacks=[...])."""
+    """Starts a gateway on this test's workdir: make_gateway(primary=..., fallbacks=[...],
+    extra_root='tools: {...},')."""
     started = []
 
     def make(**kwargs):

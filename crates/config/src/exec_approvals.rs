@@ -5,6 +5,9 @@
 //! `autoAllowSkills`, an entry's `lastUsedAt`…) are accepted. The legacy agent key `default`
 //! means `main`, as in OpenClaw. The file is optional; when present it is checked like the
 //! config (errors with JSON path and line/column fail the load).
+//!
+//! [`remember_patterns`] appends to an agent's allowlist (the Control UI's "allow always"),
+//! through the config editor, so the file's comments and other keys stay as they were.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,6 +16,8 @@ use serde::Serialize;
 
 use crate::decode::{Decode, Decoder, ObjectReader};
 use crate::diagnostic::JsonPath;
+use crate::edit::ConfigDocument;
+use crate::error::ConfigError;
 use crate::schema::{ExecAskMode, ExecSecurityLevel};
 use crate::source::{Node, NodeKind, parse_file};
 
@@ -160,6 +165,58 @@ impl ExecApprovalsFile {
     }
 }
 
+/// Appends `patterns` to `agent_id`'s allowlist in the approvals file at `path` (created with
+/// `version: 1` when missing; for `main`, a legacy `default` entry is the one extended when
+/// there is no `main`). Returns the patterns that were not there yet.
+pub fn remember_patterns(
+    path: &Path,
+    agent_id: &str,
+    patterns: &[String],
+) -> Result<Vec<String>, ConfigError> {
+    let mut doc = ConfigDocument::open(path)?;
+    let key = if agent_id == "main"
+        && doc.get(&["agents", "main"]).is_none()
+        && doc.get(&["agents", "default"]).is_some()
+    {
+        "default"
+    } else {
+        agent_id
+    };
+    let mut list = match doc.get(&["agents", key, "allowlist"]) {
+        Some(serde_json::Value::Array(items)) => items.clone(),
+        Some(_) => {
+            return Err(ConfigError::Edit {
+                path: path.to_path_buf(),
+                message: format!("agents.{key}.allowlist is not an array"),
+            });
+        }
+        None => Vec::new(),
+    };
+    let present = |p: &str, list: &[serde_json::Value]| {
+        list.iter()
+            .any(|e| e.get("pattern").and_then(|v| v.as_str()) == Some(p))
+    };
+    let mut added = Vec::new();
+    for pattern in patterns {
+        if !present(pattern, &list) && !added.contains(pattern) {
+            list.push(serde_json::json!({ "pattern": pattern }));
+            added.push(pattern.clone());
+        }
+    }
+    if added.is_empty() {
+        return Ok(added);
+    }
+    if !doc.exists() {
+        doc.set(&["version"], serde_json::json!(1));
+    }
+    doc.set(
+        &["agents", key, "allowlist"],
+        serde_json::Value::Array(list),
+    );
+    doc.save()?;
+    Ok(added)
+}
+
 /// Reads `<state_dir>/exec-approvals.json` when it exists; diagnostics go to `cx`.
 pub fn load_exec_approvals(state_dir: &Path, cx: &mut Decoder) -> ExecApprovalsFile {
     let path = state_dir.join(EXEC_APPROVALS_FILE);
@@ -178,5 +235,49 @@ pub fn load_exec_approvals(state_dir: &Path, cx: &mut Decoder) -> ExecApprovalsF
                 ..ExecApprovalsFile::default()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(dir: &Path) -> ExecApprovalsFile {
+        let mut cx = Decoder::default();
+        let file = load_exec_approvals(dir, &mut cx);
+        assert!(cx.diags.is_empty(), "{:?}", cx.diags);
+        file
+    }
+
+    #[test]
+    fn remembered_patterns_are_appended_once_and_the_rest_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(EXEC_APPROVALS_FILE);
+        let created = remember_patterns(&path, "ops", &["/usr/bin/git".into()]).unwrap();
+        assert_eq!(created, vec!["/usr/bin/git".to_string()]);
+        assert_eq!(load(dir.path()).for_agent("ops").1, vec!["/usr/bin/git"]);
+
+        std::fs::write(
+            &path,
+            "{\n  // mine\n  version: 1,\n  socket: { path: \"s\" },\n  agents: { default: { ask: \"always\", allowlist: [{ pattern: \"/bin/ls\", lastUsedAt: 1 }] } },\n}\n",
+        )
+        .unwrap();
+        let added =
+            remember_patterns(&path, "main", &["/bin/ls".into(), "/usr/bin/id".into()]).unwrap();
+        assert_eq!(added, vec!["/usr/bin/id".to_string()]);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("// mine") && text.contains("lastUsedAt"),
+            "{text}"
+        );
+        let file = load(dir.path());
+        let (levels, list) = file.for_agent("main");
+        assert_eq!(list, vec!["/bin/ls", "/usr/bin/id"]);
+        assert_eq!(levels.ask, Some(ExecAskMode::Always));
+        assert!(
+            remember_patterns(&path, "main", &["/usr/bin/id".into()])
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -8,7 +8,9 @@
 //! A client that asked for clawgate's own stream frames (`x-clawgate-events: on`, the Control
 //! UI) also gets the turn's tool calls and results, notices, compactions, the model of each
 //! answer with its attempt record, and reasoning when the session's reasoning display is on.
-//! A client that goes away mid-stream cancels the turn and the upstream call with it.
+//! A client that goes away mid-stream cancels the turn and the upstream call with it. Such a
+//! client can also answer exec approval questions (`control_approvals`); other clients cannot,
+//! so `askFallback` decides for them.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,8 +20,8 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use clawgate_agent::{
-    AgentError, AgentEvent, AgentRuntime, EventSink, MAX_SESSION_KEY_BYTES, TurnInput, TurnOptions,
-    TurnOutcome,
+    AgentError, AgentEvent, AgentRuntime, EventSink, ExecApprover, MAX_SESSION_KEY_BYTES,
+    TurnInput, TurnOptions, TurnOutcome,
 };
 use clawgate_config::ModelCost;
 use clawgate_wire::{ContentBlock, Event, Request, Response as CanonicalResponse, Role};
@@ -29,6 +31,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{host_changing_tools, token_required};
+use crate::control_approvals::UiApprover;
 use crate::dialect::{ApiError, Dialect, StreamOptions};
 use crate::error_response::{from_agent_error, from_runtime_error, internal_error};
 use crate::http_api::authorize_privileged;
@@ -249,6 +252,7 @@ fn turn_options(
     entry: SharedEntry,
     extensions: bool,
     model_override: Option<String>,
+    approver: Option<Arc<dyn ExecApprover>>,
 ) -> TurnOptions {
     let on_event: EventSink = Arc::new(move |event| {
         note_answer(&entry, &event);
@@ -260,15 +264,19 @@ fn turn_options(
         on_event: Some(on_event),
         reasoning: if extensions { None } else { Some(false) },
         model_override,
-        // No one to ask through the API: `askFallback` decides (see docs/tools.md).
-        approver: None,
+        // Only a client reading clawgate's frames can be asked; otherwise `askFallback`
+        // decides (see docs/tools.md).
+        approver,
     }
 }
 
 /// Runs the turn on a task; its delivered items arrive as they happen, then usage and the end.
 /// Dropping the stream (the client went away, or pressed stop) cancels the turn: the running
 /// model call is dropped, which closes its upstream connection, and the session is released.
+/// With clawgate's frames on, exec approval questions are asked on the same stream.
+#[allow(clippy::too_many_arguments)]
 fn turn_events(
+    state: &AppState,
     runtime: Arc<AgentRuntime>,
     key: String,
     input: TurnInput,
@@ -278,12 +286,22 @@ fn turn_events(
     model_override: Option<String>,
 ) -> EventStream {
     let (sender, receiver) = mpsc::unbounded_channel::<StreamItem>();
+    let approver = extensions.then(|| {
+        let settings = runtime.settings();
+        Arc::new(UiApprover {
+            pending: state.approvals.clone(),
+            frames: sender.clone(),
+            agent: settings.agent_id.clone(),
+            allowlist_file: settings.tools.exec_approvals.allowlist_file.clone(),
+            wait: state.limits.approval_timeout,
+        }) as Arc<dyn ExecApprover>
+    });
     let sink: EventSink = Arc::new(move |event| {
         if let Some(item) = stream_item(event, extensions) {
             let _ = sender.send(item);
         }
     });
-    let options = turn_options(Some(sink), entry, extensions, model_override);
+    let options = turn_options(Some(sink), entry, extensions, model_override, approver);
     let cancel = CancellationToken::new();
     let stop = cancel.clone();
     let turn = tokio::spawn(async move {
@@ -407,6 +425,7 @@ pub(crate) async fn serve_agent(
             model: model.clone(),
         };
         let mut events = turn_events(
+            state,
             runtime,
             key,
             input,
@@ -457,7 +476,7 @@ pub(crate) async fn serve_agent(
             .run_turn(
                 &key,
                 input,
-                turn_options(Some(sink), record.entry(), false, override_model),
+                turn_options(Some(sink), record.entry(), false, override_model, None),
             )
             .await;
         runtime.close_session(&key).await;

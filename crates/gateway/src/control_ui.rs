@@ -55,6 +55,7 @@ const ASSETS: &[Asset] = &[
     asset!("sse.js", JS),
     asset!("chat.js", JS),
     asset!("chat_render.js", JS),
+    asset!("approval.js", JS),
     asset!("sessions.js", JS),
     asset!("models.js", JS),
     asset!("requests.js", JS),

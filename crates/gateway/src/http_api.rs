@@ -68,6 +68,7 @@ pub(crate) fn app(state: Arc<AppState>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(crate::control_api::routes())
+        .merge(crate::control_approvals::routes())
         .merge(crate::control_ui::routes())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(state.limits.max_body_bytes))

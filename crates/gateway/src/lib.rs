@@ -20,6 +20,7 @@ pub mod auth;
 mod body_budget;
 mod browser_guard;
 mod control_api;
+mod control_approvals;
 mod control_sessions;
 mod control_ui;
 pub mod dialect;

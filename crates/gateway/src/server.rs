@@ -55,6 +55,9 @@ pub struct RequestLimits {
     pub keep_alive_interval: Duration,
     /// On shutdown, how long in-flight responses may take before their streams are cancelled.
     pub shutdown_grace: Duration,
+    /// How long an exec approval asked in the Control UI waits for its answer before the
+    /// command counts as declined.
+    pub approval_timeout: Duration,
 }
 
 impl Default for RequestLimits {
@@ -69,6 +72,7 @@ impl Default for RequestLimits {
             request_timeout: Duration::from_secs(600),
             keep_alive_interval: Duration::from_secs(15),
             shutdown_grace: Duration::from_secs(30),
+            approval_timeout: Duration::from_secs(120),
         }
     }
 }
@@ -155,6 +159,8 @@ pub(crate) struct AppState {
     pub config_options: Option<LoadOptions>,
     /// Rounds of background discovery finished (start, then one per reload).
     pub discovery_rounds: tokio::sync::watch::Sender<u64>,
+    /// Exec approvals waiting for an answer from the Control UI.
+    pub approvals: Arc<crate::control_approvals::PendingApprovals>,
 }
 
 /// A running gateway.
@@ -241,6 +247,7 @@ impl Gateway {
             addr,
             config_options: options.config_options.clone(),
             discovery_rounds: tokio::sync::watch::Sender::new(0),
+            approvals: Arc::default(),
         });
         spawn_discovery(&state);
         let shutdown = CancellationToken::new();

@@ -10,6 +10,8 @@ mod support;
 mod agent_settings;
 #[path = "all/agents.rs"]
 mod agents;
+#[path = "all/approvals.rs"]
+mod approvals;
 #[path = "all/auth.rs"]
 mod auth;
 #[path = "all/browser.rs"]

@@ -69,11 +69,13 @@ export function whenUnauthorized(handler) {
   onUnauthorized = handler;
 }
 
-/** GET (or `method`) a /clawgate/v1 endpoint; resolves to its JSON. */
+/** GET (or `method`, with a JSON `body`) a /clawgate/v1 endpoint; resolves to its JSON. */
 export async function api(path, options = {}) {
+  const json = options.body !== undefined;
   const response = await fetch(`/clawgate/v1/${path}`, {
     method: options.method || "GET",
-    headers: authHeaders(),
+    headers: authHeaders(json ? { "content-type": "application/json" } : {}),
+    body: json ? JSON.stringify(options.body) : undefined,
     signal: options.signal,
   });
   if (!response.ok) {

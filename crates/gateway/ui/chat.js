@@ -279,6 +279,7 @@ async function readStream(response, answer) {
       if (frame.type === "route") answer.route(frame);
       else if (frame.type === "tool_call") answer.toolCall(frame);
       else if (frame.type === "tool_result") answer.toolResult(frame);
+      else if (frame.type === "approval_request") answer.approval(frame);
       // A fallback is shown from its `route` frame, with the attempt record.
       else if (frame.type === "notice" && !frame.text.startsWith("↪ fallback")) answer.notice(frame.text);
       else if (frame.type === "compacted") answer.notice(`↻ context compacted (${frame.trigger}): ~${compact(frame.tokensBefore)} tokens summarised`, "info");

@@ -4,6 +4,7 @@
 // a fallback, which model failed and how). Model output only ever goes through
 // renderMarkdown or textContent.
 
+import { approvalCard } from "./approval.js";
 import { compact, duration, el, replace } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 
@@ -77,6 +78,7 @@ export class Answer {
       el("div", { class: "bubble" }, this.notices, this.tools, this.body, this.footer));
     this.pending = false;
     this.cards = new Map();
+    this.approvals = [];
   }
 
   appendText(delta) {
@@ -113,7 +115,20 @@ export class Answer {
     this.tools.append(card);
   }
 
+  /** An exec approval question: a card with the command and the decision buttons. */
+  approval(event) {
+    const card = approvalCard(event);
+    this.approvals.push(card);
+    this.tools.append(card);
+  }
+
+  /** Questions still open when their tool returned or the turn ended can no longer be answered. */
+  closeApprovals(text) {
+    for (const card of this.approvals) card.close(text);
+  }
+
   toolResult(event) {
+    this.closeApprovals("no longer open");
     let card = this.cards.get(event.id);
     if (!card) {
       card = toolCard({ id: event.id, name: event.name, arguments: "" });
@@ -142,6 +157,7 @@ export class Answer {
   /** Finishes the answer: final render and the footer. */
   finish({ usage, elapsedMs, stopped, error, requestId, model } = {}) {
     this.render();
+    this.closeApprovals("no longer open: the turn ended");
     const last = this.routes[this.routes.length - 1];
     const answeredBy = last ? last.model : model;
     const parts = [];

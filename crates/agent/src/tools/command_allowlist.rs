@@ -216,12 +216,7 @@ impl Allowlist {
         cwd: &Path,
         path_env: Option<&std::ffi::OsStr>,
     ) -> Result<(), String> {
-        let segments = analyze(command).map_err(|why| format!("the command has {why}"))?;
-        for segment in &segments {
-            let name = &segment[0];
-            let Some(found) = resolve_executable(name, cwd, path_env) else {
-                return Err(format!("`{name}` is not a program on PATH"));
-            };
+        for found in programs(command, cwd, path_env)? {
             let canonical = std::fs::canonicalize(&found).unwrap_or_else(|_| found.clone());
             if !(self.matches(&found) || self.matches(&canonical)) {
                 return Err(format!("{} is not on the allowlist", found.display()));
@@ -229,6 +224,24 @@ impl Allowlist {
         }
         Ok(())
     }
+}
+
+/// The resolved executable of each command of the chain, or why the command cannot be
+/// analysed or a program was not found.
+pub fn programs(
+    command: &str,
+    cwd: &Path,
+    path_env: Option<&std::ffi::OsStr>,
+) -> Result<Vec<PathBuf>, String> {
+    let segments = analyze(command).map_err(|why| format!("the command has {why}"))?;
+    segments
+        .iter()
+        .map(|segment| {
+            let name = &segment[0];
+            resolve_executable(name, cwd, path_env)
+                .ok_or_else(|| format!("`{name}` is not a program on PATH"))
+        })
+        .collect()
 }
 
 /// The file a command word runs: a path (relative to `cwd`) or the first match in `PATH`.

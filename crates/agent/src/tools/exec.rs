@@ -59,6 +59,7 @@ impl Tool for ExecTool {
             workspace: workspace.to_path_buf(),
             reason: String::new(),
             sandboxed,
+            programs: Vec::new(),
         };
         if let Verdict::Refuse(why) = decide(
             &ctx.settings.exec_approvals,

@@ -10,8 +10,10 @@
 //!   nobody can give one (a turn through the gateway, a piped chat).
 //!
 //! Asking goes through the [`ExecApprover`] the caller passes with the turn: the terminal chat
-//! asks y/n; the gateway passes none today (so the fallback applies), and its Control UI can
-//! implement the trait later. Unlike OpenClaw, which applies approvals only to commands run on
+//! asks y/n; the gateway asks the Control UI (a stream frame and a decision posted back) when
+//! the client asked for clawgate's stream frames, and passes none otherwise (so the fallback
+//! applies). An approver that was told to always allow a command contributes its patterns to
+//! the allowlist at once ([`ExecApprover::remembered_patterns`]), before any reload. Unlike OpenClaw, which applies approvals only to commands run on
 //! the host, clawgate applies them to sandboxed commands too: the sandbox limits the damage, the
 //! approval limits what is tried.
 
@@ -20,7 +22,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::command_allowlist::Allowlist;
+use super::command_allowlist::{Allowlist, programs};
 
 /// `tools.exec.security` (and `askFallback`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -115,6 +117,9 @@ pub struct ApprovalRequest {
     pub reason: String,
     /// Whether the command will run in the sandbox.
     pub sandboxed: bool,
+    /// The resolved executable of each command of the chain (what "allow always" adds to the
+    /// allowlist); empty when the command cannot be analysed or a program is not found.
+    pub programs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,14 +127,24 @@ pub enum ApprovalDecision {
     /// Run it this once.
     Allow,
     Deny,
+    /// The question was asked but no answer came within `waited_secs`: refused.
+    Expired {
+        waited_secs: u64,
+    },
     /// Nobody can answer here: `askFallback` decides.
     Unavailable,
 }
 
-/// Asks someone whether a command may run (the terminal chat, later the Control UI).
+/// Asks someone whether a command may run (the terminal chat, the gateway's Control UI).
 #[async_trait]
 pub trait ExecApprover: Send + Sync {
     async fn approve(&self, request: &ApprovalRequest) -> ApprovalDecision;
+
+    /// Allowlist patterns this approver was told to always allow since the agent's settings
+    /// were loaded (they are also in the approvals file, which the next load reads).
+    fn remembered_patterns(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The outcome: run, or the tool error to return.
@@ -151,15 +166,21 @@ pub async fn decide(
             "exec refused: tools.exec.security is \"deny\" for this agent".to_string(),
         );
     }
-    let allowlist = Allowlist::new(&settings.allowlist, settings.home.as_deref());
+    let mut patterns = settings.allowlist.clone();
+    if let Some(approver) = approver {
+        patterns.extend(approver.remembered_patterns());
+    }
+    let allowlist = Allowlist::new(&patterns, settings.home.as_deref());
     // Resolving executables looks at the file system: on the blocking pool.
     let (command, workspace) = (request.command.clone(), request.workspace.clone());
     let path_env = path_env.map(std::ffi::OsStr::to_os_string);
-    let matched = tokio::task::spawn_blocking(move || {
-        allowlist.check(&command, &workspace, path_env.as_deref())
+    let (matched, programs) = tokio::task::spawn_blocking(move || {
+        let matched = allowlist.check(&command, &workspace, path_env.as_deref());
+        let programs = programs(&command, &workspace, path_env.as_deref()).unwrap_or_default();
+        (matched, programs)
     })
     .await
-    .unwrap_or_else(|e| Err(format!("the allowlist check failed: {e}")));
+    .unwrap_or_else(|e| (Err(format!("the allowlist check failed: {e}")), Vec::new()));
     let needs_answer = settings.ask == ExecAsk::Always
         || (settings.ask == ExecAsk::OnMiss
             && settings.security == ExecSecurity::Allowlist
@@ -179,7 +200,11 @@ pub async fn decide(
         Ok(()) => "approval required".to_string(),
     };
     let command = request.command.clone();
-    let request = ApprovalRequest { reason, ..request };
+    let request = ApprovalRequest {
+        reason,
+        programs,
+        ..request
+    };
     let decision = match approver {
         Some(a) => a.approve(&request).await,
         None => ApprovalDecision::Unavailable,
@@ -188,6 +213,11 @@ pub async fn decide(
         ApprovalDecision::Allow => Verdict::Run,
         ApprovalDecision::Deny => Verdict::Refuse(format!(
             "exec refused: the user declined to run `{command}`"
+        )),
+        ApprovalDecision::Expired { waited_secs } => Verdict::Refuse(format!(
+            "exec refused: `{command}` needs approval ({}) and nobody answered within \
+             {waited_secs} s, so it counts as declined",
+            request.reason
         )),
         ApprovalDecision::Unavailable => match (settings.ask_fallback, &matched) {
             (ExecSecurity::Full, _) | (ExecSecurity::Allowlist, Ok(())) => Verdict::Run,

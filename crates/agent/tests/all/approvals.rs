@@ -21,13 +21,19 @@ use crate::sandbox::sandbox_ctx;
 struct Recorder {
     answer: ApprovalDecision,
     asked: Mutex<Vec<ApprovalRequest>>,
+    remembered: Vec<String>,
 }
 
 impl Recorder {
     fn new(answer: ApprovalDecision) -> Arc<Self> {
+        Self::remembering(answer, Vec::new())
+    }
+
+    fn remembering(answer: ApprovalDecision, remembered: Vec<String>) -> Arc<Self> {
         Arc::new(Recorder {
             answer,
             asked: Mutex::new(Vec::new()),
+            remembered,
         })
     }
 
@@ -41,6 +47,10 @@ impl ExecApprover for Recorder {
     async fn approve(&self, request: &ApprovalRequest) -> ApprovalDecision {
         self.asked.lock().unwrap().push(request.clone());
         self.answer
+    }
+
+    fn remembered_patterns(&self) -> Vec<String> {
+        self.remembered.clone()
     }
 }
 
@@ -258,4 +268,51 @@ async fn a_turn_passes_its_approver_and_session_to_exec() {
     assert!(!out.tool_calls[0].is_error);
     assert!(ws.join("from-turn").exists());
     assert_eq!(yes.asked()[0].session_key, "agent:main:main");
+}
+
+#[tokio::test]
+async fn the_question_names_the_resolved_programs_and_an_unanswered_one_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let late = Recorder::new(ApprovalDecision::Expired { waited_secs: 120 });
+    let c = ctx(
+        dir.path(),
+        settings(ExecSecurity::Allowlist, ExecAsk::OnMiss, ExecSecurity::Full),
+        Some(late.clone()),
+    );
+    let out = ExecTool
+        .run(json!({"command": "touch late && id"}), &c)
+        .await;
+    assert!(
+        out.is_error,
+        "an expired question refuses even with askFallback full"
+    );
+    assert!(
+        out.content.contains("nobody answered within 120 s"),
+        "{}",
+        out.content
+    );
+    assert!(!c.workspace.root().join("late").exists());
+    assert_eq!(late.asked()[0].programs, vec![which("touch"), which("id")]);
+    // A command the analysis cannot model has nothing to allowlist.
+    let _ = ExecTool.run(json!({"command": "touch a > b"}), &c).await;
+    assert!(late.asked()[1].programs.is_empty());
+}
+
+#[tokio::test]
+async fn patterns_the_approver_remembers_count_as_allowlisted() {
+    let dir = tempfile::tempdir().unwrap();
+    let remembered = vec![which("touch").display().to_string()];
+    let quiet = Recorder::remembering(ApprovalDecision::Deny, remembered);
+    let c = ctx(
+        dir.path(),
+        settings(ExecSecurity::Allowlist, ExecAsk::OnMiss, ExecSecurity::Deny),
+        Some(quiet.clone()),
+    );
+    assert!(touch(&c, "remembered").await.1);
+    assert!(
+        quiet.asked().is_empty(),
+        "a remembered program is not asked about"
+    );
+    let out = ExecTool.run(json!({"command": "id"}), &c).await;
+    assert!(out.content.contains("the user declined"), "{}", out.content);
 }

@@ -114,6 +114,7 @@ mod tests {
             workspace: "/w".into(),
             reason: "/usr/bin/curl is not on the allowlist".into(),
             sandboxed: true,
+            programs: Vec::new(),
         };
         let q = question(&request);
         assert!(q.contains("in the sandbox:\n  curl example.com | sh\n"));

@@ -441,6 +441,23 @@ impl Decode for ProviderConfig {
                          row is served over HTTP, so they are ignored",
                     );
                 }
+                // Routing calls a row through its provider's api; only `clawgate models test`
+                // honours a row's own.
+                if let (Some(row_api), Some(provider_api), Some(pos)) = (row.api, p.api, &row.pos)
+                    && row_api != provider_api
+                {
+                    cx.warn(
+                        &path.key("models").index(i).key("api"),
+                        pos,
+                        format!(
+                            "this row's api \"{}\" differs from its provider's \"{}\": routing \
+                             uses the provider's api (only `clawgate models test` honours the \
+                             row's); put such models under a provider of their own",
+                            row_api.as_str(),
+                            provider_api.as_str()
+                        ),
+                    );
+                }
                 if !seen.insert(row.id.as_str())
                     && let Some(pos) = &row.pos
                 {

@@ -380,3 +380,28 @@ fn discovery_never_rewrites_a_configured_id() {
         ]
     );
 }
+
+#[test]
+fn a_rows_own_api_that_differs_from_its_providers_is_warned_about() {
+    let l = super::harness::load_ok(
+        r#"{ models: { providers: { mixed: {
+            baseUrl: "http://127.0.0.1:8000/v1", api: "openai-completions",
+            models: [ { id: "same", api: "openai-completions" },
+                      { id: "other", api: "anthropic-messages" } ] } } } }"#,
+    );
+    let warnings: Vec<_> = l
+        .warnings
+        .iter()
+        .filter(|w| w.path.ends_with(".api"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].path, "models.providers.mixed.models[1].api");
+    let m = &warnings[0].message;
+    assert!(
+        m.contains("\"anthropic-messages\"")
+            && m.contains("\"openai-completions\"")
+            && m.contains("routing uses the provider's api")
+            && m.contains("provider of their own"),
+        "{m}"
+    );
+}

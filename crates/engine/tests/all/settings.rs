@@ -145,8 +145,8 @@ async fn sampling_defaults_apply_when_the_request_sets_none() {
         "four seeds at temperature 1 all gave the same text"
     );
 
-    // temperature 0 in the row is greedy; top_k 1 and min_p 1 at temperature 1 keep only
-    // the most likely token, so they are greedy too.
+    // temperature 0 in the row is greedy; top_k 1, a tiny top_p and min_p 1 at temperature 1
+    // keep only the most likely token, so they are greedy too.
     for defaults in [
         SamplingDefaults {
             temperature: Some(0.0),
@@ -155,6 +155,11 @@ async fn sampling_defaults_apply_when_the_request_sets_none() {
         SamplingDefaults {
             temperature: Some(1.0),
             top_k: Some(1),
+            ..SamplingDefaults::default()
+        },
+        SamplingDefaults {
+            temperature: Some(1.0),
+            top_p: Some(1e-6),
             ..SamplingDefaults::default()
         },
         SamplingDefaults {

@@ -2,19 +2,22 @@
 //! several, how often it failed recently and until when it should not be used. Lives in
 //! memory behind a mutex (the hot path only reads it); every change is persisted to
 //! `<state>/cooldowns.json` by [`crate::cooldown_file`] so cooldowns survive restarts and are
-//! shared by several clawgate processes on one state dir. A success on an entry that is
-//! already clean changes nothing and writes nothing.
+//! shared by several clawgate processes on one state dir. The write (file lock, fsyncs) runs
+//! on the store's writer thread ([`crate::cooldown_writer`]), not on the caller's: recording
+//! a failure on the request path only updates memory. [`CooldownStore::flush`] waits for the
+//! disk. A success on an entry that is already clean changes nothing and writes nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use clawgate_providers::FailureKind;
 use serde::{Deserialize, Serialize};
 
 use crate::cooldown_file;
+use crate::cooldown_writer::{CooldownWriter, Shared};
 use crate::decision::Penalty;
 
 /// How long failures keep a provider or key out of rotation.
@@ -207,15 +210,16 @@ const REFRESH_INTERVAL_MS: u64 = 1_000;
 
 /// What the file looked like when this store last read or wrote it.
 #[derive(Debug, Default)]
-struct FileSeen {
+pub(crate) struct FileSeen {
     checked_at: Option<u64>,
-    stamp: Option<cooldown_file::Stamp>,
+    pub stamp: Option<cooldown_file::Stamp>,
 }
 
 #[derive(Debug, Default)]
-struct State {
-    entries: BTreeMap<String, CooldownEntry>,
-    dirty: BTreeSet<String>,
+pub(crate) struct State {
+    pub entries: BTreeMap<String, CooldownEntry>,
+    /// Changed in memory, not yet written.
+    pub dirty: BTreeSet<String>,
 }
 
 /// See the module docs. Share it behind an `Arc` (the router does).
@@ -223,14 +227,15 @@ struct State {
 pub struct CooldownStore {
     /// Replaceable: a config reload keeps the store (and its state) but may change the schedule.
     schedule: RwLock<CooldownSchedule>,
-    state: Mutex<State>,
+    /// The entries and what the file looked like, shared with the writer.
+    shared: Arc<Shared>,
     state_dir: Option<PathBuf>,
-    persist_guard: Mutex<()>,
+    /// `None` for an in-memory store.
+    writer: Option<CooldownWriter>,
     load_warning: Option<String>,
-    seen: Mutex<FileSeen>,
 }
 
-fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -241,11 +246,10 @@ impl CooldownStore {
     pub fn in_memory(schedule: CooldownSchedule) -> Self {
         Self {
             schedule: RwLock::new(schedule),
-            state: Mutex::new(State::default()),
+            shared: Arc::new(Shared::default()),
             state_dir: None,
-            persist_guard: Mutex::new(()),
+            writer: None,
             load_warning: None,
-            seen: Mutex::new(FileSeen::default()),
         }
     }
 
@@ -263,19 +267,23 @@ impl CooldownStore {
                 (BTreeMap::new(), Some(warning))
             }
         };
-        Self {
-            schedule: RwLock::new(schedule),
-            state: Mutex::new(State {
+        let shared = Arc::new(Shared::new(
+            State {
                 entries,
                 dirty: BTreeSet::new(),
-            }),
-            state_dir: Some(state_dir),
-            persist_guard: Mutex::new(()),
-            load_warning,
-            seen: Mutex::new(FileSeen {
+            },
+            FileSeen {
                 checked_at: None,
                 stamp,
-            }),
+            },
+        ));
+        let writer = CooldownWriter::start(state_dir.clone(), shared.clone());
+        Self {
+            schedule: RwLock::new(schedule),
+            shared,
+            state_dir: Some(state_dir),
+            writer: Some(writer),
+            load_warning,
         }
     }
 
@@ -318,7 +326,7 @@ impl CooldownStore {
         }
         let schedule = self.schedule();
         let until = {
-            let mut state = locked(&self.state);
+            let mut state = locked(&self.shared.state);
             let name = key.to_string();
             let entry = state.entries.entry(name.clone()).or_default();
             apply_failure(&schedule, &key.provider, entry, kind, penalty, now);
@@ -334,7 +342,7 @@ impl CooldownStore {
     /// provider's entries. Writes only when something was not already clean.
     pub fn record_success(&self, provider: &str, key_index: usize, now: u64) {
         let changed = {
-            let mut state = locked(&self.state);
+            let mut state = locked(&self.shared.state);
             let mut changed = false;
             for key in [
                 CooldownKey::provider(provider),
@@ -359,10 +367,11 @@ impl CooldownStore {
         }
     }
 
-    /// Clears every entry of a provider (`models status --reset`, a fixed API key).
+    /// Clears every entry of a provider (`models status --reset`, a fixed API key). Returns
+    /// once the change is on disk: a command that resets and exits must not lose it.
     pub fn reset(&self, provider: &str, now: u64) {
         {
-            let mut state = locked(&self.state);
+            let mut state = locked(&self.shared.state);
             let State { entries, dirty } = &mut *state;
             for (name, entry) in entries.iter_mut() {
                 if CooldownKey::parse(name).provider == provider {
@@ -375,19 +384,23 @@ impl CooldownStore {
             }
         }
         self.persist();
+        self.flush();
     }
 
     pub fn entry(&self, key: &CooldownKey) -> Option<CooldownEntry> {
-        locked(&self.state).entries.get(&key.to_string()).cloned()
+        locked(&self.shared.state)
+            .entries
+            .get(&key.to_string())
+            .cloned()
     }
 
     /// Every entry, keyed by its file form (`provider` or `provider#keyN`).
     pub fn snapshot(&self) -> BTreeMap<String, CooldownEntry> {
-        locked(&self.state).entries.clone()
+        locked(&self.shared.state).entries.clone()
     }
 
     pub fn blocked(&self, key: &CooldownKey, now: u64) -> Option<Blocked> {
-        locked(&self.state)
+        locked(&self.shared.state)
             .entries
             .get(&key.to_string())
             .and_then(|entry| entry.blocked_at(now))
@@ -395,7 +408,7 @@ impl CooldownStore {
 
     /// Whether `provider` (with `key_count` keys) can be called at `now`.
     pub fn availability(&self, provider: &str, key_count: usize, now: u64) -> Availability {
-        let state = locked(&self.state);
+        let state = locked(&self.shared.state);
         let block_of = |key: CooldownKey| {
             state
                 .entries
@@ -460,7 +473,7 @@ impl CooldownStore {
     pub fn refresh_if_changed(&self, now: u64) {
         let Some(dir) = &self.state_dir else { return };
         {
-            let mut seen = locked(&self.seen);
+            let mut seen = locked(&self.shared.seen);
             if seen
                 .checked_at
                 .is_some_and(|at| now.saturating_sub(at) < REFRESH_INTERVAL_MS)
@@ -483,7 +496,7 @@ impl CooldownStore {
         let Some(dir) = &self.state_dir else { return };
         match cooldown_file::read(dir) {
             Ok(disk) => {
-                let mut state = locked(&self.state);
+                let mut state = locked(&self.shared.state);
                 let dirty = state.dirty.clone();
                 cooldown_file::merge_into(&mut state.entries, &disk, |name| !dirty.contains(name));
             }
@@ -491,36 +504,19 @@ impl CooldownStore {
         }
     }
 
-    /// Writes the changed entries: read-merge-write under the file lock, so entries written
-    /// by other processes are kept. Failures are logged, never fatal (cooldowns are an
-    /// optimisation; the dirty entries are retried on the next change).
+    /// Hands the changed entries to the writer thread (see the module docs).
     fn persist(&self) {
-        let Some(dir) = &self.state_dir else {
-            locked(&self.state).dirty.clear();
-            return;
-        };
-        let _one_writer = locked(&self.persist_guard);
-        let (entries, dirty) = {
-            let mut state = locked(&self.state);
-            let dirty = std::mem::take(&mut state.dirty);
-            (state.entries.clone(), dirty)
-        };
-        match cooldown_file::merge_and_write(dir, &entries, &dirty) {
-            Ok(merged) => {
-                locked(&self.seen).stamp = cooldown_file::stamp(dir);
-                let mut state = locked(&self.state);
-                let still_dirty = state.dirty.clone();
-                cooldown_file::merge_into(&mut state.entries, &merged, |name| {
-                    !still_dirty.contains(name)
-                });
-            }
-            Err(error) => {
-                tracing::warn!(
-                    "could not write cooldown state in {}: {error}",
-                    dir.display()
-                );
-                locked(&self.state).dirty.extend(dirty);
-            }
+        match &self.writer {
+            Some(writer) => writer.request_write(),
+            None => locked(&self.shared.state).dirty.clear(),
+        }
+    }
+
+    /// Returns once every change recorded before the call is written to the state dir (or
+    /// its write failed and was logged). Nothing to do for an in-memory store.
+    pub fn flush(&self) {
+        if let Some(writer) = &self.writer {
+            writer.flush();
         }
     }
 }

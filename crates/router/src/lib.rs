@@ -17,6 +17,7 @@ pub mod commit;
 pub mod config;
 pub mod cooldown;
 mod cooldown_file;
+mod cooldown_writer;
 pub mod decision;
 mod embedding_route;
 mod penalty;

@@ -110,7 +110,7 @@ pub async fn send(
     keys: &[Secret],
 ) -> Result<reqwest::Response, Refusal> {
     let PreparedCall { url, headers, body } = call;
-    let builder = client.reqwest().post(&url).headers(headers).json(&body);
+    let builder = client.post(&url).headers(headers).json(&body);
     // The builder holds the serialised bytes now; the tree is a second copy of a request that
     // may be many MiB, for the whole upstream call otherwise.
     drop(body);

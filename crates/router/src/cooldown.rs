@@ -2,10 +2,12 @@
 //! several, how often it failed recently and until when it should not be used. Lives in
 //! memory behind a mutex (the hot path only reads it); every change is persisted to
 //! `<state>/cooldowns.json` by [`crate::cooldown_file`] so cooldowns survive restarts and are
-//! shared by several clawgate processes on one state dir. A success on an entry that is
-//! already clean changes nothing and writes nothing. A store without a state dir may instead
-//! hand its changes to a [`CooldownSink`] (a shared database) and take other processes'
-//! changes through [`CooldownStore::apply_remote`].
+//! shared by several clawgate processes on one state dir. The write (file lock, fsyncs) runs
+//! on the store's writer thread ([`crate::cooldown_writer`]), not on the caller's: recording
+//! a failure on the request path only updates memory. [`CooldownStore::flush`] waits for the
+//! disk. A success on an entry that is already clean changes nothing and writes nothing. A
+//! store without a state dir may instead hand its changes to a [`CooldownSink`] (a shared
+//! database) and take other processes' changes through [`CooldownStore::apply_remote`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -18,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cooldown_file;
 use crate::cooldown_sink::CooldownSink;
+use crate::cooldown_writer::{CooldownWriter, Shared};
 use crate::decision::Penalty;
 
 /// How long failures keep a provider or key out of rotation.
@@ -210,15 +213,16 @@ const REFRESH_INTERVAL_MS: u64 = 1_000;
 
 /// What the file looked like when this store last read or wrote it.
 #[derive(Debug, Default)]
-struct FileSeen {
+pub(crate) struct FileSeen {
     checked_at: Option<u64>,
-    stamp: Option<cooldown_file::Stamp>,
+    pub stamp: Option<cooldown_file::Stamp>,
 }
 
 #[derive(Debug, Default)]
-struct State {
-    entries: BTreeMap<String, CooldownEntry>,
-    dirty: BTreeSet<String>,
+pub(crate) struct State {
+    pub entries: BTreeMap<String, CooldownEntry>,
+    /// Changed in memory, not yet written.
+    pub dirty: BTreeSet<String>,
 }
 
 /// See the module docs. Share it behind an `Arc` (the router does).
@@ -226,15 +230,16 @@ struct State {
 pub struct CooldownStore {
     /// Replaceable: a config reload keeps the store (and its state) but may change the schedule.
     schedule: RwLock<CooldownSchedule>,
-    state: Mutex<State>,
+    /// The entries and what the file looked like, shared with the writer.
+    shared: Arc<Shared>,
     state_dir: Option<PathBuf>,
-    persist_guard: Mutex<()>,
+    /// `None` for an in-memory store.
+    writer: Option<CooldownWriter>,
     load_warning: Option<String>,
-    seen: Mutex<FileSeen>,
     sink: RwLock<Option<Arc<dyn CooldownSink>>>,
 }
 
-fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -245,11 +250,10 @@ impl CooldownStore {
     pub fn in_memory(schedule: CooldownSchedule) -> Self {
         Self {
             schedule: RwLock::new(schedule),
-            state: Mutex::new(State::default()),
+            shared: Arc::new(Shared::default()),
             state_dir: None,
-            persist_guard: Mutex::new(()),
+            writer: None,
             load_warning: None,
-            seen: Mutex::new(FileSeen::default()),
             sink: RwLock::new(None),
         }
     }
@@ -268,19 +272,23 @@ impl CooldownStore {
                 (BTreeMap::new(), Some(warning))
             }
         };
-        Self {
-            schedule: RwLock::new(schedule),
-            state: Mutex::new(State {
+        let shared = Arc::new(Shared::new(
+            State {
                 entries,
                 dirty: BTreeSet::new(),
-            }),
-            state_dir: Some(state_dir),
-            persist_guard: Mutex::new(()),
-            load_warning,
-            seen: Mutex::new(FileSeen {
+            },
+            FileSeen {
                 checked_at: None,
                 stamp,
-            }),
+            },
+        ));
+        let writer = CooldownWriter::start(state_dir.clone(), shared.clone());
+        Self {
+            schedule: RwLock::new(schedule),
+            shared,
+            state_dir: Some(state_dir),
+            writer: Some(writer),
+            load_warning,
             sink: RwLock::new(None),
         }
     }
@@ -324,7 +332,7 @@ impl CooldownStore {
         }
         let schedule = self.schedule();
         let until = {
-            let mut state = locked(&self.state);
+            let mut state = locked(&self.shared.state);
             let name = key.to_string();
             let entry = state.entries.entry(name.clone()).or_default();
             apply_failure(&schedule, &key.provider, entry, kind, penalty, now);
@@ -340,7 +348,7 @@ impl CooldownStore {
     /// provider's entries. Writes only when something was not already clean.
     pub fn record_success(&self, provider: &str, key_index: usize, now: u64) {
         let changed = {
-            let mut state = locked(&self.state);
+            let mut state = locked(&self.shared.state);
             let mut changed = false;
             for key in [
                 CooldownKey::provider(provider),
@@ -365,10 +373,11 @@ impl CooldownStore {
         }
     }
 
-    /// Clears every entry of a provider (`models status --reset`, a fixed API key).
+    /// Clears every entry of a provider (`models status --reset`, a fixed API key). Returns
+    /// once the change is on disk: a command that resets and exits must not lose it.
     pub fn reset(&self, provider: &str, now: u64) {
         {
-            let mut state = locked(&self.state);
+            let mut state = locked(&self.shared.state);
             let State { entries, dirty } = &mut *state;
             for (name, entry) in entries.iter_mut() {
                 if CooldownKey::parse(name).provider == provider {
@@ -381,19 +390,23 @@ impl CooldownStore {
             }
         }
         self.persist();
+        self.flush();
     }
 
     pub fn entry(&self, key: &CooldownKey) -> Option<CooldownEntry> {
-        locked(&self.state).entries.get(&key.to_string()).cloned()
+        locked(&self.shared.state)
+            .entries
+            .get(&key.to_string())
+            .cloned()
     }
 
     /// Every entry, keyed by its file form (`provider` or `provider#keyN`).
     pub fn snapshot(&self) -> BTreeMap<String, CooldownEntry> {
-        locked(&self.state).entries.clone()
+        locked(&self.shared.state).entries.clone()
     }
 
     pub fn blocked(&self, key: &CooldownKey, now: u64) -> Option<Blocked> {
-        locked(&self.state)
+        locked(&self.shared.state)
             .entries
             .get(&key.to_string())
             .and_then(|entry| entry.blocked_at(now))
@@ -401,7 +414,7 @@ impl CooldownStore {
 
     /// Whether `provider` (with `key_count` keys) can be called at `now`.
     pub fn availability(&self, provider: &str, key_count: usize, now: u64) -> Availability {
-        let state = locked(&self.state);
+        let state = locked(&self.shared.state);
         let block_of = |key: CooldownKey| {
             state
                 .entries
@@ -466,7 +479,7 @@ impl CooldownStore {
     pub fn refresh_if_changed(&self, now: u64) {
         let Some(dir) = &self.state_dir else { return };
         {
-            let mut seen = locked(&self.seen);
+            let mut seen = locked(&self.shared.seen);
             if seen
                 .checked_at
                 .is_some_and(|at| now.saturating_sub(at) < REFRESH_INTERVAL_MS)
@@ -483,24 +496,13 @@ impl CooldownStore {
         self.reload();
     }
 
-    /// Hands every later change to `sink` (a store without a state dir: a shared database).
-    pub fn set_sink(&self, sink: Arc<dyn CooldownSink>) {
-        *self.sink.write().unwrap_or_else(|p| p.into_inner()) = Some(sink);
-    }
-
-    /// Merges entries another process recorded (newer `updatedAt` wins; a tie keeps ours).
-    pub fn apply_remote(&self, incoming: &BTreeMap<String, CooldownEntry>) {
-        let mut state = locked(&self.state);
-        cooldown_file::merge_into(&mut state.entries, incoming, |_| false);
-    }
-
     /// Re-reads the file and merges it in (newer entries win): picks up what other
     /// processes wrote since this store last wrote.
     pub fn reload(&self) {
         let Some(dir) = &self.state_dir else { return };
         match cooldown_file::read(dir) {
             Ok(disk) => {
-                let mut state = locked(&self.state);
+                let mut state = locked(&self.shared.state);
                 let dirty = state.dirty.clone();
                 cooldown_file::merge_into(&mut state.entries, &disk, |name| !dirty.contains(name));
             }
@@ -508,47 +510,43 @@ impl CooldownStore {
         }
     }
 
-    /// Writes the changed entries: read-merge-write under the file lock, so entries written
-    /// by other processes are kept. Failures are logged, never fatal (cooldowns are an
-    /// optimisation; the dirty entries are retried on the next change).
+    /// Hands every later change to `sink` (a store without a state dir: a shared database).
+    pub fn set_sink(&self, sink: Arc<dyn CooldownSink>) {
+        *self.sink.write().unwrap_or_else(|p| p.into_inner()) = Some(sink);
+    }
+
+    /// Merges entries another process recorded (newer `updatedAt` wins; a tie keeps ours).
+    pub fn apply_remote(&self, incoming: &BTreeMap<String, CooldownEntry>) {
+        let mut state = locked(&self.shared.state);
+        cooldown_file::merge_into(&mut state.entries, incoming, |_| false);
+    }
+
+    /// Hands the changed entries to the writer thread (see the module docs), or to the sink
+    /// of a store without a state dir (which only queues them).
     fn persist(&self) {
-        let Some(dir) = &self.state_dir else {
-            let changed: Vec<(String, CooldownEntry)> = {
-                let mut state = locked(&self.state);
-                let dirty = std::mem::take(&mut state.dirty);
-                dirty
-                    .into_iter()
-                    .filter_map(|name| state.entries.get(&name).map(|e| (name, e.clone())))
-                    .collect()
-            };
-            let sink = self.sink.read().unwrap_or_else(|p| p.into_inner()).clone();
-            if let Some(sink) = sink {
-                sink.changed(changed);
-            }
+        if let Some(writer) = &self.writer {
+            writer.request_write();
             return;
-        };
-        let _one_writer = locked(&self.persist_guard);
-        let (entries, dirty) = {
-            let mut state = locked(&self.state);
+        }
+        let changed: Vec<(String, CooldownEntry)> = {
+            let mut state = locked(&self.shared.state);
             let dirty = std::mem::take(&mut state.dirty);
-            (state.entries.clone(), dirty)
+            dirty
+                .into_iter()
+                .filter_map(|name| state.entries.get(&name).map(|e| (name, e.clone())))
+                .collect()
         };
-        match cooldown_file::merge_and_write(dir, &entries, &dirty) {
-            Ok(merged) => {
-                locked(&self.seen).stamp = cooldown_file::stamp(dir);
-                let mut state = locked(&self.state);
-                let still_dirty = state.dirty.clone();
-                cooldown_file::merge_into(&mut state.entries, &merged, |name| {
-                    !still_dirty.contains(name)
-                });
-            }
-            Err(error) => {
-                tracing::warn!(
-                    "could not write cooldown state in {}: {error}",
-                    dir.display()
-                );
-                locked(&self.state).dirty.extend(dirty);
-            }
+        let sink = self.sink.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(sink) = sink {
+            sink.changed(changed);
+        }
+    }
+
+    /// Returns once every change recorded before the call is written to the state dir (or
+    /// its write failed and was logged). Nothing to do for an in-memory store.
+    pub fn flush(&self) {
+        if let Some(writer) = &self.writer {
+            writer.flush();
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod config;
 pub mod cooldown;
 mod cooldown_file;
 pub mod cooldown_sink;
+mod cooldown_writer;
 pub mod decision;
 mod embedding_route;
 mod penalty;

@@ -25,6 +25,8 @@ mod held;
 mod keys;
 #[path = "all/persistence.rs"]
 mod persistence;
+#[path = "all/persistence_writer.rs"]
+mod persistence_writer;
 #[path = "all/probe.rs"]
 mod probe;
 #[path = "all/timeouts.rs"]

@@ -85,6 +85,7 @@ fn corrupt_file_is_a_warning_that_starts_empty_and_is_repaired_on_write() {
         Penalty::Cooldown,
         T0,
     );
+    store.flush();
     let reopened = open(dir.path());
     assert_eq!(reopened.load_warning(), None);
     assert_eq!(
@@ -106,6 +107,7 @@ fn torn_file_is_tolerated() {
         Penalty::Cooldown,
         T0,
     );
+    store.flush();
     let path = cooldown_file_path(dir.path());
     let full = std::fs::read(&path).unwrap();
     std::fs::write(&path, &full[..full.len() / 2]).unwrap();
@@ -132,6 +134,7 @@ fn writes_are_atomic_and_leave_no_temp_files() {
         );
     }
     store.record_success("p", 1, T0 + 100);
+    store.flush();
     let expected: BTreeSet<String> = ["cooldowns.json", "cooldowns.lock"]
         .map(String::from)
         .into();
@@ -155,6 +158,7 @@ fn nothing_is_written_when_nothing_changed() {
         Penalty::None,
         T0,
     );
+    store.flush();
     assert!(!state.exists(), "no change, no state dir, no file");
     store.record_failure(
         &CooldownKey::provider("p"),
@@ -162,12 +166,15 @@ fn nothing_is_written_when_nothing_changed() {
         Penalty::Cooldown,
         T0,
     );
+    store.flush();
     let path = cooldown_file_path(&state);
     assert!(path.exists());
     store.record_success("p", 0, T0 + 1); // clears: a write
+    store.flush();
     let cleared = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, "sentinel").unwrap();
     store.record_success("p", 0, T0 + 2); // already clean: no write
+    store.flush();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "sentinel");
     assert!(cleared.contains("\"errorCount\": 0"));
 }
@@ -214,6 +221,8 @@ fn hammer(dir: &Path, name: &str) {
             Penalty::Cooldown,
             clock.now_ms(),
         );
+        // One read-merge-write per round, interleaved with the other process's.
+        store.flush();
     }
 }
 
@@ -293,6 +302,7 @@ fn a_running_store_picks_up_another_processes_cooldowns_at_most_once_a_second() 
         Penalty::Cooldown,
         T0,
     );
+    theirs.flush();
     ours.refresh_if_changed(T0 + 1_000);
     assert!(matches!(
         ours.availability("a", 1, T0 + 1_000),
@@ -305,6 +315,7 @@ fn a_running_store_picks_up_another_processes_cooldowns_at_most_once_a_second() 
         Penalty::Cooldown,
         T0,
     );
+    theirs.flush();
     ours.refresh_if_changed(T0 + 1_500);
     assert_eq!(ours.entry(&CooldownKey::provider("b")), None);
     // ...but is picked up once it has passed

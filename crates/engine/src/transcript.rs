@@ -21,8 +21,15 @@ const EXAMPLE: [(&str, &str); 2] = [
     ),
 ];
 
-/// Where the model starts writing the next turn: the answer ends there (never emitted).
-pub const TRANSCRIPT_STOPS: [&str; 3] = ["\nUser:", "\nAssistant:", "\n\n\n"];
+/// Where the model starts writing the next turn, or a new transcript of its own (the demo
+/// model, done answering, likes to begin the preamble again): the answer ends there (never
+/// emitted).
+pub const TRANSCRIPT_STOPS: [&str; 4] = [
+    "\nUser:",
+    "\nAssistant:",
+    "\n\n\n",
+    "\nA conversation between",
+];
 
 /// Renders the turns and opens the assistant's line. `extra_header` (tool descriptions for a
 /// forced call) goes after the system text.
@@ -91,5 +98,18 @@ mod tests {
         for stop in TRANSCRIPT_STOPS {
             assert!(stop.starts_with('\n'), "{stop:?}");
         }
+    }
+
+    #[test]
+    fn a_transcript_started_again_ends_the_answer() {
+        let restarted = format!("The sea is blue.\n\n{PREAMBLE}");
+        let cut = TRANSCRIPT_STOPS
+            .iter()
+            .filter_map(|stop| restarted.find(stop))
+            .min();
+        assert_eq!(
+            cut.map(|at| restarted[..at].trim()),
+            Some("The sea is blue.")
+        );
     }
 }

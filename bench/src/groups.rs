@@ -95,7 +95,7 @@ impl Results {
     }
 }
 
-fn block_on<F: Future>(future: F) -> anyhow::Result<F::Output> {
+pub(crate) fn block_on<F: Future>(future: F) -> anyhow::Result<F::Output> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
@@ -324,6 +324,7 @@ fn run_throughput(programs: &Programs, args: &Args, results: &mut Results) -> an
         let launch = Launch {
             cpus: Some("0".into()),
             workers: Some(1),
+            ..Launch::default()
         };
         let mut gateway = ClawgateProcess::start(
             programs.clawgate()?,
@@ -502,12 +503,8 @@ pub fn run_all(groups: &[Group], programs: &Programs, args: &Args, results: &mut
             Group::Throughput => run_throughput(programs, args, results),
             Group::Engine => run_engine(args, results),
             Group::EngineLoad => run_engine_load(args, results),
-            Group::SharedState => block_on(shared_state::measure(
-                args.agent_turns,
-                args.propagation_rounds,
-            ))
-            .and_then(|r| r)
-            .map(|figures| results.shared_state = Some(figures)),
+            Group::SharedState => shared_state::measure(programs, args)
+                .map(|figures| results.shared_state = Some(figures)),
         };
         if let Err(e) = outcome {
             results.skip(group, e);

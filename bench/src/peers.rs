@@ -91,6 +91,9 @@ pub struct Launch {
     pub cpus: Option<String>,
     /// clawgate `--workers`.
     pub workers: Option<usize>,
+    /// A PostgreSQL URL: the gateway keeps its state there (`state.backend: "postgres"`)
+    /// instead of in files under its state dir.
+    pub state_url: Option<String>,
 }
 
 /// A running `clawgate gateway`.
@@ -123,13 +126,16 @@ impl ClawgateProcess {
                 "models": [{"id": "mock-model", "name": "Mock", "contextWindow": 8192, "maxTokens": 256}],
             })
         };
-        let text = json!({
+        let mut text = json!({
             "models": {"mode": "replace", "providers": {
                 "fast": provider(fast_url),
                 "stream": provider(stream_url),
             }},
             "agents": {"defaults": {"model": {"primary": "fast/mock-model"}}},
         });
+        if let Some(url) = &launch.state_url {
+            text["state"] = json!({"backend": "postgres", "url": url});
+        }
         std::fs::write(&config, serde_json::to_vec_pretty(&text)?)?;
         let port = procs::free_port()?;
         let mut cmd = procs::command(binary, launch.cpus.as_deref());

@@ -81,20 +81,13 @@ fn throughput_rows(r: &Results, rows: &mut Vec<Row>) {
     ));
     let find = |label: &str| r.throughput.iter().find(|f| f.label == label);
     let (direct, ours, peer) = (find("direct"), find("clawgate"), find("LiteLLM"));
-    let show = |f: Option<&crate::throughput::Frontier>, t: f64| match f {
-        None => "—".to_string(),
-        Some(f) => match f.at(t) {
-            Some(v) => rate(f64::from(v)),
-            None => "none passed".to_string(),
-        },
-    };
     for t in THRESHOLDS_MS {
         let mine = ours.and_then(|f| f.at(t)).map(f64::from);
         let other = peer.and_then(|f| f.at(t)).map(f64::from);
         let mut row = Row::new(format!("p99 ≤ {t} ms"))
-            .direct(show(direct, t))
-            .clawgate(show(ours, t))
-            .peer(show(peer, t));
+            .direct(frontier_at(direct, t))
+            .clawgate(frontier_at(ours, t))
+            .peer(frontier_at(peer, t));
         if let (Some(m), Some(o)) = (mine, other) {
             row = row.advantage(m, o);
         }
@@ -360,8 +353,65 @@ fn agent_index_rows(r: &Results, rows: &mut Vec<Row>) {
     }
 }
 
+/// A frontier's highest passing rate under `threshold_ms`, as the table shows it.
+fn frontier_at(f: Option<&crate::throughput::Frontier>, threshold_ms: f64) -> String {
+    match f {
+        None => "—".to_string(),
+        Some(f) => match f.at(threshold_ms) {
+            Some(v) => rate(f64::from(v)),
+            None => "none passed".to_string(),
+        },
+    }
+}
+
 fn shared_state_rows(r: &Results, rows: &mut Vec<Row>) {
+    use crate::shared_state::{FILES, POSTGRES};
     let Some(s) = &r.shared_state else { return };
+    let phase = &s.routed_latency;
+    rows.push(heading(&format!(
+        "shared state: routed calls through a gateway on each backend (1 pinned core each; c=1: {} req/path, interleaved)",
+        phase.requests
+    )));
+    if let (Some(files), Some(pg)) = (phase.path(FILES), phase.path(POSTGRES)) {
+        for (label, path) in [("files", files), ("postgres", pg)] {
+            rows.push(
+                Row::new(format!("added latency c=1, state in {label}: p50 / p99")).clawgate(
+                    format!(
+                        "{} / {}",
+                        show_us_signed(path.added.p50_us),
+                        show_us_signed(path.added.p99_us)
+                    ),
+                ),
+            );
+        }
+        rows.push(
+            Row::new("postgres minus files, c=1: p50 / p99")
+                .clawgate(format!(
+                    "{} / {}",
+                    show_us_signed(pg.added.p50_us - files.added.p50_us),
+                    show_us_signed(pg.added.p99_us - files.added.p99_us)
+                ))
+                .target("no difference (no database access on the hot path)"),
+        );
+    }
+    let find = |label: &str| s.routed_throughput.iter().find(|f| f.label == label);
+    if !s.routed_throughput.is_empty() {
+        for t in THRESHOLDS_MS {
+            rows.push(
+                Row::new(format!(
+                    "throughput frontier p99 ≤ {t} ms: files / postgres"
+                ))
+                .clawgate(format!(
+                    "{} / {}",
+                    frontier_at(find(FILES), t),
+                    frontier_at(find(POSTGRES), t)
+                )),
+            );
+        }
+    }
+    if let Some(why) = &s.routed_throughput_skipped {
+        rows.push(Row::new("throughput frontier, files / postgres").clawgate(why.clone()));
+    }
     rows.push(heading(
         "shared state: agent turn c=1 (10-message session, closed after each turn), Postgres on loopback beside files",
     ));

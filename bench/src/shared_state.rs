@@ -1,9 +1,15 @@
 //! Shared state on PostgreSQL (issue 14) beside the file backend, in one run:
 //!
+//! - **routed calls, c=1 and the throughput frontier**: two gateways in front of the same
+//!   0 ms mock, one keeping its state in files, one in PostgreSQL, each pinned to core 0 with
+//!   one worker (the mock and oha on core 1, as in the `throughput` group). The c=1 series
+//!   interleave direct, files and postgres request by request; the frontiers interleave
+//!   rate by rate. A routed call reads only the in-memory cooldown view with either backend, so
+//!   the target is no difference.
 //! - **agent turn, c=1**: the agent runtime with the instant model on a 10-message session,
 //!   closing the session after each turn as the gateway does (so each turn reads the row,
 //!   takes the turn lock, loads the transcript, appends two entries, releases the lock). Turns
-//!   alternate between the file backend and the Postgres backend, `turns` of each, after 20
+//!   alternate between the file backend and the Postgres backend, `turns` of each, after 25
 //!   warm-up turns each.
 //! - **cooldown propagation**: two cooldown stores attached to the database (two replicas'
 //!   views); a failure is recorded on one and the other is polled every 100 µs until it sees
@@ -12,8 +18,6 @@
 //! The database is a throwaway cluster (`clawgate_state_postgres::test_cluster`, Debian's
 //! server binaries) on loopback with `fsync=off`, on the same machine: the figures are the
 //! backends' own cost plus one loopback round trip per statement, not a networked database.
-//! The routed hot path is not in this group: it reads only the in-memory cooldown view with
-//! either backend (no database access), so the `latency` group measures it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,16 +31,124 @@ use clawgate_state_postgres::test_cluster::TestCluster;
 use clawgate_state_postgres::{PgCooldowns, PgSessions, PgState, SessionOptions};
 use serde::Serialize;
 
+use crate::Args;
 use crate::agent_turn::runtime;
+use crate::client::{Dialect, Target};
+use crate::groups::block_on;
+use crate::latency::{self, Phase};
+use crate::peers::{ClawgateProcess, Launch, MockProcess, Programs};
 use crate::stats::Summary;
+use crate::throughput::{self, Frontier};
 
 #[derive(Debug, Serialize)]
 pub struct SharedStateFigures {
+    /// Routed calls c=1: direct, the files gateway and the postgres gateway, interleaved.
+    pub routed_latency: Phase,
+    /// The throughput frontier of the files gateway, then the postgres gateway.
+    pub routed_throughput: Vec<Frontier>,
+    /// Why there is no frontier (oha missing), if there is none.
+    pub routed_throughput_skipped: Option<String>,
     pub turns: usize,
     pub files_turn: Summary,
     pub postgres_turn: Summary,
     pub rounds: usize,
     pub cooldown_propagation: Summary,
+}
+
+/// Labels of the two gateways' series.
+pub const FILES: &str = "clawgate, state in files";
+pub const POSTGRES: &str = "clawgate, state in postgres";
+
+/// Every figure of the group, on one throwaway cluster.
+pub fn measure(programs: &Programs, args: &Args) -> anyhow::Result<SharedStateFigures> {
+    let cluster = TestCluster::start()
+        .map_err(anyhow::Error::msg)
+        .context("starting a throwaway PostgreSQL (is postgresql installed?)")?;
+    let url = cluster
+        .create_database("bench")
+        .map_err(anyhow::Error::msg)?;
+    let routed = routed(programs, args, &url)?;
+    let state = block_on(state_figures(
+        &url,
+        args.agent_turns,
+        args.propagation_rounds,
+    ))??;
+    drop(cluster);
+    Ok(SharedStateFigures {
+        routed_latency: routed.latency,
+        routed_throughput: routed.frontiers,
+        routed_throughput_skipped: routed.skipped,
+        turns: state.turns,
+        files_turn: state.files_turn,
+        postgres_turn: state.postgres_turn,
+        rounds: state.rounds,
+        cooldown_propagation: state.cooldown_propagation,
+    })
+}
+
+struct Routed {
+    latency: Phase,
+    frontiers: Vec<Frontier>,
+    skipped: Option<String>,
+}
+
+/// The hot path on each backend: c=1 interleaved, then each gateway's frontier.
+fn routed(programs: &Programs, args: &Args, url: &str) -> anyhow::Result<Routed> {
+    let mock = MockProcess::fast(programs.mock()?, Some("1"))?;
+    let launch = |state_url: Option<String>| Launch {
+        cpus: Some("0".into()),
+        workers: Some(1),
+        state_url,
+    };
+    let start = |launch: &Launch| {
+        ClawgateProcess::start(
+            programs.clawgate()?,
+            &mock.url,
+            &mock.url,
+            launch,
+            Duration::from_millis(5),
+        )
+    };
+    let mut files = start(&launch(None))?;
+    let mut postgres = start(&launch(Some(url.to_owned())))?;
+    let direct = Target::new("direct", &mock.url, Dialect::Chat, "mock-model");
+    let model = "fast/mock-model";
+    let paths = [
+        Target::new(FILES, &files.base_url(), Dialect::Chat, model),
+        Target::new(POSTGRES, &postgres.base_url(), Dialect::Chat, model),
+    ];
+    eprintln!("  routed calls c=1: {} rounds of 3 paths…", args.requests);
+    let latency = block_on(latency::phase(&direct, &paths, args.requests, args.warmup))??;
+    let Some(oha) = programs.oha.as_deref() else {
+        return Ok(Routed {
+            latency,
+            frontiers: Vec::new(),
+            skipped: Some("oha not found (cargo install oha --locked)".into()),
+        });
+    };
+    let frontiers = throughput::frontiers(
+        oha,
+        &mut [
+            (&paths[0], Some(&mut files.process)),
+            (&paths[1], Some(&mut postgres.process)),
+        ],
+        &args.rates,
+        args.rate_seconds,
+        Some("1"),
+    )?;
+    Ok(Routed {
+        latency,
+        frontiers,
+        skipped: None,
+    })
+}
+
+struct StateFigures {
+    turns: usize,
+    files_turn: Summary,
+    postgres_turn: Summary,
+    rounds: usize,
+    cooldown_propagation: Summary,
 }
 
 const KEY: &str = "agent:bench:main";
@@ -49,15 +161,9 @@ async fn timed_turn(rt: &AgentRuntime, n: usize) -> anyhow::Result<Duration> {
     Ok(started.elapsed())
 }
 
-pub async fn measure(turns: usize, rounds: usize) -> anyhow::Result<SharedStateFigures> {
-    let cluster = tokio::task::spawn_blocking(TestCluster::start)
-        .await?
-        .map_err(anyhow::Error::msg)
-        .context("starting a throwaway PostgreSQL (is postgresql installed?)")?;
-    let url = cluster
-        .create_database("bench")
-        .map_err(anyhow::Error::msg)?;
-    let state = PgState::new(&url)?;
+/// Agent turns on each backend and the cooldown propagation between two replicas' views.
+async fn state_figures(url: &str, turns: usize, rounds: usize) -> anyhow::Result<StateFigures> {
+    let state = PgState::new(url)?;
     state.migrate().await?;
 
     let files_dir = tempfile::tempdir()?;
@@ -81,8 +187,8 @@ pub async fn measure(turns: usize, rounds: usize) -> anyhow::Result<SharedStateF
 
     let a = Arc::new(CooldownStore::in_memory(CooldownSchedule::default()));
     let b = Arc::new(CooldownStore::in_memory(CooldownSchedule::default()));
-    PgCooldowns::attach(PgState::new(&url)?, &a);
-    PgCooldowns::attach(PgState::new(&url)?, &b);
+    PgCooldowns::attach(PgState::new(url)?, &a);
+    PgCooldowns::attach(PgState::new(url)?, &b);
     // Let b's listener connect and catch up before the first timed failure.
     let warm = CooldownKey::provider("warm-up");
     a.record_failure(
@@ -105,8 +211,7 @@ pub async fn measure(turns: usize, rounds: usize) -> anyhow::Result<SharedStateF
         wait_until_blocked(&b, &key, Duration::from_secs(10)).await?;
         seen.push(started.elapsed());
     }
-    drop(cluster);
-    Ok(SharedStateFigures {
+    Ok(StateFigures {
         turns,
         files_turn: Summary::of(&on_files),
         postgres_turn: Summary::of(&on_pg),

@@ -4,7 +4,8 @@
 //! requests, at rising rates. Per rate: achieved rate, errors (transport errors and non-2xx),
 //! p50/p99. The frontier for a threshold is the highest rate with 0 errors and p99 under it
 //! (1 ms, 5 ms, 50 ms). Rates stop rising after the first step with errors or p99 over the
-//! largest threshold.
+//! largest threshold. Several targets can be measured interleaved, rate by rate
+//! ([`frontiers`]).
 //!
 //! Placement (the protocol's): the gateway pinned to core 0 (`taskset -c 0`, one worker), the
 //! mock and oha on core 1; the direct series has nothing on core 0.
@@ -132,57 +133,86 @@ pub fn frontier(
     rates: &[u32],
     seconds: f64,
     cpus: Option<&str>,
-    mut gateway: Option<&mut Spawned>,
+    gateway: Option<&mut Spawned>,
 ) -> anyhow::Result<Frontier> {
+    let mut all = frontiers(oha, &mut [(target, gateway)], rates, seconds, cpus)?;
+    all.pop().context("one frontier per target")
+}
+
+/// Rising `rates` against each target, interleaved step by step (a rate on every target
+/// before the next rate), so a change in the machine's load hits them alike. A target stops
+/// rising after its first step with errors or a p99 over the largest threshold; its process,
+/// if given, is checked alive after each of its steps.
+pub fn frontiers(
+    oha: &Path,
+    targets: &mut [(&Target, Option<&mut Spawned>)],
+    rates: &[u32],
+    seconds: f64,
+    cpus: Option<&str>,
+) -> anyhow::Result<Vec<Frontier>> {
     // Warm-up: connections, caches, allocator.
     if let Some(&first) = rates.first() {
-        run_oha(oha, target, first, 1.0, cpus)?;
-    }
-    let mut steps = Vec::new();
-    for &rate in rates {
-        let step = run_oha(oha, target, rate, seconds, cpus)?;
-        eprintln!(
-            "  {} @ {rate}/s: achieved {:.0}/s, {} errors, p50 {:.3} ms, p99 {:.3} ms{}",
-            target.label,
-            step.achieved_rps,
-            step.errors,
-            step.p50_ms,
-            step.p99_ms,
-            if step.errors > 0 {
-                format!(
-                    " (status {}, errors {})",
-                    step.status_codes, step.error_kinds
-                )
-            } else {
-                String::new()
-            }
-        );
-        if let Some(g) = gateway.as_deref_mut() {
-            g.check_alive()?;
+        for (target, _) in targets.iter() {
+            run_oha(oha, target, first, 1.0, cpus)?;
         }
-        let last_max = THRESHOLDS_MS[THRESHOLDS_MS.len() - 1];
-        let done = step.errors > 0 || step.p99_ms > last_max;
-        steps.push(step);
-        if done {
+    }
+    let mut steps: Vec<Vec<Step>> = vec![Vec::new(); targets.len()];
+    let mut done = vec![false; targets.len()];
+    for &rate in rates {
+        for (i, (target, gateway)) in targets.iter_mut().enumerate() {
+            if done[i] {
+                continue;
+            }
+            let step = run_oha(oha, target, rate, seconds, cpus)?;
+            eprintln!(
+                "  {} @ {rate}/s: achieved {:.0}/s, {} errors, p50 {:.3} ms, p99 {:.3} ms{}",
+                target.label,
+                step.achieved_rps,
+                step.errors,
+                step.p50_ms,
+                step.p99_ms,
+                if step.errors > 0 {
+                    format!(
+                        " (status {}, errors {})",
+                        step.status_codes, step.error_kinds
+                    )
+                } else {
+                    String::new()
+                }
+            );
+            if let Some(g) = gateway.as_deref_mut() {
+                g.check_alive()?;
+            }
+            let last_max = THRESHOLDS_MS[THRESHOLDS_MS.len() - 1];
+            done[i] = step.errors > 0 || step.p99_ms > last_max;
+            steps[i].push(step);
+        }
+        if done.iter().all(|d| *d) {
             break;
         }
     }
-    let highest = THRESHOLDS_MS
+    Ok(targets
         .iter()
-        .map(|&t| {
-            let best = steps
+        .zip(steps)
+        .map(|((target, _), steps)| {
+            let highest = THRESHOLDS_MS
                 .iter()
-                .filter(|s| s.errors == 0 && s.p99_ms <= t)
-                .map(|s| s.offered_rps)
-                .max();
-            (t, best)
+                .map(|&t| {
+                    let best = steps
+                        .iter()
+                        .filter(|s| s.errors == 0 && s.p99_ms <= t)
+                        .map(|s| s.offered_rps)
+                        .max();
+                    (t, best)
+                })
+                .collect();
+            Frontier {
+                label: target.label.clone(),
+                steps,
+                highest,
+            }
         })
-        .collect();
-    Ok(Frontier {
-        label: target.label.clone(),
-        steps,
-        highest,
-    })
+        .collect())
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! the turn's run timeout.
 
 use clawgate_wire::collect::EventCollector;
-use clawgate_wire::{Request, Response, ToolChoice, ToolSpec};
+use clawgate_wire::{Event, Request, Response, ToolChoice, ToolSpec};
 use futures::StreamExt;
 
 use crate::budget::{ContextBudget, ModelLimits};
@@ -56,6 +56,8 @@ pub(crate) struct ModelAnswer {
     pub held_text: String,
     /// Some of this answer's text was streamed already (before the held part).
     pub streamed_any: bool,
+    /// The model's notices (`Event::Notice`): what it could not do as asked.
+    pub notices: Vec<String>,
 }
 
 enum CallFailure {
@@ -197,12 +199,17 @@ impl AgentRuntime {
             ..JsonHold::default()
         };
         let mut first_text = true;
+        let mut notices = Vec::new();
         while let Some(item) = deadline
             .run(reply.events.next())
             .await
             .map_err(|_| timed_out())?
         {
             let event = item.map_err(fail)?;
+            if let Event::Notice { text } = event {
+                notices.push(text);
+                continue;
+            }
             let (split, delivered) = filter.push_split(&event);
             for e in &split {
                 collector.push(e);
@@ -227,6 +234,7 @@ impl AgentRuntime {
             filtered: filter.answer(),
             held_text: std::mem::take(&mut hold.held),
             streamed_any: !first_text,
+            notices,
         })
     }
 }

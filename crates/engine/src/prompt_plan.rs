@@ -113,8 +113,19 @@ pub enum ToolPlan {
         format: ToolCallFormat,
         allowed: Vec<ToolSpec>,
     },
-    /// A base model offered tools with `tool_choice: auto`: it answers in text.
+    /// A base model offered tools with `tool_choice: auto`: it answers in text, and its
+    /// stream says so ([`base_model_tools_notice`]).
     BaseModelAnswersInText,
+}
+
+/// The notice (`Event::Notice`) of a base model that was offered tools with `tool_choice:
+/// auto`: what it did instead, and how to get a call anyway.
+pub fn base_model_tools_notice(model: &str) -> String {
+    format!(
+        "{model} is a base model and cannot choose when to call a tool: the offered tools were \
+         not shown to it and it answers in text (force a call with tool_choice \"required\" or a \
+         named tool, or use a chat-tuned model)"
+    )
 }
 
 /// A request made ready for the tokenizer.

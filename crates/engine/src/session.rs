@@ -29,7 +29,10 @@ use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 
 use crate::answer::AnswerAssembler;
-use crate::prompt_plan::{PreparedPrompt, PromptTemplate, SpecialTokens, ToolPlan, prepare_prompt};
+use crate::prompt_plan::{
+    PreparedPrompt, PromptTemplate, SpecialTokens, ToolPlan, base_model_tools_notice,
+    prepare_prompt,
+};
 use crate::sampling::sampler_for;
 use crate::templates::BuiltinTemplate;
 use crate::tool_calls::format::ToolCallFormat;
@@ -221,13 +224,6 @@ impl<'m> Session<'m> {
             SharedState::bump(&self.shared.requests_cancelled, 1);
             return;
         }
-        if prompt.tools == ToolPlan::BaseModelAnswersInText {
-            tracing::warn!(
-                model = %self.spec.id,
-                "base model offered tools with tool_choice auto: it answers in text (forced \
-                 tool calls still work)"
-            );
-        }
         SharedState::bump(&self.shared.requests_started, 1);
         let events = job.events;
         match self.run(&job.request, &prompt, &tokens, sampler, &events) {
@@ -289,6 +285,11 @@ impl<'m> Session<'m> {
                 model: self.spec.id.clone(),
             },
         )?;
+        if prompt.tools == ToolPlan::BaseModelAnswersInText {
+            let text = base_model_tools_notice(&self.spec.id);
+            tracing::warn!(model = %self.spec.id, "{text}");
+            send(events, Event::Notice { text })?;
+        }
         let mut logits_at = self.evaluate_prompt(tokens, events)?;
         let vocab = self.model.vocab();
         let n_ctx = self.ctx.n_ctx() as usize;

@@ -222,14 +222,18 @@ fn stream_item(event: AgentEvent, extensions: bool) -> Option<StreamItem> {
     Some(StreamItem::Extension(value))
 }
 
-/// Books one committed model answer of the turn in the request's log entry.
+/// Books one committed model answer of the turn, or a notice, in the request's log entry.
 fn note_answer(entry: &SharedEntry, event: &AgentEvent) {
-    let AgentEvent::Answered {
-        model_ref,
-        fallback,
-    } = event
-    else {
-        return;
+    let (model_ref, fallback) = match event {
+        AgentEvent::Answered {
+            model_ref,
+            fallback,
+        } => (model_ref, fallback),
+        AgentEvent::Notice(text) => {
+            request_log::lock(entry).notices.push(text.clone());
+            return;
+        }
+        _ => return,
     };
     let mut entry = request_log::lock(entry);
     entry.answered = Some(model_ref.clone());

@@ -131,6 +131,9 @@ pub struct RequestEntry {
     pub answered: Option<String>,
     pub fallback: Option<FallbackView>,
     pub attempts: Vec<AttemptView>,
+    /// Operational notices the client was given: a model that could not do what was asked
+    /// (`x-clawgate-notice`), an agent's notices.
+    pub notices: Vec<String>,
     /// Total time, once finished.
     pub latency_ms: Option<u64>,
     pub tokens: TokenCounts,
@@ -194,6 +197,7 @@ impl RequestLog {
             answered: None,
             fallback: None,
             attempts: Vec::new(),
+            notices: Vec::new(),
             latency_ms: None,
             tokens: TokenCounts::default(),
             outcome: None,

@@ -128,6 +128,11 @@ impl RequestRecord {
         entry.attempts = attempts;
     }
 
+    /// Notices the client was given (see [`RequestEntry::notices`]).
+    pub fn add_notices(&mut self, notices: &[String]) {
+        lock(&self.entry).notices.extend_from_slice(notices);
+    }
+
     /// The error the client was answered with.
     pub fn set_error(&mut self, error: &ApiError) {
         let mut entry = lock(&self.entry);

@@ -2,8 +2,8 @@
 //! router find a candidate that commits, then stream the canonical events back in the client's
 //! dialect, or collect them into one response. The router holds the stream until its answer
 //! starts, so every failure before that is an ordinary HTTP error here; after it, the stream
-//! ends with the dialect's error event. Response headers say which model answered and whether
-//! it was a fallback. One exception: a streamed call the router has held back (reasoning, an
+//! ends with the dialect's error event. Response headers say which model answered, whether
+//! it was a fallback, and what the model could not do as asked (its notices). One exception: a streamed call the router has held back (reasoning, an
 //! unfinished tool call) for `keep_alive_interval` starts its response with keep-alives
 //! (`sse_body::Held`), without those headers: the stream's own `model` field names the model.
 
@@ -44,6 +44,9 @@ pub const MODEL_HEADER: &str = "x-clawgate-model";
 pub const FALLBACK_HEADER: &str = "x-clawgate-fallback";
 /// Response header: why the requested model did not answer (only with a fallback).
 pub const FALLBACK_REASON_HEADER: &str = "x-clawgate-fallback-reason";
+/// Response header, once per notice: what the answering model could not do as asked (a base
+/// model offered tools answers in text). Only notices from before the answer started.
+pub const NOTICE_HEADER: &str = "x-clawgate-notice";
 /// Request header: `none` turns the configured fallbacks off for this call.
 pub const FALLBACKS_REQUEST_HEADER: &str = "x-clawgate-fallbacks";
 /// Request header: `immediate` forwards reasoning at once (it commits the stream), `hold`
@@ -108,6 +111,16 @@ pub(crate) fn fail(dialect: Dialect, error: &ApiError, mut record: RequestRecord
     error_response(dialect, error)
 }
 
+/// One `x-clawgate-notice` header per notice (a notice that is not a valid header value,
+/// non-ASCII text, is in the request log only).
+fn insert_notice_headers(headers: &mut HeaderMap, notices: &[String]) {
+    for notice in notices {
+        if let Ok(value) = HeaderValue::from_str(notice) {
+            headers.append(NOTICE_HEADER, value);
+        }
+    }
+}
+
 pub(crate) fn insert_route_headers(
     headers: &mut HeaderMap,
     answered: &str,
@@ -140,6 +153,8 @@ struct Answered {
     reason: Option<String>,
     fallback: Option<FallbackView>,
     attempts: Vec<AttemptView>,
+    /// The answering model's notices from before its answer started.
+    notices: Vec<String>,
 }
 
 impl Answered {
@@ -151,17 +166,26 @@ impl Answered {
             self.fallback.clone(),
             self.attempts.clone(),
         );
+        record.add_notices(&self.notices);
     }
 
-    /// clawgate's `route` frame (sent first when the client asked for clawgate's frames).
-    fn route_event(&self, requested: &ModelRoute) -> Value {
-        json!({
+    /// clawgate's frames sent first when the client asked for them: `route`, then one
+    /// `notice` frame per notice (the frames an agent turn sends for its notices).
+    fn head_frames(&self, requested: &ModelRoute) -> Vec<Value> {
+        let route = json!({
             "type": "route",
             "requested": requested.reference.as_ref(),
             "model": self.route.reference.as_ref(),
             "fallback": self.fallback,
             "attempts": self.attempts,
-        })
+        });
+        std::iter::once(route)
+            .chain(
+                self.notices
+                    .iter()
+                    .map(|text| json!({ "type": "notice", "text": text })),
+            )
+            .collect()
     }
 }
 
@@ -200,6 +224,7 @@ fn answered_route(
         reason,
         fallback,
         attempts,
+        notices: stream.info().notices.clone(),
     }
 }
 
@@ -292,7 +317,7 @@ pub(crate) async fn serve_model(
     answered.record(&mut record);
     let id = dialect.new_id();
     let mut response = if stream_requested {
-        let route_event = events_requested(headers).then(|| answered.route_event(&route));
+        let head = events_requested(headers).then(|| answered.head_frames(&route));
         stream_answer(
             dialect,
             &id,
@@ -301,7 +326,7 @@ pub(crate) async fn serve_model(
             options,
             record,
             cancel,
-            route_event,
+            head,
         )
     } else {
         collect_answer(
@@ -319,6 +344,7 @@ pub(crate) async fn serve_model(
         &answered.route.reference,
         answered.reason.as_deref(),
     );
+    insert_notice_headers(response.headers_mut(), &answered.notices);
     response
 }
 
@@ -347,8 +373,14 @@ fn keep_alive_while_held(
         match call.await {
             Ok(stream) => {
                 let answered = answered_route(&routes, &metrics, &route, &stream);
-                let head =
-                    extensions.then(|| Ok(StreamItem::Extension(answered.route_event(&route))));
+                let frames = if extensions {
+                    answered.head_frames(&route)
+                } else {
+                    Vec::new()
+                };
+                let head = frames
+                    .into_iter()
+                    .map(|frame| Ok(StreamItem::Extension(frame)));
                 let events = futures::stream::iter(head)
                     .chain(stream.map(|item| item.map(StreamItem::Event).map_err(failure)))
                     .boxed();
@@ -387,7 +419,8 @@ fn keep_alive_while_held(
     )
 }
 
-/// `route_event`: clawgate's `route` frame, sent first when the client asked for its frames.
+/// `head`: clawgate's `route` and `notice` frames, sent first when the client asked for its
+/// frames.
 #[allow(clippy::too_many_arguments)]
 fn stream_answer(
     dialect: Dialect,
@@ -397,11 +430,15 @@ fn stream_answer(
     options: StreamOptions,
     record: RequestRecord,
     cancel: CancellationToken,
-    route_event: Option<Value>,
+    head: Option<Vec<Value>>,
 ) -> Response {
     let encoder = dialect.stream_encoder(id, &answered.reference, options);
-    let extensions = route_event.is_some();
-    let head = futures::stream::iter(route_event.map(|v| Ok(StreamItem::Extension(v))));
+    let extensions = head.is_some();
+    let head = futures::stream::iter(
+        head.unwrap_or_default()
+            .into_iter()
+            .map(|v| Ok(StreamItem::Extension(v))),
+    );
     let events = head
         .chain(stream.map(|item| item.map(StreamItem::Event).map_err(failure)))
         .boxed();

@@ -107,6 +107,10 @@ pub struct RouteInfo {
     /// Answered by a candidate other than the requested one.
     pub fallback: bool,
     pub attempts: Vec<AttemptRecord>,
+    /// The answering model's notices that came before its answer started (`Event::Notice`:
+    /// what it could not do as asked). They stay in the stream too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
 }
 
 impl RouteInfo {

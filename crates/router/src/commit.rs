@@ -83,7 +83,7 @@ impl CommitRule {
                 id.len() + name.len()
             }
             Event::ToolCallArgsDelta { delta, .. } => delta.len(),
-            Event::Started { .. } | Event::Usage { .. } => 0,
+            Event::Started { .. } | Event::Usage { .. } | Event::Notice { .. } => 0,
         };
         self.held_bytes += held;
         self.held_events += 1;

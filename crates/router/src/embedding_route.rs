@@ -199,6 +199,7 @@ fn finish(
                 key_index,
                 fallback: candidate != requested,
                 attempts: std::mem::take(attempts),
+                notices: Vec::new(),
             },
         ))),
         Step::Failed => None,

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clawgate_providers::{CallContext, FailureKind, ProviderError};
-use clawgate_wire::Request;
+use clawgate_wire::{Event, Request};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -250,12 +250,21 @@ impl Router {
                     .get(&candidate.provider)
                     .map(|target| target.effective_timeouts(&self.config))
                     .unwrap_or(self.config.hosted_timeouts);
+                let notices = committed
+                    .buffered
+                    .iter()
+                    .filter_map(|event| match event {
+                        Event::Notice { text } => Some(text.clone()),
+                        _ => None,
+                    })
+                    .collect();
                 let info = RouteInfo {
                     requested: requested.clone(),
                     answered_by: candidate.clone(),
                     key_index,
                     fallback: candidate != requested,
                     attempts: std::mem::take(attempts),
+                    notices,
                 };
                 Some(Ok(RoutedStream::new(
                     committed,

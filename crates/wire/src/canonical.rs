@@ -251,6 +251,13 @@ pub enum Event {
     Usage {
         usage: Usage,
     },
+    /// A note from the serving side about this answer, never answer content: what the model
+    /// could not do as asked (a base model offered tools answers in text). No dialect has a
+    /// field for it, so encoders leave it out; the gateway reports the notices that came
+    /// before the answer started in a response header, and agents show them as notices.
+    Notice {
+        text: String,
+    },
     Finished {
         stop_reason: StopReason,
     },

@@ -114,6 +114,8 @@ impl EventCollector {
                 merged.cache_write_tokens = usage.cache_write_tokens.or(merged.cache_write_tokens);
             }
             Event::Finished { stop_reason } => self.stop = Some(*stop_reason),
+            // Not answer content: the caller reads notices off the stream itself.
+            Event::Notice { .. } => {}
         }
     }
 

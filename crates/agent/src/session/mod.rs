@@ -80,6 +80,8 @@ pub(crate) struct OpenSession {
     pub context: ActiveContext,
     pub message_count: usize,
     pub load_warnings: Vec<String>,
+    /// Model notices already shown while this session was open.
+    pub notices_told: std::collections::HashSet<String>,
 }
 
 impl OpenSession {
@@ -124,6 +126,7 @@ impl OpenSession {
             context,
             message_count,
             load_warnings: loaded.warnings,
+            notices_told: std::collections::HashSet::new(),
         })
     }
 

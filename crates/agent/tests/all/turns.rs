@@ -560,3 +560,51 @@ async fn model_command_is_held_to_the_allowlist_and_lists_it() {
     assert!(error.to_string().contains("is not allowed"), "{error}");
     assert_eq!(fake.requests().len(), calls);
 }
+
+/// A model's notice (a base model that answers in text although tools were offered) reaches
+/// the user as a notice, never as answer text, once per open session: the terminal chat keeps
+/// its session open and is told once; a session opened again (the gateway opens it per turn)
+/// is told again.
+#[tokio::test]
+async fn a_model_notice_is_a_notice_once_per_open_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let notice = "demo is a base model and answers in text";
+    let fake = FakeModel::new("p/m", None, move |_| {
+        Scripted::Events(vec![
+            Event::Started {
+                id: "r".into(),
+                model: "m".into(),
+            },
+            Event::Notice {
+                text: notice.into(),
+            },
+            Event::TextDelta {
+                text: "hello".into(),
+            },
+            Event::Finished {
+                stop_reason: StopReason::Stop,
+            },
+        ])
+    });
+    let rt = runtime(dir.path(), fake, model("p/m", 32_000), |_| {});
+    let told = |out: &clawgate_agent::TurnOutcome| {
+        out.notices.iter().filter(|n| n.as_str() == notice).count()
+    };
+    let first = rt
+        .run_turn("k", "hi", TurnOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(told(&first), 1, "{:?}", first.notices);
+    assert_eq!(first.reply.as_deref(), Some("hello"));
+    let second = rt
+        .run_turn("k", "again", TurnOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(told(&second), 0, "{:?}", second.notices);
+    rt.close_session("k").await;
+    let third = rt
+        .run_turn("k", "and again", TurnOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(told(&third), 1, "{:?}", third.notices);
+}

@@ -94,7 +94,7 @@ impl CallReport {
             }
             Event::Usage { usage } => self.usage = Some(*usage),
             Event::Finished { stop_reason } => self.stop_reason = Some(*stop_reason),
-            Event::Started { .. } | Event::ReasoningSignature { .. } => {}
+            Event::Started { .. } | Event::ReasoningSignature { .. } | Event::Notice { .. } => {}
         }
     }
 }

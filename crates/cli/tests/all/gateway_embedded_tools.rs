@@ -1,7 +1,8 @@
-//! Forced tool calls on the embedded demo model through `clawgate gateway`, in all three
+//! Tool calls on the embedded demo model through `clawgate gateway`. Forced calls, in all three
 //! inbound dialects (chat completions, Responses, Anthropic Messages), streamed and not, with
 //! `tool_choice` "required" and a named tool: every answer is one call whose arguments
-//! validate against the tool's schema. The engine settings come from the model row's
+//! validate against the tool's schema. Offered tools with `auto`, the base model answers in
+//! text and the client is told so (`x-clawgate-notice`). The engine settings come from the model row's
 //! `params` (context size, threads, sampling defaults), which the loading works with.
 //! Needs the `embedded` feature and the demo model (`scripts/fetch-demo-model`; a missing
 //! model fails the test).
@@ -261,4 +262,118 @@ async fn forced_and_named_calls_validate_in_every_dialect_streamed_or_not() {
             }
         }
     }
+}
+
+/// The `clawgate` frames (`event: clawgate`) of an SSE body.
+fn clawgate_frames(text: &str) -> Vec<Value> {
+    let mut parser = clawgate_wire::sse::SseParser::new();
+    let mut frames = parser.push(text.as_bytes());
+    frames.extend(parser.finish());
+    frames
+        .iter()
+        .filter(|f| f.event.as_deref() == Some("clawgate"))
+        .map(|f| serde_json::from_str(&f.data).unwrap())
+        .collect()
+}
+
+/// The demo model is a base model: offered tools with `tool_choice: auto`, it answers in
+/// text, and the client is told so: an `x-clawgate-notice` header (streamed or not), a
+/// `notice` frame for clients that read clawgate's frames, and the notice in the request
+/// log the Control UI shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_base_model_offered_tools_says_it_answers_in_text() {
+    let cli = Cli::new();
+    let params = json!({"contextSize": 2048, "threads": 1, "temperature": 0});
+    let gateway = start_gateway(&cli, params, &[], None);
+    let client = reqwest::Client::new();
+    let tools = json!([{"type": "function", "function": {
+        "name": "get_weather", "description": "Current weather for a city",
+        "parameters": weather_schema()}}]);
+    for (stream, events) in [(false, false), (true, false), (true, true)] {
+        let case = format!("stream={stream} events={events}");
+        let body = json!({"model": "local/demo", "max_tokens": 12, "stream": stream,
+            "messages": [{"role": "user", "content": "What's the weather in Madrid?"}],
+            "tools": tools, "tool_choice": "auto"});
+        let mut request = client
+            .post(format!("{}/v1/chat/completions", gateway.base))
+            .json(&body);
+        if events {
+            request = request.header("x-clawgate-events", "on");
+        }
+        let reply = request.send().await.unwrap();
+        assert!(reply.status().is_success(), "{case}: {}", reply.status());
+        let notices: Vec<String> = reply
+            .headers()
+            .get_all("x-clawgate-notice")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(notices.len(), 1, "{case}: {notices:?}");
+        assert!(
+            notices[0].contains("demo is a base model") && notices[0].contains("answers in text"),
+            "{case}: {notices:?}"
+        );
+        let text = reply.text().await.unwrap();
+        let response = decode(Dialect::Chat, stream, &text);
+        assert!(
+            !response
+                .content
+                .iter()
+                .any(|b| matches!(b, ContentBlock::ToolCall { .. })),
+            "{case}: {text}"
+        );
+        let answer: String = response
+            .content
+            .iter()
+            .filter_map(|b| match b {
+                ContentBlock::Text { text } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            !answer.contains("is a base model"),
+            "{case}: notice in the answer: {text}"
+        );
+        if !events {
+            assert!(!text.contains("is a base model"), "{case}: {text}");
+        }
+        if events {
+            let frames = clawgate_frames(&text);
+            let notice = frames.iter().find(|f| f["type"] == "notice");
+            assert_eq!(
+                notice.and_then(|f| f["text"].as_str()),
+                Some(notices[0].as_str()),
+                "{case}: {frames:?}"
+            );
+        }
+    }
+    // Without tools: no notice.
+    let plain = client
+        .post(format!("{}/v1/chat/completions", gateway.base))
+        .json(&json!({"model": "local/demo", "max_tokens": 4,
+            "messages": [{"role": "user", "content": "Hello"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(plain.status().is_success());
+    assert!(plain.headers().get("x-clawgate-notice").is_none());
+
+    // The request log (the Control UI's Requests page) keeps the notices.
+    let token = std::fs::read_to_string(cli.path("state").join("gateway-token")).unwrap();
+    let log: Value = client
+        .get(format!("{}/clawgate/v1/requests", gateway.base))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let with_notices = log["requests"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{log}"))
+        .iter()
+        .filter(|r| !r["notices"].as_array().unwrap().is_empty())
+        .count();
+    assert_eq!(with_notices, 3, "{log:#}");
 }

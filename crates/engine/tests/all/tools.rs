@@ -2,7 +2,7 @@
 //! grammar-constrained: whatever the (untuned) model would have written, the output is one
 //! call, to an allowed tool, whose arguments validate against the tool's JSON schema; in each
 //! family's syntax when the template is one of theirs. A base model offered tools with
-//! `auto` answers in text (documented); limits and bad schemas are clear errors.
+//! `auto` answers in text and says so in a notice; limits and bad schemas are clear errors.
 
 use clawgate_engine::LlamaCppProvider;
 use clawgate_providers::FailureKind;
@@ -195,6 +195,29 @@ async fn a_base_model_offered_tools_with_auto_answers_in_text() {
     assert!(calls(&out.events).is_empty());
     assert_ne!(out.stop_reason, StopReason::ToolUse);
     assert!(!out.text.is_empty());
+    // ...and says so in its stream, right after `Started`, before any answer text.
+    let Some(Event::Notice { text }) = out.events.get(1) else {
+        panic!("no notice second in the stream: {:?}", out.events)
+    };
+    assert!(text.contains("is a base model"), "{text}");
+    assert!(text.contains("tool_choice"), "{text}");
+    let notices = out
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Notice { .. }))
+        .count();
+    assert_eq!(notices, 1);
+
+    // Without tools: no notice.
+    let plain = run(shared_provider(), request("Hello", 4)).await;
+    assert!(
+        !plain
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Notice { .. })),
+        "{:?}",
+        plain.events
+    );
 }
 
 #[tokio::test]

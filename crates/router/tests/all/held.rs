@@ -429,3 +429,45 @@ async fn no_unstreamed_retry_when_retries_are_off_or_nothing_was_streamed() {
         "a non-streamed call is not asked again"
     );
 }
+
+fn notice(t: &str) -> Event {
+    Event::Notice { text: t.into() }
+}
+
+/// A model's notice does not commit its attempt (it is not answer content), so a failure
+/// after it still fails over, and the fallback's route info carries none of the failed
+/// model's notices; the answering model's notices before its answer are in its route info.
+#[tokio::test(start_paused = true)]
+async fn notices_do_not_commit_and_belong_to_the_model_that_answered() {
+    let local = FakeProvider::always(
+        "local",
+        Script::EventsThenError(
+            vec![started("q"), notice("local cannot call tools")],
+            error(FailureKind::ServerError),
+        ),
+    );
+    let hosted = FakeProvider::always(
+        "hosted",
+        Script::Events(vec![
+            started("s"),
+            notice("hosted answers in text"),
+            text("rescued"),
+            notice("late notice"),
+            finished(),
+        ]),
+    );
+    let (router, _) = router_with(&[local, hosted], RouterConfig::default());
+    let stream = local_then_hosted(&router).await;
+    assert_eq!(stream.answered_by(), &cand("hosted/s"));
+    assert_eq!(stream.info().notices, vec!["hosted answers in text"]);
+    let items = drain(stream).await;
+    assert_eq!(joined_text(&items), "rescued");
+    let in_stream: Vec<_> = items
+        .iter()
+        .filter_map(|item| match item {
+            Ok(Event::Notice { text }) => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(in_stream, ["hosted answers in text", "late notice"]);
+}

@@ -173,6 +173,7 @@ impl StreamEncoder for Encoder {
                 ));
             }
             Event::Usage { usage } => self.usage = Some(*usage),
+            Event::Notice { .. } => {}
             Event::Finished { stop_reason } => {
                 self.ensure_started(&mut out);
                 self.close(&mut out);

@@ -198,7 +198,7 @@ impl StreamEncoder for Encoder {
             return out;
         }
         match event {
-            Event::Started { .. } | Event::ReasoningSignature { .. } => {}
+            Event::Started { .. } | Event::ReasoningSignature { .. } | Event::Notice { .. } => {}
             Event::TextDelta { text } => {
                 self.flush_calls(&mut out);
                 if !text.is_empty() {

@@ -111,7 +111,7 @@ impl StreamEncoder for Encoder {
                     out.push(self.delta(json!({ "reasoning_content": text })));
                 }
             }
-            Event::ReasoningSignature { .. } => {}
+            Event::ReasoningSignature { .. } | Event::Notice { .. } => {}
             Event::ToolCallStart { index, id, name } => {
                 self.ensure_started(&mut out);
                 out.push(self.delta(json!({ "tool_calls": [{

@@ -342,6 +342,7 @@ impl StreamEncoder for Encoder {
                 out.push(f);
             }
             Event::Usage { usage } => self.usage = Some(*usage),
+            Event::Notice { .. } => {}
             Event::Finished { stop_reason } => {
                 self.ensure_started(&mut out);
                 self.close_all(&mut out);

@@ -4,6 +4,8 @@
 //! to the caller's sink while it is collected. The model call and its stream are raced against
 //! the turn's run timeout.
 
+use std::collections::HashSet;
+
 use clawgate_wire::collect::EventCollector;
 use clawgate_wire::{Event, Request, Response, ToolChoice, ToolSpec};
 use futures::StreamExt;
@@ -56,8 +58,6 @@ pub(crate) struct ModelAnswer {
     pub held_text: String,
     /// Some of this answer's text was streamed already (before the held part).
     pub streamed_any: bool,
-    /// The model's notices (`Event::Notice`): what it could not do as asked.
-    pub notices: Vec<String>,
 }
 
 enum CallFailure {
@@ -128,7 +128,13 @@ impl AgentRuntime {
                 }
             }
             match self
-                .stream_answer(request, !specs.is_empty(), deadline, state)
+                .stream_answer(
+                    request,
+                    !specs.is_empty(),
+                    deadline,
+                    state,
+                    &mut session.notices_told,
+                )
                 .await
             {
                 Ok(answer) => {
@@ -164,13 +170,16 @@ impl AgentRuntime {
         }
     }
 
-    /// Call the model, streaming filtered events to the sink while collecting the answer.
+    /// Call the model, streaming filtered events to the sink while collecting the answer. A
+    /// model notice not in `notices_told` (the open session's) is shown as it arrives, before
+    /// the answer text it is about.
     async fn stream_answer(
         &self,
         request: Request,
         tools_offered: bool,
         deadline: &Deadline,
         state: &mut TurnState,
+        notices_told: &mut HashSet<String>,
     ) -> Result<ModelAnswer, CallFailure> {
         let fail = |e: ModelCallError| match e {
             ModelCallError::ContextOverflow { requested, .. } => CallFailure::Overflow(requested),
@@ -199,7 +208,6 @@ impl AgentRuntime {
             ..JsonHold::default()
         };
         let mut first_text = true;
-        let mut notices = Vec::new();
         while let Some(item) = deadline
             .run(reply.events.next())
             .await
@@ -207,7 +215,9 @@ impl AgentRuntime {
         {
             let event = item.map_err(fail)?;
             if let Event::Notice { text } = event {
-                notices.push(text);
+                if notices_told.insert(text.clone()) {
+                    state.notice(text);
+                }
                 continue;
             }
             let (split, delivered) = filter.push_split(&event);
@@ -234,7 +244,6 @@ impl AgentRuntime {
             filtered: filter.answer(),
             held_text: std::mem::take(&mut hold.held),
             streamed_any: !first_text,
-            notices,
         })
     }
 }

@@ -227,13 +227,6 @@ impl AgentRuntime {
         ) {
             state.notice(n);
         }
-        // A model's notice is told once per open session (the terminal chat keeps its
-        // session open; the gateway opens it per turn).
-        for n in &answer.notices {
-            if session.notices_told.insert(n.clone()) {
-                state.notice(n.clone());
-            }
-        }
         let usage = answer.response.usage;
         let total = &mut state.outcome.usage;
         add(&mut total.input_tokens, usage.input_tokens);

@@ -81,8 +81,7 @@ mod linked {
                     if info.base_model {
                         eprintln!(
                             "note: {} is a base model (no chat template, not tuned to chat): \
-                             it continues a plain transcript, so expect rough answers; tools \
-                             are only called when a request forces a call",
+                             it continues a plain transcript, so expect rough answers",
                             info.id
                         );
                     }

@@ -80,7 +80,8 @@ pub(crate) struct OpenSession {
     pub context: ActiveContext,
     pub message_count: usize,
     pub load_warnings: Vec<String>,
-    /// Model notices already shown while this session was open.
+    /// Model notices already shown while this session was open: each is told once per open
+    /// session (the terminal chat keeps its session open; the gateway opens it per turn).
     pub notices_told: std::collections::HashSet<String>,
 }
 

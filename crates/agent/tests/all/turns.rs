@@ -590,12 +590,27 @@ async fn a_model_notice_is_a_notice_once_per_open_session() {
     let told = |out: &clawgate_agent::TurnOutcome| {
         out.notices.iter().filter(|n| n.as_str() == notice).count()
     };
-    let first = rt
-        .run_turn("k", "hi", TurnOptions::default())
-        .await
-        .unwrap();
+    let seen: Arc<Mutex<Vec<AgentEvent>>> = Arc::default();
+    let sink = seen.clone();
+    let options = TurnOptions {
+        on_event: Some(Arc::new(move |e| sink.lock().unwrap().push(e))),
+        ..TurnOptions::default()
+    };
+    let first = rt.run_turn("k", "hi", options).await.unwrap();
     assert_eq!(told(&first), 1, "{:?}", first.notices);
     assert_eq!(first.reply.as_deref(), Some("hello"));
+    // Shown as it arrives: before the answer text it is about.
+    let order: Vec<&str> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            AgentEvent::Notice(n) if n == notice => Some("notice"),
+            AgentEvent::Text(_) => Some("text"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(order.first(), Some(&"notice"), "{order:?}");
     let second = rt
         .run_turn("k", "again", TurnOptions::default())
         .await

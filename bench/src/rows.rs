@@ -366,8 +366,11 @@ fn frontier_at(f: Option<&crate::throughput::Frontier>, threshold_ms: f64) -> St
 
 fn shared_state_rows(r: &Results, rows: &mut Vec<Row>) {
     use crate::shared_state::{FILES, POSTGRES};
-    let Some(s) = &r.shared_state else { return };
-    let phase = &s.routed_latency;
+    let Some(figures) = &r.shared_state else {
+        return;
+    };
+    let (routed, s) = (&figures.routed, &figures.state);
+    let phase = &routed.latency;
     rows.push(heading(&format!(
         "shared state: routed calls through a gateway on each backend (1 pinned core each; c=1: {} req/path, interleaved)",
         phase.requests
@@ -394,8 +397,8 @@ fn shared_state_rows(r: &Results, rows: &mut Vec<Row>) {
                 .target("no difference (no database access on the hot path)"),
         );
     }
-    let find = |label: &str| s.routed_throughput.iter().find(|f| f.label == label);
-    if !s.routed_throughput.is_empty() {
+    let find = |label: &str| routed.frontiers.iter().find(|f| f.label == label);
+    if !routed.frontiers.is_empty() {
         for t in THRESHOLDS_MS {
             rows.push(
                 Row::new(format!(
@@ -409,7 +412,7 @@ fn shared_state_rows(r: &Results, rows: &mut Vec<Row>) {
             );
         }
     }
-    if let Some(why) = &s.routed_throughput_skipped {
+    if let Some(why) = &routed.frontiers_skipped {
         rows.push(Row::new("throughput frontier, files / postgres").clawgate(why.clone()));
     }
     rows.push(heading(

@@ -42,12 +42,24 @@ use crate::throughput::{self, Frontier};
 
 #[derive(Debug, Serialize)]
 pub struct SharedStateFigures {
-    /// Routed calls c=1: direct, the files gateway and the postgres gateway, interleaved.
-    pub routed_latency: Phase,
-    /// The throughput frontier of the files gateway, then the postgres gateway.
-    pub routed_throughput: Vec<Frontier>,
-    /// Why there is no frontier (oha missing), if there is none.
-    pub routed_throughput_skipped: Option<String>,
+    pub routed: RoutedFigures,
+    pub state: StateFigures,
+}
+
+/// The routed hot path through a gateway on each backend.
+#[derive(Debug, Serialize)]
+pub struct RoutedFigures {
+    /// c=1: direct, the files gateway and the postgres gateway, interleaved.
+    pub latency: Phase,
+    /// The throughput frontiers of both gateways, measured interleaved rate by rate.
+    pub frontiers: Vec<Frontier>,
+    /// Why there are no frontiers (oha missing), if there are none.
+    pub frontiers_skipped: Option<String>,
+}
+
+/// What the backends themselves cost: agent turns and cooldown propagation.
+#[derive(Debug, Serialize)]
+pub struct StateFigures {
     pub turns: usize,
     pub files_turn: Summary,
     pub postgres_turn: Summary,
@@ -74,26 +86,11 @@ pub fn measure(programs: &Programs, args: &Args) -> anyhow::Result<SharedStateFi
         args.propagation_rounds,
     ))??;
     drop(cluster);
-    Ok(SharedStateFigures {
-        routed_latency: routed.latency,
-        routed_throughput: routed.frontiers,
-        routed_throughput_skipped: routed.skipped,
-        turns: state.turns,
-        files_turn: state.files_turn,
-        postgres_turn: state.postgres_turn,
-        rounds: state.rounds,
-        cooldown_propagation: state.cooldown_propagation,
-    })
+    Ok(SharedStateFigures { routed, state })
 }
 
-struct Routed {
-    latency: Phase,
-    frontiers: Vec<Frontier>,
-    skipped: Option<String>,
-}
-
-/// The hot path on each backend: c=1 interleaved, then each gateway's frontier.
-fn routed(programs: &Programs, args: &Args, url: &str) -> anyhow::Result<Routed> {
+/// The hot path on each backend: c=1 interleaved, then both frontiers interleaved.
+fn routed(programs: &Programs, args: &Args, url: &str) -> anyhow::Result<RoutedFigures> {
     let mock = MockProcess::fast(programs.mock()?, Some("1"))?;
     let launch = |state_url: Option<String>| Launch {
         cpus: Some("0".into()),
@@ -120,10 +117,10 @@ fn routed(programs: &Programs, args: &Args, url: &str) -> anyhow::Result<Routed>
     eprintln!("  routed calls c=1: {} rounds of 3 paths…", args.requests);
     let latency = block_on(latency::phase(&direct, &paths, args.requests, args.warmup))??;
     let Some(oha) = programs.oha.as_deref() else {
-        return Ok(Routed {
+        return Ok(RoutedFigures {
             latency,
             frontiers: Vec::new(),
-            skipped: Some("oha not found (cargo install oha --locked)".into()),
+            frontiers_skipped: Some("oha not found (cargo install oha --locked)".into()),
         });
     };
     let frontiers = throughput::frontiers(
@@ -136,19 +133,11 @@ fn routed(programs: &Programs, args: &Args, url: &str) -> anyhow::Result<Routed>
         args.rate_seconds,
         Some("1"),
     )?;
-    Ok(Routed {
+    Ok(RoutedFigures {
         latency,
         frontiers,
-        skipped: None,
+        frontiers_skipped: None,
     })
-}
-
-struct StateFigures {
-    turns: usize,
-    files_turn: Summary,
-    postgres_turn: Summary,
-    rounds: usize,
-    cooldown_propagation: Summary,
 }
 
 const KEY: &str = "agent:bench:main";

@@ -3,9 +3,10 @@
 //! dialect, or collect them into one response. The router holds the stream until its answer
 //! starts, so every failure before that is an ordinary HTTP error here; after it, the stream
 //! ends with the dialect's error event. Response headers say which model answered, whether
-//! it was a fallback, and what the model could not do as asked (its notices). One exception: a streamed call the router has held back (reasoning, an
-//! unfinished tool call) for `keep_alive_interval` starts its response with keep-alives
-//! (`sse_body::Held`), without those headers: the stream's own `model` field names the model.
+//! it was a fallback, and what the model could not do as asked (its notices). One exception:
+//! a streamed call the router has held back (reasoning, an unfinished tool call) for
+//! `keep_alive_interval` starts its response with keep-alives (`sse_body::Held`), without
+//! those headers: the stream's own `model` field names the model.
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -20,5 +20,6 @@ mod all {
     mod openclaw_install;
     mod readme_examples;
     mod sessions_cmds;
+    mod upstream_proxy;
     mod writes;
 }

@@ -22,6 +22,7 @@ use crate::answer_guard::{AnswerGuard, OverflowHint};
 use crate::answer_shaping::AnswerShaper;
 use crate::classify::{classify_transport_error, classify_wire_error};
 use crate::http_call::Decoding;
+use crate::http_client::TransportError;
 use crate::secret::Secret;
 use crate::{EventStream, ProviderError};
 
@@ -64,7 +65,7 @@ type Item = Result<Event, ProviderError>;
 
 /// The decoding state of one streamed body.
 pub struct BodyEvents {
-    body: BoxStream<'static, reqwest::Result<Bytes>>,
+    body: BoxStream<'static, Result<Bytes, TransportError>>,
     framer: Framer,
     decoder: Box<dyn StreamDecoder>,
     shaper: AnswerShaper,
@@ -80,7 +81,7 @@ pub struct BodyEvents {
 
 impl BodyEvents {
     pub fn new(
-        body: BoxStream<'static, reqwest::Result<Bytes>>,
+        body: BoxStream<'static, Result<Bytes, TransportError>>,
         decoding: Decoding,
         keys: Arc<[Secret]>,
     ) -> Self {

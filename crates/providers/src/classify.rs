@@ -15,6 +15,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use crate::classify_table::{RULES, TOOLS_UNSUPPORTED_RULE, TextMatch};
+use crate::http_client::TransportError;
 use crate::secret::{Secret, redact_secrets};
 use crate::{FailureKind, NetworkCause, ProviderError};
 
@@ -353,7 +354,7 @@ pub fn is_tools_unsupported(status: Option<u16>, body: &str) -> bool {
 }
 
 /// A reqwest/hyper/io failure (no HTTP status): connect refused, reset, DNS, TLS, timeouts.
-pub fn classify_transport_error(err: &reqwest::Error, keys: &[Secret]) -> ProviderError {
+pub fn classify_transport_error(err: &TransportError, keys: &[Secret]) -> ProviderError {
     let mut chain = Vec::new();
     let mut io_kind = None;
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);

@@ -297,7 +297,7 @@ pub fn adjust_anthropic_body(compat: &CompatFlags, body: &mut Value) {
 /// default port.
 pub(crate) fn is_ollama_server(spec: &ProviderSpec) -> bool {
     spec.id == "ollama"
-        || reqwest::Url::parse(spec.base_url.trim()).is_ok_and(|u| u.port() == Some(11434))
+        || crate::parsed_url::parse(spec.base_url.trim()).is_some_and(|u| u.port() == Some(11434))
 }
 
 #[cfg(test)]

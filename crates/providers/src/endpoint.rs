@@ -5,8 +5,6 @@
 
 use std::net::IpAddr;
 
-use reqwest::Url;
-
 /// Default base URLs when config leaves `baseUrl` empty.
 pub const OPENAI_DEFAULT_BASE: &str = "https://api.openai.com/v1";
 pub const ANTHROPIC_DEFAULT_BASE: &str = "https://api.anthropic.com";
@@ -99,13 +97,13 @@ pub fn ollama_url(base: &str, path: &str) -> String {
 
 /// `scheme://host:port` of a base URL (LM Studio's native API lives at the origin).
 pub fn origin(base: &str) -> Option<String> {
-    let url = Url::parse(trimmed(base)).ok()?;
+    let url = crate::parsed_url::parse(trimmed(base))?;
     let origin = url.origin();
     origin.is_tuple().then(|| origin.ascii_serialization())
 }
 
 fn host_of(base: &str) -> Option<String> {
-    let url = Url::parse(trimmed(base)).ok()?;
+    let url = crate::parsed_url::parse(trimmed(base))?;
     Some(
         url.host_str()?
             .trim_start_matches('[')

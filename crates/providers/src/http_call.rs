@@ -20,6 +20,7 @@ use crate::classify::{
     classify_http_error, classify_transport_error, classify_wire_error, parse_retry_after_headers,
     safe_message,
 };
+use crate::http_client::UpstreamResponse;
 use crate::secret::Secret;
 use crate::spec::ProviderSpec;
 use crate::{CallContext, EventStream, FailureKind, HttpClient, ProviderError};
@@ -108,18 +109,24 @@ pub async fn send(
     call: PreparedCall,
     ctx: &CallContext,
     keys: &[Secret],
-) -> Result<reqwest::Response, Refusal> {
+) -> Result<UpstreamResponse, Refusal> {
     let PreparedCall { url, headers, body } = call;
-    let builder = client.post(&url).headers(headers).json(&body);
-    // The builder holds the serialised bytes now; the tree is a second copy of a request that
-    // may be many MiB, for the whole upstream call otherwise.
+    let bytes = serde_json::to_vec(&body).map_err(|e| {
+        ProviderError::new(
+            FailureKind::Format,
+            format!("the request could not be written as JSON: {e}"),
+        )
+    })?;
+    // The bytes are what is sent; the tree is a second copy of a request that may be many MiB,
+    // for the whole upstream call otherwise.
     drop(body);
+    let sending = client.post_json(&url, headers, bytes);
     let wait = match (ctx.connect_timeout, ctx.header_timeout) {
         (None, None) => None,
         (a, b) => Some(a.unwrap_or_default() + b.unwrap_or_default()),
     };
     let sent = match wait {
-        Some(limit) => match tokio::time::timeout(limit, builder.send()).await {
+        Some(limit) => match tokio::time::timeout(limit, sending).await {
             Ok(result) => result,
             Err(_) => {
                 return Err(ProviderError::new(
@@ -129,7 +136,7 @@ pub async fn send(
                 .into());
             }
         },
-        None => builder.send().await,
+        None => sending.await,
     };
     let response = sent.map_err(|e| classify_transport_error(&e, keys))?;
     let status = response.status();
@@ -147,7 +154,7 @@ pub async fn send(
 }
 
 /// Read at most `limit` bytes of a body as text (lossy), giving up after `timeout`.
-async fn read_limited(response: reqwest::Response, limit: usize, timeout: Duration) -> String {
+async fn read_limited(response: UpstreamResponse, limit: usize, timeout: Duration) -> String {
     let mut body = response.bytes_stream();
     let mut buf: Vec<u8> = Vec::new();
     let read = async {
@@ -165,12 +172,12 @@ async fn read_limited(response: reqwest::Response, limit: usize, timeout: Durati
 
 /// Turn a 2xx response into events, streamed or not.
 pub async fn response_events(
-    response: reqwest::Response,
+    response: UpstreamResponse,
     decoding: Decoding,
     keys: Arc<[Secret]>,
 ) -> Result<EventStream, ProviderError> {
     if decoding.stream {
-        let chunks = response.bytes_stream().boxed();
+        let chunks = response.bytes_stream();
         return Ok(BodyEvents::new(chunks, decoding, keys).into_stream());
     }
     let body = match tokio::time::timeout(BODY_READ_TIMEOUT, response.bytes()).await {

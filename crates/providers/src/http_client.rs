@@ -1,16 +1,33 @@
-//! The one HTTP client every adapter shares: rustls, keep-alive pooling, HTTP/1.1, no global
-//! timeout (each attempt gets its own from `CallContext`, and a streaming body must be allowed
-//! to run as long as the router lets it). Cloning is cheap and shares the pool.
+//! The one HTTP client every adapter shares: keep-alive pooling, HTTP/1.1, no global timeout
+//! (each attempt gets its own from `CallContext`, and a streaming body must be allowed to run
+//! as long as the router lets it). Cloning is cheap and shares the pools.
 //!
-//! Upstream URLs are parsed once and kept ([`HttpClient::post`]): handing reqwest the text made
-//! it parse the URL (IDNA host processing included) on every call, 3.5% of the gateway's CPU
-//! per request in the profile of `BENCHMARKS.md`.
+//! Two engines under one interface ([`HttpClient::post_json`], [`UpstreamResponse`],
+//! [`TransportError`]). Plain-`http://` upstreams (the local servers clawgate is for) are
+//! called through hyper's pooled client directly: reqwest's per-request work (its request
+//! and response wrappers, header merging, redirect bookkeeping) cost the gateway about 20 µs
+//! of CPU per call (`BENCHMARKS.md`, "Second pass"). What reqwest does and the direct path
+//! does not stays with reqwest: `https://` upstreams (rustls, its root store), credentials in
+//! the URL (basic auth), every call when a proxy is configured in the environment
+//! (`HTTP_PROXY`, `ALL_PROXY`, which reqwest honours), and discovery and other calls off the
+//! request path ([`HttpClient::reqwest`]).
+//!
+//! Upstream URLs are parsed once and kept ([`crate::parsed_url`]).
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::ffi::OsString;
+use std::fmt;
 use std::time::Duration;
 
-use reqwest::Url;
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use http_body_util::{BodyDataStream, BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
 
 use crate::build::ProviderBuildError;
 
@@ -20,16 +37,20 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 const POOL_MAX_IDLE_PER_HOST: usize = 16;
 /// TCP keepalive probes, so a dead peer on a long stream is noticed by the OS.
 const TCP_KEEPALIVE: Duration = Duration::from_secs(30);
-/// Parsed URLs kept; past this many (URLs built from request data) the rest are parsed per
-/// call, as before.
-const PARSED_URLS_MAX: usize = 1024;
+/// Sent with every upstream call, by either engine.
+const USER_AGENT_VALUE: &str = concat!("clawgate/", env!("CARGO_PKG_VERSION"));
+/// Proxy variables reqwest reads for `http://` URLs; with any of them set, plain-HTTP calls go
+/// through reqwest so the proxy is used.
+const HTTP_PROXY_VARS: [&str; 4] = ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"];
 
-/// A shared `reqwest::Client` configured for upstream calls.
+type PlainClient = HyperClient<HttpConnector, Full<Bytes>>;
+
+/// The shared upstream client.
 #[derive(Clone, Debug)]
 pub struct HttpClient {
     inner: reqwest::Client,
-    /// Upstream URL text → its parse (shared by the clones).
-    parsed_urls: Arc<RwLock<HashMap<String, Url>>>,
+    /// Plain-HTTP calls without a proxy; `None`: every call goes through reqwest.
+    plain: Option<PlainClient>,
 }
 
 impl HttpClient {
@@ -42,52 +63,219 @@ impl HttpClient {
             .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
             .tcp_nodelay(true)
             .tcp_keepalive(TCP_KEEPALIVE)
-            .user_agent(concat!("clawgate/", env!("CARGO_PKG_VERSION")))
+            .user_agent(USER_AGENT_VALUE)
             .build()
             .map_err(|e| ProviderBuildError::HttpClient(e.to_string()))?;
-        Ok(Self::from_reqwest(inner))
-    }
-
-    /// Wrap an existing client (tests, or a caller that needs a proxy or custom CA).
-    pub fn from_reqwest(inner: reqwest::Client) -> Self {
-        Self {
+        let proxied = proxy_configured(|name| std::env::var_os(name));
+        Ok(Self {
             inner,
-            parsed_urls: Arc::default(),
-        }
+            plain: (!proxied).then(plain_client),
+        })
     }
 
-    /// `POST url`, with the URL parsed once per distinct text. A URL that does not parse is
-    /// handed to reqwest as text, which reports it when the request is sent (as before).
-    pub fn post(&self, url: &str) -> reqwest::RequestBuilder {
-        match self.parsed(url) {
+    /// Wrap an existing client (tests, or a caller that needs a proxy or custom CA): every
+    /// call goes through it.
+    pub fn from_reqwest(inner: reqwest::Client) -> Self {
+        Self { inner, plain: None }
+    }
+
+    /// `POST url` with a JSON body (`content-type: application/json` unless `headers` name
+    /// one). A URL that does not parse is handed to reqwest, which reports it.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        mut headers: HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<UpstreamResponse, TransportError> {
+        headers
+            .entry(CONTENT_TYPE)
+            .or_insert(HeaderValue::from_static("application/json"));
+        let parsed = crate::parsed_url::parse(url);
+        if let (Some(plain), Some(parsed)) = (&self.plain, &parsed)
+            && parsed.scheme() == "http"
+            // Credentials in the URL: reqwest sends them as basic auth.
+            && parsed.username().is_empty()
+            && parsed.password().is_none()
+            && let Ok(uri) = hyper::Uri::try_from(parsed.as_str())
+        {
+            headers
+                .entry(USER_AGENT)
+                .or_insert(HeaderValue::from_static(USER_AGENT_VALUE));
+            headers
+                .entry(ACCEPT)
+                .or_insert(HeaderValue::from_static("*/*"));
+            let mut request = hyper::Request::new(Full::new(Bytes::from(body)));
+            *request.method_mut() = hyper::Method::POST;
+            *request.uri_mut() = uri;
+            *request.headers_mut() = headers;
+            let url = parsed.clone();
+            return match plain.request(request).await {
+                Ok(response) => Ok(UpstreamResponse(Answer::Direct(response, url))),
+                Err(error) => Err(TransportError::send(url, error)),
+            };
+        }
+        let builder = match parsed {
             Some(parsed) => self.inner.post(parsed),
             None => self.inner.post(url),
-        }
+        };
+        let response = builder
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .map_err(TransportError::from)?;
+        Ok(UpstreamResponse(Answer::Reqwest(response)))
     }
 
-    fn parsed(&self, url: &str) -> Option<Url> {
-        let known = self
-            .parsed_urls
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(url)
-            .cloned();
-        if known.is_some() {
-            return known;
-        }
-        let parsed = Url::parse(url).ok()?;
-        let mut urls = self
-            .parsed_urls
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if urls.len() < PARSED_URLS_MAX {
-            urls.insert(url.to_string(), parsed.clone());
-        }
-        Some(parsed)
-    }
-
+    /// The reqwest client, for calls off the request path (discovery, probes).
     pub fn reqwest(&self) -> &reqwest::Client {
         &self.inner
+    }
+
+    /// Whether plain-`http://` calls take the direct path (no proxy configured).
+    pub fn calls_plain_http_directly(&self) -> bool {
+        self.plain.is_some()
+    }
+}
+
+fn plain_client() -> PlainClient {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_keepalive(Some(TCP_KEEPALIVE));
+    HyperClient::builder(TokioExecutor::new())
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
+        .pool_timer(TokioTimer::new())
+        .build(connector)
+}
+
+/// Whether the environment names a proxy for `http://` URLs (`var`: the environment).
+fn proxy_configured(var: impl Fn(&str) -> Option<OsString>) -> bool {
+    HTTP_PROXY_VARS
+        .iter()
+        .any(|name| var(name).is_some_and(|value| !value.is_empty()))
+}
+
+/// An upstream's answer: status, headers, and a body still to be read.
+#[derive(Debug)]
+pub struct UpstreamResponse(Answer);
+
+#[derive(Debug)]
+enum Answer {
+    Direct(hyper::Response<Incoming>, reqwest::Url),
+    Reqwest(reqwest::Response),
+}
+
+impl UpstreamResponse {
+    pub fn status(&self) -> StatusCode {
+        match &self.0 {
+            Answer::Direct(response, _) => response.status(),
+            Answer::Reqwest(response) => response.status(),
+        }
+    }
+
+    pub fn headers(&self) -> &HeaderMap {
+        match &self.0 {
+            Answer::Direct(response, _) => response.headers(),
+            Answer::Reqwest(response) => response.headers(),
+        }
+    }
+
+    /// The body, chunk by chunk as it arrives.
+    pub fn bytes_stream(self) -> BoxStream<'static, Result<Bytes, TransportError>> {
+        match self.0 {
+            Answer::Direct(response, url) => BodyDataStream::new(response.into_body())
+                .map(move |chunk| chunk.map_err(|error| TransportError::body(url.clone(), error)))
+                .boxed(),
+            Answer::Reqwest(response) => response
+                .bytes_stream()
+                .map(|chunk| chunk.map_err(TransportError::from))
+                .boxed(),
+        }
+    }
+
+    /// The whole body.
+    pub async fn bytes(self) -> Result<Bytes, TransportError> {
+        match self.0 {
+            Answer::Direct(response, url) => response
+                .into_body()
+                .collect()
+                .await
+                .map(|body| body.to_bytes())
+                .map_err(|error| TransportError::body(url, error)),
+            Answer::Reqwest(response) => response.bytes().await.map_err(TransportError::from),
+        }
+    }
+}
+
+/// A failed exchange with an upstream: connecting, sending, or reading the answer. It names
+/// the URL, as reqwest's errors do (messages redact it, see `classify_transport_error`).
+/// Boxed: it travels in every body chunk's `Result`.
+#[derive(Debug)]
+pub struct TransportError(Box<Failure>);
+
+#[derive(Debug)]
+enum Failure {
+    Reqwest(reqwest::Error),
+    /// The direct path: connect, send, or the response head.
+    Send {
+        url: reqwest::Url,
+        error: hyper_util::client::legacy::Error,
+    },
+    /// The direct path: reading the body.
+    Body {
+        url: reqwest::Url,
+        error: hyper::Error,
+    },
+}
+
+impl TransportError {
+    fn send(url: reqwest::Url, error: hyper_util::client::legacy::Error) -> Self {
+        Self(Box::new(Failure::Send { url, error }))
+    }
+
+    fn body(url: reqwest::Url, error: hyper::Error) -> Self {
+        Self(Box::new(Failure::Body { url, error }))
+    }
+
+    pub fn is_timeout(&self) -> bool {
+        matches!(&*self.0, Failure::Reqwest(e) if e.is_timeout())
+    }
+
+    /// The URL the error names, to be redacted from messages.
+    pub fn url(&self) -> Option<&reqwest::Url> {
+        match &*self.0 {
+            Failure::Reqwest(e) => e.url(),
+            Failure::Send { url, .. } | Failure::Body { url, .. } => Some(url),
+        }
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &*self.0 {
+            Failure::Reqwest(e) => fmt::Display::fmt(e, f),
+            Failure::Send { url, .. } => write!(f, "error sending request for url ({url})"),
+            Failure::Body { url, .. } => {
+                write!(f, "error reading the response body from url ({url})")
+            }
+        }
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &*self.0 {
+            Failure::Reqwest(e) => e.source(),
+            Failure::Send { error, .. } => Some(error),
+            Failure::Body { error, .. } => Some(error),
+        }
+    }
+}
+
+impl From<reqwest::Error> for TransportError {
+    fn from(error: reqwest::Error) -> Self {
+        Self(Box::new(Failure::Reqwest(error)))
     }
 }
 
@@ -96,23 +284,27 @@ impl HttpClient {
 mod tests {
     use super::*;
 
-    fn kept(client: &HttpClient) -> usize {
-        client.parsed_urls.read().unwrap().len()
-    }
-
     #[test]
-    fn post_parses_each_url_once_and_sends_it_unchanged() {
-        let client = HttpClient::from_reqwest(reqwest::Client::new());
-        let url = "http://127.0.0.1:9/v1/chat/completions?key=x";
-        let first = client.post(url).build().unwrap();
-        assert_eq!(first.url().as_str(), url);
-        assert_eq!(kept(&client), 1);
-        let again = client.clone().post(url).build().unwrap();
-        assert_eq!(again.url().as_str(), url);
-        assert_eq!(kept(&client), 1, "the clone shares the parsed URL");
-        // what reqwest refuses is still refused, when the request is built
-        assert!(client.post("not a url").build().is_err());
-        assert!(client.post("data:text/plain,hi").build().is_err());
-        assert_eq!(kept(&client), 2, "only URLs that parse are kept");
+    fn a_proxy_in_the_environment_turns_the_direct_path_off() {
+        let env = |set: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                set.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| OsString::from(v))
+            }
+        };
+        assert!(!proxy_configured(env(&[])));
+        assert!(!proxy_configured(env(&[("HTTPS_PROXY", "http://p:3128")])));
+        assert!(!proxy_configured(env(&[("HTTP_PROXY", "")])));
+        for name in HTTP_PROXY_VARS {
+            let set: &'static [(&'static str, &'static str)] = match name {
+                "http_proxy" => &[("http_proxy", "http://p:3128")],
+                "HTTP_PROXY" => &[("HTTP_PROXY", "http://p:3128")],
+                "all_proxy" => &[("all_proxy", "socks5://p:1080")],
+                _ => &[("ALL_PROXY", "socks5://p:1080")],
+            };
+            assert!(proxy_configured(env(set)), "{name}");
+        }
+        assert!(!HttpClient::from_reqwest(reqwest::Client::new()).calls_plain_http_directly());
     }
 }

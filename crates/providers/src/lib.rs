@@ -29,6 +29,7 @@ pub mod http_call;
 pub mod http_client;
 pub mod learned;
 pub mod mistral_tool_ids;
+mod parsed_url;
 pub mod provider;
 pub mod request_params;
 pub mod secret;

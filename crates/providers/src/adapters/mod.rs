@@ -267,13 +267,13 @@ impl AdapterCore {
         let response = request
             .send()
             .await
-            .map_err(|e| classify_transport_error(&e, &self.secrets))?;
+            .map_err(|e| classify_transport_error(&e.into(), &self.secrets))?;
         let status = response.status();
         let retry_after = parse_retry_after_headers(response.headers());
         let text = response
             .text()
             .await
-            .map_err(|e| classify_transport_error(&e, &self.secrets))?;
+            .map_err(|e| classify_transport_error(&e.into(), &self.secrets))?;
         if !status.is_success() {
             return Err(classify_http_error(
                 status.as_u16(),

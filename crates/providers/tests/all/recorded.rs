@@ -9,6 +9,7 @@ use bytes::Bytes;
 use clawgate_providers::answer_shaping::ShapingOptions;
 use clawgate_providers::body_events::{BodyEvents, Framing};
 use clawgate_providers::http_call::{Decoding, complete_body_events};
+use clawgate_providers::http_client::TransportError;
 use clawgate_providers::tool_call_ids::ToolCallIds;
 use clawgate_providers::{FailureKind, OverflowHint, classify_http_error};
 use clawgate_wire::{StopReason, openai_chat, openai_responses};
@@ -89,7 +90,7 @@ async fn replay(name: &str, d: Dialect, hint: OverflowHint) -> Outcome {
 
 async fn replay_with(name: &str, decoding: Decoding) -> Outcome {
     let body = fixture(&format!("{name}.body"));
-    let pieces: Vec<reqwest::Result<Bytes>> = body
+    let pieces: Vec<Result<Bytes, TransportError>> = body
         .chunks(7)
         .map(|c| Ok(Bytes::copy_from_slice(c)))
         .collect();

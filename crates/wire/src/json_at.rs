@@ -2,6 +2,11 @@
 //! else; when a field has the wrong type we want an error that names the exact JSON path
 //! (`$.messages[2].content`) so a bad upstream or client can be diagnosed from one log line.
 //! Missing and `null` optional fields are treated alike, as the dialects' servers do.
+//! The path is kept as links to the parent (`Path`) and written out as text only for an
+//! error: formatting it for every field read was most of the codecs' decoding time.
+
+use std::fmt::Write as _;
+use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
@@ -9,11 +14,44 @@ use crate::WireError;
 
 pub(crate) type Result<T> = std::result::Result<T, WireError>;
 
+/// Where a value sits in the body: the root, or a step down from a parent.
+#[derive(Clone)]
+enum Path<'a> {
+    Root,
+    Child(Rc<(Path<'a>, Step<'a>)>),
+}
+
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+impl<'a> Path<'a> {
+    fn child(&self, step: Step<'a>) -> Path<'a> {
+        Path::Child(Rc::new((self.clone(), step)))
+    }
+
+    fn write(&self, out: &mut String) {
+        match self {
+            Path::Root => out.push('$'),
+            Path::Child(link) => {
+                let (parent, step) = &**link;
+                parent.write(out);
+                let _ = match step {
+                    Step::Key(key) => write!(out, ".{key}"),
+                    Step::Index(index) => write!(out, "[{index}]"),
+                };
+            }
+        }
+    }
+}
+
 /// A JSON value together with where it sits in the body and which dialect is reading it.
 #[derive(Clone)]
 pub(crate) struct At<'a> {
     pub value: &'a Value,
-    path: String,
+    path: Path<'a>,
     dialect: &'static str,
 }
 
@@ -21,26 +59,28 @@ impl<'a> At<'a> {
     pub fn root(value: &'a Value, dialect: &'static str) -> Self {
         At {
             value,
-            path: "$".to_owned(),
+            path: Path::Root,
             dialect,
         }
     }
 
     pub fn malformed(&self, message: impl Into<String>) -> WireError {
+        let mut path = String::new();
+        self.path.write(&mut path);
         WireError::Malformed {
             dialect: self.dialect,
-            path: self.path.clone(),
+            path,
             message: message.into(),
         }
     }
 
     /// The child at `key`, or `None` when it is missing or `null`.
     pub fn get(&self, key: &str) -> Option<At<'a>> {
-        match self.value.get(key) {
-            None | Some(Value::Null) => None,
-            Some(value) => Some(At {
+        match self.value.as_object()?.get_key_value(key) {
+            None | Some((_, Value::Null)) => None,
+            Some((key, value)) => Some(At {
                 value,
-                path: format!("{}.{key}", self.path),
+                path: self.path.child(Step::Key(key)),
                 dialect: self.dialect,
             }),
         }
@@ -62,7 +102,7 @@ impl<'a> At<'a> {
             .enumerate()
             .map(|(index, value)| At {
                 value,
-                path: format!("{}[{index}]", self.path),
+                path: self.path.child(Step::Index(index)),
                 dialect: self.dialect,
             })
             .collect())

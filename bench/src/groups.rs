@@ -27,7 +27,7 @@ use crate::procs;
 use crate::report::{Machine, Row};
 use crate::shared_state::{self, SharedStateFigures};
 use crate::startup::{self, StartupFigures};
-use crate::streaming::{self, StreamingRounds, Sweep};
+use crate::streaming::{self, BackToBack, StreamingRounds, Sweep};
 use crate::throughput::{self, Frontier};
 use crate::{Args, Group};
 
@@ -52,6 +52,7 @@ pub struct Results {
     pub latency_litellm: Option<Phase>,
     pub streaming_clawgate: Option<StreamingRounds>,
     pub streaming_litellm: Option<StreamingRounds>,
+    pub streaming_back_to_back: Option<BackToBack>,
     pub sweeps: Vec<Sweep>,
     pub memory: Vec<MemoryFigures>,
     pub bodies: Option<BodyFigures>,
@@ -77,6 +78,7 @@ impl Results {
             latency_litellm: None,
             streaming_clawgate: None,
             streaming_litellm: None,
+            streaming_back_to_back: None,
             sweeps: Vec::new(),
             memory: Vec::new(),
             bodies: None,
@@ -220,6 +222,18 @@ fn run_streaming(stage: &Stage, args: &Args, results: &mut Results) -> anyhow::R
         &direct,
         &paths,
         args.stream_rounds,
+    ))??);
+    let fast_direct = Target::new("direct", &stage.fast.url, Dialect::Chat, "mock-model");
+    let fast_paths = gateway_targets(&stage.gateway.base_url(), "fast/mock-model");
+    eprintln!(
+        "  clawgate: {} streams per path back to back…",
+        args.back_to_back_streams
+    );
+    results.streaming_back_to_back = Some(block_on(streaming::back_to_back(
+        &fast_direct,
+        &fast_paths,
+        args.back_to_back_streams,
+        args.warmup,
     ))??);
     let litellm_chat = stage.litellm.as_ref().map(|l| litellm_targets(l, "stream"));
     if let Some(paths) = &litellm_chat {

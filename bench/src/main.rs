@@ -89,6 +89,9 @@ pub struct Args {
     /// Streams per path for added TTFT / inter-chunk (one of each path at a time).
     #[arg(long, default_value_t = 40)]
     pub stream_rounds: usize,
+    /// Streams per path for the back-to-back TTFT (0 ms mock, no idle time between streams).
+    #[arg(long, default_value_t = 1000)]
+    pub back_to_back_streams: usize,
     /// Concurrency levels for the streaming sweep.
     #[arg(long, value_delimiter = ',', default_value = "100,250,500,1000")]
     pub concurrency: Vec<usize>,

@@ -139,6 +139,28 @@ fn streaming_rows(r: &Results, rows: &mut Vec<Row>) {
             rows.push(row);
         }
     }
+    if let Some(b) = &r.streaming_back_to_back {
+        rows.push(heading(&format!(
+            "streaming back to back (0 ms mock, 4 chunks, no idle between streams; {} per path)",
+            b.streams
+        )));
+        for (what, ours) in [
+            ("chat", "clawgate chat"),
+            ("Responses-in → chat", "clawgate responses→chat"),
+            ("Anthropic-in → chat", "clawgate anthropic→chat"),
+        ] {
+            let Some(added_p50) = b.added_p50(ours) else {
+                continue;
+            };
+            rows.push(
+                Row::new(format!("{what}: added TTFT p50"))
+                    .direct(show_us(b.direct.p50_us))
+                    .clawgate(added(added_p50))
+                    .target(format!("≤ {}", show_us(TTFT_US)))
+                    .gap(gap_below(added_p50, TTFT_US, show_us)),
+            );
+        }
+    }
     if !r.sweeps.is_empty() {
         let find = |label: &str| r.sweeps.iter().find(|s| s.label == label);
         let show = |label: &str| match find(label) {

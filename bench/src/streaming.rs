@@ -5,6 +5,12 @@
 //!   time (direct and every gateway path side by side, started 5 ms apart in rotating order),
 //!   so each path sees the same moment of the machine; TTFT is request start → first content frame, a gap is the time between two
 //!   content frames as the client parses them;
+//! * **added TTFT back to back**: the same streams without idle time, against the 0 ms mock
+//!   (four content chunks, no pacing): one stream after another on keep-alive connections,
+//!   the paths interleaved stream by stream. The paced rounds leave both cores idle for most
+//!   of each 20 ms, and a VM's core takes 100–250 µs to wake from idle; the gateway adds two
+//!   wake-ups to the path, so the paced figure is mostly that. This one is the gateway's own
+//!   cost of starting a stream;
 //! * **concurrency**: C streams opened at once on one path (C = 100, 250, 500, 1000); a level
 //!   passes when every stream delivered all 64 content frames and its normal end, and no gap
 //!   between two frames exceeded 200 ms. Higher levels are not tried after a failure.
@@ -113,6 +119,70 @@ pub async fn rounds(
     Ok(StreamingRounds {
         rounds,
         direct: direct_figures,
+        paths,
+    })
+}
+
+/// TTFT of streams sent one after another with no idle time between them.
+#[derive(Debug, Serialize)]
+pub struct BackToBack {
+    pub streams: usize,
+    pub direct: Summary,
+    /// (label, TTFT, p50 minus direct's p50)
+    pub paths: Vec<(String, Summary, f64)>,
+}
+
+impl BackToBack {
+    pub fn added_p50(&self, label: &str) -> Option<f64> {
+        self.paths
+            .iter()
+            .find(|(l, _, _)| l == label)
+            .map(|(_, _, added)| *added)
+    }
+}
+
+/// `streams` streams per target, one at a time, the targets interleaved (rotating which goes
+/// first), after `warmup` rounds that are not counted.
+pub async fn back_to_back(
+    direct: &Target,
+    paths: &[Target],
+    streams: usize,
+    warmup: usize,
+) -> anyhow::Result<BackToBack> {
+    let all: Vec<&Target> = std::iter::once(direct).chain(paths).collect();
+    let clients = all
+        .iter()
+        .map(|_| keep_alive_client(1))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut ttfts: Vec<Vec<Duration>> = vec![Vec::with_capacity(streams); all.len()];
+    for round in 0..warmup + streams {
+        for slot in 0..all.len() {
+            let which = (round + slot) % all.len();
+            let record = timed_stream(&clients[which], all[which]).await;
+            if let Some(error) = record.error {
+                anyhow::bail!("{}: {error}", all[which].label);
+            }
+            let Some(ttft) = record.ttft else {
+                anyhow::bail!("{}: a stream without content", all[which].label);
+            };
+            if round >= warmup {
+                ttfts[which].push(ttft);
+            }
+        }
+    }
+    let direct_summary = Summary::of(&ttfts[0]);
+    let paths = paths
+        .iter()
+        .zip(&ttfts[1..])
+        .map(|(target, samples)| {
+            let summary = Summary::of(samples);
+            let added = summary.p50_us - direct_summary.p50_us;
+            (target.label.clone(), summary, added)
+        })
+        .collect();
+    Ok(BackToBack {
+        streams,
+        direct: direct_summary,
         paths,
     })
 }

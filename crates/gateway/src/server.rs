@@ -93,6 +93,9 @@ pub struct GatewayOptions {
     pub config_options: Option<LoadOptions>,
     /// Finished requests kept for the Control UI's Requests view.
     pub request_log_capacity: usize,
+    /// Event loops serving connections: the caller's runtime, and `lanes - 1` threads with a
+    /// single-threaded runtime each (see [`Gateway::start`]).
+    pub lanes: usize,
 }
 
 impl GatewayOptions {
@@ -105,6 +108,7 @@ impl GatewayOptions {
             clock: Arc::new(SystemClock),
             config_options: None,
             request_log_capacity: crate::request_log::DEFAULT_CAPACITY,
+            lanes: 1,
         }
     }
 }
@@ -116,6 +120,7 @@ impl std::fmt::Debug for GatewayOptions {
             .field("limits", &self.limits)
             .field("auth_limits", &self.auth_limits)
             .field("cors_origins", &self.cors_origins)
+            .field("lanes", &self.lanes)
             .finish()
     }
 }
@@ -198,6 +203,14 @@ fn check_bind(addr: SocketAddr, services: &Services) -> Result<(), GatewayError>
 
 impl Gateway {
     /// Binds `options.addr` and starts serving `services`. `loader` enables [`Gateway::reload`].
+    ///
+    /// With `options.lanes` > 1, that many event loops accept on the listening socket: the
+    /// caller's runtime and a thread per extra lane, each with a single-threaded runtime. A
+    /// connection stays on the loop that accepted it, with everything its requests do (the
+    /// router, the upstream call on that thread's own connection pool). On a multi-threaded
+    /// runtime every hop of a request (client socket, upstream socket, each streamed chunk)
+    /// woke another worker: 28 syscalls per streamed call instead of 10, and most of the
+    /// extra CPU of a stream (`BENCHMARKS.md`, "The hot path, second pass").
     pub async fn start(
         services: Services,
         loader: Option<ServicesLoader>,
@@ -213,17 +226,17 @@ impl Gateway {
                 "{error}; serving routed calls, refusing agent turns until it is reachable"
             );
         }
-        let listener =
-            TcpListener::bind(options.addr)
-                .await
-                .map_err(|source| GatewayError::Bind {
-                    addr: options.addr,
-                    source,
-                })?;
-        let addr = listener.local_addr().map_err(|source| GatewayError::Bind {
+        let bind_error = |source| GatewayError::Bind {
             addr: options.addr,
             source,
-        })?;
+        };
+        let listener = bind(options.addr).map_err(bind_error)?;
+        let lane_listeners = (1..options.lanes.max(1))
+            .map(|_| listener.try_clone())
+            .collect::<std::io::Result<Vec<_>>>()
+            .map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
+        let listener = TcpListener::from_std(listener).map_err(bind_error)?;
         let state = Arc::new(AppState {
             services: ArcSwap::from_pointee(services),
             metrics: Arc::new(GatewayMetrics::new()),
@@ -253,6 +266,18 @@ impl Gateway {
         let shutdown = CancellationToken::new();
         let connections = TaskTracker::new();
         let router = app(state.clone());
+        for (index, lane_listener) in lane_listeners.into_iter().enumerate() {
+            let lane = Lane {
+                router: router.clone(),
+                limits: options.limits,
+                shutdown: shutdown.clone(),
+                connections: connections.clone(),
+            };
+            std::thread::Builder::new()
+                .name(format!("clawgate-lane-{}", index + 1))
+                .spawn(move || lane.run(lane_listener))
+                .map_err(bind_error)?;
+        }
         let accept_task = tokio::spawn(accept_loop(
             listener,
             router,
@@ -393,6 +418,63 @@ async fn wait_for_signals(gateway: &Gateway) {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = stop.cancelled() => {}
+    }
+}
+
+/// The listening socket, as tokio's `TcpListener::bind` makes it (address reuse, a backlog of
+/// 1024), handed back as a non-blocking std socket so each event loop can take a clone.
+fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)?.into_std()
+}
+
+/// An extra event loop: its own thread and single-threaded runtime, accepting on a clone of
+/// the listening socket until shutdown, then serving its connections to their end.
+struct Lane {
+    router: axum::Router,
+    limits: RequestLimits,
+    shutdown: CancellationToken,
+    connections: TaskTracker,
+}
+
+impl Lane {
+    fn run(self, listener: std::net::TcpListener) {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                tracing::error!("an event loop could not start: {error}");
+                return;
+            }
+        };
+        runtime.block_on(async move {
+            let listener = match TcpListener::from_std(listener) {
+                Ok(listener) => listener,
+                Err(error) => {
+                    tracing::error!("an event loop could not listen: {error}");
+                    return;
+                }
+            };
+            let Lane {
+                router,
+                limits,
+                shutdown,
+                connections,
+            } = self;
+            accept_loop(listener, router, limits, shutdown, connections.clone()).await;
+            // The connections this loop accepted run on its runtime: it lives until every
+            // connection of the gateway has ended (the tracker is closed on shutdown).
+            connections.wait().await;
+        });
     }
 }
 

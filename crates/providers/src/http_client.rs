@@ -12,10 +12,15 @@
 //! (`HTTP_PROXY`, `ALL_PROXY`, which reqwest honours), and discovery and other calls off the
 //! request path ([`HttpClient::reqwest`]).
 //!
+//! The direct path keeps one connection pool per thread: a pooled connection is served by a
+//! task on the runtime that opened it, so a request from another thread (another event loop
+//! of the gateway) would hand every read and write across threads.
+//!
 //! Upstream URLs are parsed once and kept ([`crate::parsed_url`]).
 
 use std::ffi::OsString;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -28,6 +33,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
+use thread_local::ThreadLocal;
 
 use crate::build::ProviderBuildError;
 
@@ -49,8 +55,9 @@ type PlainClient = HyperClient<HttpConnector, Full<Bytes>>;
 #[derive(Clone, Debug)]
 pub struct HttpClient {
     inner: reqwest::Client,
-    /// Plain-HTTP calls without a proxy; `None`: every call goes through reqwest.
-    plain: Option<PlainClient>,
+    /// Plain-HTTP calls without a proxy, one pool per thread; `None`: every call goes
+    /// through reqwest.
+    plain: Option<Arc<ThreadLocal<PlainClient>>>,
 }
 
 impl HttpClient {
@@ -69,7 +76,7 @@ impl HttpClient {
         let proxied = proxy_configured(|name| std::env::var_os(name));
         Ok(Self {
             inner,
-            plain: (!proxied).then(plain_client),
+            plain: (!proxied).then(Arc::default),
         })
     }
 
@@ -91,7 +98,7 @@ impl HttpClient {
             .entry(CONTENT_TYPE)
             .or_insert(HeaderValue::from_static("application/json"));
         let parsed = crate::parsed_url::parse(url);
-        if let (Some(plain), Some(parsed)) = (&self.plain, &parsed)
+        if let (Some(pools), Some(parsed)) = (&self.plain, &parsed)
             && parsed.scheme() == "http"
             // Credentials in the URL: reqwest sends them as basic auth.
             && parsed.username().is_empty()
@@ -109,7 +116,8 @@ impl HttpClient {
             *request.uri_mut() = uri;
             *request.headers_mut() = headers;
             let url = parsed.clone();
-            return match plain.request(request).await {
+            let pool = pools.get_or(plain_client).clone();
+            return match pool.request(request).await {
                 Ok(response) => Ok(UpstreamResponse(Answer::Direct(response, url))),
                 Err(error) => Err(TransportError::send(url, error)),
             };

@@ -48,7 +48,8 @@ pub struct GatewayArgs {
     /// Seconds until an answer must start (the whole answer when not streamed).
     #[arg(long, default_value_t = 600, value_name = "SECS")]
     pub request_timeout: u64,
-    /// Tokio worker threads (default: one per core).
+    /// Event loops serving connections, each on a thread of its own (default: one per core).
+    /// A connection stays on the loop that accepted it.
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
 }
@@ -82,12 +83,14 @@ pub fn run(ctx: &Context, args: GatewayArgs) -> anyhow::Result<ExitCode> {
         Ok(loaded) => loaded,
         Err(code) => return Ok(code),
     };
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    runtime.enable_all();
-    if let Some(workers) = args.workers {
-        runtime.worker_threads(workers.max(1));
-    }
-    let runtime = runtime.build()?;
+    // This thread's runtime is the first event loop (and runs discovery, reloads and
+    // signals); `Gateway::start` starts the others (see `GatewayOptions::lanes`).
+    let lanes = args.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         // With the `embedded` feature, `llama-cpp` providers run in-process; a reload keeps the
         // factory (`ServicesOptions::reusing`).
@@ -112,6 +115,7 @@ pub fn run(ctx: &Context, args: GatewayArgs) -> anyhow::Result<ExitCode> {
         });
         let mut options = GatewayOptions::new(addr);
         options.config_options = Some(ctx.opts.clone());
+        options.lanes = lanes.max(1);
         options.cors_origins = args.cors_origins;
         options.limits = RequestLimits {
             max_body_bytes: args.max_body_bytes,

@@ -96,6 +96,8 @@ pub struct Setup {
     /// Puts a (stand-in) demo model file in the state dir, so `merge` registers the implicit
     /// `embedded/gemma-3-270m`.
     pub demo_model: bool,
+    /// `GatewayOptions::lanes` (the `--workers` flag).
+    pub lanes: usize,
 }
 
 impl Default for Setup {
@@ -120,6 +122,7 @@ impl Default for Setup {
             openclaw_home: None,
             models_mode: "replace",
             demo_model: false,
+            lanes: 1,
         }
     }
 }
@@ -267,6 +270,7 @@ impl Harness {
         options.auth_limits = setup.auth_limits;
         options.cors_origins = setup.cors_origins.clone();
         options.config_options = Some(config_options);
+        options.lanes = setup.lanes;
         let gateway = Gateway::start(services, Some(loader), options)
             .await
             .unwrap();

@@ -273,10 +273,15 @@ impl Gateway {
                 shutdown: shutdown.clone(),
                 connections: connections.clone(),
             };
-            std::thread::Builder::new()
+            let spawned = std::thread::Builder::new()
                 .name(format!("clawgate-lane-{}", index + 1))
-                .spawn(move || lane.run(lane_listener))
-                .map_err(bind_error)?;
+                .spawn(move || lane.run(lane_listener));
+            if let Err(source) = spawned {
+                // The loops already running stop accepting and end.
+                shutdown.cancel();
+                connections.close();
+                return Err(bind_error(source));
+            }
         }
         let accept_task = tokio::spawn(accept_loop(
             listener,

@@ -3,7 +3,9 @@
 //! time out a slow request head; each connection races against shutdown and then finishes its
 //! in-flight response (graceful), and after a grace period the remaining streams are cancelled,
 //! which ends them with their dialect's error event. Services live in an `ArcSwap`: a reload
-//! builds new ones and swaps them in while open connections keep serving.
+//! builds new ones and swaps them in while open connections keep serving. Several event loops
+//! (`GatewayOptions::lanes`, one thread and single-threaded runtime each) may accept on the
+//! same socket; each keeps the connections it accepted (see `Gateway::start`).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;

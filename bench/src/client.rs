@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use clawgate_wire::sse::SseParser;
 use futures::StreamExt as _;
+use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 /// The inbound API a target speaks.
@@ -102,6 +103,36 @@ pub async fn timed_call(client: &reqwest::Client, target: &Target) -> anyhow::Re
         );
     }
     Ok(elapsed)
+}
+
+/// One timed exchange with a target (`timed_call`, or a stream's TTFT).
+pub type TimedCall<'a> = BoxFuture<'a, anyhow::Result<Duration>>;
+
+/// `rounds` timed exchanges per target, each target on a keep-alive connection of its own,
+/// the targets interleaved one exchange at a time (rotating which goes first, so drift hits
+/// them alike), after `warmup` rounds that are not kept. One series of samples per target,
+/// in the order given.
+pub async fn interleaved(
+    targets: &[&Target],
+    rounds: usize,
+    warmup: usize,
+    time: impl for<'a> Fn(&'a reqwest::Client, &'a Target) -> TimedCall<'a>,
+) -> anyhow::Result<Vec<Vec<Duration>>> {
+    let clients = targets
+        .iter()
+        .map(|_| keep_alive_client(1))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(rounds); targets.len()];
+    for round in 0..warmup + rounds {
+        for slot in 0..targets.len() {
+            let which = (round + slot) % targets.len();
+            let took = time(&clients[which], targets[which]).await?;
+            if round >= warmup {
+                samples[which].push(took);
+            }
+        }
+    }
+    Ok(samples)
 }
 
 /// What one streamed answer looked like from the client.

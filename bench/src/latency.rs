@@ -8,11 +8,9 @@
 //! after each request: interleaved, that work would land in clawgate's samples. Added =
 //! percentile of the path minus the same percentile of the phase's direct series.
 
-use std::time::Duration;
-
 use serde::Serialize;
 
-use crate::client::{Target, keep_alive_client, timed_call};
+use crate::client::{Target, interleaved, timed_call};
 use crate::stats::{Delta, Summary, distribution};
 
 #[derive(Debug, Serialize)]
@@ -46,20 +44,10 @@ pub async fn phase(
     warmup: usize,
 ) -> anyhow::Result<Phase> {
     let all: Vec<&Target> = std::iter::once(direct).chain(paths).collect();
-    let clients = all
-        .iter()
-        .map(|_| keep_alive_client(1))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(requests); all.len()];
-    for round in 0..warmup + requests {
-        for slot in 0..all.len() {
-            let which = (round + slot) % all.len();
-            let took = timed_call(&clients[which], all[which]).await?;
-            if round >= warmup {
-                samples[which].push(took);
-            }
-        }
-    }
+    let samples = interleaved(&all, requests, warmup, |client, target| {
+        Box::pin(timed_call(client, target))
+    })
+    .await?;
     let direct_summary = Summary::of(&samples[0]);
     let direct_distribution = distribution(&samples[0]);
     let paths = paths

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-use crate::client::{StreamRecord, Target, keep_alive_client, timed_stream};
+use crate::client::{StreamRecord, Target, interleaved, keep_alive_client, timed_stream};
 use crate::stats::{Summary, show_us};
 
 /// Content frames the paced mock sends per answer.
@@ -150,26 +150,18 @@ pub async fn back_to_back(
     warmup: usize,
 ) -> anyhow::Result<BackToBack> {
     let all: Vec<&Target> = std::iter::once(direct).chain(paths).collect();
-    let clients = all
-        .iter()
-        .map(|_| keep_alive_client(1))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut ttfts: Vec<Vec<Duration>> = vec![Vec::with_capacity(streams); all.len()];
-    for round in 0..warmup + streams {
-        for slot in 0..all.len() {
-            let which = (round + slot) % all.len();
-            let record = timed_stream(&clients[which], all[which]).await;
+    let ttfts = interleaved(&all, streams, warmup, |client, target| {
+        Box::pin(async move {
+            let record = timed_stream(client, target).await;
             if let Some(error) = record.error {
-                anyhow::bail!("{}: {error}", all[which].label);
+                anyhow::bail!("{}: {error}", target.label);
             }
-            let Some(ttft) = record.ttft else {
-                anyhow::bail!("{}: a stream without content", all[which].label);
-            };
-            if round >= warmup {
-                ttfts[which].push(ttft);
-            }
-        }
-    }
+            record
+                .ttft
+                .ok_or_else(|| anyhow::anyhow!("{}: a stream without content", target.label))
+        })
+    })
+    .await?;
     let direct_summary = Summary::of(&ttfts[0]);
     let paths = paths
         .iter()

@@ -98,30 +98,29 @@ impl HttpClient {
             .entry(CONTENT_TYPE)
             .or_insert(HeaderValue::from_static("application/json"));
         let parsed = crate::parsed_url::parse(url);
-        if let (Some(pools), Some(parsed)) = (&self.plain, &parsed)
-            && parsed.scheme() == "http"
-            // Credentials in the URL: reqwest sends them as basic auth.
-            && parsed.username().is_empty()
-            && parsed.password().is_none()
-            && let Ok(uri) = hyper::Uri::try_from(parsed.as_str())
-        {
-            headers
-                .entry(USER_AGENT)
-                .or_insert(HeaderValue::from_static(USER_AGENT_VALUE));
-            headers
-                .entry(ACCEPT)
-                .or_insert(HeaderValue::from_static("*/*"));
-            let mut request = hyper::Request::new(Full::new(Bytes::from(body)));
-            *request.method_mut() = hyper::Method::POST;
-            *request.uri_mut() = uri;
-            *request.headers_mut() = headers;
-            let url = parsed.clone();
-            let pool = pools.get_or(plain_client).clone();
-            return match pool.request(request).await {
-                Ok(response) => Ok(UpstreamResponse(Answer::Direct(response, url))),
-                Err(error) => Err(TransportError::send(url, error)),
-            };
-        }
+        let direct = self
+            .plain
+            .as_ref()
+            .zip(parsed.as_ref().and_then(direct_uri));
+        let parsed = match (direct, parsed) {
+            (Some((pools, uri)), Some(parsed)) => {
+                headers
+                    .entry(USER_AGENT)
+                    .or_insert(HeaderValue::from_static(USER_AGENT_VALUE));
+                headers
+                    .entry(ACCEPT)
+                    .or_insert(HeaderValue::from_static("*/*"));
+                let mut request = hyper::Request::new(Full::new(Bytes::from(body)));
+                *request.method_mut() = hyper::Method::POST;
+                *request.uri_mut() = uri;
+                *request.headers_mut() = headers;
+                return match pools.get_or(plain_client).request(request).await {
+                    Ok(response) => Ok(UpstreamResponse(Answer::Direct(response, parsed))),
+                    Err(error) => Err(TransportError::send(parsed, error)),
+                };
+            }
+            (_, parsed) => parsed,
+        };
         let builder = match parsed {
             Some(parsed) => self.inner.post(parsed),
             None => self.inner.post(url),
@@ -144,6 +143,15 @@ impl HttpClient {
     pub fn calls_plain_http_directly(&self) -> bool {
         self.plain.is_some()
     }
+}
+
+/// The URI for the direct path: plain `http://` without credentials (reqwest sends those as
+/// basic auth).
+fn direct_uri(url: &reqwest::Url) -> Option<hyper::Uri> {
+    let plain = url.scheme() == "http" && url.username().is_empty() && url.password().is_none();
+    plain
+        .then(|| hyper::Uri::try_from(url.as_str()).ok())
+        .flatten()
 }
 
 fn plain_client() -> PlainClient {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::client::Target;
-use crate::procs::tree_rss_kb;
+use crate::procs::{tree_anon_kb, tree_rss_kb};
 use crate::streaming::{self, Level};
 
 #[derive(Debug, Serialize)]
@@ -23,6 +23,9 @@ pub struct MemoryFigures {
     pub plateau_kb: u64,
     pub peak_kb: u64,
     pub after_kb: u64,
+    /// The anonymous part (RssAnon) of `idle_kb` and `after_kb`.
+    pub idle_anon_kb: u64,
+    pub after_anon_kb: u64,
     pub streams: usize,
     pub load: Level,
     /// (ms since the load started, KiB), for plots.
@@ -67,11 +70,13 @@ pub async fn measure(
 ) -> anyhow::Result<MemoryFigures> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle_kb = tree_rss_kb(pid);
+    let idle_anon_kb = tree_anon_kb(pid);
     let sampler = Sampler::start(pid);
     let load = streaming::level(target, streams, limit).await?;
     let samples = sampler.finish();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after_kb = tree_rss_kb(pid);
+    let after_anon_kb = tree_anon_kb(pid);
     let end = samples.last().map_or(0, |s| s.0);
     let mut middle: Vec<u64> = samples
         .iter()
@@ -82,11 +87,14 @@ pub async fn measure(
     let plateau_kb = middle.get(middle.len() / 2).copied().unwrap_or(0);
     let peak_kb = samples.iter().map(|s| s.1).max().unwrap_or(0);
     eprintln!(
-        "  {label}: idle {} MB, plateau {} MB, peak {} MB, after {} MB ({})",
+        "  {label}: idle {} MB ({} KB anonymous), plateau {} MB, peak {} MB, after {} MB ({} KB \
+         anonymous) ({})",
         idle_kb / 1024,
+        idle_anon_kb,
         plateau_kb / 1024,
         peak_kb / 1024,
         after_kb / 1024,
+        after_anon_kb,
         load.describe()
     );
     Ok(MemoryFigures {
@@ -95,6 +103,8 @@ pub async fn measure(
         plateau_kb,
         peak_kb,
         after_kb,
+        idle_anon_kb,
+        after_anon_kb,
         streams,
         load,
         samples,

@@ -288,9 +288,20 @@ fn children_of(pid: u32) -> Vec<u32> {
 
 /// VmRSS of `pid` and all its descendants, in KiB (LiteLLM may fork workers).
 pub fn tree_rss_kb(pid: u32) -> u64 {
-    let mut total = status_kb(pid, "VmRSS:").unwrap_or(0);
+    tree_status_kb(pid, "VmRSS:")
+}
+
+/// RssAnon of `pid` and all its descendants, in KiB: the part of the resident set that is the
+/// program's own heap and stacks, as opposed to pages of its executable and libraries, which
+/// the kernel can drop and read back.
+pub fn tree_anon_kb(pid: u32) -> u64 {
+    tree_status_kb(pid, "RssAnon:")
+}
+
+fn tree_status_kb(pid: u32, key: &str) -> u64 {
+    let mut total = status_kb(pid, key).unwrap_or(0);
     for child in children_of(pid) {
-        total += tree_rss_kb(child);
+        total += tree_status_kb(child, key);
     }
     total
 }

@@ -46,10 +46,13 @@ fn unix_now() -> u64 {
 
 impl Dialect {
     /// The dialect whose error shape an answer on `path` takes: `/v1/messages…` is Anthropic,
-    /// `/v1/responses…` Responses, everything else OpenAI's chat shape. Used for refusals made
-    /// before a handler runs (the HTTP layer, the browser guard), which only know the path.
+    /// `/v1/responses…` Responses, Ollama's `/api/…` Ollama's, everything else OpenAI's chat
+    /// shape. Used for refusals made before a handler runs (the HTTP layer, the browser guard,
+    /// authentication), which only know the path.
     pub fn for_path(path: &str) -> Dialect {
-        if path.starts_with("/v1/messages") {
+        if path.starts_with("/api/") {
+            Dialect::OllamaChat
+        } else if path.starts_with("/v1/messages") {
             Dialect::Anthropic
         } else if path.starts_with("/v1/responses") {
             Dialect::OpenAiResponses

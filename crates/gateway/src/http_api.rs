@@ -17,7 +17,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use bytes::Bytes;
 use serde_json::{Value, json};
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
@@ -25,6 +25,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::agent_turn::serve_agent;
 use crate::auth::{AuthCheck, check};
+use crate::authorized::Authorized;
 use crate::body_budget::read_body;
 use crate::browser_guard::{cors_allows, guard};
 use crate::dialect::{ApiError, Dialect};
@@ -52,14 +53,14 @@ pub(crate) fn app(state: Arc<AppState>) -> Router {
         .allow_headers(Any)
         .expose_headers(Any);
     Router::new()
-        .route("/v1/chat/completions", post(chat_completions))
-        .route("/v1/responses", post(responses))
-        .route("/v1/messages", post(messages))
+        .route("/v1/chat/completions", generation(Dialect::OpenAiChat))
+        .route("/v1/responses", generation(Dialect::OpenAiResponses))
+        .route("/v1/messages", generation(Dialect::Anthropic))
         .route("/v1/embeddings", post(crate::embeddings_api::embeddings))
         .route("/v1/models", get(crate::models_api::models))
         .route("/v1/models/{*id}", get(crate::models_api::model))
-        .route("/api/chat", post(ollama_api::api_chat))
-        .route("/api/generate", post(ollama_api::api_generate))
+        .route("/api/chat", generation(Dialect::OllamaChat))
+        .route("/api/generate", generation(Dialect::OllamaGenerate))
         .route("/api/tags", get(ollama_api::api_tags))
         .route("/api/show", post(ollama_api::api_show))
         .route("/api/ps", get(ollama_api::api_ps))
@@ -323,31 +324,14 @@ async fn serve(
     }
 }
 
-async fn chat_completions(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    generate(state, Dialect::OpenAiChat, peer, headers, body).await
-}
-
-async fn responses(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    generate(state, Dialect::OpenAiResponses, peer, headers, body).await
-}
-
-async fn messages(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    generate(state, Dialect::Anthropic, peer, headers, body).await
+/// `POST` to a generation endpoint: one handler for every dialect, told which one it serves.
+fn generation(dialect: Dialect) -> MethodRouter<Arc<AppState>> {
+    post(
+        move |State(state): State<Arc<AppState>>,
+              ConnectInfo(peer): ConnectInfo<SocketAddr>,
+              headers: HeaderMap,
+              body: Body| generate(state, dialect, peer, headers, body),
+    )
 }
 
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
@@ -393,15 +377,7 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-async fn metrics(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    let services = state.services.load_full();
-    if let Err(error) = authorize(&state, &services, peer, &headers) {
-        return error_response(Dialect::OpenAiChat, &error);
-    }
+async fn metrics(State(state): State<Arc<AppState>>, Authorized(services): Authorized) -> Response {
     state.metrics.state_up(&services.state_health());
     let text = state.metrics.render(services.router());
     (

@@ -17,6 +17,7 @@
 mod accept_log;
 mod agent_turn;
 pub mod auth;
+mod authorized;
 mod body_budget;
 mod browser_guard;
 mod control_api;

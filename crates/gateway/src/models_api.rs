@@ -7,20 +7,17 @@
 //! for them could only fail. Model ids contain `/`, so `{id}` is a wildcard; an alias answers
 //! with the row it names.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::Response;
 use clawgate_config::ModelEntry;
 use clawgate_runtime::Services;
 use serde_json::{Value, json};
 
+use crate::authorized::Authorized;
 use crate::dialect::{ApiError, Dialect};
 use crate::error_response::error_response;
-use crate::http_api::{authorize, json_response};
-use crate::server::AppState;
+use crate::http_api::json_response;
 
 fn model_object(id: &str, owned_by: &str) -> Value {
     json!({ "id": id, "object": "model", "created": 0, "owned_by": owned_by })
@@ -78,28 +75,11 @@ fn model_entry(services: &Services, id: &str) -> Option<Value> {
     routable(services, row).then(|| row_object(services, row))
 }
 
-pub(crate) async fn models(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    let services = state.services.load_full();
-    if let Err(error) = authorize(&state, &services, peer, &headers) {
-        return error_response(Dialect::OpenAiChat, &error);
-    }
+pub(crate) async fn models(Authorized(services): Authorized) -> Response {
     json_response(StatusCode::OK, &model_list(&services))
 }
 
-pub(crate) async fn model(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let services = state.services.load_full();
-    if let Err(error) = authorize(&state, &services, peer, &headers) {
-        return error_response(Dialect::OpenAiChat, &error);
-    }
+pub(crate) async fn model(Authorized(services): Authorized, Path(id): Path<String>) -> Response {
     match model_entry(&services, &id) {
         Some(entry) => json_response(StatusCode::OK, &entry),
         None => error_response(

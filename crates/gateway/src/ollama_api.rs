@@ -9,13 +9,8 @@
 //! `/` is not served here: Ollama answers "Ollama is running" there; the gateway's own page
 //! lives at `/`.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
 use axum::Json;
-use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, State};
-use axum::http::HeaderMap;
+use axum::body::Bytes;
 use axum::response::{IntoResponse, Response};
 use clawgate_config::ModelEntry;
 use clawgate_config::schema::ApiKind;
@@ -25,12 +20,11 @@ use clawgate_wire::ollama::Endpoint;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::authorized::Authorized;
 use crate::dialect::{ApiError, Dialect};
 use crate::error_response::error_response;
-use crate::http_api::{authorize, generate};
 use crate::models_api::model_list;
 use crate::ollama_answer::created_at_now;
-use crate::server::AppState;
 use crate::target::{Target, parse_target};
 
 /// What `GET /api/version` reports: the Ollama API release whose shapes the gateway follows
@@ -40,64 +34,21 @@ pub const OLLAMA_API_VERSION: &str = "0.33.0";
 /// The tag Ollama's tools add to a name that has none.
 const LATEST_TAG: &str = ":latest";
 
-pub(crate) async fn api_chat(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    generate(state, Dialect::OllamaChat, peer, headers, body).await
-}
-
-pub(crate) async fn api_generate(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    generate(state, Dialect::OllamaGenerate, peer, headers, body).await
-}
-
 pub(crate) async fn api_version() -> Response {
     Json(json!({ "version": OLLAMA_API_VERSION })).into_response()
 }
 
-pub(crate) async fn api_tags(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    let services = state.services.load_full();
-    if let Err(error) = authorize(&state, &services, peer, &headers) {
-        return error_response(Dialect::OllamaChat, &error);
-    }
+pub(crate) async fn api_tags(Authorized(services): Authorized) -> Response {
     Json(tags(&services)).into_response()
 }
 
 /// `GET /api/ps`: the models loaded in memory. The gateway loads none itself (the upstream
 /// servers do, and it cannot see theirs), so the list is empty.
-pub(crate) async fn api_ps(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    let services = state.services.load_full();
-    if let Err(error) = authorize(&state, &services, peer, &headers) {
-        return error_response(Dialect::OllamaChat, &error);
-    }
+pub(crate) async fn api_ps(Authorized(_services): Authorized) -> Response {
     Json(json!({ "models": [] })).into_response()
 }
 
-pub(crate) async fn api_show(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let services = state.services.load_full();
-    if let Err(error) = authorize(&state, &services, peer, &headers) {
-        return error_response(Dialect::OllamaChat, &error);
-    }
+pub(crate) async fn api_show(Authorized(services): Authorized, body: Bytes) -> Response {
     match show(&services, &body) {
         Ok(details) => Json(details).into_response(),
         Err(error) => error_response(Dialect::OllamaChat, &error),

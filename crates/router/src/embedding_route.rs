@@ -1,10 +1,10 @@
 //! One embeddings call across a candidate chain, with the chat path's admission rules
-//! (cooldown skip, head probe, last resort), its decision table (same-candidate retries, key
-//! rotation, penalties) and its cooldown store. It is a loop of its own rather than a second
-//! use of `Router::call` because an embeddings answer is one JSON document: there is no stream,
-//! no commit point and no held content, so an attempt is just `Provider::embed` under the
-//! candidate's total timeout. A candidate whose server cannot embed fails as `format`, which
-//! cools nothing down, and the next candidate is tried.
+//! (cooldown skip, head probe, last resort: the same `chain_walk`), its
+//! decision table (same-candidate retries, key rotation, penalties) and its cooldown store. Its
+//! attempt is not `Router::call`'s because an embeddings answer is one JSON document: there is
+//! no stream, no commit point and no held content, so an attempt is just `Provider::embed`
+//! under the candidate's total timeout. A candidate whose server cannot embed fails as
+//! `format`, which cools nothing down, and the next candidate is tried.
 
 use clawgate_providers::{CallContext, FailureKind, ProviderError};
 use clawgate_wire::embeddings::{EmbeddingRequest, EmbeddingResponse};
@@ -13,9 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::attempt::{AttemptOutcome, AttemptRecord, RouteInfo, RouterError};
 use crate::chain::{CandidateChain, CandidateRef};
-use crate::cooldown::Availability;
 use crate::decision::decide;
-use crate::router::{Admission, Router, Step, skipped, skipped_for};
+use crate::router::{Admission, Router, Step};
 use crate::targets::ProviderTarget;
 
 impl Router {
@@ -27,70 +26,24 @@ impl Router {
         chain: &CandidateChain,
         cancel: &CancellationToken,
     ) -> Result<(EmbeddingResponse, RouteInfo), RouterError> {
-        let Some(requested) = chain.head() else {
-            return Err(RouterError::NoCandidates);
-        };
-        self.recorder
-            .store
-            .refresh_if_changed(self.recorder.clock.now_ms());
-        let mut attempts = Vec::new();
-        for (position, candidate) in chain.candidates().iter().enumerate() {
-            if cancel.is_cancelled() {
-                return Err(RouterError::Aborted { attempts });
-            }
-            let Some(target) = self.providers().get(&candidate.provider) else {
-                attempts.push(skipped(candidate, AttemptOutcome::SkippedUnknownProvider));
-                continue;
-            };
-            let now = self.recorder.clock.now_ms();
-            let (key_index, admission) = match self.availability(candidate, target, now) {
-                Availability::Ready { key_index } => (key_index, Admission::Available),
-                Availability::Blocked { block, soonest_key } => {
-                    if position == 0 && self.probe_allowed(target.id(), &block, now) {
-                        (soonest_key, Admission::Probe)
-                    } else {
-                        attempts.push(skipped_for(candidate, &block, now));
-                        continue;
-                    }
-                }
-            };
+        let mut walk = self.walk(chain).ok_or(RouterError::NoCandidates)?;
+        while let Some(next) = walk.next(cancel) {
             let step = self
                 .embed_candidate(
                     &request,
-                    candidate,
-                    target,
-                    key_index,
-                    admission,
+                    next.candidate,
+                    next.target,
+                    next.key_index,
+                    next.admission,
                     cancel,
-                    &mut attempts,
+                    &mut walk.attempts,
                 )
                 .await;
-            if let Some(result) = finish(step, requested, candidate, &mut attempts) {
+            if let Some(result) = finish(step, walk.requested, next.candidate, &mut walk.attempts) {
                 return result;
             }
         }
-        if !attempts.iter().any(AttemptRecord::is_network_attempt)
-            && let Some((candidate, target, key_index)) = self.soonest_blocked(chain)
-        {
-            let step = self
-                .embed_candidate(
-                    &request,
-                    candidate,
-                    target,
-                    key_index,
-                    Admission::LastResort,
-                    cancel,
-                    &mut attempts,
-                )
-                .await;
-            if let Some(result) = finish(step, requested, candidate, &mut attempts) {
-                return result;
-            }
-        }
-        Err(RouterError::AllFailed {
-            soonest_retry: self.soonest_retry(chain),
-            attempts,
-        })
+        Err(walk.failure())
     }
 
     /// Attempts one candidate: same-key retries, then other keys, as the table says.

@@ -12,6 +12,7 @@
 
 pub mod attempt;
 pub mod chain;
+mod chain_walk;
 pub mod clock;
 pub mod commit;
 pub mod config;

@@ -126,76 +126,28 @@ impl Router {
         cancel: &CancellationToken,
         options: &CallOptions,
     ) -> Result<RoutedStream, RouterError> {
-        let Some(requested) = chain.head() else {
-            return Err(RouterError::NoCandidates);
-        };
-        self.recorder
-            .store
-            .refresh_if_changed(self.recorder.clock.now_ms());
-        let mut attempts = Vec::new();
-        for (position, candidate) in chain.candidates().iter().enumerate() {
-            if cancel.is_cancelled() {
-                return Err(RouterError::Aborted { attempts });
-            }
-            let Some(target) = self.providers.get(&candidate.provider) else {
-                attempts.push(skipped(candidate, AttemptOutcome::SkippedUnknownProvider));
-                continue;
-            };
-            let now = self.recorder.clock.now_ms();
-            let (key_index, admission) = match self.availability(candidate, target, now) {
-                Availability::Ready { key_index } => (key_index, Admission::Available),
-                Availability::Blocked { block, soonest_key } => {
-                    if position == 0 && self.probe_allowed(target.id(), &block, now) {
-                        (soonest_key, Admission::Probe)
-                    } else {
-                        attempts.push(skipped_for(candidate, &block, now));
-                        continue;
-                    }
-                }
-            };
+        let mut walk = self.walk(chain).ok_or(RouterError::NoCandidates)?;
+        while let Some(next) = walk.next(cancel) {
             let step = self
                 .try_candidate(
                     &request,
-                    candidate,
-                    target,
-                    key_index,
-                    admission,
+                    next.candidate,
+                    next.target,
+                    next.key_index,
+                    next.admission,
                     cancel,
                     options,
-                    &mut attempts,
+                    &mut walk.attempts,
                 )
                 .await;
+            let requested = walk.requested;
             if let Some(result) =
-                self.finish_step(step, requested, candidate, &mut attempts, cancel)
+                self.finish_step(step, requested, next.candidate, &mut walk.attempts, cancel)
             {
                 return result;
             }
         }
-        if !attempts.iter().any(AttemptRecord::is_network_attempt)
-            && let Some((candidate, target, key_index)) = self.soonest_blocked(chain)
-        {
-            let step = self
-                .try_candidate(
-                    &request,
-                    candidate,
-                    target,
-                    key_index,
-                    Admission::LastResort,
-                    cancel,
-                    options,
-                    &mut attempts,
-                )
-                .await;
-            if let Some(result) =
-                self.finish_step(step, requested, candidate, &mut attempts, cancel)
-            {
-                return result;
-            }
-        }
-        Err(RouterError::AllFailed {
-            soonest_retry: self.soonest_retry(chain),
-            attempts,
-        })
+        Err(walk.failure())
     }
 
     /// After a failed attempt on `candidate` (retries of the same key are spent): records the

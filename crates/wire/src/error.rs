@@ -4,6 +4,8 @@
 
 use thiserror::Error;
 
+use crate::StopReason;
+
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum WireError {
     /// The bytes are not JSON, or not the JSON this dialect defines.
@@ -29,4 +31,28 @@ pub enum WireError {
     /// The stream ended after content but without a finish reason.
     #[error("upstream stream ended without a finish reason")]
     Truncated,
+}
+
+impl WireError {
+    /// A stream that ended without its finish: cut off after content, or empty.
+    pub(crate) fn unfinished(saw_content: bool) -> Self {
+        if saw_content {
+            WireError::Truncated
+        } else {
+            WireError::EmptyStream
+        }
+    }
+
+    /// How a stream that ended stands: the stop reason it announced, or why it is not a whole
+    /// answer (nothing started, or no finish after what came).
+    pub(crate) fn check_end(
+        started: bool,
+        stop: Option<StopReason>,
+        saw_content: bool,
+    ) -> Result<StopReason, Self> {
+        if !started {
+            return Err(WireError::EmptyStream);
+        }
+        stop.ok_or(WireError::unfinished(saw_content))
+    }
 }

@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
-use crate::WireError;
+use crate::{Frame, WireError};
 
 pub(crate) type Result<T> = std::result::Result<T, WireError>;
 
@@ -215,6 +215,22 @@ pub(crate) fn parse_frame_json(data: &str, dialect: &'static str) -> Result<Valu
         path: "$".to_owned(),
         message: format!("invalid JSON in stream frame: {err}"),
     })
+}
+
+/// One frame of a dialect whose events name their type (Anthropic, Responses): its JSON and
+/// its kind, the JSON `type` first and the `event:` line as the fallback. `None` for
+/// keep-alive frames and `[DONE]`.
+pub(crate) fn typed_frame(frame: &Frame, dialect: &'static str) -> Result<Option<(Value, String)>> {
+    let data = frame.data.trim();
+    if data.is_empty() || data == "[DONE]" {
+        return Ok(None);
+    }
+    let value = parse_frame_json(data, dialect)?;
+    let kind = match At::root(&value, dialect).kind() {
+        Some(kind) => kind.to_owned(),
+        None => frame.event.clone().unwrap_or_default(),
+    };
+    Ok(Some((value, kind)))
 }
 
 /// Inserts `value` under `key` only when it is `Some`.

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::ollama_chat::{chat, ndjson};
-use crate::support::{Harness, MODEL, Setup};
+use crate::support::{Harness, MODEL, Setup, raw_post, raw_request};
 
 #[tokio::test]
 async fn tags_lists_what_v1_models_lists_plus_aliases_in_ollamas_shape() {
@@ -150,6 +150,49 @@ async fn version_ps_and_auth() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+}
+
+/// Ollama's clients read `{"error": "..."}`: refusals made before a handler runs (an unknown
+/// path, a DNS-rebinding `Host`) and the authentication of the read-only endpoints answer in
+/// that shape on `/api/…`, and in OpenAI's on `/v1/…`.
+#[tokio::test]
+async fn refusals_on_ollama_paths_come_in_ollamas_error_shape() {
+    let h = Harness::with(Setup {
+        token: Some("gw-secret".into()),
+        ..Setup::default()
+    })
+    .await;
+    let ollama_shape = |body: &Value| body["error"].is_string();
+    let openai_shape = |body: &Value| body["error"]["message"].is_string();
+
+    let r = h.http.get(h.url("/api/nope")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(ollama_shape(&r.json().await.unwrap()));
+    let r = h.http.get(h.url("/v1/nope")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(openai_shape(&r.json().await.unwrap()));
+
+    let r = h.http.get(h.url("/api/tags")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(ollama_shape(&r.json().await.unwrap()));
+    let r = h.http.get(h.url("/v1/models")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(openai_shape(&r.json().await.unwrap()));
+
+    let addr = h.gateway.local_addr();
+    let body = json!({ "model": "fast", "messages": [] });
+    let request = raw_post("/api/chat", "rebound.example", &[], &body);
+    let r = raw_request(addr, &request).await;
+    assert_eq!(r.status, 403, "{r:?}");
+    let refusal: Value = serde_json::from_str(&r.body).unwrap();
+    assert!(ollama_shape(&refusal), "{refusal}");
+    assert!(
+        refusal["error"]
+            .as_str()
+            .unwrap()
+            .contains("gateway.allowedHosts"),
+        "{refusal}"
+    );
 }
 
 #[tokio::test]

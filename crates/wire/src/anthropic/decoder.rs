@@ -10,10 +10,8 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
 use super::{DIALECT, decode_usage, merge_usage, parse_stop_reason};
-use crate::json_at::{At, Result, parse_frame_json};
+use crate::json_at::{At, Result, typed_frame};
 use crate::upstream_error::upstream_error;
 use crate::{Event, Frame, StopReason, StreamDecoder, Usage, WireError};
 
@@ -175,16 +173,7 @@ impl Decoder {
             return Ok(Vec::new());
         }
         self.ended = true;
-        if !self.started {
-            return Err(WireError::EmptyStream);
-        }
-        let Some(stop_reason) = self.stop else {
-            return Err(if self.saw_content {
-                WireError::Truncated
-            } else {
-                WireError::EmptyStream
-            });
-        };
+        let stop_reason = WireError::check_end(self.started, self.stop, self.saw_content)?;
         let mut out = Vec::new();
         if self.saw_usage {
             out.push(Event::Usage { usage: self.usage });
@@ -199,19 +188,11 @@ impl StreamDecoder for Decoder {
         if self.ended {
             return Ok(Vec::new());
         }
-        let data = frame.data.trim();
-        if data.is_empty() || data == "[DONE]" {
+        let Some((value, kind)) = typed_frame(frame, DIALECT)? else {
             return Ok(Vec::new());
-        }
-        let value: Value = parse_frame_json(data, DIALECT)?;
-        let root = At::root(&value, DIALECT);
-        // The JSON `type` is authoritative; the `event:` line is a fallback.
-        let kind = match root.kind() {
-            Some(kind) => kind.to_owned(),
-            None => frame.event.clone().unwrap_or_default(),
         };
         let mut out = Vec::new();
-        self.event(&kind, &root, &mut out)?;
+        self.event(&kind, &At::root(&value, DIALECT), &mut out)?;
         Ok(out)
     }
 

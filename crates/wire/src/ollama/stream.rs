@@ -106,11 +106,7 @@ impl StreamDecoder for Decoder {
             return Ok(Vec::new());
         }
         self.ended = true;
-        Err(if self.saw_content {
-            WireError::Truncated
-        } else {
-            WireError::EmptyStream
-        })
+        Err(WireError::unfinished(self.saw_content))
     }
 }
 

@@ -228,16 +228,7 @@ impl Decoder {
             return Ok(Vec::new());
         }
         self.ended = true;
-        if !self.started {
-            return Err(WireError::EmptyStream);
-        }
-        let Some(stop) = self.stop else {
-            return Err(if self.saw_content {
-                WireError::Truncated
-            } else {
-                WireError::EmptyStream
-            });
-        };
+        let stop = WireError::check_end(self.started, self.stop, self.saw_content)?;
         let mut out = Vec::new();
         self.flush_unannounced(&mut out);
         if let Some(usage) = self.usage.take() {

@@ -8,10 +8,8 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
 use super::{DIALECT, decode_assistant_item, decode_usage, stop_from};
-use crate::json_at::{At, Result, parse_frame_json};
+use crate::json_at::{At, Result, typed_frame};
 use crate::upstream_error::upstream_error;
 use crate::{ContentBlock, Event, Frame, StreamDecoder, WireError};
 
@@ -289,18 +287,11 @@ impl StreamDecoder for Decoder {
         if self.ended {
             return Ok(Vec::new());
         }
-        let data = frame.data.trim();
-        if data.is_empty() || data == "[DONE]" {
+        let Some((value, kind)) = typed_frame(frame, DIALECT)? else {
             return Ok(Vec::new());
-        }
-        let value: Value = parse_frame_json(data, DIALECT)?;
-        let root = At::root(&value, DIALECT);
-        let kind = match root.kind() {
-            Some(kind) => kind.to_owned(),
-            None => frame.event.clone().unwrap_or_default(),
         };
         let mut out = Vec::new();
-        self.event(&kind, &root, &mut out)?;
+        self.event(&kind, &At::root(&value, DIALECT), &mut out)?;
         Ok(out)
     }
 
@@ -309,10 +300,6 @@ impl StreamDecoder for Decoder {
             return Ok(Vec::new());
         }
         self.ended = true;
-        Err(if self.saw_content {
-            WireError::Truncated
-        } else {
-            WireError::EmptyStream
-        })
+        Err(WireError::unfinished(self.saw_content))
     }
 }

@@ -1,0 +1,37 @@
+//! An extractor for handlers that only need to know the caller may use the gateway: it loads
+//! the current services and runs `authorize` once, so a read-only endpoint is its own logic
+//! and nothing else. A refusal answers in the error shape of the path's dialect.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use clawgate_runtime::Services;
+
+use crate::dialect::Dialect;
+use crate::error_response::error_response;
+use crate::http_api::authorize;
+use crate::server::AppState;
+
+/// The services a request was authorized against.
+pub(crate) struct Authorized(pub Arc<Services>);
+
+impl FromRequestParts<Arc<AppState>> for Authorized {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let ConnectInfo(peer) = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let services = state.services.load_full();
+        match authorize(state, &services, peer, &parts.headers) {
+            Ok(()) => Ok(Authorized(services)),
+            Err(error) => Err(error_response(Dialect::for_path(parts.uri.path()), &error)),
+        }
+    }
+}

@@ -9,7 +9,7 @@
 //! next event), which is what the latency target is about.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use clawgate_config::ModelCost;
@@ -127,6 +127,8 @@ pub struct GatewayMetrics {
     cooling_down: Family<ProviderLabels, Gauge>,
     cooldown_remaining: Family<ProviderLabels, Gauge<f64, AtomicU64>>,
     in_flight: Gauge,
+    /// Requests started since the gateway did; not exported (`idle_release` reads it).
+    started: AtomicU64,
     auth_failures: Counter,
     reloads: Family<ResultLabels, Counter>,
     state_up: Family<BackendLabels, Gauge>,
@@ -226,6 +228,7 @@ impl GatewayMetrics {
             cooling_down,
             cooldown_remaining,
             in_flight,
+            started: AtomicU64::new(0),
             auth_failures,
             reloads,
             state_up,
@@ -300,6 +303,17 @@ impl GatewayMetrics {
 
     pub fn in_flight(&self) -> &Gauge {
         &self.in_flight
+    }
+
+    /// Counts a request that started (and is now in flight).
+    pub(crate) fn request_started(&self) {
+        self.in_flight.inc();
+        self.started.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Requests started so far.
+    pub(crate) fn requests_started(&self) -> u64 {
+        self.started.load(Ordering::Relaxed)
     }
 
     pub fn auth_failure(&self) {

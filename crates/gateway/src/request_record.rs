@@ -49,7 +49,7 @@ impl RequestRecord {
         route: &'static str,
         started: Instant,
     ) -> Self {
-        metrics.in_flight().inc();
+        metrics.request_started();
         let entry = log.start(route);
         Self {
             metrics,

@@ -31,6 +31,7 @@ use crate::browser_guard::normalize_origin;
 use crate::discovered::spawn_discovery;
 use crate::error::GatewayError;
 use crate::http_api::app;
+use crate::idle_release::{IdleHook, release_when_idle};
 use crate::metrics::GatewayMetrics;
 use crate::reload_guard::check_reload;
 use crate::request_log::RequestLog;
@@ -98,6 +99,9 @@ pub struct GatewayOptions {
     /// Event loops serving connections: the caller's runtime, and `lanes - 1` threads with a
     /// single-threaded runtime each (see [`Gateway::start`]).
     pub lanes: usize,
+    /// Run on every event loop's thread when the gateway goes quiet after serving requests
+    /// (`idle_release`); the binary gives its allocator's per-thread caches back.
+    pub on_idle: Option<IdleHook>,
 }
 
 impl GatewayOptions {
@@ -111,6 +115,7 @@ impl GatewayOptions {
             config_options: None,
             request_log_capacity: crate::request_log::DEFAULT_CAPACITY,
             lanes: 1,
+            on_idle: None,
         }
     }
 }
@@ -123,6 +128,7 @@ impl std::fmt::Debug for GatewayOptions {
             .field("auth_limits", &self.auth_limits)
             .field("cors_origins", &self.cors_origins)
             .field("lanes", &self.lanes)
+            .field("on_idle", &self.on_idle.is_some())
             .finish()
     }
 }
@@ -274,6 +280,7 @@ impl Gateway {
                 limits: options.limits,
                 shutdown: shutdown.clone(),
                 connections: connections.clone(),
+                idle: idle_release(&state, &options, &shutdown),
             };
             let spawned = std::thread::Builder::new()
                 .name(format!("clawgate-lane-{}", index + 1))
@@ -284,6 +291,9 @@ impl Gateway {
                 connections.close();
                 return Err(bind_error(source));
             }
+        }
+        if let Some(release) = idle_release(&state, &options, &shutdown) {
+            tokio::spawn(release);
         }
         let accept_task = tokio::spawn(accept_loop(
             listener,
@@ -449,6 +459,24 @@ struct Lane {
     limits: RequestLimits,
     shutdown: CancellationToken,
     connections: TaskTracker,
+    /// This loop's `idle_release` task, when the binary gave a hook.
+    idle: Option<IdleRelease>,
+}
+
+type IdleRelease = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// The `idle_release` task of one event loop, when `options` has a hook.
+fn idle_release(
+    state: &Arc<AppState>,
+    options: &GatewayOptions,
+    shutdown: &CancellationToken,
+) -> Option<IdleRelease> {
+    let hook = options.on_idle.clone()?;
+    Some(Box::pin(release_when_idle(
+        state.metrics.clone(),
+        hook,
+        shutdown.clone(),
+    )))
 }
 
 impl Lane {
@@ -476,7 +504,11 @@ impl Lane {
                 limits,
                 shutdown,
                 connections,
+                idle,
             } = self;
+            if let Some(release) = idle {
+                tokio::spawn(release);
+            }
             accept_loop(listener, router, limits, shutdown, connections.clone()).await;
             // The connections this loop accepted run on its runtime: it lives until every
             // connection of the gateway has ended (the tracker is closed on shutdown).

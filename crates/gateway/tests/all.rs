@@ -36,6 +36,8 @@ mod fallback;
 mod hardening;
 #[path = "all/held_answers.rs"]
 mod held_answers;
+#[path = "all/idle_release.rs"]
+mod idle_release;
 #[path = "all/limits.rs"]
 mod limits;
 #[path = "all/local_quirks.rs"]

@@ -116,6 +116,9 @@ pub fn run(ctx: &Context, args: GatewayArgs) -> anyhow::Result<ExitCode> {
         let mut options = GatewayOptions::new(addr);
         options.config_options = Some(ctx.opts.clone());
         options.lanes = lanes.max(1);
+        options.on_idle = Some(Arc::new(|| {
+            crate::release_allocator_caches();
+        }));
         options.cors_origins = args.cors_origins;
         options.limits = RequestLimits {
             max_body_bytes: args.max_body_bytes,

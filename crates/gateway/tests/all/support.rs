@@ -98,6 +98,8 @@ pub struct Setup {
     pub demo_model: bool,
     /// `GatewayOptions::lanes` (the `--workers` flag).
     pub lanes: usize,
+    /// `GatewayOptions::on_idle`.
+    pub on_idle: Option<clawgate_gateway::IdleHook>,
 }
 
 impl Default for Setup {
@@ -123,6 +125,7 @@ impl Default for Setup {
             models_mode: "replace",
             demo_model: false,
             lanes: 1,
+            on_idle: None,
         }
     }
 }
@@ -271,6 +274,7 @@ impl Harness {
         options.cors_origins = setup.cors_origins.clone();
         options.config_options = Some(config_options);
         options.lanes = setup.lanes;
+        options.on_idle = setup.on_idle.clone();
         let gateway = Gateway::start(services, Some(loader), options)
             .await
             .unwrap();

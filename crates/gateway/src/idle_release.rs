@@ -1,0 +1,47 @@
+//! Hands memory back when the gateway goes quiet. A burst of requests leaves memory with the
+//! allocator: each thread's cache of freed blocks, and the pages under them, which only go
+//! back to the system when that thread allocates again. An idle gateway does not, so the
+//! binary passes a hook (`GatewayOptions::on_idle`) that gives them back, and every event
+//! loop runs it on its own thread (the caches are per thread) once a quiet spell begins: a
+//! check in which no request started since the previous one and none is in flight, after work
+//! since the last release. Checks are twice a second; an idle gateway stays released and
+//! only pays the check.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::metrics::GatewayMetrics;
+
+/// What the binary runs on an event loop's thread when the gateway goes quiet.
+pub type IdleHook = Arc<dyn Fn() + Send + Sync>;
+
+/// How often a loop looks for a quiet spell.
+const CHECK_EVERY: Duration = Duration::from_millis(500);
+
+/// Runs `hook` on this thread at the start of each quiet spell, until `shutdown`.
+pub(crate) async fn release_when_idle(
+    metrics: Arc<GatewayMetrics>,
+    hook: IdleHook,
+    shutdown: CancellationToken,
+) {
+    let mut checks = tokio::time::interval(CHECK_EVERY);
+    checks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut seen = metrics.requests_started();
+    let mut released = true;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = checks.tick() => {}
+        }
+        let started = metrics.requests_started();
+        if started != seen {
+            seen = started;
+            released = false;
+        } else if !released && metrics.in_flight().get() == 0 {
+            hook();
+            released = true;
+        }
+    }
+}

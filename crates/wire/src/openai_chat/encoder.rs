@@ -3,7 +3,12 @@
 //! Sequence: a role chunk first, then one chunk per delta, a finish chunk, a usage chunk
 //! (`choices: []`) when usage was seen, and `data: [DONE]` on `finish()`. Reasoning goes out
 //! as `reasoning_content` deltas (what vLLM and DeepSeek clients read) unless turned off.
+//!
+//! Chunks are written from borrowing structs (`Chunk`, `Delta`) rather than built as JSON
+//! trees: every frame of every stream goes through here, and the trees (ordered maps, owned
+//! copies of the id and model) were most of the encoder's time.
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{finish_reason, usage_json};
@@ -56,39 +61,96 @@ impl Encoder {
         self
     }
 
-    fn chunk(&self, choices: Value) -> Frame {
-        let body = json!({
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-            "choices": choices,
-        });
-        Frame::data(body.to_string())
+    fn frame(&self, choices: &[Choice<'_>], usage: Option<Value>) -> Frame {
+        let chunk = Chunk {
+            id: &self.id,
+            object: "chat.completion.chunk",
+            created: self.created,
+            model: &self.model,
+            choices,
+            usage,
+        };
+        // A struct of strings, numbers and a `Value` always serializes.
+        Frame::data(serde_json::to_string(&chunk).unwrap_or_default())
     }
 
-    fn delta(&self, delta: Value) -> Frame {
-        self.chunk(json!([{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": null }]))
+    fn delta(&self, delta: Delta<'_>) -> Frame {
+        self.frame(
+            &[Choice {
+                index: 0,
+                delta,
+                logprobs: (),
+                finish_reason: None,
+            }],
+            None,
+        )
     }
 
     fn ensure_started(&mut self, out: &mut Vec<Frame>) {
         if !self.started {
             self.started = true;
-            out.push(self.delta(json!({ "role": "assistant", "content": "" })));
+            out.push(self.delta(Delta {
+                role: Some("assistant"),
+                content: Some(""),
+                ..Delta::default()
+            }));
         }
     }
 
     fn usage_frame(&self, usage: &Usage) -> Frame {
-        let mut body = json!({
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-            "choices": [],
-        });
-        body["usage"] = usage_json(usage);
-        Frame::data(body.to_string())
+        self.frame(&[], Some(usage_json(usage)))
     }
+}
+
+/// One `chat.completion.chunk`.
+#[derive(Serialize)]
+struct Chunk<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: u64,
+    model: &'a str,
+    choices: &'a [Choice<'a>],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct Choice<'a> {
+    index: u32,
+    delta: Delta<'a>,
+    /// Always `null`: written for clients that read the field.
+    logprobs: (),
+    finish_reason: Option<&'static str>,
+}
+
+/// A choice's `delta`; the fields a chunk does not carry are left out (`{}` for none).
+#[derive(Serialize, Default)]
+struct Delta<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_calls: Option<[ToolCallDelta<'a>; 1]>,
+}
+
+#[derive(Serialize)]
+struct ToolCallDelta<'a> {
+    index: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    function: FunctionDelta<'a>,
+}
+
+#[derive(Serialize)]
+struct FunctionDelta<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    arguments: &'a str,
 }
 
 impl StreamEncoder for Encoder {
@@ -102,32 +164,52 @@ impl StreamEncoder for Encoder {
             Event::TextDelta { text } => {
                 self.ensure_started(&mut out);
                 if !text.is_empty() {
-                    out.push(self.delta(json!({ "content": text })));
+                    out.push(self.delta(Delta {
+                        content: Some(text),
+                        ..Delta::default()
+                    }));
                 }
             }
             Event::ReasoningDelta { text } => {
                 self.ensure_started(&mut out);
                 if self.reasoning && !text.is_empty() {
-                    out.push(self.delta(json!({ "reasoning_content": text })));
+                    out.push(self.delta(Delta {
+                        reasoning_content: Some(text),
+                        ..Delta::default()
+                    }));
                 }
             }
             Event::ReasoningSignature { .. } | Event::Notice { .. } => {}
             Event::ToolCallStart { index, id, name } => {
                 self.ensure_started(&mut out);
-                out.push(self.delta(json!({ "tool_calls": [{
-                    "index": index,
-                    "id": id,
-                    "type": "function",
-                    "function": { "name": name, "arguments": "" },
-                }] })));
+                out.push(self.delta(Delta {
+                    tool_calls: Some([ToolCallDelta {
+                        index: *index,
+                        id: Some(id),
+                        kind: Some("function"),
+                        function: FunctionDelta {
+                            name: Some(name),
+                            arguments: "",
+                        },
+                    }]),
+                    ..Delta::default()
+                }));
             }
             Event::ToolCallArgsDelta { index, delta } => {
                 self.ensure_started(&mut out);
                 if !delta.is_empty() {
-                    out.push(self.delta(json!({ "tool_calls": [{
-                        "index": index,
-                        "function": { "arguments": delta },
-                    }] })));
+                    out.push(self.delta(Delta {
+                        tool_calls: Some([ToolCallDelta {
+                            index: *index,
+                            id: None,
+                            kind: None,
+                            function: FunctionDelta {
+                                name: None,
+                                arguments: delta,
+                            },
+                        }]),
+                        ..Delta::default()
+                    }));
                 }
             }
             Event::Usage { usage } => {
@@ -143,12 +225,13 @@ impl StreamEncoder for Encoder {
                 self.ensure_started(&mut out);
                 if !self.finished {
                     self.finished = true;
-                    out.push(self.chunk(json!([{
-                        "index": 0,
-                        "delta": {},
-                        "logprobs": null,
-                        "finish_reason": finish_reason(*stop_reason),
-                    }])));
+                    let finish = Choice {
+                        index: 0,
+                        delta: Delta::default(),
+                        logprobs: (),
+                        finish_reason: Some(finish_reason(*stop_reason)),
+                    };
+                    out.push(self.frame(&[finish], None));
                     if let (Some(usage), true) = (self.usage.take(), self.usage_chunk) {
                         out.push(self.usage_frame(&usage));
                     }

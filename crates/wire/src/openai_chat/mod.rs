@@ -10,6 +10,7 @@
 //! `num_ctx`. `top_k` is not OpenAI's own field but llama.cpp's, vLLM's and LM Studio's; it is
 //! encoded and decoded here, and `clawgate-providers` removes it for api.openai.com.
 
+mod chunk;
 mod decoder;
 mod encoder;
 pub(crate) mod request;

@@ -337,3 +337,73 @@ fn ollama_tool_results_are_matched_to_calls_by_name() {
         vec![("ollama_call_1", "B"), ("ollama_call_0", "A")]
     );
 }
+
+/// The chat encoder's frames, byte for byte: the fields in the order OpenAI writes them, a
+/// `delta` with only what the chunk carries, `logprobs: null`, usage in a chunk of its own
+/// with `choices: []` after the finish chunk.
+#[test]
+fn chat_stream_frames_are_written_in_openais_shape() {
+    use clawgate_wire::openai_chat::Encoder;
+    use clawgate_wire::{Event, StopReason, StreamEncoder, Usage};
+    let mut encoder = Encoder::new("chatcmpl-1", "m").with_created(7);
+    let events = [
+        Event::Started {
+            id: "up".into(),
+            model: "m".into(),
+        },
+        Event::ReasoningDelta { text: "hm".into() },
+        Event::TextDelta {
+            text: "a \"quoted\"\nline".into(),
+        },
+        Event::ToolCallStart {
+            index: 0,
+            id: "call_1".into(),
+            name: "read".into(),
+        },
+        Event::ToolCallArgsDelta {
+            index: 0,
+            delta: "{\"path\":".into(),
+        },
+        Event::Usage {
+            usage: Usage {
+                input_tokens: Some(3),
+                output_tokens: Some(5),
+                cache_read_tokens: None,
+                cache_write_tokens: None,
+            },
+        },
+        Event::Finished {
+            stop_reason: StopReason::ToolUse,
+        },
+    ];
+    let mut frames: Vec<String> = events
+        .iter()
+        .flat_map(|event| encoder.encode(event))
+        .map(|frame| frame.data)
+        .collect();
+    frames.extend(encoder.finish().into_iter().map(|frame| frame.data));
+    let head =
+        r#"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":7,"model":"m","choices":"#;
+    let delta = |delta: &str| {
+        format!(r#"{head}[{{"index":0,"delta":{delta},"logprobs":null,"finish_reason":null}}]}}"#)
+    };
+    assert_eq!(
+        frames,
+        [
+            delta(r#"{"role":"assistant","content":""}"#),
+            delta(r#"{"reasoning_content":"hm"}"#),
+            delta(r#"{"content":"a \"quoted\"\nline"}"#),
+            delta(
+                r#"{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"read","arguments":""}}]}"#
+            ),
+            delta(r#"{"tool_calls":[{"index":0,"function":{"arguments":"{\"path\":"}}]}"#),
+            format!(
+                r#"{head}[{{"index":0,"delta":{{}},"logprobs":null,"finish_reason":"tool_calls"}}]}}"#
+            ),
+            format!(
+                r#"{head}[],"usage":{{"prompt_tokens":3,"completion_tokens":5,"total_tokens":8}}}}"#
+            ),
+            "[DONE]".to_string(),
+        ]
+    );
+}

@@ -7,13 +7,22 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use clawgate_runtime::Services;
 
 use crate::dialect::Dialect;
 use crate::error_response::error_response;
 use crate::http_api::authorize;
 use crate::server::AppState;
+
+/// The address the request came from; the listening address for a request that did not come
+/// through the listener (an in-process caller of the router).
+pub(crate) fn peer_of(parts: &Parts, state: &AppState) -> SocketAddr {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(state.addr, |c| c.0)
+}
 
 /// The services a request was authorized against.
 pub(crate) struct Authorized(pub Arc<Services>);
@@ -25,9 +34,7 @@ impl FromRequestParts<Arc<AppState>> for Authorized {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let ConnectInfo(peer) = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let peer = peer_of(parts, state);
         let services = state.services.load_full();
         match authorize(state, &services, peer, &parts.headers) {
             Ok(()) => Ok(Authorized(services)),

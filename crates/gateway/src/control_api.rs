@@ -9,12 +9,11 @@
 //! `config validate --json` come from the same code (`clawgate_runtime::model_listing`,
 //! `clawgate_runtime::model_status`, `clawgate_config::validation`).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query};
+use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -28,6 +27,7 @@ use clawgate_runtime::model_status_json::status_json;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::authorized::peer_of;
 use crate::control_sessions;
 use crate::dialect::{ApiError, Dialect};
 use crate::error_response::error_response;
@@ -67,10 +67,7 @@ impl FromRequestParts<Arc<AppState>> for Guarded {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| state.addr, |c| c.0);
+        let peer = peer_of(parts, state);
         let services = state.services.load_full();
         // The page's API shows sessions, config and probes: it needs the configured token or
         // the gateway's own, even on loopback (with `mode: "none"` it is open).

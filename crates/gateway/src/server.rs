@@ -183,7 +183,17 @@ pub struct Gateway {
     loader: Option<ServicesLoader>,
     shutdown: CancellationToken,
     connections: TaskTracker,
-    accept_task: tokio::task::JoinHandle<()>,
+    /// `None` once `shutdown` took it.
+    accept_task: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// A gateway dropped without `shutdown` stops accepting on every event loop at once (the
+/// loops' threads end when their connections do) instead of serving on unowned.
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        self.connections.close();
+    }
 }
 
 impl std::fmt::Debug for Gateway {
@@ -309,7 +319,7 @@ impl Gateway {
             loader,
             shutdown,
             connections,
-            accept_task,
+            accept_task: Some(accept_task),
         })
     }
 
@@ -378,9 +388,11 @@ impl Gateway {
 
     /// Stops accepting, lets in-flight responses finish within the grace period, then cancels
     /// the streams still open (they end with their dialect's error event) and waits for them.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         self.shutdown.cancel();
-        let _ = self.accept_task.await;
+        if let Some(accept_task) = self.accept_task.take() {
+            let _ = accept_task.await;
+        }
         self.connections.close();
         let grace = self.state.limits.shutdown_grace;
         if tokio::time::timeout(grace, self.connections.wait())

@@ -18,6 +18,7 @@ fn runs_of(runs: &Runs) -> Vec<String> {
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_hook_runs_on_every_event_loop_once_the_gateway_goes_quiet() {
+    let _lanes = crate::support::LANE_THREADS.lock().await;
     let runs: Runs = Arc::default();
     let recorded = runs.clone();
     let h = Harness::with(Setup {

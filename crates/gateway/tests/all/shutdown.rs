@@ -72,6 +72,7 @@ fn lane_threads() -> Vec<String> {
 /// stream in flight finishes on shutdown, and the loops' threads end after it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_loop_serves_and_ends_on_shutdown() {
+    let _lanes = crate::support::LANE_THREADS.lock().await;
     let Harness {
         mock, gateway, dir, ..
     } = Harness::with(Setup {
@@ -123,4 +124,31 @@ async fn every_event_loop_serves_and_ends_on_shutdown() {
         Vec::<String>::new(),
         "the loops' threads ended"
     );
+}
+
+/// A gateway dropped without `shutdown` stops accepting, and its event loops' threads end.
+#[tokio::test]
+async fn a_dropped_gateway_stops_its_event_loops() {
+    let _lanes = crate::support::LANE_THREADS.lock().await;
+    let h = Harness::with(Setup {
+        lanes: 2,
+        ..Setup::default()
+    })
+    .await;
+    let addr = h.gateway.local_addr();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while lane_threads().is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(lane_threads(), ["clawgate-lane-1"]);
+    drop(h);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !lane_threads().is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(lane_threads(), Vec::<String>::new());
+    // Nothing accepts on the port any more (the test's own loop ended with the drop too).
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let connected = tokio::net::TcpStream::connect(addr).await;
+    assert!(connected.is_err(), "{connected:?}");
 }

@@ -535,3 +535,7 @@ pub fn answer_text(inbound: Inbound, stream: bool, body: &str) -> String {
         response_text(inbound, &serde_json::from_str(body).unwrap())
     }
 }
+
+/// Held by the tests that start extra event loops: their threads are named `clawgate-lane-N`
+/// in this one test process, and `shutdown.rs` counts them.
+pub static LANE_THREADS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

@@ -73,12 +73,18 @@ pub struct PreparedCall {
     pub body: Value,
 }
 
+/// A codec's fast read of a whole body in its dialect's well-formed shape: `None` for
+/// anything it does not take, which the dialect's full decoder then reads.
+pub type FastResponseRead = fn(&[u8]) -> Option<Response>;
+
 /// Everything needed to turn the answer into events.
 pub struct Decoding {
     pub stream: bool,
     pub framing: Framing,
     pub decoder: Box<dyn StreamDecoder>,
     pub decode_response: fn(&Value) -> Result<Response, WireError>,
+    /// See `DialectCall::fast_response`.
+    pub fast_response: Option<FastResponseRead>,
     /// Reasoning and harmony out of the text, unique tool-call ids.
     pub shaping: ShapingOptions,
     pub hint: OverflowHint,
@@ -205,23 +211,11 @@ pub fn complete_body_events(
             .hint
             .empty_answer_error("upstream answered 200 with an empty body"));
     }
-    let json: Value = serde_json::from_slice(body).map_err(|e| {
-        let text = String::from_utf8_lossy(&body[..body.len().min(500)]).into_owned();
-        // JSON that stops in the middle is a cut body; anything else is garbage.
-        let kind = if e.is_eof() {
-            FailureKind::Truncated
-        } else {
-            FailureKind::ServerError
-        };
-        ProviderError::new(
-            kind,
-            safe_message(
-                &format!("upstream answered 200 with a body that is not JSON ({e}): {text}"),
-                keys,
-            ),
-        )
-    })?;
-    let response = (decoding.decode_response)(&json).map_err(|e| classify_wire_error(&e, keys))?;
+    let fast = decoding.fast_response.and_then(|read| read(body));
+    let response = match fast {
+        Some(response) => response,
+        None => decode_whole_body(body, decoding, keys)?,
+    };
     // The whole text is here: an orphan `</think>` anywhere before the first tag counts.
     let mut shaping = decoding.shaping.clone();
     shaping.splitter.reasoning_lead = UNLIMITED_LEAD;
@@ -243,4 +237,30 @@ pub fn complete_body_events(
         }
     }
     Ok(events)
+}
+
+/// The path-tracking read of a whole body: JSON first (a body cut short is `Truncated`,
+/// anything else that is not JSON a server error), then the dialect's decoder.
+fn decode_whole_body(
+    body: &[u8],
+    decoding: &Decoding,
+    keys: &[Secret],
+) -> Result<Response, ProviderError> {
+    let json: Value = serde_json::from_slice(body).map_err(|e| {
+        let text = String::from_utf8_lossy(&body[..body.len().min(500)]).into_owned();
+        // JSON that stops in the middle is a cut body; anything else is garbage.
+        let kind = if e.is_eof() {
+            FailureKind::Truncated
+        } else {
+            FailureKind::ServerError
+        };
+        ProviderError::new(
+            kind,
+            safe_message(
+                &format!("upstream answered 200 with a body that is not JSON ({e}): {text}"),
+                keys,
+            ),
+        )
+    })?;
+    (decoding.decode_response)(&json).map_err(|e| classify_wire_error(&e, keys))
 }

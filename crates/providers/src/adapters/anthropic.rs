@@ -59,6 +59,7 @@ impl Dialect for AnthropicMessages {
             framing: Framing::Sse,
             decoder: Box::new(anthropic::Decoder::new()),
             decode_response: anthropic::decode_response,
+            fast_response: None,
         }
     }
 

@@ -63,6 +63,9 @@ pub struct DialectCall {
     pub framing: Framing,
     pub decoder: Box<dyn StreamDecoder>,
     pub decode_response: fn(&Value) -> Result<Response, WireError>,
+    /// A faster read of a whole body in the dialect's well-formed shape, where the codec has
+    /// one; `None` from it sends the body to `decode_response`.
+    pub fast_response: Option<crate::http_call::FastResponseRead>,
 }
 
 /// A refused attempt, with the request as it was sent (so an adapter can try another way).
@@ -203,6 +206,7 @@ impl AdapterCore {
             framing: call.framing,
             decoder: call.decoder,
             decode_response: call.decode_response,
+            fast_response: call.fast_response,
             shaping: self.shaping(request, call.api),
             hint: OverflowHint::new(request, window),
         };

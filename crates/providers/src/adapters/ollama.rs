@@ -57,6 +57,7 @@ impl Dialect for OllamaNative {
             framing: Framing::Ndjson,
             decoder: Box::new(ollama::Decoder::new()),
             decode_response: ollama::decode_response,
+            fast_response: None,
         }
     }
 

@@ -59,6 +59,7 @@ pub(crate) fn chat_call(core: &AdapterCore, request: &Request, ctx: &CallContext
         framing: Framing::Sse,
         decoder: Box::new(openai_chat::Decoder::new()),
         decode_response: openai_chat::decode_response,
+        fast_response: Some(openai_chat::decode_response_fast),
     }
 }
 

@@ -48,6 +48,7 @@ impl Dialect for OpenAiResponses {
             framing: Framing::Sse,
             decoder: Box::new(openai_responses::Decoder::new()),
             decode_response: openai_responses::decode_response,
+            fast_response: None,
         }
     }
 

@@ -68,11 +68,11 @@ pub(super) struct WireDelta<'a> {
     #[serde(borrow, default)]
     pub content: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    reasoning_content: Option<Cow<'a, str>>,
+    pub reasoning_content: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    reasoning: Option<Cow<'a, str>>,
+    pub reasoning: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    reasoning_text: Option<Cow<'a, str>>,
+    pub reasoning_text: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub tool_calls: Option<Vec<WireToolCall<'a>>>,
     #[serde(borrow, default)]
@@ -95,7 +95,7 @@ pub(super) struct WireFunction<'a> {
     pub name: Option<Cow<'a, str>>,
     /// JSON text (OpenAI) or, from a few servers, an object.
     #[serde(default)]
-    arguments: Option<Value>,
+    pub arguments: Option<Value>,
 }
 
 impl<'a> WireChunk<'a> {

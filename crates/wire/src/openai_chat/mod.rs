@@ -19,7 +19,7 @@ mod response;
 pub use decoder::Decoder;
 pub use encoder::Encoder;
 pub use request::{decode_request, encode_request};
-pub use response::{decode_response, encode_response};
+pub use response::{decode_response, decode_response_fast, encode_response};
 
 use serde_json::{Map, Value, json};
 

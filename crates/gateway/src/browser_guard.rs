@@ -1,6 +1,7 @@
 //! Keeps web pages from driving the gateway. A page the user visits can send a "simple"
 //! cross-site POST without a preflight, and through DNS rebinding (a name of the attacker's that
-//! resolves to 127.0.0.1) can even read the answer. Two checks run before any handler:
+//! resolves to 127.0.0.1) can even read the answer. Two checks run before any handler (in
+//! `http_layer`'s middleware, the outermost):
 //!
 //! - **Host**: on a loopback bind (and on any bind once `gateway.allowedHosts` is set) the
 //!   `Host` must be a loopback name (`localhost`, `*.localhost`, `127.x.x.x`, `[::1]`, any port)
@@ -17,15 +18,11 @@
 //! `application/json` bodies) is in `http_api`.
 
 use std::net::IpAddr;
-use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::Response;
 
-use crate::dialect::{ApiError, Dialect};
-use crate::error_response::error_response;
+use crate::dialect::ApiError;
 use crate::server::AppState;
 
 /// An origin as configured or sent, for comparison: lower-case, no trailing `/`.
@@ -126,19 +123,8 @@ fn origin_of(headers: &HeaderMap) -> Option<&HeaderValue> {
     headers.get(header::ORIGIN)
 }
 
-/// The checks of the module docs, as an axum middleware.
-pub(crate) async fn guard(
-    State(state): State<Arc<AppState>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    match check(&state, &request) {
-        Ok(()) => next.run(request).await,
-        Err(error) => error_response(Dialect::for_path(request.uri().path()), &error),
-    }
-}
-
-fn check(state: &AppState, request: &Request) -> Result<(), ApiError> {
+/// The checks of the module docs (run by `http_layer`'s middleware before anything else).
+pub(crate) fn check(state: &AppState, request: &Request) -> Result<(), ApiError> {
     let host = request_host(request);
     let allowed_hosts = {
         let services = state.services.load();

@@ -4,9 +4,9 @@
 //! `/v1/embeddings` (`embeddings_api`), `/v1/models` and `/v1/models/{id}` (`models_api`),
 //! `/healthz`, `/readyz` and `/metrics`; the Control UI's page and JSON endpoints are merged in
 //! from `control_ui` and `control_api`; Ollama's `/api/*` handlers live in `ollama_api`. The
-//! layers around the routes (outermost first): HTTP-layer refusals in the dialect's shape
-//! (`http_layer`), the Host and Origin
-//! checks (`browser_guard`), CORS, and the body size limit (tower-http).
+//! layers around the routes (outermost first): one middleware for the HTTP-layer refusals in
+//! the dialect's shape and the Host and Origin checks (`http_layer`, `browser_guard`), CORS,
+//! and the body size limit (tower-http).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,10 +27,10 @@ use crate::agent_turn::serve_agent;
 use crate::auth::{AuthCheck, check};
 use crate::authorized::Authorized;
 use crate::body_budget::read_body;
-use crate::browser_guard::{cors_allows, guard};
+use crate::browser_guard::cors_allows;
 use crate::dialect::{ApiError, Dialect};
 use crate::error_response::error_response;
-use crate::http_layer::shape_layer_errors;
+use crate::http_layer::http_edge;
 use crate::metrics::{CONTENT_TYPE, Outcome};
 use crate::ollama_api;
 use crate::request_record::RequestRecord;
@@ -74,10 +74,9 @@ pub(crate) fn app(state: Arc<AppState>) -> Router {
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(state.limits.max_body_bytes))
         .layer(cors)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            shape_layer_errors,
+            http_edge,
         ))
         .with_state(state)
 }

@@ -1,4 +1,7 @@
-//! The outermost middleware: what the HTTP layer itself refuses, in the dialect of the path.
+//! The outermost middleware: what the HTTP layer itself refuses, in the dialect of the path,
+//! and the browser checks (`browser_guard`: `Host` and `Origin`) before anything else runs.
+//! One middleware rather than two: each `from_fn` layer costs every request a clone of the
+//! service below it and a future of its own.
 //!
 //! - **The request head limit** (`RequestLimits::max_header_bytes`, 64 KiB by default) is
 //!   checked here, exactly, on the head as parsed: the request line and each header counted as
@@ -17,6 +20,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use std::sync::Arc;
 
+use crate::browser_guard;
 use crate::dialect::{ApiError, Dialect};
 use crate::error_response::error_response;
 use crate::server::AppState;
@@ -24,13 +28,27 @@ use crate::server::AppState;
 /// The size of `request`'s head as a client writes it: `METHOD URI VERSION\r\n`, then
 /// `name: value\r\n` per header, then `\r\n`.
 pub(crate) fn head_size(request: &Request) -> usize {
-    let line = request.method().as_str().len() + 1 + request.uri().to_string().len() + 1 + 8 + 2;
+    let line = request.method().as_str().len() + 1 + written_len(request.uri()) + 1 + 8 + 2;
     let headers: usize = request
         .headers()
         .iter()
         .map(|(name, value)| name.as_str().len() + 2 + value.len() + 2)
         .sum();
     line + headers + 2
+}
+
+/// How long `value` is written out, without writing it anywhere.
+fn written_len(value: &impl std::fmt::Display) -> usize {
+    struct Count(usize);
+    impl std::fmt::Write for Count {
+        fn write_str(&mut self, text: &str) -> std::fmt::Result {
+            self.0 += text.len();
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = std::fmt::write(&mut count, format_args!("{value}"));
+    count.0
 }
 
 fn is_shaped(response: &Response) -> bool {
@@ -59,7 +77,7 @@ fn shaped_error(status: StatusCode, limits_body: usize) -> ApiError {
     }
 }
 
-pub(crate) async fn shape_layer_errors(
+pub(crate) async fn http_edge(
     State(state): State<Arc<AppState>>,
     request: Request,
     next: Next,
@@ -74,6 +92,9 @@ pub(crate) async fn shape_layer_errors(
                 "the request head is {size} bytes; the limit is {limit} bytes"
             )),
         );
+    }
+    if let Err(error) = browser_guard::check(&state, &request) {
+        return error_response(dialect, &error);
     }
     let response = next.run(request).await;
     let status = response.status();

@@ -290,7 +290,8 @@ impl Gateway {
                 limits: options.limits,
                 shutdown: shutdown.clone(),
                 connections: connections.clone(),
-                idle: idle_release(&state, &options, &shutdown),
+                metrics: state.metrics.clone(),
+                on_idle: options.on_idle.clone(),
             };
             let spawned = std::thread::Builder::new()
                 .name(format!("clawgate-lane-{}", index + 1))
@@ -302,8 +303,12 @@ impl Gateway {
                 return Err(bind_error(source));
             }
         }
-        if let Some(release) = idle_release(&state, &options, &shutdown) {
-            tokio::spawn(release);
+        if let Some(hook) = options.on_idle.clone() {
+            tokio::spawn(release_when_idle(
+                state.metrics.clone(),
+                hook,
+                shutdown.clone(),
+            ));
         }
         let accept_task = tokio::spawn(accept_loop(
             listener,
@@ -471,24 +476,9 @@ struct Lane {
     limits: RequestLimits,
     shutdown: CancellationToken,
     connections: TaskTracker,
-    /// This loop's `idle_release` task, when the binary gave a hook.
-    idle: Option<IdleRelease>,
-}
-
-type IdleRelease = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
-
-/// The `idle_release` task of one event loop, when `options` has a hook.
-fn idle_release(
-    state: &Arc<AppState>,
-    options: &GatewayOptions,
-    shutdown: &CancellationToken,
-) -> Option<IdleRelease> {
-    let hook = options.on_idle.clone()?;
-    Some(Box::pin(release_when_idle(
-        state.metrics.clone(),
-        hook,
-        shutdown.clone(),
-    )))
+    metrics: Arc<GatewayMetrics>,
+    /// Run by this loop's `idle_release` task, when the binary gave one.
+    on_idle: Option<IdleHook>,
 }
 
 impl Lane {
@@ -516,10 +506,11 @@ impl Lane {
                 limits,
                 shutdown,
                 connections,
-                idle,
+                metrics,
+                on_idle,
             } = self;
-            if let Some(release) = idle {
-                tokio::spawn(release);
+            if let Some(hook) = on_idle {
+                tokio::spawn(release_when_idle(metrics, hook, shutdown.clone()));
             }
             accept_loop(listener, router, limits, shutdown, connections.clone()).await;
             // The connections this loop accepted run on its runtime: it lives until every

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::Value;
 
-use super::{REASONING_FIELDS, decode_usage};
+use super::{arguments_text, decode_usage, reasoning_text};
 use crate::Usage;
 use crate::json_at::{At, Result};
 
@@ -180,14 +180,6 @@ impl<'a> WireChoice<'a> {
 
 impl<'a> WireDelta<'a> {
     fn from_at(delta: &At<'a>) -> Result<Self> {
-        // Reasoning fields that are not strings are ignored, not refused.
-        let text = |field: &str| {
-            delta
-                .value
-                .get(field)
-                .and_then(Value::as_str)
-                .map(Cow::Borrowed)
-        };
         let tool_calls = delta
             .items_at("tool_calls")?
             .iter()
@@ -204,9 +196,10 @@ impl<'a> WireDelta<'a> {
             .collect::<Result<Vec<_>>>()?;
         Ok(WireDelta {
             content: delta.opt_str("content")?.map(Cow::Borrowed),
-            reasoning_content: text(REASONING_FIELDS[0]),
-            reasoning: text(REASONING_FIELDS[1]),
-            reasoning_text: text(REASONING_FIELDS[2]),
+            // Reasoning fields that are not strings are ignored, not refused.
+            reasoning_content: None,
+            reasoning: None,
+            reasoning_text: reasoning_text(delta).map(Cow::Borrowed),
             tool_calls: Some(tool_calls),
             function_call: delta
                 .get("function_call")
@@ -239,10 +232,6 @@ impl<'a> WireFunction<'a> {
 
     /// The arguments as JSON text (empty when there are none).
     pub fn arguments(&self) -> Cow<'_, str> {
-        match &self.arguments {
-            Some(Value::String(text)) => Cow::Borrowed(text),
-            Some(Value::Null) | None => Cow::Borrowed(""),
-            Some(other) => Cow::Owned(other.to_string()),
-        }
+        arguments_text(self.arguments.as_ref())
     }
 }

@@ -21,6 +21,8 @@ pub use encoder::Encoder;
 pub use request::{decode_request, encode_request};
 pub use response::{decode_response, decode_response_fast, encode_response};
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value, json};
 
 use crate::json_at::{At, Result};
@@ -100,21 +102,22 @@ fn content_text(at: &At<'_>) -> Result<String> {
 /// The reasoning delta/message fields servers use, in order of preference.
 const REASONING_FIELDS: [&str; 3] = ["reasoning_content", "reasoning", "reasoning_text"];
 
-fn reasoning_text(at: &At<'_>) -> Option<String> {
+/// The first of `REASONING_FIELDS` that holds a non-empty string (others are ignored).
+fn reasoning_text<'a>(at: &At<'a>) -> Option<&'a str> {
     REASONING_FIELDS.iter().find_map(|field| {
         at.value
             .get(*field)
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
-            .map(str::to_owned)
     })
 }
 
-/// Arguments arrive as JSON text (OpenAI) or, from a few servers, as an object.
-fn arguments_text(at: Option<At<'_>>) -> String {
-    match at.map(|a| a.value) {
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-        None => String::new(),
+/// Arguments arrive as JSON text (OpenAI) or, from a few servers, as an object; missing and
+/// `null` are no arguments.
+fn arguments_text(value: Option<&Value>) -> Cow<'_, str> {
+    match value {
+        Some(Value::String(s)) => Cow::Borrowed(s),
+        Some(Value::Null) | None => Cow::Borrowed(""),
+        Some(other) => Cow::Owned(other.to_string()),
     }
 }

@@ -288,7 +288,7 @@ pub fn decode_request(body: &Value) -> Result<Request> {
                 let mut content = Vec::new();
                 if let Some(text) = reasoning_text(&message) {
                     content.push(ContentBlock::Reasoning {
-                        text,
+                        text: text.to_owned(),
                         signature: None,
                         redacted: false,
                     });
@@ -302,7 +302,8 @@ pub fn decode_request(body: &Value) -> Result<Request> {
                     content.push(ContentBlock::ToolCall {
                         id: call.opt_str("id")?.unwrap_or_default().to_owned(),
                         name: function.req_str("name")?.to_owned(),
-                        arguments: arguments_text(function.get("arguments")),
+                        arguments: arguments_text(function.get("arguments").map(|a| a.value))
+                            .into_owned(),
                     });
                 }
                 if calls.is_empty()
@@ -314,7 +315,8 @@ pub fn decode_request(body: &Value) -> Result<Request> {
                     content.push(ContentBlock::ToolCall {
                         id,
                         name: function.req_str("name")?.to_owned(),
-                        arguments: arguments_text(function.get("arguments")),
+                        arguments: arguments_text(function.get("arguments").map(|a| a.value))
+                            .into_owned(),
                     });
                 }
                 request.messages.push(Message {

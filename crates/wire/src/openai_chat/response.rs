@@ -170,7 +170,7 @@ impl<'a> WireResponse<'a> {
                     content,
                     reasoning_content: None,
                     reasoning: None,
-                    reasoning_text: reasoning_text(&message).map(Cow::Owned),
+                    reasoning_text: reasoning_text(&message).map(Cow::Borrowed),
                     tool_calls: Some(tool_calls),
                     function_call,
                 },

@@ -31,7 +31,7 @@ use crate::browser_guard::normalize_origin;
 use crate::discovered::spawn_discovery;
 use crate::error::GatewayError;
 use crate::http_api::app;
-use crate::idle_release::{IdleHook, release_when_idle};
+use crate::idle_release::{IdleHook, on_quiet, release_when_idle};
 use crate::metrics::GatewayMetrics;
 use crate::reload_guard::check_reload;
 use crate::request_log::RequestLog;
@@ -99,8 +99,9 @@ pub struct GatewayOptions {
     /// Event loops serving connections: the caller's runtime, and `lanes - 1` threads with a
     /// single-threaded runtime each (see [`Gateway::start`]).
     pub lanes: usize,
-    /// Run on every event loop's thread when the gateway goes quiet after serving requests
-    /// (`idle_release`); the binary gives its allocator's per-thread caches back.
+    /// Run on every event loop's thread when the gateway goes quiet after serving requests,
+    /// after that loop's idle upstream connections are closed (`idle_release`); the binary
+    /// gives its allocator's per-thread caches back.
     pub on_idle: Option<IdleHook>,
 }
 
@@ -284,6 +285,7 @@ impl Gateway {
         let shutdown = CancellationToken::new();
         let connections = TaskTracker::new();
         let router = app(state.clone());
+        let quiet = on_quiet(state.clone(), options.on_idle.clone());
         for (index, lane_listener) in lane_listeners.into_iter().enumerate() {
             let lane = Lane {
                 router: router.clone(),
@@ -291,7 +293,7 @@ impl Gateway {
                 shutdown: shutdown.clone(),
                 connections: connections.clone(),
                 metrics: state.metrics.clone(),
-                on_idle: options.on_idle.clone(),
+                on_quiet: quiet.clone(),
             };
             let spawned = std::thread::Builder::new()
                 .name(format!("clawgate-lane-{}", index + 1))
@@ -303,13 +305,11 @@ impl Gateway {
                 return Err(bind_error(source));
             }
         }
-        if let Some(hook) = options.on_idle.clone() {
-            tokio::spawn(release_when_idle(
-                state.metrics.clone(),
-                hook,
-                shutdown.clone(),
-            ));
-        }
+        tokio::spawn(release_when_idle(
+            state.metrics.clone(),
+            quiet,
+            shutdown.clone(),
+        ));
         let accept_task = tokio::spawn(accept_loop(
             listener,
             router,
@@ -477,8 +477,8 @@ struct Lane {
     shutdown: CancellationToken,
     connections: TaskTracker,
     metrics: Arc<GatewayMetrics>,
-    /// Run by this loop's `idle_release` task, when the binary gave one.
-    on_idle: Option<IdleHook>,
+    /// Run by this loop's `idle_release` task.
+    on_quiet: IdleHook,
 }
 
 impl Lane {
@@ -507,11 +507,9 @@ impl Lane {
                 shutdown,
                 connections,
                 metrics,
-                on_idle,
+                on_quiet,
             } = self;
-            if let Some(hook) = on_idle {
-                tokio::spawn(release_when_idle(metrics, hook, shutdown.clone()));
-            }
+            tokio::spawn(release_when_idle(metrics, on_quiet, shutdown.clone()));
             accept_loop(listener, router, limits, shutdown, connections.clone()).await;
             // The connections this loop accepted run on its runtime: it lives until every
             // connection of the gateway has ended (the tracker is closed on shutdown).

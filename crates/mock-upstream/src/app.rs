@@ -36,11 +36,18 @@ pub(crate) struct Shared {
     queue: Mutex<VecDeque<Script>>,
     queued: AtomicUsize,
     pub log: RequestLog,
-    pub connections: Arc<AtomicU64>,
+    pub connections: Arc<ConnectionCounts>,
     pub requests: AtomicU64,
     /// How streamed answers ended (to the end, or abandoned by the client).
     pub streams: Arc<StreamCounters>,
     seq: AtomicU64,
+}
+
+/// TCP connections: accepted so far, and open now.
+#[derive(Debug, Default)]
+pub(crate) struct ConnectionCounts {
+    pub accepted: AtomicU64,
+    pub open: AtomicU64,
 }
 
 impl Shared {
@@ -51,7 +58,7 @@ impl Shared {
             queue: Mutex::new(VecDeque::new()),
             queued: AtomicUsize::new(0),
             log,
-            connections: Arc::new(AtomicU64::new(0)),
+            connections: Arc::default(),
             requests: AtomicU64::new(0),
             streams: Arc::new(StreamCounters::default()),
             seq: AtomicU64::new(0),

@@ -71,7 +71,8 @@ pub(crate) async fn stats(State(shared): State<Arc<Shared>>) -> Response {
     json_response(
         StatusCode::OK,
         &json!({
-            "connections": shared.connections.load(Ordering::Relaxed),
+            "connections": shared.connections.accepted.load(Ordering::Relaxed),
+            "open_connections": shared.connections.open.load(Ordering::Relaxed),
             "requests": shared.requests.load(Ordering::Relaxed),
             "queued_scripts": shared.queued_scripts(),
             "streams_completed": shared.streams.completed.load(Ordering::Relaxed),

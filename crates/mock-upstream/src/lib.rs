@@ -151,7 +151,12 @@ impl MockServer {
 
     /// TCP connections accepted so far.
     pub fn connection_count(&self) -> u64 {
-        self.shared.connections.load(Ordering::Relaxed)
+        self.shared.connections.accepted.load(Ordering::Relaxed)
+    }
+
+    /// TCP connections open now (a client's pooled idle connections included).
+    pub fn open_connections(&self) -> u64 {
+        self.shared.connections.open.load(Ordering::Relaxed)
     }
 
     /// Requests received so far (control requests excluded; counted even when the log is off).

@@ -9,7 +9,7 @@ use std::convert::Infallible;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -22,6 +22,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
+
+use crate::app::ConnectionCounts;
 
 /// Lets a handler end its own connection abruptly.
 #[derive(Debug, Clone)]
@@ -101,7 +103,7 @@ impl AsyncWrite for ConnectionIo {
 pub(crate) async fn accept_loop(
     listener: TcpListener,
     app: Router,
-    connections: Arc<AtomicU64>,
+    connections: Arc<ConnectionCounts>,
     cancel: CancellationToken,
 ) {
     loop {
@@ -117,9 +119,14 @@ pub(crate) async fn accept_loop(
                 continue;
             }
         };
-        connections.fetch_add(1, Ordering::Relaxed);
+        connections.accepted.fetch_add(1, Ordering::Relaxed);
+        connections.open.fetch_add(1, Ordering::Relaxed);
         let _ = stream.set_nodelay(true);
-        tokio::spawn(serve_connection(stream, app.clone(), cancel.clone()));
+        let (app, cancel, connections) = (app.clone(), cancel.clone(), connections.clone());
+        tokio::spawn(async move {
+            serve_connection(stream, app, cancel).await;
+            connections.open.fetch_sub(1, Ordering::Relaxed);
+        });
     }
 }
 

@@ -14,10 +14,13 @@
 //!
 //! The direct path keeps one connection pool per thread: a pooled connection is served by a
 //! task on the runtime that opened it, so a request from another thread (another event loop
-//! of the gateway) would hand every read and write across threads.
+//! of the gateway) would hand every read and write across threads. A thread's pool can be
+//! dropped ([`HttpClient::close_idle_connections`]): the gateway does so when it goes quiet,
+//! so an idle gateway holds no sockets, buffers or connection tasks for a burst long over.
 //!
 //! Upstream URLs are parsed once and kept ([`crate::parsed_url`]).
 
+use std::cell::RefCell;
 use std::ffi::OsString;
 use std::fmt;
 use std::sync::Arc;
@@ -55,9 +58,9 @@ type PlainClient = HyperClient<HttpConnector, Full<Bytes>>;
 #[derive(Clone, Debug)]
 pub struct HttpClient {
     inner: reqwest::Client,
-    /// Plain-HTTP calls without a proxy, one pool per thread; `None`: every call goes
-    /// through reqwest.
-    plain: Option<Arc<ThreadLocal<PlainClient>>>,
+    /// Plain-HTTP calls without a proxy, one pool per thread (`None` in a thread's slot: not
+    /// opened yet, or closed while idle); `None`: every call goes through reqwest.
+    plain: Option<Arc<ThreadLocal<RefCell<Option<PlainClient>>>>>,
 }
 
 impl HttpClient {
@@ -114,7 +117,13 @@ impl HttpClient {
                 *request.method_mut() = hyper::Method::POST;
                 *request.uri_mut() = uri;
                 *request.headers_mut() = headers;
-                return match pools.get_or(plain_client).request(request).await {
+                // The borrow ends before the await: the call's future owns what it needs.
+                let call = pools
+                    .get_or_default()
+                    .borrow_mut()
+                    .get_or_insert_with(plain_client)
+                    .request(request);
+                return match call.await {
                     Ok(response) => Ok(UpstreamResponse(Answer::Direct(response, parsed))),
                     Err(error) => Err(TransportError::send(parsed, error)),
                 };
@@ -137,6 +146,16 @@ impl HttpClient {
     /// The reqwest client, for calls off the request path (discovery, probes).
     pub fn reqwest(&self) -> &reqwest::Client {
         &self.inner
+    }
+
+    /// Closes this thread's idle pooled connections to plain-`http://` upstreams, and frees
+    /// their buffers. A call still running on this thread keeps its connection until it ends,
+    /// then closes it; the next call opens a new pool. reqwest's shared pool (`https://`,
+    /// proxied calls) is left alone: closing it would take every thread's connections.
+    pub fn close_idle_connections(&self) {
+        if let Some(slot) = self.plain.as_ref().and_then(|pools| pools.get()) {
+            slot.borrow_mut().take();
+        }
     }
 
     /// Whether plain-`http://` calls take the direct path (no proxy configured).

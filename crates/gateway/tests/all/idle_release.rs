@@ -104,3 +104,31 @@ async fn the_hook_waits_while_a_stream_is_in_flight() {
     }
     assert_eq!(runs_of(&runs).len(), 1);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_quiet_gateway_closes_its_idle_upstream_connections() {
+    // No hook from a binary: closing connections is the gateway's own.
+    let h = Harness::start().await;
+    let body = Inbound::Chat.body(&format!("chatup/{MODEL}"), "hi", false);
+    for _ in 0..3 {
+        let r = h.post("/v1/chat/completions", &body).await;
+        assert_eq!(r.status(), 200);
+    }
+    // Back to back, the calls share one pooled connection, which stays open after them...
+    assert_eq!(h.mock.connection_count(), 1);
+    assert_eq!(h.mock.open_connections(), 1);
+    // ...until the gateway goes quiet (the pool would keep it for 90 s).
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while h.mock.open_connections() > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        h.mock.open_connections(),
+        0,
+        "the idle connection is closed"
+    );
+    // The next call opens a new one.
+    let r = h.post("/v1/chat/completions", &body).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(h.mock.connection_count(), 2);
+}

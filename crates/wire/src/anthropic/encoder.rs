@@ -2,8 +2,12 @@
 //! API uses: `message_start`, `ping`, then per content block `content_block_start`, deltas,
 //! `content_block_stop` (blocks indexed from 0), then `message_delta` (stop reason, usage) and
 //! `message_stop`. A reasoning signature ends its thinking block (as on Anthropic's wire).
+//!
+//! Frames are written from borrowing structs ([`Body`]): a piece of an answer costs no JSON
+//! tree and no copy of its text.
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::{error_type, stop_reason_str, usage_json};
 use crate::{Event, Frame, StreamEncoder, Usage};
@@ -44,8 +48,10 @@ impl Encoder {
         }
     }
 
-    fn frame(kind: &str, body: Value) -> Frame {
-        Frame::named(kind, body.to_string())
+    fn frame(body: &Body<'_>) -> Frame {
+        // Writing these structs to a string cannot fail: no maps with non-string keys.
+        let data = serde_json::to_string(body).unwrap_or_default();
+        Frame::named(body.name(), data)
     }
 
     fn ensure_started(&mut self, out: &mut Vec<Frame>) {
@@ -53,50 +59,45 @@ impl Encoder {
             return;
         }
         self.started = true;
-        out.push(Self::frame(
-            "message_start",
-            json!({
-                "type": "message_start",
-                "message": {
-                    "id": self.id,
-                    "type": "message",
-                    "role": "assistant",
-                    "model": self.model,
-                    "content": [],
-                    "stop_reason": null,
-                    "stop_sequence": null,
-                    "usage": { "input_tokens": 0, "output_tokens": 0 },
+        out.push(Self::frame(&Body::MessageStart {
+            message: MessageHead {
+                id: &self.id,
+                kind: "message",
+                role: "assistant",
+                model: &self.model,
+                content: [],
+                stop_reason: None,
+                stop_sequence: None,
+                usage: StartUsage {
+                    input_tokens: 0,
+                    output_tokens: 0,
                 },
-            }),
-        ));
-        out.push(Self::frame("ping", json!({ "type": "ping" })));
+            },
+        }));
+        out.push(Self::frame(&Body::Ping));
     }
 
     fn close(&mut self, out: &mut Vec<Frame>) {
         if self.open.take().is_some() {
-            out.push(Self::frame(
-                "content_block_stop",
-                json!({ "type": "content_block_stop", "index": self.next_block - 1 }),
-            ));
+            out.push(Self::frame(&Body::ContentBlockStop {
+                index: self.next_block - 1,
+            }));
         }
     }
 
-    fn open(&mut self, kind: Open, block: Value, out: &mut Vec<Frame>) {
+    fn open(&mut self, kind: Open, block: Block<'_>, out: &mut Vec<Frame>) {
         self.close(out);
         let index = self.next_block;
         self.next_block += 1;
         self.open = Some(kind);
-        out.push(Self::frame(
-            "content_block_start",
-            json!({ "type": "content_block_start", "index": index, "content_block": block }),
-        ));
+        out.push(Self::frame(&Body::ContentBlockStart {
+            index,
+            content_block: block,
+        }));
     }
 
-    fn delta(&self, index: u64, delta: Value) -> Frame {
-        Self::frame(
-            "content_block_delta",
-            json!({ "type": "content_block_delta", "index": index, "delta": delta }),
-        )
+    fn delta(&self, index: u64, delta: Delta<'_>) -> Frame {
+        Self::frame(&Body::ContentBlockDelta { index, delta })
     }
 
     fn current_index(&self) -> u64 {
@@ -118,12 +119,9 @@ impl StreamEncoder for Encoder {
                     return out;
                 }
                 if self.open != Some(Open::Text) {
-                    self.open(Open::Text, json!({ "type": "text", "text": "" }), &mut out);
+                    self.open(Open::Text, Block::Text { text: "" }, &mut out);
                 }
-                out.push(self.delta(
-                    self.current_index(),
-                    json!({ "type": "text_delta", "text": text }),
-                ));
+                out.push(self.delta(self.current_index(), Delta::TextDelta { text }));
             }
             Event::ReasoningDelta { text } => {
                 self.ensure_started(&mut out);
@@ -131,29 +129,28 @@ impl StreamEncoder for Encoder {
                     return out;
                 }
                 if self.open != Some(Open::Thinking) {
-                    let block = json!({ "type": "thinking", "thinking": "", "signature": "" });
-                    self.open(Open::Thinking, block, &mut out);
+                    self.open(Open::Thinking, Block::EMPTY_THINKING, &mut out);
                 }
                 out.push(self.delta(
                     self.current_index(),
-                    json!({ "type": "thinking_delta", "thinking": text }),
+                    Delta::ThinkingDelta { thinking: text },
                 ));
             }
             Event::ReasoningSignature { signature } => {
                 self.ensure_started(&mut out);
                 if self.open != Some(Open::Thinking) {
-                    let block = json!({ "type": "thinking", "thinking": "", "signature": "" });
-                    self.open(Open::Thinking, block, &mut out);
+                    self.open(Open::Thinking, Block::EMPTY_THINKING, &mut out);
                 }
-                out.push(self.delta(
-                    self.current_index(),
-                    json!({ "type": "signature_delta", "signature": signature }),
-                ));
+                out.push(self.delta(self.current_index(), Delta::SignatureDelta { signature }));
                 self.close(&mut out);
             }
             Event::ToolCallStart { index, id, name } => {
                 self.ensure_started(&mut out);
-                let block = json!({ "type": "tool_use", "id": id, "name": name, "input": {} });
+                let block = Block::ToolUse {
+                    id,
+                    name,
+                    input: NoInput {},
+                };
                 self.open(Open::Tool(*index), block, &mut out);
                 self.tool_blocks.push((*index, self.current_index()));
             }
@@ -169,7 +166,9 @@ impl StreamEncoder for Encoder {
                 };
                 out.push(self.delta(
                     block,
-                    json!({ "type": "input_json_delta", "partial_json": delta }),
+                    Delta::InputJsonDelta {
+                        partial_json: delta,
+                    },
                 ));
             }
             Event::Usage { usage } => self.usage = Some(*usage),
@@ -179,18 +178,14 @@ impl StreamEncoder for Encoder {
                 self.close(&mut out);
                 self.finished = true;
                 let usage = self.usage.unwrap_or_default();
-                out.push(Self::frame(
-                    "message_delta",
-                    json!({
-                        "type": "message_delta",
-                        "delta": { "stop_reason": stop_reason_str(*stop_reason), "stop_sequence": null },
-                        "usage": usage_json(&usage),
-                    }),
-                ));
-                out.push(Self::frame(
-                    "message_stop",
-                    json!({ "type": "message_stop" }),
-                ));
+                out.push(Self::frame(&Body::MessageDelta {
+                    delta: StopDelta {
+                        stop_reason: stop_reason_str(*stop_reason),
+                        stop_sequence: None,
+                    },
+                    usage: usage_json(&usage),
+                }));
+                out.push(Self::frame(&Body::MessageStop));
             }
         }
         out
@@ -201,14 +196,130 @@ impl StreamEncoder for Encoder {
             return Vec::new();
         }
         self.done = true;
-        vec![Self::frame(
-            "error",
-            json!({ "type": "error", "error": { "type": error_type(code), "message": message } }),
-        )]
+        vec![Self::frame(&Body::Error {
+            error: ErrorBody {
+                kind: error_type(code),
+                message,
+            },
+        })]
     }
 
     fn finish(&mut self) -> Vec<Frame> {
         self.done = true;
         Vec::new()
     }
+}
+
+/// One Messages SSE frame's data; the tag is both the `type` field and the SSE event name.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Body<'a> {
+    MessageStart {
+        message: MessageHead<'a>,
+    },
+    Ping,
+    ContentBlockStart {
+        index: u64,
+        content_block: Block<'a>,
+    },
+    ContentBlockDelta {
+        index: u64,
+        delta: Delta<'a>,
+    },
+    ContentBlockStop {
+        index: u64,
+    },
+    MessageDelta {
+        delta: StopDelta,
+        usage: Value,
+    },
+    MessageStop,
+    Error {
+        error: ErrorBody<'a>,
+    },
+}
+
+impl Body<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            Body::MessageStart { .. } => "message_start",
+            Body::Ping => "ping",
+            Body::ContentBlockStart { .. } => "content_block_start",
+            Body::ContentBlockDelta { .. } => "content_block_delta",
+            Body::ContentBlockStop { .. } => "content_block_stop",
+            Body::MessageDelta { .. } => "message_delta",
+            Body::MessageStop => "message_stop",
+            Body::Error { .. } => "error",
+        }
+    }
+}
+
+/// `message_start`'s message: empty, as the API announces it.
+#[derive(Serialize)]
+struct MessageHead<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    role: &'static str,
+    model: &'a str,
+    content: [(); 0],
+    stop_reason: Option<()>,
+    stop_sequence: Option<()>,
+    usage: StartUsage,
+}
+
+#[derive(Serialize)]
+struct StartUsage {
+    input_tokens: u64,
+    output_tokens: u64,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Block<'a> {
+    Text {
+        text: &'static str,
+    },
+    Thinking {
+        thinking: &'static str,
+        signature: &'static str,
+    },
+    ToolUse {
+        id: &'a str,
+        name: &'a str,
+        input: NoInput,
+    },
+}
+
+impl Block<'_> {
+    const EMPTY_THINKING: Block<'static> = Block::Thinking {
+        thinking: "",
+        signature: "",
+    };
+}
+
+/// `{}`: a tool call's input arrives in `input_json_delta` pieces.
+#[derive(Serialize)]
+struct NoInput {}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Delta<'a> {
+    TextDelta { text: &'a str },
+    ThinkingDelta { thinking: &'a str },
+    SignatureDelta { signature: &'a str },
+    InputJsonDelta { partial_json: &'a str },
+}
+
+#[derive(Serialize)]
+struct StopDelta {
+    stop_reason: &'static str,
+    stop_sequence: Option<()>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    message: &'a str,
 }

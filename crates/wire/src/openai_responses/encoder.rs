@@ -5,7 +5,12 @@
 //! reasoning becomes a `reasoning` item with `reasoning_summary_text` deltas; the stream ends
 //! with `response.completed` (or `response.incomplete` for a length or content-filter stop)
 //! carrying the full response object with usage. No `[DONE]` (OpenAI sends none).
+//!
+//! The pieces of an answer (text, reasoning and argument deltas) are written from borrowing
+//! structs; the once-per-item frames keep their JSON values. Both go through [`frame`], which
+//! writes `type` first and `sequence_number` last without building another tree.
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{
@@ -68,23 +73,6 @@ impl Encoder {
         self
     }
 
-    fn frame(&mut self, kind: &str, mut body: Value) -> Frame {
-        body["type"] = kind.into();
-        body["sequence_number"] = self.sequence.into();
-        self.sequence += 1;
-        // Put `type` first, as OpenAI does (preserve_order keeps insertion order).
-        let mut ordered = serde_json::Map::new();
-        if let Value::Object(map) = body {
-            ordered.insert("type".into(), kind.into());
-            for (key, value) in map {
-                if key != "type" {
-                    ordered.insert(key, value);
-                }
-            }
-        }
-        Frame::named(kind, Value::Object(ordered).to_string())
-    }
-
     fn ensure_started(&mut self, out: &mut Vec<Frame>) {
         if self.started {
             return;
@@ -99,9 +87,21 @@ impl Encoder {
             Vec::new(),
             None,
         );
-        let created = self.frame("response.created", json!({ "response": response.clone() }));
+        let created = frame(
+            &mut self.sequence,
+            "response.created",
+            Envelope {
+                response: &response,
+            },
+        );
         out.push(created);
-        let progress = self.frame("response.in_progress", json!({ "response": response }));
+        let progress = frame(
+            &mut self.sequence,
+            "response.in_progress",
+            Envelope {
+                response: &response,
+            },
+        );
         out.push(progress);
     }
 
@@ -136,11 +136,16 @@ impl Encoder {
         match &item.kind {
             ItemKind::Message => {
                 let part = json!({ "type": "output_text", "text": text, "annotations": [] });
-                let f = self.frame("response.output_text.done", json!({
-                    "item_id": id, "output_index": index, "content_index": 0, "text": text, "logprobs": [],
-                }));
+                let f = frame(
+                    &mut self.sequence,
+                    "response.output_text.done",
+                    json!({
+                        "item_id": id, "output_index": index, "content_index": 0, "text": text, "logprobs": [],
+                    }),
+                );
                 out.push(f);
-                let f = self.frame(
+                let f = frame(
+                    &mut self.sequence,
                     "response.content_part.done",
                     json!({
                         "item_id": id, "output_index": index, "content_index": 0, "part": part,
@@ -150,14 +155,16 @@ impl Encoder {
             }
             ItemKind::Reasoning { .. } => {
                 if !text.is_empty() {
-                    let f = self.frame(
+                    let f = frame(
+                        &mut self.sequence,
                         "response.reasoning_summary_text.done",
                         json!({
                             "item_id": id, "output_index": index, "summary_index": 0, "text": text,
                         }),
                     );
                     out.push(f);
-                    let f = self.frame(
+                    let f = frame(
+                        &mut self.sequence,
                         "response.reasoning_summary_part.done",
                         json!({
                             "item_id": id, "output_index": index, "summary_index": 0,
@@ -169,7 +176,8 @@ impl Encoder {
             }
             ItemKind::FunctionCall { name, .. } => {
                 let name = name.clone();
-                let f = self.frame(
+                let f = frame(
+                    &mut self.sequence,
                     "response.function_call_arguments.done",
                     json!({
                         "item_id": id, "output_index": index, "name": name, "arguments": text,
@@ -178,7 +186,8 @@ impl Encoder {
                 out.push(f);
             }
         }
-        let f = self.frame(
+        let f = frame(
+            &mut self.sequence,
             "response.output_item.done",
             json!({ "output_index": index, "item": done_item }),
         );
@@ -221,13 +230,15 @@ impl Encoder {
             (_, value) => value,
         };
         self.items.push(item);
-        let f = self.frame(
+        let f = frame(
+            &mut self.sequence,
             "response.output_item.added",
             json!({ "output_index": output_index, "item": added }),
         );
         out.push(f);
         if is_message {
-            let f = self.frame(
+            let f = frame(
+                &mut self.sequence,
                 "response.content_part.added",
                 json!({
                     "item_id": id, "output_index": output_index, "content_index": 0,
@@ -237,7 +248,8 @@ impl Encoder {
             out.push(f);
         }
         if is_reasoning {
-            let f = self.frame(
+            let f = frame(
+                &mut self.sequence,
                 "response.reasoning_summary_part.added",
                 json!({
                     "item_id": id, "output_index": output_index, "summary_index": 0,
@@ -283,17 +295,27 @@ impl StreamEncoder for Encoder {
                 };
                 let item = &mut self.items[position];
                 item.text.push_str(text);
-                let (id, index) = (item.id.clone(), item.output_index);
+                let (item_id, output_index) = (item.id.as_str(), item.output_index);
                 let f = if message {
-                    self.frame("response.output_text.delta", json!({
-                        "item_id": id, "output_index": index, "content_index": 0, "delta": text, "logprobs": [],
-                    }))
+                    let body = TextDelta {
+                        item_id,
+                        output_index,
+                        content_index: 0,
+                        delta: text,
+                        logprobs: [],
+                    };
+                    frame(&mut self.sequence, "response.output_text.delta", &body)
                 } else {
-                    self.frame(
+                    let body = SummaryDelta {
+                        item_id,
+                        output_index,
+                        summary_index: 0,
+                        delta: text,
+                    };
+                    frame(
+                        &mut self.sequence,
                         "response.reasoning_summary_text.delta",
-                        json!({
-                            "item_id": id, "output_index": index, "summary_index": 0, "delta": text,
-                        }),
+                        &body,
                     )
                 };
                 out.push(f);
@@ -332,12 +354,15 @@ impl StreamEncoder for Encoder {
                 }
                 let item = &mut self.items[position];
                 item.text.push_str(delta);
-                let (id, output_index) = (item.id.clone(), item.output_index);
-                let f = self.frame(
+                let body = ArgumentsDelta {
+                    item_id: &item.id,
+                    output_index: item.output_index,
+                    delta,
+                };
+                let f = frame(
+                    &mut self.sequence,
                     "response.function_call_arguments.delta",
-                    json!({
-                        "item_id": id, "output_index": output_index, "delta": delta,
-                    }),
+                    &body,
                 );
                 out.push(f);
             }
@@ -367,7 +392,13 @@ impl StreamEncoder for Encoder {
                 } else {
                     "response.incomplete"
                 };
-                let f = self.frame(kind, json!({ "response": response }));
+                let f = frame(
+                    &mut self.sequence,
+                    kind,
+                    Envelope {
+                        response: &response,
+                    },
+                );
                 out.push(f);
             }
         }
@@ -391,7 +422,13 @@ impl StreamEncoder for Encoder {
             self.usage.as_ref(),
         );
         response["error"] = json!({ "code": code, "message": message });
-        let f = self.frame("response.failed", json!({ "response": response }));
+        let f = frame(
+            &mut self.sequence,
+            "response.failed",
+            Envelope {
+                response: &response,
+            },
+        );
         out.push(f);
         out
     }
@@ -400,4 +437,58 @@ impl StreamEncoder for Encoder {
         self.done = true;
         Vec::new()
     }
+}
+
+/// One Responses SSE frame: `event: <kind>` and data with `type` first, the body's fields, and
+/// the stream's next `sequence_number` last (OpenAI's order).
+fn frame(sequence: &mut u64, kind: &str, body: impl Serialize) -> Frame {
+    #[derive(Serialize)]
+    struct Framed<'a, T> {
+        #[serde(rename = "type")]
+        kind: &'a str,
+        #[serde(flatten)]
+        body: T,
+        sequence_number: u64,
+    }
+    let framed = Framed {
+        kind,
+        body,
+        sequence_number: *sequence,
+    };
+    *sequence += 1;
+    // Writing these bodies to a string cannot fail: no maps with non-string keys.
+    Frame::named(kind, serde_json::to_string(&framed).unwrap_or_default())
+}
+
+/// `response.output_text.delta`.
+#[derive(Serialize)]
+struct TextDelta<'a> {
+    item_id: &'a str,
+    output_index: usize,
+    content_index: u32,
+    delta: &'a str,
+    logprobs: [(); 0],
+}
+
+/// `response.reasoning_summary_text.delta`.
+#[derive(Serialize)]
+struct SummaryDelta<'a> {
+    item_id: &'a str,
+    output_index: usize,
+    summary_index: u32,
+    delta: &'a str,
+}
+
+/// `response.function_call_arguments.delta`.
+#[derive(Serialize)]
+struct ArgumentsDelta<'a> {
+    item_id: &'a str,
+    output_index: usize,
+    delta: &'a str,
+}
+
+/// The frames that carry the whole response object (`response.created`, `…completed`, …).
+#[derive(Serialize)]
+struct Envelope<'a> {
+    response: &'a Value,
 }

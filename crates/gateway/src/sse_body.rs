@@ -82,10 +82,10 @@ impl Framing {
         }
     }
 
-    fn write(self, frame: &Frame) -> String {
+    fn write_into(self, frame: &Frame, out: &mut String) {
         match self {
-            Framing::Sse => sse::write_frame(frame),
-            Framing::Ndjson => ndjson::write_line(frame),
+            Framing::Sse => sse::write_frame_into(frame, out),
+            Framing::Ndjson => ndjson::write_line_into(frame, out),
         }
     }
 }
@@ -141,8 +141,8 @@ struct SseState {
 }
 
 fn push_frames(out: &mut String, framing: Framing, frames: Vec<Frame>) {
-    for frame in frames {
-        out.push_str(&framing.write(&frame));
+    for frame in &frames {
+        framing.write_into(frame, out);
     }
 }
 

@@ -64,16 +64,27 @@ impl NdjsonParser {
 /// Serialises one frame as one line. A line break inside the data would split the record, so
 /// it is escaped (`\n` is never valid raw inside a JSON string anyway).
 pub fn write_line(frame: &Frame) -> String {
-    let mut out = String::with_capacity(frame.data.len() + 1);
-    for c in frame.data.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
+    let mut out = String::new();
+    write_line_into(frame, &mut out);
+    out
+}
+
+/// [`write_line`], appended to `out` (a response chunk gathering several lines).
+pub fn write_line_into(frame: &Frame, out: &mut String) {
+    out.reserve(frame.data.len() + 1);
+    // Serialized JSON has its line breaks escaped already: the common case is one copy.
+    if !frame.data.contains(['\n', '\r']) {
+        out.push_str(&frame.data);
+    } else {
+        for c in frame.data.chars() {
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                c => out.push(c),
+            }
         }
     }
     out.push('\n');
-    out
 }
 
 #[cfg(test)]

@@ -158,11 +158,22 @@ impl SseParser {
 
 /// Serialises one frame: `event:` (when named), one `data:` line per data line, blank line.
 pub fn write_frame(frame: &Frame) -> String {
-    let mut out = String::with_capacity(frame.data.len() + 32);
+    let mut out = String::new();
+    write_frame_into(frame, &mut out);
+    out
+}
+
+/// [`write_frame`], appended to `out` (a response chunk gathering several frames).
+pub fn write_frame_into(frame: &Frame, out: &mut String) {
+    out.reserve(frame.data.len() + 32);
     if let Some(event) = &frame.event {
         out.push_str("event: ");
         // A line break would end the field early; event names never contain one.
-        out.extend(event.chars().filter(|c| *c != '\n' && *c != '\r'));
+        if event.contains(['\n', '\r']) {
+            out.extend(event.chars().filter(|c| *c != '\n' && *c != '\r'));
+        } else {
+            out.push_str(event);
+        }
         out.push('\n');
     }
     for line in split_lines(&frame.data) {
@@ -171,7 +182,6 @@ pub fn write_frame(frame: &Frame) -> String {
         out.push('\n');
     }
     out.push('\n');
-    out
 }
 
 /// Splits on CRLF, LF and CR, as the parser does, so `write_frame` → parse is lossless for

@@ -96,7 +96,7 @@ impl Encoder {
         }));
     }
 
-    fn delta(&self, index: u64, delta: Delta<'_>) -> Frame {
+    fn delta(&self, index: u64, delta: Piece<'_>) -> Frame {
         Self::frame(&Body::ContentBlockDelta { index, delta })
     }
 
@@ -121,7 +121,7 @@ impl StreamEncoder for Encoder {
                 if self.open != Some(Open::Text) {
                     self.open(Open::Text, Block::Text { text: "" }, &mut out);
                 }
-                out.push(self.delta(self.current_index(), Delta::TextDelta { text }));
+                out.push(self.delta(self.current_index(), Piece::Text { text }));
             }
             Event::ReasoningDelta { text } => {
                 self.ensure_started(&mut out);
@@ -131,17 +131,14 @@ impl StreamEncoder for Encoder {
                 if self.open != Some(Open::Thinking) {
                     self.open(Open::Thinking, Block::EMPTY_THINKING, &mut out);
                 }
-                out.push(self.delta(
-                    self.current_index(),
-                    Delta::ThinkingDelta { thinking: text },
-                ));
+                out.push(self.delta(self.current_index(), Piece::Thinking { thinking: text }));
             }
             Event::ReasoningSignature { signature } => {
                 self.ensure_started(&mut out);
                 if self.open != Some(Open::Thinking) {
                     self.open(Open::Thinking, Block::EMPTY_THINKING, &mut out);
                 }
-                out.push(self.delta(self.current_index(), Delta::SignatureDelta { signature }));
+                out.push(self.delta(self.current_index(), Piece::Signature { signature }));
                 self.close(&mut out);
             }
             Event::ToolCallStart { index, id, name } => {
@@ -166,7 +163,7 @@ impl StreamEncoder for Encoder {
                 };
                 out.push(self.delta(
                     block,
-                    Delta::InputJsonDelta {
+                    Piece::InputJson {
                         partial_json: delta,
                     },
                 ));
@@ -224,7 +221,7 @@ enum Body<'a> {
     },
     ContentBlockDelta {
         index: u64,
-        delta: Delta<'a>,
+        delta: Piece<'a>,
     },
     ContentBlockStop {
         index: u64,
@@ -302,13 +299,18 @@ impl Block<'_> {
 #[derive(Serialize)]
 struct NoInput {}
 
+/// A `content_block_delta`'s delta.
 #[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum Delta<'a> {
-    TextDelta { text: &'a str },
-    ThinkingDelta { thinking: &'a str },
-    SignatureDelta { signature: &'a str },
-    InputJsonDelta { partial_json: &'a str },
+#[serde(tag = "type")]
+enum Piece<'a> {
+    #[serde(rename = "text_delta")]
+    Text { text: &'a str },
+    #[serde(rename = "thinking_delta")]
+    Thinking { thinking: &'a str },
+    #[serde(rename = "signature_delta")]
+    Signature { signature: &'a str },
+    #[serde(rename = "input_json_delta")]
+    InputJson { partial_json: &'a str },
 }
 
 #[derive(Serialize)]

@@ -102,14 +102,12 @@ pub fn origin(base: &str) -> Option<String> {
     origin.is_tuple().then(|| origin.ascii_serialization())
 }
 
-fn host_of(base: &str) -> Option<String> {
+/// What `answer` says of the base URL's host (lowercase already: the URL parser normalises
+/// it), without brackets around an IPv6 address; `None` without a host.
+fn with_host<T>(base: &str, answer: impl FnOnce(&str) -> T) -> Option<T> {
     let url = crate::parsed_url::parse(trimmed(base))?;
-    Some(
-        url.host_str()?
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_ascii_lowercase(),
-    )
+    let host = url.host_str()?;
+    Some(answer(host.trim_start_matches('[').trim_end_matches(']')))
 }
 
 /// True when the base URL is OpenAI's own API (empty base = OpenAI). OpenAI-only fields
@@ -118,7 +116,7 @@ pub fn is_openai_native(base: &str) -> bool {
     if trimmed(base).is_empty() {
         return true;
     }
-    host_of(base).is_some_and(|h| h == "api.openai.com")
+    with_host(base, |host| host == "api.openai.com").unwrap_or(false)
 }
 
 /// True when the upstream is on this machine or the local network, or is one of OpenClaw's
@@ -127,19 +125,19 @@ pub fn is_local(provider_id: &str, base: &str) -> bool {
     if LOCAL_PROVIDER_IDS.contains(&provider_id) {
         return true;
     }
-    let Some(host) = host_of(base) else {
-        return false;
-    };
-    if host == "localhost" || host.ends_with(".localhost") || host.ends_with(".local") {
-        return true;
-    }
-    match host.parse::<IpAddr>() {
-        Ok(IpAddr::V4(v4)) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
-        Ok(IpAddr::V6(v6)) => {
-            v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00 // unique local
+    with_host(base, |host| {
+        if host == "localhost" || host.ends_with(".localhost") || host.ends_with(".local") {
+            return true;
         }
-        Err(_) => false,
-    }
+        match host.parse::<IpAddr>() {
+            Ok(IpAddr::V4(v4)) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+            Ok(IpAddr::V6(v6)) => {
+                v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00 // unique local
+            }
+            Err(_) => false,
+        }
+    })
+    .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -240,12 +238,16 @@ mod tests {
     #[test]
     fn server_kinds() {
         assert!(is_openai_native("https://api.openai.com/v1"));
+        // Hosts are compared as the URL parser normalises them (lowercase).
+        assert!(is_openai_native("https://API.OpenAI.com/v1"));
         assert!(is_openai_native(""));
         assert!(!is_openai_native("https://openrouter.ai/api/v1"));
         assert!(is_local("custom", "http://127.0.0.1:8000/v1"));
         assert!(is_local("custom", "http://[::1]:8000/v1"));
         assert!(is_local("custom", "http://192.168.1.20:8000/v1"));
         assert!(is_local("custom", "http://localhost:1234/v1"));
+        assert!(is_local("custom", "http://LocalHost:1234/v1"));
+        assert!(is_local("custom", "http://Studio.Local:1234/v1"));
         assert!(is_local("lmstudio", "http://gpu-box:1234/v1"));
         assert!(!is_local("custom", "https://openrouter.ai/api/v1"));
         assert!(!is_local("custom", "not a url"));

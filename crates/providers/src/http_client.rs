@@ -131,7 +131,7 @@ impl HttpClient {
             (_, parsed) => parsed,
         };
         let builder = match parsed {
-            Some(parsed) => self.inner.post(parsed),
+            Some(parsed) => self.inner.post(reqwest::Url::clone(&parsed)),
             None => self.inner.post(url),
         };
         let response = builder
@@ -166,7 +166,7 @@ impl HttpClient {
 
 /// The URI for the direct path: plain `http://` without credentials (reqwest sends those as
 /// basic auth).
-fn direct_uri(url: &reqwest::Url) -> Option<hyper::Uri> {
+fn direct_uri(url: &Arc<reqwest::Url>) -> Option<hyper::Uri> {
     let plain = url.scheme() == "http" && url.username().is_empty() && url.password().is_none();
     plain
         .then(|| hyper::Uri::try_from(url.as_str()).ok())
@@ -197,7 +197,7 @@ pub struct UpstreamResponse(Answer);
 
 #[derive(Debug)]
 enum Answer {
-    Direct(hyper::Response<Incoming>, reqwest::Url),
+    Direct(hyper::Response<Incoming>, Arc<reqwest::Url>),
     Reqwest(reqwest::Response),
 }
 
@@ -254,22 +254,22 @@ enum Failure {
     Reqwest(reqwest::Error),
     /// The direct path: connect, send, or the response head.
     Send {
-        url: reqwest::Url,
+        url: Arc<reqwest::Url>,
         error: hyper_util::client::legacy::Error,
     },
     /// The direct path: reading the body.
     Body {
-        url: reqwest::Url,
+        url: Arc<reqwest::Url>,
         error: hyper::Error,
     },
 }
 
 impl TransportError {
-    fn send(url: reqwest::Url, error: hyper_util::client::legacy::Error) -> Self {
+    fn send(url: Arc<reqwest::Url>, error: hyper_util::client::legacy::Error) -> Self {
         Self(Box::new(Failure::Send { url, error }))
     }
 
-    fn body(url: reqwest::Url, error: hyper::Error) -> Self {
+    fn body(url: Arc<reqwest::Url>, error: hyper::Error) -> Self {
         Self(Box::new(Failure::Body { url, error }))
     }
 
@@ -281,7 +281,7 @@ impl TransportError {
     pub fn url(&self) -> Option<&reqwest::Url> {
         match &*self.0 {
             Failure::Reqwest(e) => e.url(),
-            Failure::Send { url, .. } | Failure::Body { url, .. } => Some(url),
+            Failure::Send { url, .. } | Failure::Body { url, .. } => Some(url.as_ref()),
         }
     }
 }

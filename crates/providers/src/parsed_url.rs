@@ -2,10 +2,11 @@
 //! config, but the request path asked about it on every call (where to send it, whether it is
 //! OpenAI's own API, whether it is local, whether it is an Ollama port), and `Url::parse` with
 //! its IDNA host processing was 5% of the gateway's CPU per request in the profile of
-//! `BENCHMARKS.md`. Texts that fail to parse are remembered too (as `None`).
+//! `BENCHMARKS.md`. Texts that fail to parse are remembered too (as `None`). A kept URL is
+//! shared (`Arc`): asking costs no copy of it.
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, RwLock};
+use std::sync::{Arc, LazyLock, RwLock};
 
 use reqwest::Url;
 
@@ -13,10 +14,10 @@ use reqwest::Url;
 /// call.
 const KEPT_MAX: usize = 1024;
 
-static PARSED: LazyLock<RwLock<HashMap<String, Option<Url>>>> = LazyLock::new(RwLock::default);
+static PARSED: LazyLock<RwLock<HashMap<String, Option<Arc<Url>>>>> = LazyLock::new(RwLock::default);
 
 /// `Url::parse(text)`, remembered.
-pub fn parse(text: &str) -> Option<Url> {
+pub fn parse(text: &str) -> Option<Arc<Url>> {
     if let Some(known) = PARSED
         .read()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -24,7 +25,7 @@ pub fn parse(text: &str) -> Option<Url> {
     {
         return known.clone();
     }
-    let parsed = Url::parse(text).ok();
+    let parsed = Url::parse(text).ok().map(Arc::new);
     let mut kept = PARSED
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner());

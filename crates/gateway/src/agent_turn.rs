@@ -506,11 +506,7 @@ pub(crate) async fn serve_agent(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             )],
-            Bytes::from(
-                dialect
-                    .encode_response(&answer, &options, first_text.get().copied())
-                    .to_string(),
-            ),
+            Bytes::from(dialect.response_body(&answer, &options, first_text.get().copied())),
         )
             .into_response();
         if let Some(Ok(value)) = outcome.model_ref.as_deref().map(HeaderValue::from_str) {

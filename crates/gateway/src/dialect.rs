@@ -172,31 +172,33 @@ impl Dialect {
         }
     }
 
-    /// A whole answer. `first_content` is when its first content arrived (Ollama reports the
-    /// time before it as prompt evaluation), when known.
-    pub fn encode_response(
+    /// A whole answer's body text. `first_content` is when its first content arrived (Ollama
+    /// reports the time before it as prompt evaluation), when known.
+    pub fn response_body(
         self,
         response: &Response,
         options: &StreamOptions,
         first_content: Option<Instant>,
-    ) -> Value {
+    ) -> String {
         if let Some(endpoint) = self.ollama_endpoint() {
-            return ollama_answer::encode_response(endpoint, response, options, first_content);
+            return ollama_answer::encode_response(endpoint, response, options, first_content)
+                .to_string();
         }
-        let mut body = match self {
-            Dialect::OpenAiChat => clawgate_wire::openai_chat::encode_response(response),
-            Dialect::OpenAiResponses => clawgate_wire::openai_responses::encode_response(response),
-            _ => clawgate_wire::anthropic::encode_response(response),
-        };
-        let created = match self {
-            Dialect::OpenAiChat => Some("created"),
-            Dialect::OpenAiResponses => Some("created_at"),
-            _ => None,
+        let (mut body, created) = match self {
+            // The answer of every chat call: written without a JSON tree.
+            Dialect::OpenAiChat => {
+                return clawgate_wire::openai_chat::write_response(response, unix_now());
+            }
+            Dialect::OpenAiResponses => (
+                clawgate_wire::openai_responses::encode_response(response),
+                Some("created_at"),
+            ),
+            _ => (clawgate_wire::anthropic::encode_response(response), None),
         };
         if let (Some(field), Some(object)) = (created, body.as_object_mut()) {
             object.insert(field.into(), unix_now().into());
         }
-        body
+        body.to_string()
     }
 
     /// The dialect's error body: `{"error":{"message","type","code"}}` for OpenAI,

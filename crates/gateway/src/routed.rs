@@ -482,14 +482,14 @@ async fn collect_answer(
     response.id = id.to_string();
     response.model = answered.reference.to_string();
     record.set_usage(response.usage);
-    let body = dialect.encode_response(&response, options, Some(first_content));
+    let body = dialect.response_body(&response, options, Some(first_content));
     record.finish(Outcome::Ok);
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        Bytes::from(body.to_string()),
+        Bytes::from(body),
     )
         .into_response()
 }

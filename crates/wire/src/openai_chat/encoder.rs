@@ -9,9 +9,9 @@
 //! copies of the id and model) were most of the encoder's time.
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{finish_reason, usage_json};
+use super::{UsageOut, finish_reason};
 use crate::{Event, Frame, StreamEncoder, Usage};
 
 #[derive(Debug)]
@@ -61,7 +61,7 @@ impl Encoder {
         self
     }
 
-    fn frame(&self, choices: &[Choice<'_>], usage: Option<Value>) -> Frame {
+    fn frame(&self, choices: &[Choice<'_>], usage: Option<UsageOut>) -> Frame {
         let chunk = Chunk {
             id: &self.id,
             object: "chat.completion.chunk",
@@ -70,7 +70,7 @@ impl Encoder {
             choices,
             usage,
         };
-        // A struct of strings, numbers and a `Value` always serializes.
+        // A struct of strings and numbers always serializes.
         Frame::data(serde_json::to_string(&chunk).unwrap_or_default())
     }
 
@@ -98,7 +98,7 @@ impl Encoder {
     }
 
     fn usage_frame(&self, usage: &Usage) -> Frame {
-        self.frame(&[], Some(usage_json(usage)))
+        self.frame(&[], Some(UsageOut::of(usage)))
     }
 }
 
@@ -111,7 +111,7 @@ struct Chunk<'a> {
     model: &'a str,
     choices: &'a [Choice<'a>],
     #[serde(skip_serializing_if = "Option::is_none")]
-    usage: Option<Value>,
+    usage: Option<UsageOut>,
 }
 
 #[derive(Serialize)]

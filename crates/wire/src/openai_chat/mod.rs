@@ -19,11 +19,12 @@ mod response;
 pub use decoder::Decoder;
 pub use encoder::Encoder;
 pub use request::{decode_request, encode_request};
-pub use response::{decode_response, decode_response_fast, encode_response};
+pub use response::{decode_response, decode_response_fast, encode_response, write_response};
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::json_at::{At, Result};
 use crate::{StopReason, Usage};
@@ -49,24 +50,38 @@ fn parse_finish_reason(reason: &str) -> StopReason {
     }
 }
 
-fn usage_json(usage: &Usage) -> Value {
-    let mut map = Map::new();
-    if let Some(n) = usage.input_tokens {
-        map.insert("prompt_tokens".into(), n.into());
+/// `usage` as OpenAI writes it: the counts the answer has, `total_tokens` when both are known.
+#[derive(Serialize)]
+struct UsageOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompt_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    completion_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompt_tokens_details: Option<CachedTokens>,
+}
+
+#[derive(Serialize)]
+struct CachedTokens {
+    cached_tokens: u64,
+}
+
+impl UsageOut {
+    fn of(usage: &Usage) -> Self {
+        Self {
+            prompt_tokens: usage.input_tokens,
+            completion_tokens: usage.output_tokens,
+            total_tokens: usage
+                .input_tokens
+                .zip(usage.output_tokens)
+                .map(|(i, o)| i + o),
+            prompt_tokens_details: usage
+                .cache_read_tokens
+                .map(|cached_tokens| CachedTokens { cached_tokens }),
+        }
     }
-    if let Some(n) = usage.output_tokens {
-        map.insert("completion_tokens".into(), n.into());
-    }
-    if let (Some(i), Some(o)) = (usage.input_tokens, usage.output_tokens) {
-        map.insert("total_tokens".into(), (i + o).into());
-    }
-    if let Some(n) = usage.cache_read_tokens {
-        map.insert(
-            "prompt_tokens_details".into(),
-            json!({ "cached_tokens": n }),
-        );
-    }
-    Value::Object(map)
 }
 
 fn decode_usage(at: &At<'_>) -> Result<Usage> {

@@ -2,76 +2,130 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
 use serde::de::IgnoredAny;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::chunk::{WireDelta, WireFunction, WireToolCall, WireUsage};
-use super::{
-    DIALECT, decode_usage, finish_reason, parse_finish_reason, reasoning_text, usage_json,
-};
+use super::{DIALECT, UsageOut, decode_usage, finish_reason, parse_finish_reason, reasoning_text};
 use crate::json_at::{At, Result};
 use crate::upstream_error::{is_error_envelope, upstream_error};
 use crate::{ContentBlock, Response, StopReason, Usage};
 
 /// Encodes a full response. `created` is 0: the gateway sets the real time on the value
-/// (codecs have no clock).
+/// (codecs have no clock). [`write_response`] writes the same object as text.
 pub fn encode_response(response: &Response) -> Value {
-    let mut reasoning = String::new();
-    let mut text = String::new();
-    let mut tool_calls = Vec::new();
-    for block in &response.content {
-        match block {
-            ContentBlock::Reasoning {
-                text: r,
-                redacted: false,
-                ..
-            } => reasoning.push_str(r),
-            ContentBlock::Text { text: t } => text.push_str(t),
-            ContentBlock::ToolCall {
-                id,
-                name,
-                arguments,
-            } => tool_calls.push(json!({
-                "id": id,
-                "type": "function",
-                "function": { "name": name, "arguments": arguments },
-            })),
-            _ => {}
+    // Strings, numbers and options always convert.
+    serde_json::to_value(Completion::of(response, 0)).unwrap_or_default()
+}
+
+/// The `chat.completion` object of a whole answer as JSON text, created at `created` (Unix
+/// seconds): what the gateway sends, written without a JSON tree.
+pub fn write_response(response: &Response, created: u64) -> String {
+    // Strings, numbers and options always serialize.
+    serde_json::to_string(&Completion::of(response, created)).unwrap_or_default()
+}
+
+/// A whole answer as OpenAI writes it, borrowing from the canonical response.
+#[derive(Serialize)]
+struct Completion<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: u64,
+    model: &'a str,
+    choices: [AnswerChoice<'a>; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<UsageOut>,
+}
+
+#[derive(Serialize)]
+struct AnswerChoice<'a> {
+    index: u32,
+    message: AnswerMessage<'a>,
+    /// Always `null`: written for clients that read the field.
+    logprobs: (),
+    finish_reason: &'static str,
+}
+
+#[derive(Serialize)]
+struct AnswerMessage<'a> {
+    role: &'static str,
+    /// `null` for an answer that is only tool calls.
+    content: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_content: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_calls: Vec<AnswerToolCall<'a>>,
+}
+
+#[derive(Serialize)]
+struct AnswerToolCall<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: AnswerFunction<'a>,
+}
+
+#[derive(Serialize)]
+struct AnswerFunction<'a> {
+    name: &'a str,
+    arguments: &'a str,
+}
+
+impl<'a> Completion<'a> {
+    fn of(response: &'a Response, created: u64) -> Self {
+        let mut reasoning: Option<Cow<'a, str>> = None;
+        let mut text: Option<Cow<'a, str>> = None;
+        let mut tool_calls = Vec::new();
+        for block in &response.content {
+            match block {
+                ContentBlock::Reasoning {
+                    text: r,
+                    redacted: false,
+                    ..
+                } => append(&mut reasoning, r),
+                ContentBlock::Text { text: t } => append(&mut text, t),
+                ContentBlock::ToolCall {
+                    id,
+                    name,
+                    arguments,
+                } => tool_calls.push(AnswerToolCall {
+                    id,
+                    kind: "function",
+                    function: AnswerFunction { name, arguments },
+                }),
+                _ => {}
+            }
+        }
+        let text = text.unwrap_or_default();
+        let content = (!text.is_empty() || tool_calls.is_empty()).then_some(text);
+        Completion {
+            id: &response.id,
+            object: "chat.completion",
+            created,
+            model: &response.model,
+            choices: [AnswerChoice {
+                index: 0,
+                message: AnswerMessage {
+                    role: "assistant",
+                    content,
+                    reasoning_content: reasoning.filter(|r| !r.is_empty()),
+                    tool_calls,
+                },
+                logprobs: (),
+                finish_reason: finish_reason(response.stop_reason),
+            }],
+            usage: (response.usage != Usage::default()).then(|| UsageOut::of(&response.usage)),
         }
     }
-    let mut message = Map::new();
-    message.insert("role".into(), "assistant".into());
-    let content: Value = if text.is_empty() && !tool_calls.is_empty() {
-        Value::Null
-    } else {
-        text.into()
-    };
-    message.insert("content".into(), content);
-    if !reasoning.is_empty() {
-        message.insert("reasoning_content".into(), reasoning.into());
+}
+
+/// Appends `piece` to the text so far, borrowing while there is only one piece.
+fn append<'a>(text: &mut Option<Cow<'a, str>>, piece: &'a str) {
+    match text {
+        None => *text = Some(Cow::Borrowed(piece)),
+        Some(so_far) => so_far.to_mut().push_str(piece),
     }
-    if !tool_calls.is_empty() {
-        message.insert("tool_calls".into(), Value::Array(tool_calls));
-    }
-    let mut body = Map::new();
-    body.insert("id".into(), response.id.clone().into());
-    body.insert("object".into(), "chat.completion".into());
-    body.insert("created".into(), 0.into());
-    body.insert("model".into(), response.model.clone().into());
-    body.insert(
-        "choices".into(),
-        json!([{
-            "index": 0,
-            "message": message,
-            "logprobs": null,
-            "finish_reason": finish_reason(response.stop_reason),
-        }]),
-    );
-    if response.usage != Usage::default() {
-        body.insert("usage".into(), usage_json(&response.usage));
-    }
-    Value::Object(body)
 }
 
 /// A whole response, read either way (see `chunk`: the fast read of the well-formed shape,

@@ -407,3 +407,73 @@ fn chat_stream_frames_are_written_in_openais_shape() {
         ]
     );
 }
+
+/// A whole chat answer, byte for byte: fields in OpenAI's order, text pieces joined,
+/// reasoning as `reasoning_content` (redacted reasoning left out), `content: null` for an
+/// answer that is only tool calls, usage only when known.
+#[test]
+fn chat_answers_are_written_in_openais_shape() {
+    use clawgate_wire::openai_chat::{encode_response, write_response};
+    use clawgate_wire::{ContentBlock, Response, StopReason, Usage};
+    let reasoning = |text: &str, redacted: bool| ContentBlock::Reasoning {
+        text: text.into(),
+        signature: None,
+        redacted,
+    };
+    let text = |text: &str| ContentBlock::Text { text: text.into() };
+    let call = |id: &str| ContentBlock::ToolCall {
+        id: id.into(),
+        name: "read".into(),
+        arguments: "{\"path\":\"a\"}".into(),
+    };
+    let answer = |content: Vec<ContentBlock>, stop_reason, usage| Response {
+        id: "chatcmpl-1".into(),
+        model: "m".into(),
+        content,
+        stop_reason,
+        usage,
+    };
+    let cases = [
+        (
+            answer(
+                vec![
+                    reasoning("hm", false),
+                    reasoning("hidden", true),
+                    reasoning(" ok", false),
+                    text("a \"quoted\""),
+                    text("\nline"),
+                    call("call_1"),
+                ],
+                StopReason::ToolUse,
+                Usage {
+                    input_tokens: Some(3),
+                    output_tokens: Some(5),
+                    cache_read_tokens: Some(2),
+                    cache_write_tokens: None,
+                },
+            ),
+            r#"{"id":"chatcmpl-1","object":"chat.completion","created":7,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"a \"quoted\"\nline","reasoning_content":"hm ok","tool_calls":[{"id":"call_1","type":"function","function":{"name":"read","arguments":"{\"path\":\"a\"}"}}]},"logprobs":null,"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":3,"completion_tokens":5,"total_tokens":8,"prompt_tokens_details":{"cached_tokens":2}}}"#,
+        ),
+        (
+            answer(
+                vec![call("call_1"), call("call_2")],
+                StopReason::ToolUse,
+                Usage {
+                    output_tokens: Some(4),
+                    ..Usage::default()
+                },
+            ),
+            r#"{"id":"chatcmpl-1","object":"chat.completion","created":7,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"read","arguments":"{\"path\":\"a\"}"}},{"id":"call_2","type":"function","function":{"name":"read","arguments":"{\"path\":\"a\"}"}}]},"logprobs":null,"finish_reason":"tool_calls"}],"usage":{"completion_tokens":4}}"#,
+        ),
+        (
+            answer(vec![], StopReason::Length, Usage::default()),
+            r#"{"id":"chatcmpl-1","object":"chat.completion","created":7,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":""},"logprobs":null,"finish_reason":"length"}]}"#,
+        ),
+    ];
+    for (response, expected) in cases {
+        let mut value = encode_response(&response);
+        value["created"] = 7.into();
+        assert_eq!(value.to_string(), expected);
+        assert_eq!(write_response(&response, 7), expected);
+    }
+}

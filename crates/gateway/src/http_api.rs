@@ -6,7 +6,9 @@
 //! from `control_ui` and `control_api`; Ollama's `/api/*` handlers live in `ollama_api`. The
 //! layers around the routes (outermost first): one middleware for the HTTP-layer refusals in
 //! the dialect's shape and the Host and Origin checks (`http_layer`, `browser_guard`), CORS,
-//! and the body size limit (tower-http).
+//! and the body size limit (tower-http). They wrap the route table once, not each route
+//! (`Router::layer` would box every layer around every route, and a request would clone one
+//! box per layer).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,6 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use bytes::Bytes;
 use serde_json::{Value, json};
+use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -52,7 +55,7 @@ pub(crate) fn app(state: Arc<AppState>) -> Router {
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers(Any)
         .expose_headers(Any);
-    Router::new()
+    let routes: Router = Router::new()
         .route("/v1/chat/completions", generation(Dialect::OpenAiChat))
         .route("/v1/responses", generation(Dialect::OpenAiResponses))
         .route("/v1/messages", generation(Dialect::Anthropic))
@@ -72,13 +75,18 @@ pub(crate) fn app(state: Arc<AppState>) -> Router {
         .merge(crate::control_approvals::routes())
         .merge(crate::control_ui::routes())
         .fallback(not_found)
-        .layer(RequestBodyLimitLayer::new(state.limits.max_body_bytes))
-        .layer(cors)
+        .with_state(state.clone());
+    let layered = ServiceBuilder::new()
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             http_edge,
         ))
-        .with_state(state)
+        .layer(cors)
+        // The limit's refusal has a body type of its own; the layers above take axum's.
+        .map_response(IntoResponse::into_response)
+        .layer(RequestBodyLimitLayer::new(state.limits.max_body_bytes))
+        .service(routes);
+    Router::new().fallback_service(layered)
 }
 
 /// True for `Content-Type: application/json` (any parameters, any case). Browsers can send

@@ -114,13 +114,38 @@ impl CooldownKey {
 
     /// Parses the file form: `anthropic` or `anthropic#key1`.
     pub fn parse(text: &str) -> Self {
-        if let Some((provider, index)) = text.rsplit_once("#key")
-            && let Ok(index) = index.parse()
-        {
-            return Self::api_key(provider, index);
+        match split_name(text) {
+            (provider, Some(index)) => Self::api_key(provider, index),
+            (provider, None) => Self::provider(provider),
         }
-        Self::provider(text)
     }
+}
+
+/// An entry's name as (provider, key index), borrowed: the request path asks whether a
+/// provider has entries without building their names.
+fn split_name(text: &str) -> (&str, Option<usize>) {
+    if let Some((provider, index)) = text.rsplit_once("#key")
+        && let Ok(index) = index.parse()
+    {
+        return (provider, Some(index));
+    }
+    (text, None)
+}
+
+/// Whether any entry of `provider` (its own, or one of its keys') satisfies `test`.
+fn any_entry_of(
+    entries: &BTreeMap<String, CooldownEntry>,
+    provider: &str,
+    test: impl Fn(&CooldownEntry) -> bool,
+) -> bool {
+    // Names sort by their text: a provider's entries sit together after its own name.
+    entries
+        .range::<str, _>((
+            std::ops::Bound::Included(provider),
+            std::ops::Bound::Unbounded,
+        ))
+        .take_while(|(name, _)| name.starts_with(provider))
+        .any(|(name, entry)| split_name(name).0 == provider && test(entry))
 }
 
 impl fmt::Display for CooldownKey {
@@ -349,6 +374,10 @@ impl CooldownStore {
     pub fn record_success(&self, provider: &str, key_index: usize, now: u64) {
         let changed = {
             let mut state = locked(&self.shared.state);
+            // The common case, a healthy provider: nothing to clear, no names to build.
+            if !any_entry_of(&state.entries, provider, |entry| !entry.is_clean()) {
+                return;
+            }
             let mut changed = false;
             for key in [
                 CooldownKey::provider(provider),
@@ -380,7 +409,7 @@ impl CooldownStore {
             let mut state = locked(&self.shared.state);
             let State { entries, dirty } = &mut *state;
             for (name, entry) in entries.iter_mut() {
-                if CooldownKey::parse(name).provider == provider {
+                if split_name(name).0 == provider {
                     *entry = CooldownEntry {
                         updated_at: now,
                         ..CooldownEntry::default()
@@ -415,6 +444,12 @@ impl CooldownStore {
     /// Whether `provider` (with `key_count` keys) can be called at `now`.
     pub fn availability(&self, provider: &str, key_count: usize, now: u64) -> Availability {
         let state = locked(&self.shared.state);
+        // The common case, nothing of this provider's blocking: the first key, no names built.
+        if !any_entry_of(&state.entries, provider, |entry| {
+            entry.blocked_at(now).is_some()
+        }) {
+            return Availability::Ready { key_index: 0 };
+        }
         let block_of = |key: CooldownKey| {
             state
                 .entries

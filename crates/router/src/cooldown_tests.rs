@@ -217,3 +217,38 @@ fn remote_entries_apply_when_newer_and_never_roll_back_a_newer_local_one() {
         "an older remote entry does not undo a newer local recovery"
     );
 }
+
+#[test]
+fn a_providers_entries_are_found_among_neighbours_with_longer_names() {
+    let store = CooldownStore::in_memory(CooldownSchedule::default());
+    let fail = |key: CooldownKey| {
+        store.record_failure(&key, &FailureKind::ServerError, Penalty::Cooldown, 0);
+    };
+    // Entries of `ab` and of a provider named like one of `a`'s keys sort next to `a`'s.
+    fail(CooldownKey::provider("ab"));
+    fail(CooldownKey::provider("a#keyx"));
+    assert!(matches!(
+        store.availability("a", 2, 1),
+        Availability::Ready { key_index: 0 }
+    ));
+    fail(CooldownKey::api_key("a", 0));
+    assert!(matches!(
+        store.availability("a", 2, 1),
+        Availability::Ready { key_index: 1 }
+    ));
+    fail(CooldownKey::api_key("a", 1));
+    assert!(matches!(
+        store.availability("a", 2, 1),
+        Availability::Blocked { .. }
+    ));
+    // A success clears the key that answered; the neighbours stay blocked.
+    store.record_success("a", 1, 2);
+    assert!(matches!(
+        store.availability("a", 2, 3),
+        Availability::Ready { key_index: 1 }
+    ));
+    assert!(matches!(
+        store.availability("ab", 1, 3),
+        Availability::Blocked { .. }
+    ));
+}

@@ -161,7 +161,7 @@ fn epoch_ms() -> u64 {
 #[derive(Debug)]
 pub struct RequestLog {
     capacity: usize,
-    finished: Mutex<VecDeque<RequestEntry>>,
+    finished: Mutex<VecDeque<SharedEntry>>,
     running: Mutex<HashMap<String, SharedEntry>>,
 }
 
@@ -212,18 +212,22 @@ impl RequestLog {
         entry
     }
 
-    /// Moves a request from running to finished.
+    /// Moves a request from running to finished (the shared entry itself: nothing copied).
     pub fn finish(&self, entry: &SharedEntry) {
-        let done = lock(entry).clone();
-        self.running
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&done.id);
+        // Lock order: an entry, then `running`; never the other way round (readers collect
+        // from `running` and lock entries after letting it go).
+        let removed = {
+            let done = lock(entry);
+            self.running
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&done.id)
+        };
         let mut finished = self.finished.lock().unwrap_or_else(PoisonError::into_inner);
         if finished.len() >= self.capacity {
             finished.pop_front();
         }
-        finished.push_back(done);
+        finished.push_back(removed.unwrap_or_else(|| entry.clone()));
     }
 
     /// Running requests, oldest first.
@@ -243,7 +247,12 @@ impl RequestLog {
     /// The last `limit` finished requests, newest first.
     pub fn recent(&self, limit: usize) -> Vec<RequestEntry> {
         let finished = self.finished.lock().unwrap_or_else(PoisonError::into_inner);
-        finished.iter().rev().take(limit).cloned().collect()
+        finished
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|entry| lock(entry).clone())
+            .collect()
     }
 
     /// One request by id, running or finished.
@@ -258,7 +267,10 @@ impl RequestLog {
             return Some(lock(&entry).clone());
         }
         let finished = self.finished.lock().unwrap_or_else(PoisonError::into_inner);
-        finished.iter().rev().find(|e| e.id == id).cloned()
+        finished.iter().rev().find_map(|entry| {
+            let entry = lock(entry);
+            (entry.id == id).then(|| entry.clone())
+        })
     }
 }
 

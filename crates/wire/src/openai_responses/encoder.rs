@@ -421,7 +421,7 @@ impl StreamEncoder for Encoder {
             Vec::new(),
             self.usage.as_ref(),
         );
-        response["error"] = json!({ "code": code, "message": message });
+        response.error = Some(json!({ "code": code, "message": message }));
         let f = frame(
             &mut self.sequence,
             "response.failed",
@@ -489,6 +489,6 @@ struct ArgumentsDelta<'a> {
 
 /// The frames that carry the whole response object (`response.created`, `…completed`, …).
 #[derive(Serialize)]
-struct Envelope<'a> {
-    response: &'a Value,
+struct Envelope<'a, T> {
+    response: &'a T,
 }

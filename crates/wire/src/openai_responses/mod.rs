@@ -21,6 +21,7 @@ pub use encoder::Encoder;
 pub use request::{decode_request, encode_request};
 pub use response::{decode_response, encode_response};
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::json_at::{At, Result};
@@ -231,34 +232,76 @@ fn decode_assistant_item(item: &At<'_>, out: &mut Vec<ContentBlock>) -> Result<b
 }
 
 /// A full response object, as the non-stream body and the terminal stream events carry it.
-fn response_object(
-    id: &str,
-    model: &str,
+/// The `response` object, in the field order OpenAI writes it, written without a JSON tree.
+fn response_object<'a>(
+    id: &'a str,
+    model: &'a str,
     created_at: u64,
-    status: &str,
+    status: &'a str,
     incomplete_details: Value,
     output: Vec<Value>,
     usage: Option<&Usage>,
-) -> Value {
-    json!({
-        "id": id,
-        "object": "response",
-        "created_at": created_at,
-        "status": status,
-        "error": null,
-        "incomplete_details": incomplete_details,
-        "instructions": null,
-        "max_output_tokens": null,
-        "model": model,
-        "output": output,
-        "parallel_tool_calls": true,
-        "previous_response_id": null,
-        "store": false,
-        "text": { "format": { "type": "text" } },
-        "tool_choice": "auto",
-        "tools": [],
-        "truncation": "disabled",
-        "usage": usage.map(usage_json),
-        "metadata": {},
-    })
+) -> ResponseObject<'a> {
+    ResponseObject {
+        id,
+        object: "response",
+        created_at,
+        status,
+        error: None,
+        incomplete_details,
+        instructions: None,
+        max_output_tokens: None,
+        model,
+        output,
+        parallel_tool_calls: true,
+        previous_response_id: None,
+        store: false,
+        text: TextConfig {
+            format: TextFormat { kind: "text" },
+        },
+        tool_choice: "auto",
+        tools: [],
+        truncation: "disabled",
+        usage: usage.map(usage_json),
+        metadata: NoFields {},
+    }
 }
+
+#[derive(Serialize)]
+struct ResponseObject<'a> {
+    id: &'a str,
+    object: &'static str,
+    created_at: u64,
+    status: &'a str,
+    /// `{code, message}` of a failed response.
+    error: Option<Value>,
+    incomplete_details: Value,
+    instructions: Option<()>,
+    max_output_tokens: Option<()>,
+    model: &'a str,
+    output: Vec<Value>,
+    parallel_tool_calls: bool,
+    previous_response_id: Option<()>,
+    store: bool,
+    text: TextConfig,
+    tool_choice: &'static str,
+    tools: [(); 0],
+    truncation: &'static str,
+    usage: Option<Value>,
+    metadata: NoFields,
+}
+
+#[derive(Serialize)]
+struct TextConfig {
+    format: TextFormat,
+}
+
+#[derive(Serialize)]
+struct TextFormat {
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+/// `{}`.
+#[derive(Serialize)]
+struct NoFields {}

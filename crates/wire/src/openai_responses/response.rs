@@ -14,7 +14,7 @@ use crate::{ContentBlock, Response, Usage};
 pub fn encode_response(response: &Response) -> Value {
     let (status, incomplete) = status_for(response.stop_reason);
     let usage = (response.usage != Usage::default()).then_some(&response.usage);
-    response_object(
+    let object = response_object(
         &response.id,
         &response.model,
         0,
@@ -22,7 +22,9 @@ pub fn encode_response(response: &Response) -> Value {
         incomplete,
         output_items(&response.content, &response.id),
         usage,
-    )
+    );
+    // Strings, numbers and values always convert.
+    serde_json::to_value(object).unwrap_or_default()
 }
 
 pub fn decode_response(body: &Value) -> Result<Response> {

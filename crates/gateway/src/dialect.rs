@@ -184,21 +184,14 @@ impl Dialect {
             return ollama_answer::encode_response(endpoint, response, options, first_content)
                 .to_string();
         }
-        let (mut body, created) = match self {
-            // The answer of every chat call: written without a JSON tree.
-            Dialect::OpenAiChat => {
-                return clawgate_wire::openai_chat::write_response(response, unix_now());
+        match self {
+            Dialect::OpenAiChat => clawgate_wire::openai_chat::write_response(response, unix_now()),
+            Dialect::OpenAiResponses => {
+                clawgate_wire::openai_responses::write_response(response, unix_now())
             }
-            Dialect::OpenAiResponses => (
-                clawgate_wire::openai_responses::encode_response(response),
-                Some("created_at"),
-            ),
-            _ => (clawgate_wire::anthropic::encode_response(response), None),
-        };
-        if let (Some(field), Some(object)) = (created, body.as_object_mut()) {
-            object.insert(field.into(), unix_now().into());
+            // Anthropic's message has no creation time.
+            _ => clawgate_wire::anthropic::encode_response(response).to_string(),
         }
-        body.to_string()
     }
 
     /// The dialect's error body: `{"error":{"message","type","code"}}` for OpenAI,

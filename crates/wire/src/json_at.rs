@@ -234,6 +234,10 @@ pub(crate) fn typed_frame(frame: &Frame, dialect: &'static str) -> Result<Option
 }
 
 /// Inserts `value` under `key` only when it is `Some`.
+/// `{}` in a written struct (an empty object the wire format requires).
+#[derive(serde::Serialize)]
+pub(crate) struct EmptyObject {}
+
 pub(crate) fn put_opt<T: Into<Value>>(map: &mut Map<String, Value>, key: &str, value: Option<T>) {
     if let Some(value) = value {
         map.insert(key.to_owned(), value.into());

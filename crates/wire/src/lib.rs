@@ -9,10 +9,12 @@
 //! Every codec module has the same shape: `encode_request(&Request, &EncodeOptions) -> Value`,
 //! `decode_request(&Value)`, `encode_response(&Response) -> Value`, `decode_response(&Value)`,
 //! a stream `Decoder` ([`StreamDecoder`], `Decoder::new()`) and a stream `Encoder`
-//! ([`StreamEncoder`], `Encoder::new(id, model)` plus dialect-specific `with_*` options). Each
+//! ([`StreamEncoder`], `Encoder::new(id, model)` plus dialect-specific `with_*` options). The
+//! OpenAI dialects also write a whole answer as text with its creation time
+//! (`write_response(&Response, created)`, the same object as `encode_response`). Each
 //! module's `//!` states its normal form: what survives `decode(encode(x))` in that dialect.
 //! Bytes become frames with [`sse::SseParser`] / [`ndjson::NdjsonParser`] and frames become
-//! bytes with [`sse::write_frame`] / [`ndjson::write_line`] (Ollama uses NDJSON, the rest SSE).
+//! bytes with [`sse::write_frame`] / [`ndjson::write_line`] (or `…_into` a buffer) (Ollama uses NDJSON, the rest SSE).
 
 pub mod canonical;
 pub mod codec;

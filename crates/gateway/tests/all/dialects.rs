@@ -25,6 +25,24 @@ fn check_usage(inbound: Inbound, body: &Value) -> Result<(), String> {
     }
 }
 
+/// The OpenAI dialects' answers carry the gateway's clock (the codecs write 0 without one);
+/// Anthropic's message has no creation time.
+fn check_created(inbound: Inbound, body: &Value) -> Result<(), String> {
+    let field = match inbound {
+        Inbound::Chat => "created",
+        Inbound::Responses => "created_at",
+        Inbound::Messages => return Ok(()),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_secs();
+    match body[field].as_u64() {
+        Some(created) if created + 60 >= now && created <= now + 1 => Ok(()),
+        _ => Err(format!("`{field}` is not the time of the answer in {body}")),
+    }
+}
+
 /// The framing each dialect's clients expect.
 fn check_framing(inbound: Inbound, events: &[SseEvent]) -> Result<(), String> {
     let types: Vec<String> = events
@@ -179,6 +197,7 @@ async fn run_case(
     } else {
         let body: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
         check_usage(inbound, &body)?;
+        check_created(inbound, &body)?;
         response_text(inbound, &body)
     };
     if got != expected {

@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{error_type, stop_reason_str, usage_json};
+use crate::json_at::EmptyObject;
 use crate::{Event, Frame, StreamEncoder, Usage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,7 +147,7 @@ impl StreamEncoder for Encoder {
                 let block = Block::ToolUse {
                     id,
                     name,
-                    input: NoInput {},
+                    input: EmptyObject {},
                 };
                 self.open(Open::Tool(*index), block, &mut out);
                 self.tool_blocks.push((*index, self.current_index()));
@@ -284,7 +285,8 @@ enum Block<'a> {
     ToolUse {
         id: &'a str,
         name: &'a str,
-        input: NoInput,
+        /// `{}`: a tool call's input arrives in `input_json_delta` pieces.
+        input: EmptyObject,
     },
 }
 
@@ -294,10 +296,6 @@ impl Block<'_> {
         signature: "",
     };
 }
-
-/// `{}`: a tool call's input arrives in `input_json_delta` pieces.
-#[derive(Serialize)]
-struct NoInput {}
 
 /// A `content_block_delta`'s delta.
 #[derive(Serialize)]

@@ -19,12 +19,12 @@ mod response;
 pub use decoder::Decoder;
 pub use encoder::Encoder;
 pub use request::{decode_request, encode_request};
-pub use response::{decode_response, encode_response};
+pub use response::{decode_response, encode_response, write_response};
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::json_at::{At, Result};
+use crate::json_at::{At, EmptyObject, Result};
 use crate::{ContentBlock, StopReason, Usage};
 
 pub(crate) const DIALECT: &str = "openai_responses";
@@ -231,8 +231,8 @@ fn decode_assistant_item(item: &At<'_>, out: &mut Vec<ContentBlock>) -> Result<b
     }
 }
 
-/// A full response object, as the non-stream body and the terminal stream events carry it.
-/// The `response` object, in the field order OpenAI writes it, written without a JSON tree.
+/// The `response` object, as the non-stream body and the stream's lifecycle events carry it,
+/// in the field order OpenAI writes it.
 fn response_object<'a>(
     id: &'a str,
     model: &'a str,
@@ -263,12 +263,12 @@ fn response_object<'a>(
         tools: [],
         truncation: "disabled",
         usage: usage.map(usage_json),
-        metadata: NoFields {},
+        metadata: EmptyObject {},
     }
 }
 
 #[derive(Serialize)]
-struct ResponseObject<'a> {
+pub(super) struct ResponseObject<'a> {
     id: &'a str,
     object: &'static str,
     created_at: u64,
@@ -288,7 +288,7 @@ struct ResponseObject<'a> {
     tools: [(); 0],
     truncation: &'static str,
     usage: Option<Value>,
-    metadata: NoFields,
+    metadata: EmptyObject,
 }
 
 #[derive(Serialize)]
@@ -301,7 +301,3 @@ struct TextFormat {
     #[serde(rename = "type")]
     kind: &'static str,
 }
-
-/// `{}`.
-#[derive(Serialize)]
-struct NoFields {}

@@ -3,28 +3,39 @@
 use serde_json::Value;
 
 use super::{
-    DIALECT, decode_assistant_item, decode_usage, output_items, response_object, status_for,
-    stop_from,
+    DIALECT, ResponseObject, decode_assistant_item, decode_usage, output_items, response_object,
+    status_for, stop_from,
 };
 use crate::json_at::{At, Result};
 use crate::upstream_error::{is_error_envelope, upstream_error};
 use crate::{ContentBlock, Response, Usage};
 
-/// Encodes a full response. `created_at` is 0: the gateway sets the real time on the value.
+/// Encodes a full response with `created_at` 0 (codecs have no clock); [`write_response`]
+/// writes the same object as text, created at a given time.
 pub fn encode_response(response: &Response) -> Value {
+    // Strings, numbers and values always convert.
+    serde_json::to_value(whole_response(response, 0)).unwrap_or_default()
+}
+
+/// The `response` object of a whole answer as JSON text, created at `created_at` (Unix
+/// seconds): what the gateway sends.
+pub fn write_response(response: &Response, created_at: u64) -> String {
+    // Strings, numbers and values always serialize.
+    serde_json::to_string(&whole_response(response, created_at)).unwrap_or_default()
+}
+
+fn whole_response(response: &Response, created_at: u64) -> ResponseObject<'_> {
     let (status, incomplete) = status_for(response.stop_reason);
     let usage = (response.usage != Usage::default()).then_some(&response.usage);
-    let object = response_object(
+    response_object(
         &response.id,
         &response.model,
-        0,
+        created_at,
         status,
         incomplete,
         output_items(&response.content, &response.id),
         usage,
-    );
-    // Strings, numbers and values always convert.
-    serde_json::to_value(object).unwrap_or_default()
+    )
 }
 
 pub fn decode_response(body: &Value) -> Result<Response> {

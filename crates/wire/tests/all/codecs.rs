@@ -477,3 +477,47 @@ fn chat_answers_are_written_in_openais_shape() {
         assert_eq!(write_response(&response, 7), expected);
     }
 }
+
+/// A whole Responses answer written as text is the value form with its creation time: the
+/// same fields in the same order.
+#[test]
+fn responses_answers_are_written_as_their_value_form() {
+    use clawgate_wire::openai_responses::{encode_response, write_response};
+    use clawgate_wire::{ContentBlock, Response, StopReason, Usage};
+    let response = Response {
+        id: "resp_1".into(),
+        model: "m".into(),
+        content: vec![
+            ContentBlock::Reasoning {
+                text: "hm".into(),
+                signature: Some("sig".into()),
+                redacted: false,
+            },
+            ContentBlock::Text {
+                text: "a \"quoted\"".into(),
+            },
+            ContentBlock::ToolCall {
+                id: "call_1".into(),
+                name: "read".into(),
+                arguments: "{}".into(),
+            },
+        ],
+        stop_reason: StopReason::Length,
+        usage: Usage {
+            input_tokens: Some(3),
+            output_tokens: Some(5),
+            ..Usage::default()
+        },
+    };
+    let mut value = encode_response(&response);
+    assert_eq!(value["created_at"], 0);
+    value["created_at"] = 7.into();
+    let written = write_response(&response, 7);
+    assert_eq!(written, value.to_string());
+    assert!(
+        written.starts_with(
+            r#"{"id":"resp_1","object":"response","created_at":7,"status":"incomplete""#
+        ),
+        "{written}"
+    );
+}

@@ -348,6 +348,40 @@ async fn a_long_hold_sends_keep_alives_then_the_answer() {
     );
 }
 
+/// Ollama's clients parse every line as JSON: a long hold on `/api/chat` sends nothing until
+/// the answer's first line (no blank or comment keep-alive).
+#[tokio::test]
+async fn a_long_hold_on_ollamas_endpoint_sends_only_json_lines() {
+    let h = Harness::with(ollama_primary(Duration::from_millis(20))).await;
+    h.mock.push_script(slow_reasoning(false));
+    let body = json!({
+        "model": format!("ollup/{MODEL}"),
+        "messages": [{ "role": "user", "content": "hi" }],
+        "stream": true,
+    });
+    let r = h
+        .http
+        .post(h.url("/api/chat"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    let lines: Vec<Value> = text
+        .split_terminator('\n')
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line:?} in {text}"))
+        })
+        .collect();
+    let answer: String = lines
+        .iter()
+        .filter_map(|line| line["message"]["content"].as_str())
+        .collect();
+    assert_eq!(answer, FALLBACK_ANSWER, "{text}");
+    assert_eq!(lines.last().unwrap()["done"], true, "{text}");
+}
+
 #[tokio::test]
 async fn a_held_stream_that_fails_after_keep_alives_is_answered_by_the_fallback_in_the_same_stream()
 {

@@ -101,6 +101,12 @@ async fn the_http_control_api_queues_scripts_with_times() {
     assert_eq!(stats["queued_scripts"], 3);
     assert_eq!(stats["requests"], 1);
     assert!(stats["connections"].as_u64().unwrap() >= 1);
+    // Open now: at most those accepted, and at least this request's own.
+    let open = stats["open_connections"].as_u64().unwrap();
+    assert!(
+        open >= 1 && open <= stats["connections"].as_u64().unwrap(),
+        "{stats}"
+    );
 
     let bad = client()
         .post(format!("{}/__mock/script", mock.base_url()))
